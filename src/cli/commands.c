@@ -1,0 +1,11 @@
+/*
+ * commands.c — the table of subcommands.
+ */
+#include "cli/cli.h"
+
+const wire_command wire_commands[] = {
+    {"run", wire_cmd_run},
+    {"validate", wire_cmd_validate},
+    {"help", wire_cmd_help},
+};
+const size_t wire_ncommands = sizeof(wire_commands) / sizeof(wire_commands[0]);

@@ -1,0 +1,37 @@
+/*
+ * main.c — the `wire` command: dispatch to subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/core.h"
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: wire COMMAND [ARGS]\n"
+               "\n"
+               "  run FILE.yaml...        run pipelines in this process (standalone)\n"
+               "  validate FILE.yaml...   check pipeline files; FILE:LINE:COL: message on error\n"
+               "  help [TOPIC]            sources | sinks | transforms | a type's options\n"
+               "  version                 print the version\n");
+    return f == stderr ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("wire %s\n", WIRE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < wire_ncommands; i++)
+        if (strcmp(cmd, wire_commands[i].name) == 0)
+            return wire_commands[i].fn(argc - 1, argv + 1);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
+        return usage(stdout);
+    fprintf(stderr, "fatal: unknown command '%s' (try: wire --help)\n", cmd);
+    return 1;
+}

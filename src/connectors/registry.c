@@ -1,0 +1,20 @@
+/*
+ * registry.c — binds type names to connector and transform implementations.
+ * The engine sees only the wire_registry; adding a connector means adding
+ * its file and one line here.
+ */
+#include "connectors/connectors.h"
+
+static const wire_source_def *const sources[] = {
+    NULL,
+};
+
+static const wire_transform_def *const transforms[] = {
+    NULL,
+};
+
+static const wire_sink_def *const sinks[] = {
+    NULL,
+};
+
+const wire_registry wire_default_registry = {sources, transforms, sinks};

@@ -1,0 +1,226 @@
+/*
+ * engine.h — the single-process data path: component interfaces (sources,
+ * transforms, sinks), pipeline specs, bounded queues and the runner.
+ *
+ * A running pipeline is three kinds of threads joined by queues bounded in
+ * bytes:
+ *
+ *   source thread ──q──▶ worker thread (transforms, fan-out) ──q──▶ sink thread (one per sink)
+ *
+ * When a queue is full the stage upstream blocks; at the edge the source
+ * stops reading (file), slows (generate) or answers 429/503 (http). Batches
+ * are numbered; each sink acknowledges batches in order after its flush
+ * succeeds, and a batch's source positions are committable once every sink
+ * has acknowledged it (issue 3 persists them through a checkpoint store).
+ *
+ * The engine knows a registry of component definitions, not the connectors:
+ * the registry is assembled above it (src/connectors/registry.c).
+ */
+#ifndef WIRE_ENGINE_H
+#define WIRE_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/config.h"
+#include "core/event.h"
+#include "core/expr.h"
+
+typedef struct wire_pipeline wire_pipeline;
+typedef struct wire_source_ctx wire_source_ctx;
+typedef struct wire_transform_ctx wire_transform_ctx;
+
+/* Capabilities a component may declare. */
+enum {
+    WIRE_CAP_EXACTLY_ONCE = 1 << 0, /* sink: can truncate/commit at checkpoint boundaries */
+    WIRE_CAP_BOUNDED = 1 << 1,      /* source: may finish by itself */
+    WIRE_CAP_REPLAYABLE = 1 << 2,   /* source: can resume from a position */
+};
+
+/* ---- Sources ---- */
+
+typedef struct wire_source_def {
+    const char *type;
+    const char *summary;
+    const wire_option *options;
+    size_t config_size;
+    unsigned caps;
+    /* Create an instance from its parsed config (owned by the spec, outlives it). */
+    int (*create)(void **self, const void *config, wire_err *err);
+    /*
+     * Run in the source thread: produce batches with wire_source_batch() and
+     * wire_source_emit() until the input ends (return 0: finished), a stop is
+     * requested (return WIRE_ESTOPPED), or a fatal error (return <0, err set).
+     * Blocking waits must poll wire_source_stopping() at least every 100 ms,
+     * or implement `wake`.
+     */
+    int (*run)(void *self, wire_source_ctx *ctx, wire_err *err);
+    /* Optional: interrupt a blocking wait after stop was requested (any thread). */
+    void (*wake)(void *self);
+    void (*destroy)(void *self);
+} wire_source_def;
+
+/* Get an empty batch from the pipeline's pool. */
+wire_batch *wire_source_batch(wire_source_ctx *ctx);
+/*
+ * Hand a batch to the pipeline. Unless `validated`, every event is checked
+ * with wire_json_validate_object(); malformed ones are removed, counted and
+ * reported. Blocks while the pipeline's input queue is over its byte budget.
+ * Returns 0, or WIRE_ESTOPPED if the pipeline is stopping (the batch is
+ * released either way).
+ */
+int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
+/* Non-blocking variant: WIRE_EAGAIN (batch NOT consumed) when the queue is full. */
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
+bool wire_source_stopping(const wire_source_ctx *ctx);
+/* Position to resume from for a split (from the last checkpoint), or NULL. */
+const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split);
+/* Count malformed input that a source rejected itself (e.g. http 400). */
+void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n);
+const char *wire_source_pipeline_name(const wire_source_ctx *ctx);
+
+/* ---- Transforms ---- */
+
+typedef struct wire_transform_def {
+    const char *type;
+    const char *summary;
+    const wire_option *options;
+    size_t config_size;
+    unsigned caps;
+    int (*create)(void **self, const void *config, wire_err *err);
+    /*
+     * Process a batch in place: remove events (filter), rewrite them (write
+     * new bytes into b->arena, repoint ev->data, set WIRE_EV_MODIFIED).
+     * Count removals with wire_transform_filtered(). For a per-event
+     * failure call wire_transform_event_error(): if it returns 0 the event is
+     * dropped per on_error and processing goes on; if <0 return it.
+     */
+    int (*process)(void *self, wire_batch *b, wire_transform_ctx *ctx);
+    void (*destroy)(void *self);
+} wire_transform_def;
+
+/* Evaluation context prepared for this batch (arena = batch arena). */
+wire_eval_ctx *wire_transform_eval_ctx(wire_transform_ctx *ctx, wire_batch *b);
+void wire_transform_filtered(wire_transform_ctx *ctx, uint64_t n);
+int wire_transform_event_error(wire_transform_ctx *ctx, const wire_event *ev, const char *msg);
+
+/* ---- Sinks ---- */
+
+typedef struct wire_sink_def {
+    const char *type;
+    const char *summary;
+    const wire_option *options;
+    size_t config_size;
+    unsigned caps;
+    int (*open)(void **self, const void *config, wire_err *err);
+    /*
+     * Accept a batch (may be empty). The sink may buffer. Returns 0, or 1 to
+     * ask for a flush now (buffer full), or <0: WIRE_EAGAIN retryable,
+     * WIRE_EPERM permanent, others fatal.
+     */
+    int (*write)(void *self, const wire_batch *b, wire_err *err);
+    /* Make everything written so far durably accepted; 0 or <0 as for write. */
+    int (*flush)(void *self, wire_err *err);
+    /* Longest time the runner may hold written-but-unflushed data (0 = flush when idle). */
+    int64_t (*linger_ms)(void *self);
+    void (*close)(void *self);
+} wire_sink_def;
+
+/* ---- Registry (assembled above the engine) ---- */
+
+typedef struct wire_registry {
+    const wire_source_def *const *sources;
+    const wire_transform_def *const *transforms;
+    const wire_sink_def *const *sinks;
+} wire_registry;
+
+const wire_source_def *wire_registry_source(const wire_registry *r, const char *type);
+const wire_transform_def *wire_registry_transform(const wire_registry *r, const char *type);
+const wire_sink_def *wire_registry_sink(const wire_registry *r, const char *type);
+
+/* ---- Pipeline specs (the parsed pipeline file) ---- */
+
+typedef enum { WIRE_DELIVERY_AT_LEAST_ONCE, WIRE_DELIVERY_EXACTLY_ONCE } wire_delivery;
+typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_on_error;
+
+typedef struct wire_component {
+    char *type;
+    char *name; /* `name:` or derived "source", "transforms[0]", "sink[1]" */
+    const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
+    void *config;    /* parsed option struct (def->config_size bytes) */
+    int on_error;    /* transforms: wire_on_error */
+    int line, col;
+} wire_component;
+
+typedef struct wire_pipeline_spec {
+    char *name;
+    char *file; /* where it came from */
+    wire_component source;
+    wire_component *transforms;
+    size_t ntransforms;
+    wire_component *sinks;
+    size_t nsinks;
+    wire_component dlq; /* type NULL if none */
+    wire_delivery delivery;
+    int64_t checkpoint_interval_ms;
+    int64_t shutdown_timeout_ms;
+    int64_t queue_bytes; /* byte budget per queue */
+    int64_t batch_events; /* max events a source puts in one batch */
+    uint64_t hash;        /* of the document text: detects changes on reload */
+} wire_pipeline_spec;
+
+/* Parse a pipeline document; every problem goes to `d`. 0 if none. */
+int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_spec **out,
+                        wire_diags *d);
+int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
+                       wire_pipeline_spec **out, wire_diags *d);
+void wire_spec_free(wire_pipeline_spec *s);
+
+/* ---- Running pipelines ---- */
+
+typedef enum {
+    WIRE_PIPE_PENDING,
+    WIRE_PIPE_RUNNING,
+    WIRE_PIPE_FINISHED,
+    WIRE_PIPE_STOPPED,
+    WIRE_PIPE_FAILED,
+} wire_pipe_state;
+
+/* Counters of one stage (source, each transform, each sink). */
+typedef struct wire_stage_stats {
+    atomic_uint_fast64_t in, out, filtered, errors, dropped, dlq, bytes_in, bytes_out, retries;
+} wire_stage_stats;
+
+typedef struct wire_pipeline_stats {
+    atomic_uint_fast64_t events_in;   /* accepted from the source (valid) */
+    atomic_uint_fast64_t invalid;     /* malformed input rejected at ingest */
+    atomic_uint_fast64_t filtered;    /* removed by transforms */
+    atomic_uint_fast64_t errors;      /* transform/sink errors (events) */
+    atomic_uint_fast64_t dropped;     /* dropped by policy */
+    atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
+    atomic_uint_fast64_t bytes_in, bytes_out;
+    atomic_uint_fast64_t batches;
+} wire_pipeline_stats;
+
+typedef struct wire_engine_opts {
+    const char *data_dir;
+} wire_engine_opts;
+
+/* Takes ownership of `spec`. */
+int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
+                      wire_err *err);
+int wire_pipeline_start(wire_pipeline *p, wire_err *err);
+/* Ask to stop (any thread, async-signal-unsafe). Sources stop, queues drain. */
+void wire_pipeline_stop(wire_pipeline *p);
+/* Wait until every thread has ended. Returns the final state. */
+wire_pipe_state wire_pipeline_wait(wire_pipeline *p);
+/* Wait up to timeout_ms; returns 1 if ended. */
+int wire_pipeline_timedwait(wire_pipeline *p, int64_t timeout_ms);
+wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
+const char *wire_pipeline_error(const wire_pipeline *p);
+const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
+const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
+void wire_pipeline_free(wire_pipeline *p);
+const char *wire_pipe_state_name(wire_pipe_state s);
+
+#endif
