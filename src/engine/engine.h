@@ -37,6 +37,11 @@ enum {
     WIRE_CAP_REPLAYABLE = 1 << 2,   /* source: can resume from a position */
 };
 
+/* Counters of one stage (source, each transform, each sink). */
+typedef struct wire_stage_stats {
+    atomic_uint_fast64_t in, out, filtered, errors, dropped, dlq, bytes_in, bytes_out, retries;
+} wire_stage_stats;
+
 /* ---- Sources ---- */
 
 typedef struct wire_source_def {
@@ -98,6 +103,23 @@ typedef struct wire_transform_def {
     int (*process)(void *self, wire_batch *b, wire_transform_ctx *ctx);
     void (*destroy)(void *self);
 } wire_transform_def;
+
+/*
+ * What a transform sees besides its batch. The runner owns it; unit tests may
+ * build one with wire_transform_ctx_init().
+ */
+struct wire_transform_ctx {
+    wire_eval_ctx eval;
+    wire_stage_stats *stats; /* this transform's counters, or NULL */
+    int on_error;            /* wire_on_error */
+    uint64_t id_seed;
+    uint64_t event_errors;   /* per-event errors seen (all policies) */
+    char last_error[256];    /* message of the last per-event error */
+    /* Dead-letter hook (issue 3); NULL = none. Returns 0 if taken. */
+    int (*dead_letter)(void *arg, const wire_event *ev, const char *msg);
+    void *dead_letter_arg;
+};
+void wire_transform_ctx_init(wire_transform_ctx *ctx, int on_error, uint64_t id_seed);
 
 /* Evaluation context prepared for this batch (arena = batch arena). */
 wire_eval_ctx *wire_transform_eval_ctx(wire_transform_ctx *ctx, wire_batch *b);
@@ -186,10 +208,6 @@ typedef enum {
     WIRE_PIPE_FAILED,
 } wire_pipe_state;
 
-/* Counters of one stage (source, each transform, each sink). */
-typedef struct wire_stage_stats {
-    atomic_uint_fast64_t in, out, filtered, errors, dropped, dlq, bytes_in, bytes_out, retries;
-} wire_stage_stats;
 
 typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t events_in;   /* accepted from the source (valid) */
