@@ -30,10 +30,13 @@ static void print_summary(wire_pipeline *p, double secs)
     wire_pipe_state state = wire_pipeline_state(p);
     fprintf(stderr,
             "wire: pipeline %s %s: in=%" PRIu64 " out=%" PRIu64 " filtered=%" PRIu64
-            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64 " (%.2fs, %.0f events/s)%s%s\n",
+            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64
+            " (%.2fs, %.0f events/s, batch latency p50=%.1fms p99=%.1fms)%s%s\n",
             spec->name, wire_pipe_state_name(state), in, out, filtered,
             (uint64_t)atomic_load(&st->invalid), errors, dropped, secs,
-            secs > 0 ? (double)in / secs : 0.0, state == WIRE_PIPE_FAILED ? ": " : "",
+            secs > 0 ? (double)in / secs : 0.0,
+            (double)wire_hist_quantile(&st->latency_us, 0.5) / 1000.0,
+            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0, state == WIRE_PIPE_FAILED ? ": " : "",
             state == WIRE_PIPE_FAILED ? wire_pipeline_error(p) : "");
 }
 

@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/expr.h"
+#include "core/hist.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -218,6 +219,7 @@ typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
+    wire_hist latency_us; /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
 
 typedef struct wire_engine_opts {

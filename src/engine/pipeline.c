@@ -158,6 +158,8 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
 {
     atomic_fetch_add_explicit(&p->stats.events_out, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
+    if (b->n)
+        wire_hist_record(&p->stats.latency_us, (uint64_t)(wire_mono_ns() - b->ingest_ns) / 1000);
     pthread_mutex_lock(&p->lock);
     if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED) {
         commit_positions_locked(p, b);
