@@ -186,8 +186,14 @@ static bool str_equal(expr_eval *st, const wire_value *a, const wire_value *b)
     return an == bn && memcmp(ap, bp, an) == 0;
 }
 
-static bool is_num(const wire_value *v) { return v->type == WIRE_V_INT || v->type == WIRE_V_DOUBLE; }
-static double num_d(const wire_value *v) { return v->type == WIRE_V_INT ? (double)v->i : v->d; }
+static bool is_num(const wire_value *v)
+{
+    return v->type == WIRE_V_INT || v->type == WIRE_V_DOUBLE;
+}
+static double num_d(const wire_value *v)
+{
+    return v->type == WIRE_V_INT ? (double)v->i : v->d;
+}
 
 /*
  * Order two values: sets *c to -1/0/1 and returns 1, or returns 0 when they
@@ -322,8 +328,7 @@ static bool like_match(const expr_like *L, const char *s, size_t sn)
     case LIKE_PREFIX: return sn >= L->fixed_n && memcmp(s, L->fixed, L->fixed_n) == 0;
     case LIKE_SUFFIX:
         return sn >= L->fixed_n && memcmp(s + sn - L->fixed_n, L->fixed, L->fixed_n) == 0;
-    case LIKE_CONTAINS:
-        return L->fixed_n == 0 || memmem(s, sn, L->fixed, L->fixed_n) != NULL;
+    case LIKE_CONTAINS: return L->fixed_n == 0 || memmem(s, sn, L->fixed, L->fixed_n) != NULL;
     default: break;
     }
     /* Greedy matching with backtracking to the last '%': linear in practice. */
@@ -381,8 +386,7 @@ static int eval_like(expr_eval *st, const expr_node *n, wire_value *out)
             return 0;
         }
         if (pat.type != WIRE_V_STRING)
-            return eval_err(st, "LIKE needs a string pattern, got %s",
-                            wire__expr_type_name(&pat));
+            return eval_err(st, "LIKE needs a string pattern, got %s", wire__expr_type_name(&pat));
         const char *pp, *msg;
         size_t pn;
         wire__expr_text(st, &pat, &pp, &pn);
@@ -435,8 +439,8 @@ static int eval_regex(expr_eval *st, const expr_node *n, wire_value *out)
 
 static int arith(expr_eval *st, int op, const wire_value *a, const wire_value *b, wire_value *out)
 {
-    static const char *const names[] = {[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*",
-                                        [OP_DIV] = "/", [OP_MOD] = "%"};
+    static const char *const names[] = {
+        [OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%"};
     if (a->type == WIRE_V_NULL || b->type == WIRE_V_NULL) {
         expr_set_null(out);
         return 0;

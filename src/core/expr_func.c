@@ -197,8 +197,7 @@ static int fn_substr(expr_eval *st, const expr_node *n, wire_value *out)
         return rc;
     if (n->nkids > 2 && (rc = arg(st, n, 2, &b)) < 0)
         return rc;
-    if (v.type == WIRE_V_NULL || a.type == WIRE_V_NULL ||
-        (n->nkids > 2 && b.type == WIRE_V_NULL)) {
+    if (v.type == WIRE_V_NULL || a.type == WIRE_V_NULL || (n->nkids > 2 && b.type == WIRE_V_NULL)) {
         expr_set_null(out);
         return 0;
     }
@@ -214,7 +213,9 @@ static int fn_substr(expr_eval *st, const expr_node *n, wire_value *out)
     }
     /* characters [start, start+len) intersected with [1, n] */
     int64_t from = start < 1 ? 1 : start;
-    int64_t to = (len > INT64_MAX - start) ? INT64_MAX : start + len; /* exclusive */
+    int64_t to; /* exclusive */
+    if (__builtin_add_overflow(start, len, &to))
+        to = INT64_MAX;
     const char *p;
     size_t tn;
     wire__expr_text(st, &v, &p, &tn);

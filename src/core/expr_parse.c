@@ -77,9 +77,9 @@ typedef struct parser {
     int depth;
 } parser;
 
-static const char *const keywords[] = {"AND",  "OR",   "NOT",  "IS",   "NULL", "IN",    "LIKE",
-                                       "ILIKE", "ESCAPE", "CASE", "WHEN", "THEN", "ELSE",
-                                       "END",  "TRUE", "FALSE", "AS"};
+static const char *const keywords[] = {"AND",  "OR",    "NOT",    "IS",    "NULL", "IN",
+                                       "LIKE", "ILIKE", "ESCAPE", "CASE",  "WHEN", "THEN",
+                                       "ELSE", "END",   "TRUE",   "FALSE", "AS"};
 
 static bool tok_is_kw(const token *t, const char *src, const char *kw)
 {
@@ -120,8 +120,14 @@ static int perr(parser *p, size_t off, const char *fmt, ...)
     return WIRE_EPARSE;
 }
 
-static bool ident_start(unsigned char c) { return isalpha(c) || c == '_' || c == '@'; }
-static bool ident_char(unsigned char c) { return isalnum(c) || c == '_' || c == '@'; }
+static bool ident_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c == '@';
+}
+static bool ident_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '@';
+}
 
 /* Decode a quoted run where the quote is escaped by doubling it ('it''s', `a``b`). */
 static int lex_quoted(parser *p, token *t, char q)
@@ -242,7 +248,10 @@ static int lex(parser *p, token *t)
         int two = left > 1 ? s[1] : 0;
         int len = 1;
         switch (c) {
-        case '=': t->t = T_EQ; len = two == '=' ? 2 : 1; break;
+        case '=':
+            t->t = T_EQ;
+            len = two == '=' ? 2 : 1;
+            break;
         case '<':
             if (two == '=')
                 t->t = T_LE, len = 2;
@@ -348,7 +357,10 @@ static void list_push(parser *p, node_list *l, expr_node *n)
     l->v[l->n++] = n;
 }
 
-static bool is_const(const expr_node *n) { return n->op == OP_CONST; }
+static bool is_const(const expr_node *n)
+{
+    return n->op == OP_CONST;
+}
 
 /*
  * Replace a node whose inputs are all constants by its value. Errors found
@@ -515,7 +527,7 @@ static int parse_case(parser *p, expr_node **out)
         return rc;
     node_list kids = {0};
     bool simple = false;
-    if (!KW(p, "WHEN")) {
+    if (!KW(p, "WHEN") && !KW(p, "END") && p->tok.t != T_EOF) {
         expr_node *subject;
         if ((rc = parse_or(p, &subject)) < 0)
             return rc;
@@ -594,8 +606,8 @@ static int parse_primary(parser *p, expr_node **out)
             return rc;
         if (p->tok.t != T_RP) {
             char b[64];
-            return perr(p, p->tok.off, "expected ')' to close the '(' at offset %u, found %s",
-                        off, tok_desc(p, &p->tok, b));
+            return perr(p, p->tok.off, "expected ')' to close the '(' at offset %u, found %s", off,
+                        tok_desc(p, &p->tok, b));
         }
         return advance(p);
     }
@@ -665,8 +677,8 @@ static int parse_unary(parser *p, expr_node **out)
 typedef int (*parse_fn)(parser *p, expr_node **out);
 
 /* Left-associative binary operators of one precedence level. */
-static int parse_binary(parser *p, expr_node **out, parse_fn next, const int *toks,
-                        const int *ops, int nops)
+static int parse_binary(parser *p, expr_node **out, parse_fn next, const int *toks, const int *ops,
+                        int nops)
 {
     int rc;
     expr_node *l;
@@ -857,9 +869,7 @@ static bool is_cmp_start(parser *p)
     case T_GE:
     case T_TILDE:
     case T_NTILDE: return true;
-    default:
-        return KW(p, "IS") || KW(p, "IN") || KW(p, "LIKE") || KW(p, "ILIKE") ||
-               KW(p, "NOT");
+    default: return KW(p, "IS") || KW(p, "IN") || KW(p, "LIKE") || KW(p, "ILIKE") || KW(p, "NOT");
     }
 }
 
@@ -890,8 +900,8 @@ static int parse_cmp(parser *p, expr_node **out)
         bool in = KW(p, "IN"), nocase = KW(p, "ILIKE");
         if ((rc = advance(p)) < 0)
             return rc;
-        rc = in ? parse_in_list(p, l, op.off, true, &n)
-                : parse_like(p, l, op.off, true, nocase, &n);
+        rc =
+            in ? parse_in_list(p, l, op.off, true, &n) : parse_like(p, l, op.off, true, nocase, &n);
     } else if (KW(p, "IS")) {
         bool neg = false;
         if ((rc = advance(p)) < 0)
@@ -1002,7 +1012,10 @@ static int parse_logic(parser *p, expr_node **out, parse_fn next, const char *kw
     return 0;
 }
 
-static int parse_and(parser *p, expr_node **out) { return parse_logic(p, out, parse_not, "AND", OP_AND); }
+static int parse_and(parser *p, expr_node **out)
+{
+    return parse_logic(p, out, parse_not, "AND", OP_AND);
+}
 
 static int parse_or(parser *p, expr_node **out)
 {
@@ -1064,7 +1077,10 @@ void wire_expr_free(wire_expr *e)
     free(e);
 }
 
-const char *wire_expr_text(const wire_expr *e) { return e ? e->text : ""; }
+const char *wire_expr_text(const wire_expr *e)
+{
+    return e ? e->text : "";
+}
 
 static void parser_init(parser *p, const char *src, size_t n, expr_shared *sh, wire_err *err)
 {
@@ -1208,8 +1224,7 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
             }
             for (size_t i = 0; i + 1 < s->n; i++) {
                 if (s->items[i].name && strcmp(s->items[i].name, it->name) == 0) {
-                    rc = perr(&p, start, "duplicate output name '%s' in the select list",
-                              it->name);
+                    rc = perr(&p, start, "duplicate output name '%s' in the select list", it->name);
                     break;
                 }
             }
