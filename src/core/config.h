@@ -124,9 +124,18 @@ typedef struct wire_strmap {
  * the component's config type) using `table` (terminated by a {NULL} entry).
  * Defaults are applied first. Every problem is appended to `d`; returns 0 if
  * there were none. `what` names the component in messages ("source 'file'").
+ * A null value (`key:` or `key: ~`) keeps the default. Numbers and booleans
+ * may be quoted (legacy configs are all strings). Messages:
+ *   FILE:L:C: source 'file': unknown option 'pth' (did you mean 'path'?)   at the key
+ *   FILE:L:C: source 'file': option 'mode' must be one of read, tail, got 'x'   at the value
+ *   FILE:L:C: source 'file': missing required option 'path'   at the config map
+ *   FILE:L:C: transform 'filter': option 'where': <compiler message>   inside the text
  */
 int wire_options_parse(const wire_option *table, const wire_cfg *cfg, void *out, const char *what,
                        wire_diags *d);
+/* The candidate closest to `word` by edit distance if it is close enough to
+   be a typo ("pth" -> "path"), else NULL. For "did you mean 'x'?". */
+const char *wire_cfg_suggest(const char *word, const char *const *candidates, size_t n);
 /* Free whatever wire_options_parse allocated inside `out`. */
 void wire_options_free(const wire_option *table, void *out);
 /* Human-readable type name ("duration", "enum(read|tail)"). */
