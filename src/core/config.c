@@ -787,6 +787,7 @@ int wire_cfg_load_mem(const char *name, const char *text, size_t n, wire_cfg **o
                                "a second YAML document: a pipeline file holds exactly one "
                                "pipeline (split it into several files)");
                 ld.errors++;
+                ld.fatal = true; /* which document was meant is anyone's guess */
                 yaml_event_delete(&e);
                 break;
             }
