@@ -60,8 +60,8 @@ struct wire_cfg {
  * Load YAML (or JSON) text. Problems are appended to `d` as FILE:LINE:COL.
  * Returns 0; WIRE_EINVAL when the document parsed but has problems (duplicate
  * key, unset ${VAR}, alias): *out is still the whole tree, so callers can
- * go on checking it, and must free it; WIRE_EPARSE on a syntax error and
- * WIRE_EIO when the file cannot be read (*out NULL). Line breaks are counted
+ * go on checking it, and must free it; WIRE_EPARSE on a syntax error or a
+ * second document, and WIRE_EIO when the file cannot be read (*out NULL). Line breaks are counted
  * as libyaml counts them; columns count characters, not bytes.
  */
 int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d);
