@@ -322,9 +322,9 @@ TEST(tuning_errors)
                                  "10s, 2m or 1h, got a list");
     snprintf(doc, sizeof(doc), "%sbuffer: {max_bytes: 100, batch_events: 0, max_byte: 1}\n", head);
     CHECK_EQ_STR(errors_of(doc),
-                 "p.yaml:4:43: buffer: unknown option 'max_byte' (did you mean 'max_bytes'?)\n"
+                 "p.yaml:4:21: buffer: option 'max_bytes' must be at least 4KB\n"
                  "p.yaml:4:40: buffer: option 'batch_events' must be between 1 and 1000000\n"
-                 "p.yaml:4:21: buffer: option 'max_bytes' must be at least 4KB");
+                 "p.yaml:4:43: buffer: unknown option 'max_byte' (did you mean 'max_bytes'?)");
     snprintf(doc, sizeof(doc), "%sbuffer: {batch_events: lots}\n", head);
     CHECK_EQ_STR(errors_of(doc),
                  "p.yaml:4:24: buffer: option 'batch_events' expects an integer, got 'lots'");
@@ -356,8 +356,8 @@ TEST(component_errors)
     /* keys of a component; options written beside type instead of under config */
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: file, path: x}\nsink: {type: stdout, "
                            "confg: {}}\n"),
-                 "p.yaml:2:22: source 'file': unknown key 'path': options go under 'config:'\n"
                  "p.yaml:2:9: source 'file': missing required option 'path'\n"
+                 "p.yaml:2:22: source 'file': unknown key 'path': options go under 'config:'\n"
                  "p.yaml:3:22: sink 'stdout': unknown key 'confg' (did you mean 'config'?)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate, on_error: drop}\n"
                            "sink: {type: stdout}\n"),
@@ -390,9 +390,9 @@ TEST(component_errors)
                            "sinks:\n  - type: stdout\n  - type: http\n    config: {url: "
                            "http://x, batch_events: many}\n"),
                  "p.yaml:5:5: source 'file': unknown option 'pth' (did you mean 'path'?)\n"
+                 "p.yaml:5:5: source 'file': missing required option 'path'\n"
                  "p.yaml:6:11: source 'file': option 'mode' must be one of read, tail, got "
                  "'follow'\n"
-                 "p.yaml:5:5: source 'file': missing required option 'path'\n"
                  "p.yaml:10:43: sink 'http' (sinks[1]): option 'batch_events' expects an "
                  "integer, got 'many'");
     /* missing required option without config: at the component; with `config:` empty: there */
@@ -448,19 +448,19 @@ TEST(every_problem_at_once)
                            "  config: {url: '${WIRE_T_OUT}', extra: 1}\n"
                            "delivery: exactly-once\n"
                            "checkpoint: {interval: -1s}\n"),
+                 "p.yaml:1:7: pipeline name 'bad name' must match [a-z0-9_-]{1,64}\n"
                  "p.yaml:4:19: environment variable 'WIRE_T_NOPE' is not set (write "
                  "${WIRE_T_NOPE:-default} to give a default)\n"
-                 "p.yaml:1:7: pipeline name 'bad name' must match [a-z0-9_-]{1,64}\n"
                  "p.yaml:4:42: source 'file': option 'mode' must be one of read, tail, got "
                  "'tial'\n"
                  "p.yaml:6:11: unknown transform type 'filtre' (did you mean 'filter'? transform "
                  "types: filter, map)\n"
                  "p.yaml:8:24: transform 'map' (transforms[1]): option 'drop' expects a list of "
                  "strings; this item is a map\n"
-                 "p.yaml:11:34: sink 'http': unknown option 'extra' (options are: url, "
-                 "batch_events)\n"
                  "p.yaml:10:3: sink 'http' cannot honour exactly-once delivery (sink types that "
                  "can: file)\n"
+                 "p.yaml:11:34: sink 'http': unknown option 'extra' (options are: url, "
+                 "batch_events)\n"
                  "p.yaml:13:24: checkpoint: option 'interval' expects a duration like 500ms, 10s, "
                  "2m or 1h, got '-1s'");
 }
