@@ -916,7 +916,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     if (s->stopping || s->nconns > (unsigned)s->o.max_conns) {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 37\r\n"
+        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 33\r\n"
                                    "Content-Type: application/json\r\nConnection: close\r\n"
                                    "Retry-After: 1\r\n\r\n{\"error\":\"too many connections\"}\n";
         uv_buf_t b = uv_buf_init((char *)busy, sizeof(busy) - 1);
