@@ -6,6 +6,7 @@
 #include "connectors/connectors.h"
 
 static const wire_source_def *const sources[] = {
+    &wire_source_http,
     NULL,
 };
 
@@ -14,6 +15,7 @@ static const wire_transform_def *const transforms[] = {
 };
 
 static const wire_sink_def *const sinks[] = {
+    &wire_sink_http,
     NULL,
 };
 
