@@ -91,7 +91,18 @@ int wire_json_str_eq(const char *raw, size_t n, const char *s, size_t slen);
 enum { WIRE_JSON_NUM_INT = 1, WIRE_JSON_NUM_DOUBLE = 2 };
 int wire_json_number(const char *p, size_t n, int64_t *i, double *d);
 
-/* Writer: appends compact JSON to a wire_buf. */
+/*
+ * UTF-8: length (1..4) of the well-formed sequence starting at p (at most n
+ * bytes available), or 0 if there is none (overlong, surrogate, above
+ * U+10FFFF, truncated, stray continuation byte, or n == 0).
+ */
+size_t wire_utf8_seq(const char *p, size_t n);
+
+/*
+ * Writer: appends compact JSON to a wire_buf. wire_json_write_str escapes
+ * '"', '\\' and control characters and replaces each byte that is not part
+ * of well-formed UTF-8 with U+FFFD, so its output always validates.
+ */
 void wire_json_write_str(wire_buf *b, const char *s, size_t n);  /* quotes + escapes */
 void wire_json_write_int(wire_buf *b, int64_t v);
 void wire_json_write_double(wire_buf *b, double v); /* shortest round-trip; NaN/Inf -> null */

@@ -238,6 +238,9 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
+/* Sums over the transforms' counters (for summaries and invariants). */
+void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
+                                    uint64_t *dropped);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 
