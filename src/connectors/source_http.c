@@ -338,7 +338,8 @@ static void on_request(wire_http_req *r, void *arg)
             return;
         }
         if (rc < 0) {
-            /* released by the engine */
+            /* try_emit never consumes a batch it refused */
+            keep_batch(s, b);
             respond_json_error(r, 503, s->retry_after_s, "pipeline is stopping");
             return;
         }
