@@ -154,6 +154,18 @@ static void add_event(http_source *s, wire_batch *b, const char *p, size_t n, in
     ev->time_ms = now;
 }
 
+/* The validator's reason without its "invalid JSON at offset N: " prefix:
+   we name the line and column ourselves. */
+static const char *json_reason(const char *msg)
+{
+    if (strncmp(msg, "invalid JSON at offset ", 23) == 0) {
+        const char *c = strstr(msg, ": ");
+        if (c)
+            return c + 2;
+    }
+    return msg;
+}
+
 /* Line and column (1-based) of byte `off` in p. */
 static void line_col(const char *p, size_t off, long *line, long *col)
 {
@@ -193,7 +205,7 @@ static long parse_body(http_source *s, const char *p, size_t n, wire_batch *b, c
             size_t off = i + (err.offset > 0 ? (size_t)err.offset : 0);
             line_col(p, off < n ? off : n, &line, &col);
             snprintf(msg, msgn, "line %ld, column %ld: invalid JSON array: %.300s", line, col,
-                     err.msg);
+                     json_reason(err.msg));
             return -1;
         }
         wire_json_val arr, el, key;
@@ -237,7 +249,8 @@ static long parse_body(http_source *s, const char *p, size_t n, wire_batch *b, c
             wire_err_clear(&err);
             if (wire_json_validate_object(p + a, z - a, &err) < 0) {
                 long col = 1 + (long)(a - pos) + (err.offset > 0 ? err.offset : 0);
-                snprintf(msg, msgn, "line %ld, column %ld: %.400s", line, col, err.msg);
+                snprintf(msg, msgn, "line %ld, column %ld: %.400s", line, col,
+                         json_reason(err.msg));
                 return -1;
             }
             add_event(s, b, p + a, z - a, now);
