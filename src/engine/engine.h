@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/expr.h"
+#include "core/hist.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -80,6 +81,19 @@ int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
 bool wire_source_stopping(const wire_source_ctx *ctx);
 /* Position to resume from for a split (from the last checkpoint), or NULL. */
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split);
+/*
+ * Commit notifications, for sources that answer their clients only once data
+ * is durable (http with ack: committed). wire_source_emit_seq() is the batch
+ * sequence number given to the last emitted batch; after each checkpoint is
+ * saved, `cb` is called (from the checkpointer thread) with the sequence
+ * number below which every batch is committed. wire_source_request_checkpoint
+ * asks for a checkpoint now rather than at the next interval.
+ */
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx);
+void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
+                           void *arg);
+void wire_source_request_checkpoint(wire_source_ctx *ctx);
+
 /* Count malformed input that a source rejected itself (e.g. http 400). */
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n);
 const char *wire_source_pipeline_name(const wire_source_ctx *ctx);
@@ -146,6 +160,15 @@ typedef struct wire_sink_def {
     /* Longest time the runner may hold written-but-unflushed data (0 = flush when idle). */
     int64_t (*linger_ms)(void *self);
     void (*close)(void *self);
+    /* Optional: make everything flushed so far survive a crash (fsync). Called
+       at every checkpoint barrier, after flush. */
+    int (*sync)(void *self, wire_err *err);
+    /* Optional: the sink's commit state at a barrier, as a JSON value (e.g.
+       {"length":N}); stored in the checkpoint. */
+    void (*snapshot)(void *self, wire_buf *out);
+    /* Optional (exactly-once): return to the state of a checkpoint before
+       anything is written, e.g. truncate an uncommitted tail. */
+    int (*restore)(void *self, const char *state, size_t n, wire_err *err);
 } wire_sink_def;
 
 /* ---- Registry (assembled above the engine) ---- */
@@ -218,10 +241,18 @@ typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
+    atomic_uint_fast64_t checkpoints;      /* saved */
+    atomic_uint_fast64_t checkpoint_errors;
+    atomic_int_fast64_t last_checkpoint_ms; /* wall time of the last saved checkpoint */
+    wire_hist latency_us; /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
+
+typedef struct wire_checkpoint_store wire_checkpoint_store;
 
 typedef struct wire_engine_opts {
     const char *data_dir;
+    wire_checkpoint_store *store; /* NULL: no checkpoints (tests, benchmarks) */
+    uint64_t version;             /* pipeline version (1, 2, ... on reloads) */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */

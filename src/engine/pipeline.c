@@ -14,6 +14,17 @@
  * positions become the committed positions of their splits. Because every
  * sink acknowledges in order, batches complete in order, so a committed
  * position never has an uncommitted batch before it.
+ *
+ * Checkpoints (when the pipeline has a checkpoint store) use barriers, as in
+ * Flink: every checkpoint interval the checkpointer thread puts a barrier
+ * batch into the input queue, in sequence with the data. Each sink, on
+ * reaching it, flushes, syncs (fsync) and snapshots its commit state; when
+ * the last sink has done so the barrier completes, and since batches
+ * complete in order, the committed positions at that moment are exactly
+ * those of every batch before the barrier. The checkpointer then saves
+ * {positions, sink states} through the store. When the source ends or is
+ * stopped, the source thread sends a final barrier before closing the input,
+ * so a graceful stop always ends with a checkpoint of everything delivered.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +35,7 @@
 #include <time.h>
 
 #include "core/json.h"
+#include "engine/checkpoint.h"
 #include "engine/engine.h"
 #include "engine/queue.h"
 
@@ -86,6 +98,26 @@ struct wire_pipeline {
     uint64_t committed_batches;
     bool commit_frozen; /* a batch was dropped unacknowledged: commit nothing after it */
 
+    /* checkpoints (store may be NULL: then no barriers, no checkpointer) */
+    wire_checkpoint_store *store;
+    wire_checkpoint resume; /* loaded at start; empty if none */
+    bool has_resume;
+    uint64_t version;
+    pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
+    pthread_t checkpoint_thread;
+    pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
+    uint64_t next_cp_id;
+    int barriers_in_flight;
+    bool cp_requested;
+    bool source_done;
+    int sinks_alive;
+    wire_checkpoint *cp_done; /* completed barriers waiting to be saved */
+    uint64_t *cp_done_seq;
+    size_t ncp_done, cp_done_cap;
+    void (*commit_cb)(void *arg, uint64_t below_seq);
+    void *commit_arg;
+    atomic_uint_fast64_t last_emit_seq;
+
     wire_pipeline_stats stats;
     uint64_t id_seed;
 };
@@ -129,13 +161,13 @@ static bool pipeline_failed(wire_pipeline *p)
 
 /* ---- completion of batches (acknowledged by every sink) ---- */
 
-static void commit_positions_locked(wire_pipeline *p, const wire_batch *b)
+static void commit_positions_locked(wire_pipeline *p, const wire_position *pos, uint32_t npos,
+                                    uint64_t seq)
 {
-    for (uint32_t i = 0; i < b->npos; i++) {
-        const wire_position *pos = &b->pos[i];
+    for (uint32_t i = 0; i < npos; i++) {
         size_t j;
         for (j = 0; j < p->ncommitted; j++)
-            if (p->committed[j].split == pos->split)
+            if (p->committed[j].split == pos[i].split)
                 break;
         if (j == p->ncommitted) {
             if (p->ncommitted == p->committed_cap) {
@@ -147,20 +179,72 @@ static void commit_positions_locked(wire_pipeline *p, const wire_batch *b)
             p->ncommitted++;
             p->committed_seq[j] = 0;
         }
-        if (b->seq >= p->committed_seq[j]) {
-            p->committed[j] = *pos;
-            p->committed_seq[j] = b->seq;
+        if (seq >= p->committed_seq[j]) {
+            p->committed[j] = pos[i];
+            p->committed_seq[j] = seq;
         }
     }
 }
 
+/* Free a barrier's per-sink states. */
+static void barrier_free_aux(wire_pipeline *p, wire_batch *b)
+{
+    char **states = b->aux;
+    if (states) {
+        for (size_t i = 0; i < p->nsinks; i++)
+            free(states[i]);
+        free(states);
+    }
+    b->aux = NULL;
+}
+
+/* A barrier reached every sink: record the checkpoint it stands for. */
+static void barrier_complete_locked(wire_pipeline *p, wire_batch *b)
+{
+    char **states = b->aux;
+    if (p->ncp_done == p->cp_done_cap) {
+        p->cp_done_cap = p->cp_done_cap ? p->cp_done_cap * 2 : 4;
+        p->cp_done = wire_xrealloc(p->cp_done, p->cp_done_cap * sizeof(*p->cp_done));
+        p->cp_done_seq = wire_xrealloc(p->cp_done_seq, p->cp_done_cap * sizeof(uint64_t));
+    }
+    wire_checkpoint *cp = &p->cp_done[p->ncp_done];
+    p->cp_done_seq[p->ncp_done] = b->seq;
+    p->ncp_done++;
+    wire_checkpoint_init(cp);
+    cp->id = b->barrier;
+    cp->version = p->version;
+    cp->spec_hash = p->spec->hash;
+    cp->time_ms = wire_now_ms();
+    cp->npos = p->ncommitted;
+    cp->pos = wire_xcalloc(p->ncommitted ? p->ncommitted : 1, sizeof(wire_position));
+    if (p->ncommitted)
+        memcpy(cp->pos, p->committed, p->ncommitted * sizeof(wire_position));
+    for (size_t i = 0; i < p->nsinks; i++)
+        wire_checkpoint_add_sink(cp, p->spec->sinks[i].name, p->spec->sinks[i].type,
+                                 states && states[i] ? states[i] : "null");
+}
+
 static void batch_complete(wire_pipeline *p, wire_batch *b)
 {
+    if (b->barrier) {
+        pthread_mutex_lock(&p->lock);
+        if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED)
+            barrier_complete_locked(p, b);
+        p->barriers_in_flight--;
+        pthread_cond_broadcast(&p->cp_cond);
+        pthread_mutex_unlock(&p->lock);
+        barrier_free_aux(p, b);
+        atomic_store(&b->refs, 1);
+        wire_batch_release(b);
+        return;
+    }
     atomic_fetch_add_explicit(&p->stats.events_out, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
+    if (b->n)
+        wire_hist_record(&p->stats.latency_us, (uint64_t)(wire_mono_ns() - b->ingest_ns) / 1000);
     pthread_mutex_lock(&p->lock);
     if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED) {
-        commit_positions_locked(p, b);
+        commit_positions_locked(p, b->pos, b->npos, b->seq);
         p->committed_batches++;
     }
     pthread_mutex_unlock(&p->lock);
@@ -176,8 +260,15 @@ static void batch_ack(wire_pipeline *p, wire_batch *b)
 }
 
 /* A batch that will never reach the sinks (stopping): not committed. */
-static void batch_discard(wire_batch *b)
+static void batch_discard(wire_pipeline *p, wire_batch *b)
 {
+    if (b->barrier) {
+        pthread_mutex_lock(&p->lock);
+        p->barriers_in_flight--;
+        pthread_cond_broadcast(&p->cp_cond);
+        pthread_mutex_unlock(&p->lock);
+        barrier_free_aux(p, b);
+    }
     atomic_store(&b->refs, 1);
     wire_batch_release(b);
 }
@@ -193,7 +284,26 @@ static void batch_drop(wire_pipeline *p, wire_batch *b)
     p->commit_frozen = true;
     pthread_mutex_unlock(&p->lock);
     if (atomic_fetch_sub(&b->refs, 1) == 1)
-        batch_discard(b);
+        batch_discard(p, b);
+}
+
+/* Put a checkpoint barrier into the input, in sequence with the data. */
+static void inject_barrier(wire_pipeline *p)
+{
+    wire_batch *b = wire_batch_get(p->pool);
+    b->ingest_ms = wire_now_ms();
+    b->ingest_ns = wire_mono_ns();
+    b->aux = wire_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(char *));
+    pthread_mutex_lock(&p->emit_lock);
+    pthread_mutex_lock(&p->lock);
+    b->barrier = ++p->next_cp_id;
+    p->barriers_in_flight++;
+    pthread_mutex_unlock(&p->lock);
+    b->seq = atomic_fetch_add(&p->next_seq, 1) + 1;
+    int rc = wire_queue_push_control(&p->in_q, b);
+    pthread_mutex_unlock(&p->emit_lock);
+    if (rc != 0)
+        batch_discard(p, b);
 }
 
 /* ---- source side ---- */
@@ -213,10 +323,32 @@ bool wire_source_stopping(const wire_source_ctx *ctx)
 
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split)
 {
-    /* Positions come from the checkpoint store (issue 3); none yet. */
-    (void)ctx;
-    (void)split;
-    return NULL;
+    if (!ctx->p->has_resume)
+        return NULL;
+    return wire_checkpoint_position(&ctx->p->resume, split);
+}
+
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
+{
+    return atomic_load(&ctx->p->last_emit_seq);
+}
+
+void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
+                           void *arg)
+{
+    pthread_mutex_lock(&ctx->p->lock);
+    ctx->p->commit_cb = cb;
+    ctx->p->commit_arg = arg;
+    pthread_mutex_unlock(&ctx->p->lock);
+}
+
+void wire_source_request_checkpoint(wire_source_ctx *ctx)
+{
+    wire_pipeline *p = ctx->p;
+    pthread_mutex_lock(&p->lock);
+    p->cp_requested = true;
+    pthread_cond_broadcast(&p->cp_cond);
+    pthread_mutex_unlock(&p->lock);
 }
 
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
@@ -254,13 +386,6 @@ static void validate_batch(wire_source_ctx *ctx, wire_batch *b)
         wire_source_count_invalid(ctx, bad);
 }
 
-static void emit_prepare(wire_source_ctx *ctx, wire_batch *b, bool validated)
-{
-    if (!validated)
-        validate_batch(ctx, b);
-    b->seq = atomic_fetch_add(&ctx->p->next_seq, 1) + 1;
-    atomic_store(&b->refs, 1);
-}
 
 static void emit_count(wire_pipeline *p, const wire_batch *b)
 {
@@ -271,50 +396,57 @@ static void emit_count(wire_pipeline *p, const wire_batch *b)
     atomic_fetch_add_explicit(&p->source_stats.bytes_out, b->bytes, memory_order_relaxed);
 }
 
-int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
 {
-    wire_pipeline *p = ctx->p;
-    if (wire_source_stopping(ctx)) {
-        batch_discard(b);
-        return WIRE_ESTOPPED;
-    }
-    emit_prepare(ctx, b, validated);
-    /* count before the push: once queued, the batch may complete at once */
-    emit_count(p, b);
-    if (wire_queue_push(&p->in_q, b) != 0) {
-        batch_discard(b);
-        return WIRE_ESTOPPED;
-    }
-    return 0;
+    atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
 }
 
-int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+/* Number, count and queue a batch. `block`: wait for room, else EAGAIN. */
+static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
 {
     wire_pipeline *p = ctx->p;
     if (wire_source_stopping(ctx))
         return WIRE_ESTOPPED;
     if (!validated)
         validate_batch(ctx, b);
-    /* Sequence numbers must follow queue order: take the queue lock's verdict
-       first, then number. try_push is only ever called by one thread. */
-    uint64_t seq = atomic_load(&p->next_seq) + 1;
-    b->seq = seq;
     atomic_store(&b->refs, 1);
     uint32_t n = b->n;
     size_t bytes = b->bytes;
+    /* count before the push: once queued, the batch may complete at once */
     emit_count(p, b);
-    int rc = wire_queue_try_push(&p->in_q, b);
-    if (rc != 0) {
-        /* undo the counts: the caller keeps the batch and may retry */
-        atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
-        return rc == WIRE_ECLOSED ? WIRE_ESTOPPED : WIRE_EAGAIN;
+    pthread_mutex_lock(&p->emit_lock);
+    uint64_t seq = atomic_load(&p->next_seq) + 1;
+    b->seq = seq;
+    int rc = block ? wire_queue_push(&p->in_q, b) : wire_queue_try_push(&p->in_q, b);
+    if (rc == 0) {
+        atomic_store(&p->next_seq, seq);
+        atomic_store(&p->last_emit_seq, seq);
     }
-    atomic_store(&p->next_seq, seq);
+    pthread_mutex_unlock(&p->emit_lock);
+    if (rc != 0) {
+        emit_uncount(p, n, bytes);
+        return rc == WIRE_EAGAIN ? WIRE_EAGAIN : WIRE_ESTOPPED;
+    }
     return 0;
+}
+
+int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+{
+    /* A blocked push holds emit_lock: the checkpointer's barrier waits behind
+       it, which is right, since the barrier must follow this batch. */
+    int rc = emit(ctx, b, validated, true);
+    if (rc != 0)
+        batch_discard(ctx->p, b);
+    return rc;
+}
+
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+{
+    return emit(ctx, b, validated, false);
 }
 
 static void thread_exit(wire_pipeline *p)
@@ -352,6 +484,12 @@ static void *source_main(void *arg)
         pipeline_fail(p, "source %s: %s", p->spec->source.type,
                       err.msg[0] ? err.msg : wire_strerror(rc));
     }
+    pthread_mutex_lock(&p->lock);
+    p->source_done = true;
+    pthread_mutex_unlock(&p->lock);
+    /* the final checkpoint covers everything the source handed over */
+    if (p->store && !pipeline_failed(p))
+        inject_barrier(p);
     wire_queue_close(&p->in_q);
     thread_exit(p);
     return NULL;
@@ -366,11 +504,11 @@ static void *worker_main(void *arg)
     wire_batch *b;
     while ((b = wire_queue_pop(&p->in_q, -1)) != NULL) {
         if (pipeline_failed(p)) {
-            batch_discard(b);
+            batch_discard(p, b);
             continue;
         }
         int rc = 0;
-        for (size_t i = 0; i < p->ntransforms && rc == 0; i++) {
+        for (size_t i = 0; i < p->ntransforms && rc == 0 && !b->barrier; i++) {
             const wire_transform_def *def = p->spec->transforms[i].def;
             wire_stage_stats *st = &p->transform_stats[i];
             uint32_t before = b->n;
@@ -387,7 +525,7 @@ static void *worker_main(void *arg)
             (void)removed;
         }
         if (rc != 0) {
-            batch_discard(b);
+            batch_discard(p, b);
             continue;
         }
         /* recompute bytes: transforms may have rewritten events */
@@ -466,6 +604,48 @@ static void sink_drop_pending(sink_runner *s)
     s->npending = 0;
 }
 
+/* Retry a sync like a flush. */
+static int sink_sync(sink_runner *s)
+{
+    wire_pipeline *p = s->p;
+    int64_t delay = SINK_RETRY_INITIAL_MS;
+    for (;;) {
+        wire_err err;
+        wire_err_clear(&err);
+        int rc = s->def->sync(s->self, &err);
+        if (rc == 0)
+            return 0;
+        if (rc == WIRE_EAGAIN && !pipeline_failed(p) && !atomic_load(&p->stopping)) {
+            atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
+            wire_sleep_ms(delay);
+            delay = delay * 2 > SINK_RETRY_MAX_MS ? SINK_RETRY_MAX_MS : delay * 2;
+            continue;
+        }
+        pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
+                      err.msg[0] ? err.msg : wire_strerror(rc));
+        return rc;
+    }
+}
+
+/* At a barrier: make everything before it durable, then record our state. */
+static int sink_barrier(sink_runner *s, wire_batch *b)
+{
+    wire_pipeline *p = s->p;
+    if ((s->npending && sink_flush(s) != 0) || (s->def->sync && sink_sync(s) != 0)) {
+        batch_drop(p, b);
+        return -1;
+    }
+    char **states = b->aux;
+    if (s->def->snapshot && states) {
+        wire_buf st;
+        wire_buf_init(&st);
+        s->def->snapshot(s->self, &st);
+        states[s->index] = st.p; /* each sink writes only its own slot */
+    }
+    batch_ack(p, b);
+    return 0;
+}
+
 static void *sink_main(void *arg)
 {
     sink_runner *s = arg;
@@ -492,6 +672,11 @@ static void *sink_main(void *arg)
             batch_drop(p, b);
             continue;
         }
+        if (b->barrier) {
+            if (sink_barrier(s, b) != 0)
+                broken = true;
+            continue;
+        }
         atomic_fetch_add_explicit(&s->stats.in, b->n, memory_order_relaxed);
         wire_err err;
         wire_err_clear(&err);
@@ -516,11 +701,133 @@ static void *sink_main(void *arg)
     if (s->npending && !broken)
         sink_flush(s);
     sink_drop_pending(s);
+    pthread_mutex_lock(&p->lock);
+    p->sinks_alive--;
+    pthread_cond_broadcast(&p->cp_cond);
+    pthread_mutex_unlock(&p->lock);
+    thread_exit(p);
+    return NULL;
+}
+
+/* ---- the checkpointer ---- */
+
+static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barrier_seq)
+{
+    wire_err err;
+    wire_err_clear(&err);
+    if (p->store->save(p->store, p->spec->name, cp, &err) != 0) {
+        atomic_fetch_add(&p->stats.checkpoint_errors, 1);
+        wire_error("pipeline %s: checkpoint %llu not saved: %s (the previous one stays valid)",
+                   p->spec->name, (unsigned long long)cp->id, err.msg);
+        return;
+    }
+    atomic_fetch_add(&p->stats.checkpoints, 1);
+    atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
+    pthread_mutex_lock(&p->lock);
+    void (*cb)(void *, uint64_t) = p->commit_cb;
+    void *arg = p->commit_arg;
+    pthread_mutex_unlock(&p->lock);
+    if (cb)
+        cb(arg, barrier_seq);
+}
+
+static int64_t mono_ms(void) { return wire_mono_ns() / 1000000; }
+
+static void *checkpoint_main(void *arg)
+{
+    wire_pipeline *p = arg;
+    block_signals();
+    int64_t interval = p->spec->checkpoint_interval_ms > 0 ? p->spec->checkpoint_interval_ms : 1000;
+    int64_t next_due = mono_ms() + interval;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        if (p->ncp_done) {
+            wire_checkpoint cp = p->cp_done[0];
+            uint64_t seq = p->cp_done_seq[0];
+            p->ncp_done--;
+            memmove(p->cp_done, p->cp_done + 1, p->ncp_done * sizeof(*p->cp_done));
+            memmove(p->cp_done_seq, p->cp_done_seq + 1, p->ncp_done * sizeof(uint64_t));
+            pthread_mutex_unlock(&p->lock);
+            save_checkpoint(p, &cp, seq);
+            wire_checkpoint_clear(&cp);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        if (p->sinks_alive == 0)
+            break; /* everything drained: no barrier can complete any more */
+        bool can_inject = !p->source_done && p->barriers_in_flight == 0 &&
+                          p->state != WIRE_PIPE_FAILED && !p->commit_frozen;
+        if (can_inject && (p->cp_requested || mono_ms() >= next_due)) {
+            p->cp_requested = false;
+            pthread_mutex_unlock(&p->lock);
+            inject_barrier(p);
+            next_due = mono_ms() + interval;
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        int64_t wait = next_due - mono_ms();
+        if (wait < 1)
+            wait = 1;
+        if (wait > 100)
+            wait = 100;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += wait * 1000000;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&p->cp_cond, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
     thread_exit(p);
     return NULL;
 }
 
 /* ---- lifecycle ---- */
+
+/*
+ * Exactly-once: put each sink back to its state in the checkpoint (truncate
+ * the uncommitted tail). Without a checkpoint, save one now, holding the
+ * sinks' initial state, so a crash before the first periodic checkpoint
+ * still has something exact to return to.
+ */
+static int restore_or_initialise(wire_pipeline *p, wire_err *err)
+{
+    const wire_pipeline_spec *spec = p->spec;
+    if (p->has_resume) {
+        if (spec->delivery != WIRE_DELIVERY_EXACTLY_ONCE)
+            return 0;
+        for (size_t i = 0; i < p->nsinks; i++) {
+            sink_runner *s = &p->sinks[i];
+            const wire_sink_state *st =
+                wire_checkpoint_sink(&p->resume, spec->sinks[i].name, spec->sinks[i].type);
+            if (!st || !s->def->restore)
+                continue;
+            int rc = s->def->restore(s->self, st->json, strlen(st->json), err);
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    wire_checkpoint cp;
+    wire_checkpoint_init(&cp);
+    cp.id = ++p->next_cp_id;
+    cp.version = p->version;
+    cp.spec_hash = spec->hash;
+    cp.time_ms = wire_now_ms();
+    for (size_t i = 0; i < p->nsinks; i++) {
+        sink_runner *s = &p->sinks[i];
+        wire_buf st;
+        wire_buf_init(&st);
+        if (s->def->snapshot)
+            s->def->snapshot(s->self, &st);
+        wire_checkpoint_add_sink(&cp, spec->sinks[i].name, spec->sinks[i].type,
+                                 st.len ? st.p : "null");
+        wire_buf_free(&st);
+    }
+    int rc = p->store->save(p->store, spec->name, &cp, err);
+    wire_checkpoint_clear(&cp);
+    return rc;
+}
 
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
                       wire_err *err)
@@ -532,14 +839,35 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     size_t budget = spec->queue_bytes > 0 ? (size_t)spec->queue_bytes : 8u << 20;
     wire_queue_init(&p->in_q, budget);
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->emit_lock, NULL);
     pthread_cond_init(&p->done_cond, NULL);
+    pthread_cond_init(&p->cp_cond, NULL);
     p->state = WIRE_PIPE_PENDING;
+    p->store = opts ? opts->store : NULL;
+    p->version = opts && opts->version ? opts->version : 1;
+    wire_checkpoint_init(&p->resume);
     p->source_ctx.p = p;
     p->id_seed = wire_hash64(spec->name, strlen(spec->name), 0);
     *out = p;
 
+    int rc;
+    if (p->store) {
+        rc = p->store->load(p->store, spec->name, &p->resume, err);
+        if (rc == 0) {
+            p->has_resume = true;
+            p->next_cp_id = p->resume.id;
+            /* a split the new batches never touch keeps its position */
+            commit_positions_locked(p, p->resume.pos, (uint32_t)p->resume.npos, 0);
+            wire_info("pipeline %s: resuming from checkpoint %llu (version %llu)", spec->name,
+                      (unsigned long long)p->resume.id, (unsigned long long)p->resume.version);
+        } else if (rc != WIRE_ENOTFOUND) {
+            return rc;
+        }
+        wire_err_clear(err);
+    }
+
     p->source_def = spec->source.def;
-    int rc = p->source_def->create(&p->source, spec->source.config, err);
+    rc = p->source_def->create(&p->source, spec->source.config, err);
     if (rc != 0)
         return rc;
 
@@ -571,6 +899,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         if (rc != 0)
             return rc;
     }
+    if (p->store)
+        return restore_or_initialise(p, err);
     return 0;
 }
 
@@ -578,8 +908,11 @@ int wire_pipeline_start(wire_pipeline *p, wire_err *err)
 {
     pthread_mutex_lock(&p->lock);
     p->state = WIRE_PIPE_RUNNING;
-    p->threads_alive = (int)(2 + p->nsinks);
+    p->threads_alive = (int)(2 + p->nsinks + (p->store ? 1 : 0));
+    p->sinks_alive = (int)p->nsinks;
     pthread_mutex_unlock(&p->lock);
+    if (p->store)
+        pthread_create(&p->checkpoint_thread, NULL, checkpoint_main, p);
     for (size_t i = 0; i < p->nsinks; i++) {
         pthread_create(&p->sinks[i].thread, NULL, sink_main, &p->sinks[i]);
         p->sinks[i].started = true;
@@ -624,6 +957,8 @@ wire_pipe_state wire_pipeline_wait(wire_pipeline *p)
     if (p->threads_started) {
         pthread_join(p->source_thread, NULL);
         pthread_join(p->worker_thread, NULL);
+        if (p->store)
+            pthread_join(p->checkpoint_thread, NULL);
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i].started)
                 pthread_join(p->sinks[i].thread, NULL);
@@ -670,12 +1005,12 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_batch *b;
     wire_queue_close(&p->in_q);
     while ((b = wire_queue_pop(&p->in_q, 0)) != NULL)
-        batch_discard(b);
+        batch_discard(p, b);
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
         wire_queue_close(&s->q);
         while ((b = wire_queue_pop(&s->q, 0)) != NULL)
-            batch_discard(b);
+            batch_discard(p, b);
         if (s->self)
             s->def->close(s->self);
         wire_queue_destroy(&s->q);
@@ -695,7 +1030,14 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_queue_destroy(&p->in_q);
     wire_batch_pool_free(p->pool);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->emit_lock);
     pthread_cond_destroy(&p->done_cond);
+    pthread_cond_destroy(&p->cp_cond);
+    for (size_t i = 0; i < p->ncp_done; i++)
+        wire_checkpoint_clear(&p->cp_done[i]);
+    free(p->cp_done);
+    free(p->cp_done_seq);
+    wire_checkpoint_clear(&p->resume);
     free(p->committed);
     free(p->committed_seq);
     free(p->data_dir);

@@ -1,6 +1,7 @@
 /* test_core.c — arenas, buffers, durations/sizes, diagnostics, batches, event ids. */
 #include "core/core.h"
 #include "core/event.h"
+#include "core/hist.h"
 #include "test.h"
 
 TEST(arena_alignment_and_reuse)
@@ -155,8 +156,22 @@ TEST(batch_pool_reuses)
     wire_batch_pool_free(pool);
 }
 
+TEST(hist_quantiles_within_bucket_error)
+{
+    static wire_hist h; /* zeroed */
+    for (uint64_t v = 1; v <= 10000; v++)
+        wire_hist_record(&h, v);
+    uint64_t p50 = wire_hist_quantile(&h, 0.5), p99 = wire_hist_quantile(&h, 0.99);
+    CHECK(p50 >= 5000 && p50 <= 5000 * 1.13);
+    CHECK(p99 >= 9900 && p99 <= 10000);
+    CHECK_EQ_INT(wire_hist_quantile(&h, 1.0), 10000);
+    static wire_hist empty;
+    CHECK_EQ_INT(wire_hist_quantile(&empty, 0.5), 0);
+}
+
 int main(void)
 {
+    RUN(hist_quantiles_within_bucket_error);
     RUN(arena_alignment_and_reuse);
     RUN(buf_append_printf);
     RUN(durations_and_sizes);
