@@ -121,8 +121,8 @@ struct wire_http_server {
     wire_http_req *done_head, *done_tail;
     char rbuf[64 * 1024];
     struct {
-        atomic_uint_fast64_t conns_accepted, conns_rejected, requests, r2xx, r4xx, r5xx, bytes_in,
-            bytes_out;
+        atomic_uint_fast64_t conns_accepted, conns_rejected, conns_open, requests, r2xx, r4xx, r5xx,
+            bytes_in, bytes_out;
     } st;
 };
 
@@ -307,6 +307,7 @@ static void conn_unref(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    atomic_fetch_sub(&s->st.conns_open, 1);
     req_free(c->cur);
     free(c);
     server_maybe_finish(s);
@@ -911,6 +912,7 @@ static void on_connection(uv_stream_t *server, int status)
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    atomic_fetch_add(&s->st.conns_open, 1);
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
         conn_close(c);
         return;
@@ -1117,7 +1119,7 @@ void wire_http_server_stats(const wire_http_server *s, wire_http_stats *out)
     wire_http_server *m = (wire_http_server *)s;
     out->conns_accepted = atomic_load(&m->st.conns_accepted);
     out->conns_rejected = atomic_load(&m->st.conns_rejected);
-    out->conns_open = s->nconns;
+    out->conns_open = atomic_load(&m->st.conns_open);
     out->requests = atomic_load(&m->st.requests);
     out->responses_2xx = atomic_load(&m->st.r2xx);
     out->responses_4xx = atomic_load(&m->st.r4xx);

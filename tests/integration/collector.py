@@ -78,8 +78,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(os.path.join(DIR, "bodies"), "ab") as f:
                 f.write(body)
             with open(os.path.join(DIR, "requests"), "a") as f:
-                f.write("%d %d %s\n" % (body.count(b"\n"), len(body),
-                                        self.headers.get("Content-Type", "-")))
+                f.write("%d %d %s %s\n" % (body.count(b"\n"), len(body),
+                                           self.headers.get("X-Token", "-"),
+                                           self.headers.get("Content-Type", "-")))
         self.answer(200)
 
     do_PUT = do_POST

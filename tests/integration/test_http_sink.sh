@@ -40,11 +40,12 @@ EOF
 max_lines_per_request() { awk 'BEGIN{m=0} {if ($1>m) m=$1} END{print m}' "$CDIR/requests"; }
 
 reset
-check "2500 events -> exit 0" pipeline s1 2500 "{url: \"$CURL\", batch_events: 1000}"
+check "2500 events -> exit 0" pipeline s1 2500 "{url: \"$CURL\", batch_events: 1000, headers: {X-Token: t0k}}"
 check "exactly once, in order" exact 2500
 check "no request over batch_events" test "$(max_lines_per_request)" -le 1000
 check "split into >= 3 requests" test "$(wc -l <"$CDIR/requests")" -ge 3
 check "Content-Type application/x-ndjson" grep -q ' application/x-ndjson$' "$CDIR/requests"
+check "configured header sent" grep -q ' t0k ' "$CDIR/requests"
 
 reset
 check "batch_bytes 4KB -> exit 0" pipeline s2 1000 "{url: \"$CURL\", batch_bytes: 4KB}"

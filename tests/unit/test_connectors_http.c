@@ -372,7 +372,7 @@ static atomic_int col_fail_at; /* answer col_status to request number N (1-based
 static atomic_int col_fail_count;
 static atomic_int col_status;
 static atomic_int col_seen;
-static wire_http_req *col_held;
+static _Atomic(wire_http_req *) col_held; /* handed between threads */
 
 static void collector(wire_http_req *r, void *arg)
 {
@@ -382,7 +382,7 @@ static void collector(wire_http_req *r, void *arg)
         atomic_fetch_sub(&col_fail_count, 1);
         int st = atomic_load(&col_status);
         if (st == 0) { /* hold it: the client times out */
-            col_held = r;
+            atomic_store(&col_held, r);
             return;
         }
         wire_http_response resp = {.status = st,
@@ -503,9 +503,9 @@ TEST(test_sink_http)
     atomic_store(&col_status, 0);
     CHECK_EQ_INT(wire_sink_http.flush(sink, &err), WIRE_EAGAIN);
     CHECK(strstr(err.msg, "imeout") != NULL || strstr(err.msg, "timed out") != NULL);
-    if (col_held)
-        wire_http_respond(col_held, 500, NULL, NULL, 0);
-    col_held = NULL;
+    wire_http_req *held = atomic_exchange(&col_held, NULL);
+    if (held)
+        wire_http_respond(held, 500, NULL, NULL, 0);
     CHECK_EQ_INT(wire_sink_http.flush(sink, &err), 0);
     CHECK(col_body.len == expect.len && memcmp(col_body.p, expect.p, expect.len) == 0);
 
