@@ -9,6 +9,7 @@ static const wire_source_def *const sources[] = {
     &wire_source_generate,
     &wire_source_file,
     &wire_source_stdin,
+    &wire_source_http,
     NULL,
 };
 
@@ -22,6 +23,7 @@ static const wire_sink_def *const sinks[] = {
     &wire_sink_file,
     &wire_sink_stdout,
     &wire_sink_blackhole,
+    &wire_sink_http,
     NULL,
 };
 
