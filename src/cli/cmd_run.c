@@ -38,7 +38,8 @@ static void print_summary(wire_pipeline *p, double secs)
             (uint64_t)atomic_load(&st->invalid), errors, dropped, secs,
             secs > 0 ? (double)in / secs : 0.0,
             (double)wire_hist_quantile(&st->latency_us, 0.5) / 1000.0,
-            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0, state == WIRE_PIPE_FAILED ? ": " : "",
+            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0,
+            state == WIRE_PIPE_FAILED ? ": " : "",
             state == WIRE_PIPE_FAILED ? wire_pipeline_error(p) : "");
 }
 
@@ -55,8 +56,8 @@ int wire_cmd_run(int argc, char **argv)
             data_dir = a + 11;
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             const char *l = argv[++i];
-            wire_log_set_level(strcmp(l, "debug") == 0  ? WIRE_LOG_DEBUG
-                               : strcmp(l, "warn") == 0 ? WIRE_LOG_WARN
+            wire_log_set_level(strcmp(l, "debug") == 0   ? WIRE_LOG_DEBUG
+                               : strcmp(l, "warn") == 0  ? WIRE_LOG_WARN
                                : strcmp(l, "error") == 0 ? WIRE_LOG_ERROR
                                                          : WIRE_LOG_INFO);
         } else if (a[0] == '-' && a[1] != '\0') {

@@ -276,8 +276,8 @@ static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position
         }
         rc = open_path(s, rotated, false, err);
         if (rc == 1) {
-            wire_info("file %s: finishing %s (rotated while stopped) from offset %llu",
-                      s->c->path, rotated, (unsigned long long)resume->offset);
+            wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
+                      rotated, (unsigned long long)resume->offset);
             seek_to(s, resume);
             int erc = 0;
             ssize_t got;
@@ -353,8 +353,7 @@ static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
 static int file_run(void *self, wire_source_ctx *ctx, wire_err *err)
 {
     file_source *s = self;
-    wire_lines_init(&s->reader, s->c->format, (size_t)s->c->read_size, (size_t)s->c->max_line,
-                    0);
+    wire_lines_init(&s->reader, s->c->format, (size_t)s->c->read_size, (size_t)s->c->max_line, 0);
     return s->c->mode == MODE_READ ? run_read(s, ctx, err) : run_tail(s, ctx, err);
 }
 
@@ -366,8 +365,9 @@ static const wire_option file_options[] = {
     {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
      "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
     {"start_at", WIRE_OPT_ENUM, "beginning", 0, offsetof(file_source_config, start_at),
-     "beginning|end", "tail mode, first open without a checkpoint: read from the start or "
-                      "only what is appended."},
+     "beginning|end",
+     "tail mode, first open without a checkpoint: read from the start or "
+     "only what is appended."},
     {"poll_interval", WIRE_OPT_DURATION, "100ms", 0, offsetof(file_source_config, poll_ms), NULL,
      "tail mode: how often to look for appended data and rotation."},
     {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(file_source_config, read_size), NULL,

@@ -52,7 +52,10 @@ void wire_fault_clear_all(void)
     pthread_mutex_unlock(&fault_lock);
 }
 
-long wire_fault_hits(wire_fault_point pt) { return atomic_load(&faults[pt].hits); }
+long wire_fault_hits(wire_fault_point pt)
+{
+    return atomic_load(&faults[pt].hits);
+}
 
 /* Should this call fail? Sets errno when it should. */
 static bool fault_fires(wire_fault_point pt, const char *path)

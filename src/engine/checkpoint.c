@@ -26,7 +26,10 @@
 #define CKPT_FORMAT 1
 #define CKPT_KEEP 3
 
-void wire_checkpoint_init(wire_checkpoint *cp) { memset(cp, 0, sizeof(*cp)); }
+void wire_checkpoint_init(wire_checkpoint *cp)
+{
+    memset(cp, 0, sizeof(*cp));
+}
 
 void wire_checkpoint_clear(wire_checkpoint *cp)
 {

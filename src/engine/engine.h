@@ -127,8 +127,8 @@ struct wire_transform_ctx {
     wire_stage_stats *stats; /* this transform's counters, or NULL */
     int on_error;            /* wire_on_error */
     uint64_t id_seed;
-    uint64_t event_errors;   /* per-event errors seen (all policies) */
-    char last_error[256];    /* message of the last per-event error */
+    uint64_t event_errors; /* per-event errors seen (all policies) */
+    char last_error[256];  /* message of the last per-event error */
     /* Dead-letter hook (issue 3); NULL = none. Returns 0 if taken. */
     int (*dead_letter)(void *arg, const wire_event *ev, const char *msg);
     void *dead_letter_arg;
@@ -190,7 +190,7 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name; /* `name:` or derived "source", "transforms[0]", "sink[1]" */
+    char *name;      /* `name:` or derived "source", "transforms[0]", "sink[1]" */
     const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
     void *config;    /* parsed option struct (def->config_size bytes) */
     int on_error;    /* transforms: wire_on_error */
@@ -209,7 +209,7 @@ typedef struct wire_pipeline_spec {
     wire_delivery delivery;
     int64_t checkpoint_interval_ms;
     int64_t shutdown_timeout_ms;
-    int64_t queue_bytes; /* byte budget per queue */
+    int64_t queue_bytes;  /* byte budget per queue */
     int64_t batch_events; /* max events a source puts in one batch */
     uint64_t hash;        /* of the document text: detects changes on reload */
 } wire_pipeline_spec;
@@ -231,20 +231,19 @@ typedef enum {
     WIRE_PIPE_FAILED,
 } wire_pipe_state;
 
-
 typedef struct wire_pipeline_stats {
-    atomic_uint_fast64_t events_in;   /* accepted from the source (valid) */
-    atomic_uint_fast64_t invalid;     /* malformed input rejected at ingest */
-    atomic_uint_fast64_t filtered;    /* removed by transforms */
-    atomic_uint_fast64_t errors;      /* transform/sink errors (events) */
-    atomic_uint_fast64_t dropped;     /* dropped by policy */
-    atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
+    atomic_uint_fast64_t events_in;  /* accepted from the source (valid) */
+    atomic_uint_fast64_t invalid;    /* malformed input rejected at ingest */
+    atomic_uint_fast64_t filtered;   /* removed by transforms */
+    atomic_uint_fast64_t errors;     /* transform/sink errors (events) */
+    atomic_uint_fast64_t dropped;    /* dropped by policy */
+    atomic_uint_fast64_t events_out; /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
-    atomic_uint_fast64_t checkpoints;      /* saved */
+    atomic_uint_fast64_t checkpoints; /* saved */
     atomic_uint_fast64_t checkpoint_errors;
     atomic_int_fast64_t last_checkpoint_ms; /* wall time of the last saved checkpoint */
-    wire_hist latency_us; /* per batch: ingest -> acknowledged by every sink */
+    wire_hist latency_us;                   /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
 
 typedef struct wire_checkpoint_store wire_checkpoint_store;

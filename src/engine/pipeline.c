@@ -35,92 +35,7 @@
 #include <time.h>
 
 #include "core/json.h"
-#include "engine/checkpoint.h"
-#include "engine/engine.h"
-#include "engine/queue.h"
-
-#define SINK_RETRY_INITIAL_MS 100
-#define SINK_RETRY_MAX_MS 5000
-
-typedef struct sink_runner {
-    wire_pipeline *p;
-    size_t index;
-    const wire_sink_def *def;
-    void *self;
-    wire_queue q;
-    pthread_t thread;
-    bool started;
-    wire_stage_stats stats;
-    /* written but not yet flushed, in order */
-    wire_batch **pending;
-    size_t npending, pending_cap;
-} sink_runner;
-
-struct wire_source_ctx {
-    wire_pipeline *p;
-};
-
-struct wire_pipeline {
-    wire_pipeline_spec *spec;
-    char *data_dir;
-    wire_batch_pool *pool;
-    wire_queue in_q;
-
-    const wire_source_def *source_def;
-    void *source;
-    wire_source_ctx source_ctx;
-    wire_stage_stats source_stats;
-
-    size_t ntransforms;
-    void **transforms;
-    wire_transform_ctx *tctx;
-    wire_stage_stats *transform_stats;
-
-    size_t nsinks;
-    sink_runner *sinks;
-
-    pthread_t source_thread, worker_thread;
-    bool threads_started;
-    atomic_bool stopping;
-    atomic_uint_fast64_t next_seq;
-
-    pthread_mutex_t lock; /* state, error, committed positions */
-    pthread_cond_t done_cond;
-    wire_pipe_state state;
-    int threads_alive;
-    bool source_finished;
-    char error[512];
-
-    /* committed positions: per split, from the highest completed batch */
-    wire_position *committed;
-    uint64_t *committed_seq;
-    size_t ncommitted, committed_cap;
-    uint64_t committed_batches;
-    bool commit_frozen; /* a batch was dropped unacknowledged: commit nothing after it */
-
-    /* checkpoints (store may be NULL: then no barriers, no checkpointer) */
-    wire_checkpoint_store *store;
-    wire_checkpoint resume; /* loaded at start; empty if none */
-    bool has_resume;
-    uint64_t version;
-    pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
-    pthread_t checkpoint_thread;
-    pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
-    uint64_t next_cp_id;
-    int barriers_in_flight;
-    bool cp_requested;
-    bool source_done;
-    int sinks_alive;
-    wire_checkpoint *cp_done; /* completed barriers waiting to be saved */
-    uint64_t *cp_done_seq;
-    size_t ncp_done, cp_done_cap;
-    void (*commit_cb)(void *arg, uint64_t below_seq);
-    void *commit_arg;
-    atomic_uint_fast64_t last_emit_seq;
-
-    wire_pipeline_stats stats;
-    uint64_t id_seed;
-};
+#include "engine/runner.h"
 
 const char *wire_pipe_state_name(wire_pipe_state s)
 {
@@ -135,8 +50,7 @@ const char *wire_pipe_state_name(wire_pipe_state s)
 }
 
 /* Record a fatal error (first one wins) and stop everything. */
-static void pipeline_fail(wire_pipeline *p, const char *fmt, ...) WIRE_PRINTF(2, 3);
-static void pipeline_fail(wire_pipeline *p, const char *fmt, ...)
+void runner_fail(wire_pipeline *p, const char *fmt, ...)
 {
     pthread_mutex_lock(&p->lock);
     if (p->state != WIRE_PIPE_FAILED) {
@@ -151,7 +65,7 @@ static void pipeline_fail(wire_pipeline *p, const char *fmt, ...)
     wire_pipeline_stop(p);
 }
 
-static bool pipeline_failed(wire_pipeline *p)
+bool runner_failed(wire_pipeline *p)
 {
     pthread_mutex_lock(&p->lock);
     bool f = p->state == WIRE_PIPE_FAILED;
@@ -172,7 +86,8 @@ static void commit_positions_locked(wire_pipeline *p, const wire_position *pos, 
         if (j == p->ncommitted) {
             if (p->ncommitted == p->committed_cap) {
                 p->committed_cap = p->committed_cap ? p->committed_cap * 2 : 4;
-                p->committed = wire_xrealloc(p->committed, p->committed_cap * sizeof(*p->committed));
+                p->committed =
+                    wire_xrealloc(p->committed, p->committed_cap * sizeof(*p->committed));
                 p->committed_seq =
                     wire_xrealloc(p->committed_seq, p->committed_cap * sizeof(*p->committed_seq));
             }
@@ -253,14 +168,14 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
 }
 
 /* Drop one sink's reference; the last one completes the batch. */
-static void batch_ack(wire_pipeline *p, wire_batch *b)
+void runner_batch_ack(wire_pipeline *p, wire_batch *b)
 {
     if (atomic_fetch_sub(&b->refs, 1) == 1)
         batch_complete(p, b);
 }
 
 /* A batch that will never reach the sinks (stopping): not committed. */
-static void batch_discard(wire_pipeline *p, wire_batch *b)
+void runner_batch_discard(wire_pipeline *p, wire_batch *b)
 {
     if (b->barrier) {
         pthread_mutex_lock(&p->lock);
@@ -278,32 +193,13 @@ static void batch_discard(wire_pipeline *p, wire_batch *b)
  * stop while the sink is down). Nothing from here on may be committed, or a
  * restart would skip these events.
  */
-static void batch_drop(wire_pipeline *p, wire_batch *b)
+void runner_batch_drop(wire_pipeline *p, wire_batch *b)
 {
     pthread_mutex_lock(&p->lock);
     p->commit_frozen = true;
     pthread_mutex_unlock(&p->lock);
     if (atomic_fetch_sub(&b->refs, 1) == 1)
-        batch_discard(p, b);
-}
-
-/* Put a checkpoint barrier into the input, in sequence with the data. */
-static void inject_barrier(wire_pipeline *p)
-{
-    wire_batch *b = wire_batch_get(p->pool);
-    b->ingest_ms = wire_now_ms();
-    b->ingest_ns = wire_mono_ns();
-    b->aux = wire_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(char *));
-    pthread_mutex_lock(&p->emit_lock);
-    pthread_mutex_lock(&p->lock);
-    b->barrier = ++p->next_cp_id;
-    p->barriers_in_flight++;
-    pthread_mutex_unlock(&p->lock);
-    b->seq = atomic_fetch_add(&p->next_seq, 1) + 1;
-    int rc = wire_queue_push_control(&p->in_q, b);
-    pthread_mutex_unlock(&p->emit_lock);
-    if (rc != 0)
-        batch_discard(p, b);
+        runner_batch_discard(p, b);
 }
 
 /* ---- source side ---- */
@@ -357,7 +253,10 @@ void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
     atomic_fetch_add_explicit(&ctx->p->source_stats.errors, n, memory_order_relaxed);
 }
 
-const char *wire_source_pipeline_name(const wire_source_ctx *ctx) { return ctx->p->spec->name; }
+const char *wire_source_pipeline_name(const wire_source_ctx *ctx)
+{
+    return ctx->p->spec->name;
+}
 
 /* Remove malformed events; count and log them. */
 static void validate_batch(wire_source_ctx *ctx, wire_batch *b)
@@ -385,7 +284,6 @@ static void validate_batch(wire_source_ctx *ctx, wire_batch *b)
     if (bad)
         wire_source_count_invalid(ctx, bad);
 }
-
 
 static void emit_count(wire_pipeline *p, const wire_batch *b)
 {
@@ -440,7 +338,7 @@ int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
        it, which is right, since the barrier must follow this batch. */
     int rc = emit(ctx, b, validated, true);
     if (rc != 0)
-        batch_discard(ctx->p, b);
+        runner_batch_discard(ctx->p, b);
     return rc;
 }
 
@@ -449,7 +347,7 @@ int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
     return emit(ctx, b, validated, false);
 }
 
-static void thread_exit(wire_pipeline *p)
+void runner_thread_exit(wire_pipeline *p)
 {
     pthread_mutex_lock(&p->lock);
     p->threads_alive--;
@@ -461,7 +359,7 @@ static void thread_exit(wire_pipeline *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-static void block_signals(void)
+void runner_block_signals(void)
 {
     /* Signals are handled by the main thread only. */
     sigset_t set;
@@ -472,7 +370,7 @@ static void block_signals(void)
 static void *source_main(void *arg)
 {
     wire_pipeline *p = arg;
-    block_signals();
+    runner_block_signals();
     wire_err err;
     wire_err_clear(&err);
     int rc = p->source_def->run(p->source, &p->source_ctx, &err);
@@ -481,17 +379,17 @@ static void *source_main(void *arg)
         p->source_finished = true;
         pthread_mutex_unlock(&p->lock);
     } else if (rc != WIRE_ESTOPPED) {
-        pipeline_fail(p, "source %s: %s", p->spec->source.type,
-                      err.msg[0] ? err.msg : wire_strerror(rc));
+        runner_fail(p, "source %s: %s", p->spec->source.type,
+                    err.msg[0] ? err.msg : wire_strerror(rc));
     }
     pthread_mutex_lock(&p->lock);
     p->source_done = true;
     pthread_mutex_unlock(&p->lock);
     /* the final checkpoint covers everything the source handed over */
-    if (p->store && !pipeline_failed(p))
-        inject_barrier(p);
+    if (p->store && !runner_failed(p))
+        runner_inject_barrier(p);
     wire_queue_close(&p->in_q);
-    thread_exit(p);
+    runner_thread_exit(p);
     return NULL;
 }
 
@@ -500,11 +398,11 @@ static void *source_main(void *arg)
 static void *worker_main(void *arg)
 {
     wire_pipeline *p = arg;
-    block_signals();
+    runner_block_signals();
     wire_batch *b;
     while ((b = wire_queue_pop(&p->in_q, -1)) != NULL) {
-        if (pipeline_failed(p)) {
-            batch_discard(p, b);
+        if (runner_failed(p)) {
+            runner_batch_discard(p, b);
             continue;
         }
         int rc = 0;
@@ -515,9 +413,8 @@ static void *worker_main(void *arg)
             atomic_fetch_add_explicit(&st->in, before, memory_order_relaxed);
             rc = def->process(p->transforms[i], b, &p->tctx[i]);
             if (rc != 0) {
-                pipeline_fail(p, "transform %s (%s): %s", def->type, p->spec->transforms[i].name,
-                              p->tctx[i].last_error[0] ? p->tctx[i].last_error
-                                                       : wire_strerror(rc));
+                runner_fail(p, "transform %s (%s): %s", def->type, p->spec->transforms[i].name,
+                            p->tctx[i].last_error[0] ? p->tctx[i].last_error : wire_strerror(rc));
                 break;
             }
             atomic_fetch_add_explicit(&st->out, b->n, memory_order_relaxed);
@@ -525,7 +422,7 @@ static void *worker_main(void *arg)
             (void)removed;
         }
         if (rc != 0) {
-            batch_discard(p, b);
+            runner_batch_discard(p, b);
             continue;
         }
         /* recompute bytes: transforms may have rewritten events */
@@ -536,297 +433,13 @@ static void *worker_main(void *arg)
         atomic_store(&b->refs, (int)p->nsinks);
         for (size_t i = 0; i < p->nsinks; i++) {
             if (wire_queue_push(&p->sinks[i].q, b) != 0)
-                batch_drop(p, b);
+                runner_batch_drop(p, b);
         }
     }
     for (size_t i = 0; i < p->nsinks; i++)
         wire_queue_close(&p->sinks[i].q);
-    thread_exit(p);
+    runner_thread_exit(p);
     return NULL;
-}
-
-/* ---- sinks ---- */
-
-static void sink_pending_push(sink_runner *s, wire_batch *b)
-{
-    if (s->npending == s->pending_cap) {
-        s->pending_cap = s->pending_cap ? s->pending_cap * 2 : 16;
-        s->pending = wire_xrealloc(s->pending, s->pending_cap * sizeof(*s->pending));
-    }
-    s->pending[s->npending++] = b;
-}
-
-/* Flush with retries; acknowledge pending batches on success. */
-static int sink_flush(sink_runner *s)
-{
-    wire_pipeline *p = s->p;
-    int64_t delay = SINK_RETRY_INITIAL_MS;
-    for (;;) {
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->flush(s->self, &err);
-        if (rc == 0)
-            break;
-        if (rc == WIRE_EAGAIN && !pipeline_failed(p) && !atomic_load(&p->stopping)) {
-            atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-            wire_warn("pipeline %s: sink %s: %s (retrying in %" PRId64 " ms)", p->spec->name,
-                      s->def->type, err.msg, delay);
-            wire_sleep_ms(delay);
-            delay = delay * 2 > SINK_RETRY_MAX_MS ? SINK_RETRY_MAX_MS : delay * 2;
-            continue;
-        }
-        if (rc == WIRE_EAGAIN && atomic_load(&p->stopping) && !pipeline_failed(p)) {
-            /* Stopping while the sink is down: keep retrying until it
-               comes back would block shutdown forever; leave the batches
-               unacknowledged (they will be replayed). */
-            wire_warn("pipeline %s: sink %s: %s; stopping with unflushed data", p->spec->name,
-                      s->def->type, err.msg);
-            return rc;
-        }
-        pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
-                      err.msg[0] ? err.msg : wire_strerror(rc));
-        return rc;
-    }
-    for (size_t i = 0; i < s->npending; i++) {
-        wire_batch *b = s->pending[i];
-        atomic_fetch_add_explicit(&s->stats.out, b->n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->stats.bytes_out, b->bytes, memory_order_relaxed);
-        batch_ack(p, b);
-    }
-    s->npending = 0;
-    return 0;
-}
-
-static void sink_drop_pending(sink_runner *s)
-{
-    for (size_t i = 0; i < s->npending; i++)
-        batch_drop(s->p, s->pending[i]);
-    s->npending = 0;
-}
-
-/* Retry a sync like a flush. */
-static int sink_sync(sink_runner *s)
-{
-    wire_pipeline *p = s->p;
-    int64_t delay = SINK_RETRY_INITIAL_MS;
-    for (;;) {
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->sync(s->self, &err);
-        if (rc == 0)
-            return 0;
-        if (rc == WIRE_EAGAIN && !pipeline_failed(p) && !atomic_load(&p->stopping)) {
-            atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-            wire_sleep_ms(delay);
-            delay = delay * 2 > SINK_RETRY_MAX_MS ? SINK_RETRY_MAX_MS : delay * 2;
-            continue;
-        }
-        pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
-                      err.msg[0] ? err.msg : wire_strerror(rc));
-        return rc;
-    }
-}
-
-/* At a barrier: make everything before it durable, then record our state. */
-static int sink_barrier(sink_runner *s, wire_batch *b)
-{
-    wire_pipeline *p = s->p;
-    if ((s->npending && sink_flush(s) != 0) || (s->def->sync && sink_sync(s) != 0)) {
-        batch_drop(p, b);
-        return -1;
-    }
-    char **states = b->aux;
-    if (s->def->snapshot && states) {
-        wire_buf st;
-        wire_buf_init(&st);
-        s->def->snapshot(s->self, &st);
-        states[s->index] = st.p; /* each sink writes only its own slot */
-    }
-    batch_ack(p, b);
-    return 0;
-}
-
-static void *sink_main(void *arg)
-{
-    sink_runner *s = arg;
-    wire_pipeline *p = s->p;
-    block_signals();
-    int64_t linger = s->def->linger_ms ? s->def->linger_ms(s->self) : 0;
-    int64_t first_pending_ns = 0;
-    bool broken = false;
-    for (;;) {
-        int64_t timeout = -1;
-        if (s->npending) {
-            int64_t waited = (wire_mono_ns() - first_pending_ns) / 1000000;
-            timeout = linger > waited ? linger - waited : 0;
-        }
-        wire_batch *b = wire_queue_pop(&s->q, timeout);
-        if (!b) {
-            if (s->npending && !broken && sink_flush(s) != 0)
-                broken = true;
-            if (wire_queue_drained(&s->q))
-                break;
-            continue;
-        }
-        if (broken || pipeline_failed(p)) {
-            batch_drop(p, b);
-            continue;
-        }
-        if (b->barrier) {
-            if (sink_barrier(s, b) != 0)
-                broken = true;
-            continue;
-        }
-        atomic_fetch_add_explicit(&s->stats.in, b->n, memory_order_relaxed);
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->write(s->self, b, &err);
-        if (rc < 0) {
-            pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
-                          err.msg[0] ? err.msg : wire_strerror(rc));
-            batch_drop(p, b);
-            broken = true;
-            continue;
-        }
-        if (s->npending == 0)
-            first_pending_ns = wire_mono_ns();
-        sink_pending_push(s, b);
-        /* flush when asked, or when nothing else is waiting and no linger */
-        bool idle = wire_queue_bytes(&s->q) == 0;
-        if (rc == 1 || (idle && linger == 0)) {
-            if (sink_flush(s) != 0)
-                broken = true;
-        }
-    }
-    if (s->npending && !broken)
-        sink_flush(s);
-    sink_drop_pending(s);
-    pthread_mutex_lock(&p->lock);
-    p->sinks_alive--;
-    pthread_cond_broadcast(&p->cp_cond);
-    pthread_mutex_unlock(&p->lock);
-    thread_exit(p);
-    return NULL;
-}
-
-/* ---- the checkpointer ---- */
-
-static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barrier_seq)
-{
-    wire_err err;
-    wire_err_clear(&err);
-    if (p->store->save(p->store, p->spec->name, cp, &err) != 0) {
-        atomic_fetch_add(&p->stats.checkpoint_errors, 1);
-        wire_error("pipeline %s: checkpoint %llu not saved: %s (the previous one stays valid)",
-                   p->spec->name, (unsigned long long)cp->id, err.msg);
-        return;
-    }
-    atomic_fetch_add(&p->stats.checkpoints, 1);
-    atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
-    pthread_mutex_lock(&p->lock);
-    void (*cb)(void *, uint64_t) = p->commit_cb;
-    void *arg = p->commit_arg;
-    pthread_mutex_unlock(&p->lock);
-    if (cb)
-        cb(arg, barrier_seq);
-}
-
-static int64_t mono_ms(void) { return wire_mono_ns() / 1000000; }
-
-static void *checkpoint_main(void *arg)
-{
-    wire_pipeline *p = arg;
-    block_signals();
-    int64_t interval = p->spec->checkpoint_interval_ms > 0 ? p->spec->checkpoint_interval_ms : 1000;
-    int64_t next_due = mono_ms() + interval;
-    pthread_mutex_lock(&p->lock);
-    for (;;) {
-        if (p->ncp_done) {
-            wire_checkpoint cp = p->cp_done[0];
-            uint64_t seq = p->cp_done_seq[0];
-            p->ncp_done--;
-            memmove(p->cp_done, p->cp_done + 1, p->ncp_done * sizeof(*p->cp_done));
-            memmove(p->cp_done_seq, p->cp_done_seq + 1, p->ncp_done * sizeof(uint64_t));
-            pthread_mutex_unlock(&p->lock);
-            save_checkpoint(p, &cp, seq);
-            wire_checkpoint_clear(&cp);
-            pthread_mutex_lock(&p->lock);
-            continue;
-        }
-        if (p->sinks_alive == 0)
-            break; /* everything drained: no barrier can complete any more */
-        bool can_inject = !p->source_done && p->barriers_in_flight == 0 &&
-                          p->state != WIRE_PIPE_FAILED && !p->commit_frozen;
-        if (can_inject && (p->cp_requested || mono_ms() >= next_due)) {
-            p->cp_requested = false;
-            pthread_mutex_unlock(&p->lock);
-            inject_barrier(p);
-            next_due = mono_ms() + interval;
-            pthread_mutex_lock(&p->lock);
-            continue;
-        }
-        int64_t wait = next_due - mono_ms();
-        if (wait < 1)
-            wait = 1;
-        if (wait > 100)
-            wait = 100;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += wait * 1000000;
-        ts.tv_sec += ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
-        pthread_cond_timedwait(&p->cp_cond, &p->lock, &ts);
-    }
-    pthread_mutex_unlock(&p->lock);
-    thread_exit(p);
-    return NULL;
-}
-
-/* ---- lifecycle ---- */
-
-/*
- * Exactly-once: put each sink back to its state in the checkpoint (truncate
- * the uncommitted tail). Without a checkpoint, save one now, holding the
- * sinks' initial state, so a crash before the first periodic checkpoint
- * still has something exact to return to.
- */
-static int restore_or_initialise(wire_pipeline *p, wire_err *err)
-{
-    const wire_pipeline_spec *spec = p->spec;
-    if (p->has_resume) {
-        if (spec->delivery != WIRE_DELIVERY_EXACTLY_ONCE)
-            return 0;
-        for (size_t i = 0; i < p->nsinks; i++) {
-            sink_runner *s = &p->sinks[i];
-            const wire_sink_state *st =
-                wire_checkpoint_sink(&p->resume, spec->sinks[i].name, spec->sinks[i].type);
-            if (!st || !s->def->restore)
-                continue;
-            int rc = s->def->restore(s->self, st->json, strlen(st->json), err);
-            if (rc != 0)
-                return rc;
-        }
-        return 0;
-    }
-    wire_checkpoint cp;
-    wire_checkpoint_init(&cp);
-    cp.id = ++p->next_cp_id;
-    cp.version = p->version;
-    cp.spec_hash = spec->hash;
-    cp.time_ms = wire_now_ms();
-    for (size_t i = 0; i < p->nsinks; i++) {
-        sink_runner *s = &p->sinks[i];
-        wire_buf st;
-        wire_buf_init(&st);
-        if (s->def->snapshot)
-            s->def->snapshot(s->self, &st);
-        wire_checkpoint_add_sink(&cp, spec->sinks[i].name, spec->sinks[i].type,
-                                 st.len ? st.p : "null");
-        wire_buf_free(&st);
-    }
-    int rc = p->store->save(p->store, spec->name, &cp, err);
-    wire_checkpoint_clear(&cp);
-    return rc;
 }
 
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
@@ -900,7 +513,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
             return rc;
     }
     if (p->store)
-        return restore_or_initialise(p, err);
+        return runner_restore_or_initialise(p, err);
     return 0;
 }
 
@@ -912,9 +525,9 @@ int wire_pipeline_start(wire_pipeline *p, wire_err *err)
     p->sinks_alive = (int)p->nsinks;
     pthread_mutex_unlock(&p->lock);
     if (p->store)
-        pthread_create(&p->checkpoint_thread, NULL, checkpoint_main, p);
+        pthread_create(&p->checkpoint_thread, NULL, runner_checkpoint_main, p);
     for (size_t i = 0; i < p->nsinks; i++) {
-        pthread_create(&p->sinks[i].thread, NULL, sink_main, &p->sinks[i]);
+        pthread_create(&p->sinks[i].thread, NULL, runner_sink_main, &p->sinks[i]);
         p->sinks[i].started = true;
     }
     pthread_create(&p->worker_thread, NULL, worker_main, p);
@@ -978,9 +591,18 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p)
     return s;
 }
 
-const char *wire_pipeline_error(const wire_pipeline *p) { return p->error; }
-const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p) { return p->spec; }
-const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p) { return &p->stats; }
+const char *wire_pipeline_error(const wire_pipeline *p)
+{
+    return p->error;
+}
+const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p)
+{
+    return p->spec;
+}
+const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p)
+{
+    return &p->stats;
+}
 
 void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
                                     uint64_t *dropped)
@@ -1005,12 +627,12 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_batch *b;
     wire_queue_close(&p->in_q);
     while ((b = wire_queue_pop(&p->in_q, 0)) != NULL)
-        batch_discard(p, b);
+        runner_batch_discard(p, b);
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
         wire_queue_close(&s->q);
         while ((b = wire_queue_pop(&s->q, 0)) != NULL)
-            batch_discard(p, b);
+            runner_batch_discard(p, b);
         if (s->self)
             s->def->close(s->self);
         wire_queue_destroy(&s->q);
