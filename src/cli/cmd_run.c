@@ -27,16 +27,17 @@ static void print_summary(wire_pipeline *p, double secs)
     const wire_pipeline_spec *spec = wire_pipeline_spec_of(p);
     const wire_pipeline_stats *st = wire_pipeline_stats_of(p);
     uint64_t in = atomic_load(&st->events_in), out = atomic_load(&st->events_out);
-    uint64_t filtered = 0, errors = 0, dropped = 0;
-    wire_pipeline_transform_totals(p, &filtered, &errors, &dropped);
+    wire_pipeline_totals_t t;
+    wire_pipeline_totals(p, &t);
     wire_pipe_state state = wire_pipeline_state(p);
     fprintf(stderr,
             "wire: pipeline %s %s: in=%" PRIu64 " out=%" PRIu64 " filtered=%" PRIu64
-            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64
+            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64 " dlq=%" PRIu64
+            " retries=%" PRIu64
             " (%.2fs, %.0f events/s, batch latency p50=%.1fms p99=%.1fms)%s%s\n",
-            spec->name, wire_pipe_state_name(state), in, out, filtered,
-            (uint64_t)atomic_load(&st->invalid), errors, dropped, secs,
-            secs > 0 ? (double)in / secs : 0.0,
+            spec->name, wire_pipe_state_name(state), in, out, t.filtered,
+            (uint64_t)atomic_load(&st->invalid), t.errors, t.dropped, t.dead_lettered, t.retries,
+            secs, secs > 0 ? (double)in / secs : 0.0,
             (double)wire_hist_quantile(&st->latency_us, 0.5) / 1000.0,
             (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0,
             state == WIRE_PIPE_FAILED ? ": " : "",

@@ -110,7 +110,7 @@ void *runner_checkpoint_main(void *arg)
     return NULL;
 }
 
-/* ---- lifecycle ---- */
+/* ---- start: restore or the initial checkpoint ---- */
 
 /*
  * Exactly-once: put each sink back to its state in the checkpoint (truncate

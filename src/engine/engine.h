@@ -26,6 +26,7 @@
 #include "core/event.h"
 #include "core/expr.h"
 #include "core/hist.h"
+#include "engine/retry.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -169,6 +170,10 @@ typedef struct wire_sink_def {
     /* Optional (exactly-once): return to the state of a checkpoint before
        anything is written, e.g. truncate an uncommitted tail. */
     int (*restore)(void *self, const char *state, size_t n, wire_err *err);
+    /* Optional: forget whatever is written but not flushed. With it, the
+       runner finds the events a permanent error is about by bisection and
+       dead-letters only those; without it, all unflushed events. */
+    void (*discard)(void *self);
 } wire_sink_def;
 
 /* ---- Registry (assembled above the engine) ---- */
@@ -190,10 +195,11 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name;      /* `name:` or derived "source", "transforms[0]", "sink[1]" */
-    const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
-    void *config;    /* parsed option struct (def->config_size bytes) */
-    int on_error;    /* transforms: wire_on_error */
+    char *name;              /* `name:` or derived "source", "transforms[0]", "sink[1]" */
+    const void *def;         /* wire_source_def / wire_transform_def / wire_sink_def */
+    void *config;            /* parsed option struct (def->config_size bytes) */
+    int on_error;            /* transforms and sinks: wire_on_error */
+    wire_retry_policy retry; /* sinks */
     int line, col;
 } wire_component;
 
@@ -232,12 +238,13 @@ typedef enum {
 } wire_pipe_state;
 
 typedef struct wire_pipeline_stats {
-    atomic_uint_fast64_t events_in;  /* accepted from the source (valid) */
-    atomic_uint_fast64_t invalid;    /* malformed input rejected at ingest */
-    atomic_uint_fast64_t filtered;   /* removed by transforms */
-    atomic_uint_fast64_t errors;     /* transform/sink errors (events) */
-    atomic_uint_fast64_t dropped;    /* dropped by policy */
-    atomic_uint_fast64_t events_out; /* acknowledged by every sink */
+    atomic_uint_fast64_t events_in;     /* accepted from the source (valid) */
+    atomic_uint_fast64_t invalid;       /* malformed input rejected at ingest */
+    atomic_uint_fast64_t filtered;      /* removed by transforms */
+    atomic_uint_fast64_t errors;        /* transform/sink errors (events) */
+    atomic_uint_fast64_t dropped;       /* dropped by policy */
+    atomic_uint_fast64_t dead_lettered; /* written to the dead-letter queue */
+    atomic_uint_fast64_t events_out;    /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
     atomic_uint_fast64_t checkpoints; /* saved */
@@ -268,9 +275,11 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
-/* Sums over the transforms' counters (for summaries and invariants). */
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped);
+/* Sums over the stages' counters (for summaries and invariants). */
+typedef struct wire_pipeline_totals_t {
+    uint64_t filtered, errors, dropped, dead_lettered, retries;
+} wire_pipeline_totals_t;
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 

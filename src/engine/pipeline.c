@@ -153,7 +153,9 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
         wire_batch_release(b);
         return;
     }
-    atomic_fetch_add_explicit(&p->stats.events_out, b->n, memory_order_relaxed);
+    uint32_t disposed = atomic_load(&b->disposed);
+    atomic_fetch_add_explicit(&p->stats.events_out, b->n > disposed ? b->n - disposed : 0,
+                              memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
     if (b->n)
         wire_hist_record(&p->stats.latency_us, (uint64_t)(wire_mono_ns() - b->ingest_ns) / 1000);
@@ -442,6 +444,26 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- lifecycle ---- */
+
+/* on_error: dlq of a transform: the event goes to the dead-letter queue. */
+static int transform_dead_letter(void *arg, const wire_event *ev, const char *msg)
+{
+    transform_dl *t = arg;
+    wire_pipeline *p = t->p;
+    if (!p->dlq)
+        return -1;
+    char stage[256];
+    snprintf(stage, sizeof(stage), "transform %s (%s)", p->spec->transforms[t->index].type,
+             p->spec->transforms[t->index].name);
+    wire_err err;
+    wire_err_clear(&err);
+    if (wire_dlq_write(p->dlq, ev->data, ev->len, msg, stage, 1, 0, &err) != 0)
+        return -1;
+    atomic_fetch_add_explicit(&p->stats.dead_lettered, 1, memory_order_relaxed);
+    return 0;
+}
+
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
                       wire_err *err)
 {
@@ -479,6 +501,12 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         wire_err_clear(err);
     }
 
+    if (spec->dlq.type) {
+        rc = wire_dlq_open(&p->dlq, &spec->dlq, spec->name, p->version, err);
+        if (rc != 0)
+            return rc;
+    }
+
     p->source_def = spec->source.def;
     rc = p->source_def->create(&p->source, spec->source.config, err);
     if (rc != 0)
@@ -487,11 +515,16 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     p->ntransforms = spec->ntransforms;
     p->transforms = wire_xcalloc(spec->ntransforms, sizeof(void *));
     p->tctx = wire_xcalloc(spec->ntransforms, sizeof(*p->tctx));
+    p->tdl = wire_xcalloc(spec->ntransforms ? spec->ntransforms : 1, sizeof(*p->tdl));
     p->transform_stats = wire_xcalloc(spec->ntransforms, sizeof(*p->transform_stats));
     for (size_t i = 0; i < spec->ntransforms; i++) {
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
+        p->tctx[i].dead_letter = transform_dead_letter;
+        p->tctx[i].dead_letter_arg = &p->tdl[i];
+        p->tdl[i].p = p;
+        p->tdl[i].index = i;
         rc = def->create(&p->transforms[i], spec->transforms[i].config, err);
         if (rc != 0)
             return rc;
@@ -505,6 +538,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         s->index = i;
         s->def = spec->sinks[i].def;
         wire_queue_init(&s->q, budget);
+        wire_retry_policy rp = spec->sinks[i].retry;
+        if (rp.initial_ms <= 0 && rp.max_ms <= 0)
+            wire_retry_policy_default(&rp);
+        wire_retry_init(&s->retry, &rp, p->id_seed + i);
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
@@ -604,15 +641,20 @@ const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p)
     return &p->stats;
 }
 
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped)
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
 {
-    *filtered = *errors = *dropped = 0;
+    memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < p->ntransforms; i++) {
-        *filtered += atomic_load(&p->transform_stats[i].filtered);
-        *errors += atomic_load(&p->transform_stats[i].errors);
-        *dropped += atomic_load(&p->transform_stats[i].dropped);
+        t->filtered += atomic_load(&p->transform_stats[i].filtered);
+        t->errors += atomic_load(&p->transform_stats[i].errors);
+        t->dropped += atomic_load(&p->transform_stats[i].dropped);
     }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        t->retries += atomic_load(&p->sinks[i].stats.retries);
+        t->errors += atomic_load(&p->sinks[i].stats.dlq) + atomic_load(&p->sinks[i].stats.dropped);
+    }
+    t->dropped += atomic_load(&p->stats.dropped);
+    t->dead_lettered = atomic_load(&p->stats.dead_lettered);
 }
 
 void wire_pipeline_free(wire_pipeline *p)
@@ -646,6 +688,8 @@ void wire_pipeline_free(wire_pipeline *p)
     }
     free(p->transforms);
     free(p->tctx);
+    free(p->tdl);
+    wire_dlq_close(p->dlq);
     free(p->transform_stats);
     if (p->source)
         p->source_def->destroy(p->source);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "engine/checkpoint.h"
+#include "engine/dlq.h"
 #include "engine/engine.h"
 #include "engine/queue.h"
 
@@ -22,10 +23,16 @@ typedef struct sink_runner {
     pthread_t thread;
     bool started;
     wire_stage_stats stats;
+    wire_retry retry;
     /* written but not yet flushed, in order */
     wire_batch **pending;
     size_t npending, pending_cap;
 } sink_runner;
+
+typedef struct transform_dl {
+    wire_pipeline *p;
+    size_t index;
+} transform_dl;
 
 struct wire_source_ctx {
     wire_pipeline *p;
@@ -45,6 +52,7 @@ struct wire_pipeline {
     size_t ntransforms;
     void **transforms;
     wire_transform_ctx *tctx;
+    transform_dl *tdl; /* dead-letter hook arguments, one per transform */
     wire_stage_stats *transform_stats;
 
     size_t nsinks;
@@ -88,6 +96,8 @@ struct wire_pipeline {
     void (*commit_cb)(void *arg, uint64_t below_seq);
     void *commit_arg;
     atomic_uint_fast64_t last_emit_seq;
+
+    wire_dlq *dlq; /* NULL if the spec has none */
 
     wire_pipeline_stats stats;
     uint64_t id_seed;
