@@ -275,6 +275,19 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
+/* The stages of a running pipeline, for metrics and status. */
+typedef struct wire_stage_info {
+    const char *kind; /* "source", "transform", "sink", "dlq" */
+    const char *name; /* component name ("source", "transforms[0]", "sink", ...) */
+    const char *type; /* "file", "filter", ... */
+    const wire_stage_stats *stats;
+} wire_stage_info;
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max);
+
+/* The newest checkpoint saved (id 0 if none yet) and when. */
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms);
+uint64_t wire_pipeline_version(const wire_pipeline *p);
+
 /* Sums over the stages' counters (for summaries and invariants). */
 typedef struct wire_pipeline_totals_t {
     uint64_t filtered, errors, dropped, dead_lettered, retries;

@@ -292,6 +292,7 @@ static void emit_count(wire_pipeline *p, const wire_batch *b)
     atomic_fetch_add_explicit(&p->stats.events_in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_in, b->bytes, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->source_stats.in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.out, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.bytes_out, b->bytes, memory_order_relaxed);
 }
@@ -301,6 +302,7 @@ static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
     atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.in, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
 }
@@ -640,6 +642,33 @@ const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p)
 {
     return &p->stats;
 }
+
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max)
+{
+    size_t n = 0;
+    const wire_pipeline_spec *spec = p->spec;
+    if (n < max)
+        out[n++] = (wire_stage_info){"source", spec->source.name, spec->source.type,
+                                     &p->source_stats};
+    for (size_t i = 0; i < p->ntransforms && n < max; i++)
+        out[n++] = (wire_stage_info){"transform", spec->transforms[i].name,
+                                     spec->transforms[i].type, &p->transform_stats[i]};
+    for (size_t i = 0; i < p->nsinks && n < max; i++)
+        out[n++] = (wire_stage_info){"sink", spec->sinks[i].name, spec->sinks[i].type,
+                                     &p->sinks[i].stats};
+    return n;
+}
+
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms)
+{
+    wire_pipeline *mp = (wire_pipeline *)p;
+    pthread_mutex_lock(&mp->lock);
+    *id = p->last_saved_cp;
+    *time_ms = atomic_load(&p->stats.last_checkpoint_ms);
+    pthread_mutex_unlock(&mp->lock);
+}
+
+uint64_t wire_pipeline_version(const wire_pipeline *p) { return p->version; }
 
 void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
 {

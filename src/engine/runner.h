@@ -86,6 +86,7 @@ struct wire_pipeline {
     pthread_t checkpoint_thread;
     pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
     uint64_t next_cp_id;
+    uint64_t last_saved_cp; /* id of the newest checkpoint saved (lock) */
     int barriers_in_flight;
     bool cp_requested;
     bool source_done;
