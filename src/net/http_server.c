@@ -751,7 +751,9 @@ static int cb_headers_complete(http_parser *p)
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
     if (p->content_length != ULLONG_MAX && p->content_length > 0) {
-        r->body_cap = (size_t)p->content_length + 1;
+        /* trust a declared length only so far: a client claiming 10 MB and
+           sending nothing must not pin 10 MB per connection */
+        r->body_cap = p->content_length < (1u << 20) ? (size_t)p->content_length + 1 : 1u << 20;
         r->body = wire_xmalloc(r->body_cap);
     }
     return 0;
