@@ -14,6 +14,8 @@ static const wire_source_def *const sources[] = {
 };
 
 static const wire_transform_def *const transforms[] = {
+    &wire_transform_filter,
+    &wire_transform_map,
     NULL,
 };
 
