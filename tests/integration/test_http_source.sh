@@ -14,7 +14,7 @@ name: p1
 source: {type: http, config: {address: "127.0.0.1:$PORT", path: /ingest, max_body: 4KB}}
 sink: {type: file, config: {path: $OUT}}
 EOF
-"$WIRE" run "$TMP/p1.yaml" >"$TMP/p1.log" 2>&1 &
+"$WIRE" run --data-dir "$TMP/data" "$TMP/p1.yaml" >"$TMP/p1.log" 2>&1 &
 WPID=$!
 T_PIDS+=("$WPID")
 URL="http://127.0.0.1:$PORT/ingest"
@@ -76,7 +76,7 @@ source: {type: http, config: {address: "127.0.0.1:$PORT", path: /ingest, retry_a
 sink: {type: http, config: {url: "http://127.0.0.1:$CPORT/bulk", batch_events: 100, linger: 0s}}
 buffer: {max_bytes: 16KB}
 EOF
-"$WIRE" run "$TMP/p2.yaml" >"$TMP/p2.log" 2>&1 &
+"$WIRE" run --data-dir "$TMP/data" "$TMP/p2.yaml" >"$TMP/p2.log" 2>&1 &
 WPID=$!
 T_PIDS+=("$WPID")
 check "p2 listens" wait_for curl -s -o /dev/null "$URL"
