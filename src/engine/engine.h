@@ -170,10 +170,12 @@ typedef struct wire_sink_def {
     /* Optional (exactly-once): return to the state of a checkpoint before
        anything is written, e.g. truncate an uncommitted tail. */
     int (*restore)(void *self, const char *state, size_t n, wire_err *err);
-    /* Optional: forget whatever is written but not flushed. With it, the
-       runner finds the events a permanent error is about by bisection and
+    /* Optional: forget whatever is written but not yet accepted, and return
+       how many of the events written since the last successful flush the
+       destination had already accepted (they count as delivered). With it,
+       the runner finds the events a permanent error is about by bisection and
        dead-letters only those; without it, all unflushed events. */
-    void (*discard)(void *self);
+    size_t (*discard)(void *self);
 } wire_sink_def;
 
 /* ---- Registry (assembled above the engine) ---- */

@@ -102,9 +102,38 @@ static int flush_retrying(sink_runner *s, wire_err *err)
     }
 }
 
+/* Write events [a, z) alone and flush them (with retries). */
+static int try_range(sink_runner *s, ev_ref *refs, size_t a, size_t z, wire_err *err)
+{
+    wire_batch view;
+    memset(&view, 0, sizeof(view));
+    view.ev = wire_xmalloc((z - a) * sizeof(wire_event));
+    for (size_t i = a; i < z; i++) {
+        view.ev[i - a] = *refs[i].ev;
+        view.bytes += refs[i].ev->len;
+    }
+    view.n = view.cap = (uint32_t)(z - a);
+    wire_err_clear(err);
+    int rc = s->def->write(s->self, &view, err);
+    if (rc >= 0)
+        rc = flush_retrying(s, err);
+    free(view.ev);
+    return rc;
+}
+
+/* Events [a, z) were not accepted and the retries are used up. */
+static int dispose_range(sink_runner *s, ev_ref *refs, size_t a, size_t z, const char *error)
+{
+    for (size_t i = a; i < z; i++)
+        if (dispose_event(s, refs[i].b, refs[i].ev, error) != 0)
+            return -1;
+    return 0;
+}
+
 /*
- * The events [lo, hi) met a permanent error together: find which ones by
- * writing halves alone (the sink discards what it had buffered first).
+ * Events [lo, hi) contain at least one the sink refuses for good, and the
+ * sink holds nothing unflushed. Write each half alone; recurse into a half
+ * that fails, skipping what the sink accepted before failing.
  */
 static int bisect(sink_runner *s, ev_ref *refs, size_t lo, size_t hi, const char *error)
 {
@@ -114,28 +143,17 @@ static int bisect(sink_runner *s, ev_ref *refs, size_t lo, size_t hi, const char
     size_t ranges[2][2] = {{lo, mid}, {mid, hi}};
     for (int r = 0; r < 2; r++) {
         size_t a = ranges[r][0], z = ranges[r][1];
-        wire_batch view;
-        memset(&view, 0, sizeof(view));
-        view.ev = wire_xmalloc((z - a) * sizeof(wire_event));
-        for (size_t i = a; i < z; i++) {
-            view.ev[i - a] = *refs[i].ev;
-            view.bytes += refs[i].ev->len;
-        }
-        view.n = view.cap = (uint32_t)(z - a);
-        s->def->discard(s->self);
         wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->write(s->self, &view, &err);
-        if (rc >= 0)
-            rc = flush_retrying(s, &err);
-        free(view.ev);
+        int rc = try_range(s, refs, a, z, &err);
         if (rc == 0)
+            continue;
+        a += s->def->discard(s->self);
+        if (a >= z)
             continue;
         if (rc == WIRE_EPERM)
             rc = bisect(s, refs, a, z, err.msg);
-        else if (rc == WIRE_EAGAIN && !atomic_load(&s->p->stopping))
-            for (size_t i = a; i < z && rc != -1; i++) /* exhausted retries */
-                rc = dispose_event(s, refs[i].b, refs[i].ev, err.msg) == 0 ? 0 : -1;
+        else if (rc == WIRE_EAGAIN && !atomic_load(&s->p->stopping) && !runner_failed(s->p))
+            rc = dispose_range(s, refs, a, z, err.msg); /* retries exhausted */
         else if (rc != WIRE_EAGAIN)
             runner_fail(s->p, "sink %s: %s", s->def->type, err.msg);
         if (rc != 0)
@@ -197,7 +215,7 @@ static int sink_flush(sink_runner *s)
     }
     if (runner_failed(p))
         return rc;
-    if (rc == WIRE_EPERM && s->def->discard) {
+    if ((rc == WIRE_EPERM || rc == WIRE_EAGAIN) && s->def->discard) {
         size_t n = 0;
         for (size_t i = 0; i < s->npending; i++)
             n += s->pending[i]->n;
@@ -206,16 +224,21 @@ static int sink_flush(sink_runner *s)
         for (size_t i = 0; i < s->npending; i++)
             for (uint32_t j = 0; j < s->pending[i]->n; j++)
                 refs[k++] = (ev_ref){s->pending[i], &s->pending[i]->ev[j]};
-        wire_info("pipeline %s: sink %s refused %zu events (%s): looking for the bad ones",
-                  p->spec->name, s->def->type, n, err.msg);
-        rc = n ? bisect(s, refs, 0, n, err.msg) : 0;
+        size_t accepted = s->def->discard(s->self);
+        if (rc == WIRE_EPERM) {
+            wire_info("pipeline %s: sink %s refused some of %zu events (%s): looking for them",
+                      p->spec->name, s->def->type, n - accepted, err.msg);
+            rc = accepted < n ? bisect(s, refs, accepted, n, err.msg) : 0;
+        } else {
+            char msg[700];
+            snprintf(msg, sizeof(msg), "%s (retries exhausted)", err.msg);
+            rc = dispose_range(s, refs, accepted < n ? accepted : n, n, msg);
+        }
         free(refs);
     } else if (rc == WIRE_EPERM || rc == WIRE_EAGAIN) {
         char msg[700];
         snprintf(msg, sizeof(msg), "%s%s", err.msg,
                  rc == WIRE_EAGAIN ? " (retries exhausted)" : "");
-        if (s->def->discard)
-            s->def->discard(s->self);
         rc = dispose_pending(s, msg);
     } else {
         runner_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
