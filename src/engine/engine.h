@@ -260,7 +260,8 @@ typedef struct wire_checkpoint_store wire_checkpoint_store;
 typedef struct wire_engine_opts {
     const char *data_dir;
     wire_checkpoint_store *store; /* NULL: no checkpoints (tests, benchmarks) */
-    uint64_t version;             /* pipeline version (1, 2, ... on reloads) */
+    uint64_t version; /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
+                         spec changed since) */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */

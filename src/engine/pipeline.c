@@ -493,6 +493,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         if (rc == 0) {
             p->has_resume = true;
             p->next_cp_id = p->resume.id;
+            /* standalone: a changed spec is the next version of the pipeline */
+            if (!opts || !opts->version)
+                p->version =
+                    p->resume.spec_hash == spec->hash ? p->resume.version : p->resume.version + 1;
             /* a split the new batches never touch keeps its position */
             commit_positions_locked(p, p->resume.pos, (uint32_t)p->resume.npos, 0);
             wire_info("pipeline %s: resuming from checkpoint %llu (version %llu)", spec->name,
@@ -648,14 +652,14 @@ size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t
     size_t n = 0;
     const wire_pipeline_spec *spec = p->spec;
     if (n < max)
-        out[n++] = (wire_stage_info){"source", spec->source.name, spec->source.type,
-                                     &p->source_stats};
+        out[n++] =
+            (wire_stage_info){"source", spec->source.name, spec->source.type, &p->source_stats};
     for (size_t i = 0; i < p->ntransforms && n < max; i++)
         out[n++] = (wire_stage_info){"transform", spec->transforms[i].name,
                                      spec->transforms[i].type, &p->transform_stats[i]};
     for (size_t i = 0; i < p->nsinks && n < max; i++)
-        out[n++] = (wire_stage_info){"sink", spec->sinks[i].name, spec->sinks[i].type,
-                                     &p->sinks[i].stats};
+        out[n++] =
+            (wire_stage_info){"sink", spec->sinks[i].name, spec->sinks[i].type, &p->sinks[i].stats};
     return n;
 }
 
@@ -668,7 +672,10 @@ void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t
     pthread_mutex_unlock(&mp->lock);
 }
 
-uint64_t wire_pipeline_version(const wire_pipeline *p) { return p->version; }
+uint64_t wire_pipeline_version(const wire_pipeline *p)
+{
+    return p->version;
+}
 
 void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
 {
