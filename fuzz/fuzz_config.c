@@ -70,6 +70,55 @@ static void load_spec(const wire_registry *r, const uint8_t *data, size_t size)
     wire_diags_free(&d);
 }
 
+/*
+ * Position-map invariant, checked on plain-ASCII documents without '$', tabs
+ * or CR (where a column is a byte and nothing is substituted): every visible
+ * character of a scalar's value sits at the line and column its map gives,
+ * except those produced by a double-quoted escape, which map to the
+ * backslash.
+ */
+static const uint8_t *g_doc;
+static size_t g_size;
+
+static void check_positions(const wire_cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npairs; i++) {
+        check_positions(c->pairs[i].key);
+        check_positions(c->pairs[i].val);
+    }
+    for (size_t i = 0; i < c->nitems; i++)
+        check_positions(c->items[i]);
+    if (c->kind != WIRE_CFG_SCALAR && c->kind != WIRE_CFG_NULL)
+        return;
+    for (size_t k = 0; k < c->len; k++) {
+        char ch = c->str[k];
+        if (ch <= ' ' || ch > '~')
+            continue;
+        int line, col;
+        wire_cfg_text_pos(c, k, &line, &col);
+        size_t off = 0;
+        for (int l = 1; l < line && off < g_size; off++)
+            if (g_doc[off] == '\n')
+                l++;
+        off += (size_t)col - 1;
+        if (line < 1 || col < 1 || off >= g_size)
+            abort();
+        if (g_doc[off] != (uint8_t)ch && g_doc[off] != '\\')
+            abort();
+    }
+}
+
+static bool plain_ascii(const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        if (data[i] >= 0x7f || data[i] == '$' || data[i] == '\t' || data[i] == '\r' ||
+            (data[i] < ' ' && data[i] != '\n'))
+            return false;
+    return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -88,6 +137,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The tree alone, and its JSON view. */
     wire_cfg *c = NULL;
     wire_cfg_load_mem("fuzz.yaml", (const char *)data, size, &c, &d);
+    if (c && plain_ascii(data, size)) {
+        g_doc = data;
+        g_size = size;
+        check_positions(c);
+    }
     if (c) {
         wire_buf b;
         wire_buf_init(&b);

@@ -219,6 +219,13 @@ static void posmap_push(posmap *m, int line, int col)
     m->n++;
 }
 
+/* libyaml's IS_ALPHA: the characters of an anchor name. */
+static bool is_anchor_char(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           ch == '_' || ch == '-';
+}
+
 /* Source length of the double-quoted escape at p (which is a backslash). */
 static size_t escape_len(const cursor *c)
 {
@@ -249,10 +256,18 @@ static void map_scalar(loader *ld, const yaml_event_t *e, const char *val, size_
     cursor c = {ld->text + mark_offset(ld, &e->start_mark),
                 ld->text + mark_offset(ld, &e->end_mark), (int)e->start_mark.line + 1,
                 (int)e->start_mark.column + 1};
-    /* Node properties (tag, anchor) precede the scalar token. */
+    /* Node properties precede the scalar token, skipped by libyaml's rules:
+       an anchor is '&' and [0-9A-Za-z_-]* (it may touch the scalar: `&a:e`
+       is anchor "a" and scalar ":e"); a tag runs to a blank (or a ','). */
     while (c.p < c.end && (*c.p == '!' || *c.p == '&')) {
-        while (c.p < c.end && *c.p != ' ' && *c.p != '\t' && !cur_is_break(&c))
+        if (*c.p == '&') {
             cur_advance(&c);
+            while (c.p < c.end && is_anchor_char(*c.p))
+                cur_advance(&c);
+        } else {
+            while (c.p < c.end && *c.p != ' ' && *c.p != '\t' && *c.p != ',' && !cur_is_break(&c))
+                cur_advance(&c);
+        }
         while (c.p < c.end && (*c.p == ' ' || *c.p == '\t' || cur_is_break(&c)))
             cur_advance(&c);
     }

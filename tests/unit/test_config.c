@@ -260,6 +260,9 @@ TEST(positions_inside_scalars)
     CHECK_EQ_STR(pos_in("{\"w\":\t\"ab\"}", "w", 1), "1:9");
     /* after a tag */
     CHECK_EQ_STR(pos_in("w: !!str abc\n", "w", 1), "1:11");
+    /* after an anchor, which may touch the scalar (anchor "a", scalar ":e") */
+    CHECK_EQ_STR(pos_in("w: &a:e\n", "w", 0), "1:6");
+    CHECK_EQ_STR(pos_in("w: &anc-1  !!str   xy\n", "w", 1), "1:21");
     /* CRLF line ends */
     CHECK_EQ_STR(pos_in("a: 1\r\nw: |\r\n  xy\r\n  z\r\n", "w", 3), "4:3");
 }
