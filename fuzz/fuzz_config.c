@@ -41,7 +41,7 @@ static const wire_option every_opts[] = {
     {"m", WIRE_OPT_STRMAP, "{k: v}", 0, offsetof(every_cfg, m), NULL, ""},
     {"j", WIRE_OPT_JSON, "[1]", 0, offsetof(every_cfg, j), NULL, ""},
     {"r", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(every_cfg, s), NULL, ""},
-    {NULL},
+    {0},
 };
 static const wire_source_def every_src = {
     .type = "src", .options = every_opts, .config_size = sizeof(every_cfg)};

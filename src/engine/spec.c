@@ -309,7 +309,7 @@ typedef struct checkpoint_cfg {
 static const wire_option checkpoint_options[] = {
     {"interval", WIRE_OPT_DURATION, "1s", 0, offsetof(checkpoint_cfg, interval_ms), NULL,
      "How often committed source positions are written to the checkpoint store."},
-    {NULL},
+    {0},
 };
 
 typedef struct buffer_cfg {
@@ -322,7 +322,7 @@ static const wire_option buffer_options[] = {
      "Byte budget of each queue between stages; when full, the stage upstream waits."},
     {"batch_events", WIRE_OPT_INT, SPEC_DEFAULT_BATCH_EVENTS, 0, offsetof(buffer_cfg, batch_events),
      NULL, "Most events a source puts in one batch."},
-    {NULL},
+    {0},
 };
 
 static const char *const top_keys[] = {

@@ -17,7 +17,7 @@ typedef struct fsrc_cfg {
 static const wire_option fsrc_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(fsrc_cfg, path), NULL, "Path."},
     {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(fsrc_cfg, mode), "read|tail", "Mode."},
-    {NULL},
+    {0},
 };
 static const wire_source_def fake_file_src = {.type = "file",
                                               .summary = "Read a file.",
@@ -30,7 +30,7 @@ typedef struct gen_cfg {
 } gen_cfg;
 static const wire_option gen_opts[] = {
     {"count", WIRE_OPT_INT, "0", 0, offsetof(gen_cfg, count), NULL, "Count."},
-    {NULL},
+    {0},
 };
 static const wire_source_def fake_generate = {.type = "generate",
                                               .summary = "Generate events.",
@@ -42,7 +42,7 @@ typedef struct filter_cfg {
 } filter_cfg;
 static const wire_option filter_opts[] = {
     {"where", WIRE_OPT_EXPR, NULL, WIRE_OPT_REQUIRED, offsetof(filter_cfg, where), NULL, "Cond."},
-    {NULL},
+    {0},
 };
 static const wire_transform_def fake_filter = {.type = "filter",
                                                .summary = "Keep matching events.",
@@ -56,7 +56,7 @@ typedef struct map_cfg {
 static const wire_option map_opts[] = {
     {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_cfg, select), NULL, "Fields."},
     {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_cfg, drop), NULL, "Drop."},
-    {NULL},
+    {0},
 };
 static const wire_transform_def fake_map = {.type = "map",
                                             .summary = "Reshape events.",
@@ -68,7 +68,7 @@ typedef struct fsink_cfg {
 } fsink_cfg;
 static const wire_option fsink_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(fsink_cfg, path), NULL, "Path."},
-    {NULL},
+    {0},
 };
 static const wire_sink_def fake_file_sink = {.type = "file",
                                              .summary = "Write a file.",
@@ -83,14 +83,14 @@ typedef struct http_cfg {
 static const wire_option http_opts[] = {
     {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_cfg, url), NULL, "URL."},
     {"batch_events", WIRE_OPT_INT, "500", 0, offsetof(http_cfg, batch_events), NULL, "Batch."},
-    {NULL},
+    {0},
 };
 static const wire_sink_def fake_http = {.type = "http",
                                         .summary = "POST batches.",
                                         .options = http_opts,
                                         .config_size = sizeof(http_cfg)};
 
-static const wire_option no_opts[] = {{NULL}};
+static const wire_option no_opts[] = {{0}};
 static const wire_sink_def fake_stdout = {
     .type = "stdout", .summary = "Print.", .options = no_opts};
 
