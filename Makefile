@@ -10,7 +10,7 @@
 # tests/unit/test_NAME.c and it becomes a test binary; fuzz/fuzz_NAME.c a
 # fuzz target. Nobody needs to edit this file to add a module.
 
-PKGS     := libuv yaml-0.1 libpcre2-8 libcurl
+PKGS     := libuv yaml-0.1 libpcre2-8 libcurl zlib
 MODE     ?= release
 BUILD    ?= build/$(MODE)
 CC       ?= cc

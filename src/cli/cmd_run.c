@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "connectors/connectors.h"
+#include "engine/checkpoint.h"
 
 static int run_usage(void)
 {
@@ -36,7 +38,8 @@ static void print_summary(wire_pipeline *p, double secs)
             (uint64_t)atomic_load(&st->invalid), errors, dropped, secs,
             secs > 0 ? (double)in / secs : 0.0,
             (double)wire_hist_quantile(&st->latency_us, 0.5) / 1000.0,
-            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0, state == WIRE_PIPE_FAILED ? ": " : "",
+            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0,
+            state == WIRE_PIPE_FAILED ? ": " : "",
             state == WIRE_PIPE_FAILED ? wire_pipeline_error(p) : "");
 }
 
@@ -53,8 +56,8 @@ int wire_cmd_run(int argc, char **argv)
             data_dir = a + 11;
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             const char *l = argv[++i];
-            wire_log_set_level(strcmp(l, "debug") == 0  ? WIRE_LOG_DEBUG
-                               : strcmp(l, "warn") == 0 ? WIRE_LOG_WARN
+            wire_log_set_level(strcmp(l, "debug") == 0   ? WIRE_LOG_DEBUG
+                               : strcmp(l, "warn") == 0  ? WIRE_LOG_WARN
                                : strcmp(l, "error") == 0 ? WIRE_LOG_ERROR
                                                          : WIRE_LOG_INFO);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -99,12 +102,19 @@ int wire_cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wire_engine_opts opts = {.data_dir = data_dir};
+    wire_checkpoint_store *store = wire_checkpoint_store_local(data_dir);
     wire_pipeline **pipes = wire_xcalloc(nfiles, sizeof(*pipes));
     int rc = 0;
+    int64_t shutdown_ms = 0;
     for (size_t i = 0; i < nfiles && rc == 0; i++) {
         wire_err err;
         wire_err_clear(&err);
+        /* checkpoint interval 0 turns checkpoints off (benchmarks, pipes) */
+        wire_engine_opts opts = {.data_dir = data_dir,
+                                 .store = specs[i]->checkpoint_interval_ms > 0 ? store : NULL,
+                                 .version = 1};
+        if (specs[i]->shutdown_timeout_ms > shutdown_ms)
+            shutdown_ms = specs[i]->shutdown_timeout_ms;
         int prc = wire_pipeline_new(specs[i], &opts, &pipes[i], &err);
         specs[i] = NULL; /* owned by the pipeline now */
         if (prc != 0) {
@@ -120,6 +130,7 @@ int wire_cmd_run(int argc, char **argv)
             wire_info("pipeline %s started (%s)", wire_pipeline_spec_of(pipes[i])->name, files[i]);
         }
         bool stopping = false;
+        int64_t stop_deadline = 0;
         for (;;) {
             size_t alive = 0;
             for (size_t i = 0; i < nfiles; i++)
@@ -127,6 +138,13 @@ int wire_cmd_run(int argc, char **argv)
                     alive++;
             if (alive == 0)
                 break;
+            if (stopping && wire_mono_ns() > stop_deadline) {
+                fprintf(stderr,
+                        "wire: pipelines did not drain within shutdown_timeout (%lld ms); "
+                        "exiting: events after the last checkpoint will be replayed\n",
+                        (long long)shutdown_ms);
+                _exit(1);
+            }
             struct timespec ts = {0, 100 * 1000000};
             int sig = sigtimedwait(&set, NULL, &ts);
             if (sig == SIGINT || sig == SIGTERM) {
@@ -135,6 +153,7 @@ int wire_cmd_run(int argc, char **argv)
                     _exit(130);
                 }
                 stopping = true;
+                stop_deadline = wire_mono_ns() + (shutdown_ms > 0 ? shutdown_ms : 10000) * 1000000;
                 wire_info("signal %d: stopping pipelines (draining in-flight batches)", sig);
                 for (size_t i = 0; i < nfiles; i++)
                     wire_pipeline_stop(pipes[i]);
@@ -154,6 +173,7 @@ int wire_cmd_run(int argc, char **argv)
             rc = 1;
         wire_pipeline_free(pipes[i]);
     }
+    store->free(store);
     free(pipes);
     free(specs);
     free(files);

@@ -73,7 +73,7 @@ void wire__expr_begin(expr_eval *st, const wire_expr *e, wire_eval_ctx *ctx, wir
         (ev && (sh->data != ev->data || sh->len != ev->len))) {
         if (++sh->epoch == 0) {
             for (uint32_t i = 0; i < sh->nslots; i++)
-                sh->slots[i].epoch = 0;
+                sh->slots[i].epoch = sh->slots[i].vepoch = 0;
             sh->epoch = 1;
         }
         sh->ev = ev;
@@ -110,40 +110,108 @@ void wire__expr_json_to_value(const wire_json_val *jv, wire_value *out)
     }
 }
 
-static const expr_slot *lookup(expr_eval *st, int32_t slot)
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The event's top-level object, trimmed: no scan. */
+static bool event_root(const wire_event *ev, wire_json_val *root)
+{
+    if (!ev || !ev->data)
+        return false;
+    const char *p = ev->data, *e = ev->data + ev->len;
+    while (p < e && is_ws(*p))
+        p++;
+    while (e > p && is_ws(e[-1]))
+        e--;
+    if (e - p < 2 || *p != '{')
+        return false;
+    root->kind = WIRE_JSON_OBJECT;
+    root->p = p;
+    root->n = (size_t)(e - p);
+    return true;
+}
+
+/*
+ * Locate every top-level key of the unit in one pass over the event's
+ * members (a select of four fields costs one scan, not four). The pass goes
+ * to the end, so with duplicate keys the last one wins, as in wire_json_get.
+ */
+static void locate_top(expr_eval *st)
+{
+    expr_shared *sh = st->sh;
+    for (uint32_t t = 0; t < sh->ntop; t++) {
+        expr_slot *s = &sh->slots[sh->top[t]];
+        s->epoch = sh->epoch;
+        s->found = false;
+    }
+    wire_json_val root, key, val;
+    if (!event_root(st->ctx->ev, &root))
+        return;
+    wire_json_iter it;
+    wire_json_iter_init(&it, &root);
+    while (wire_json_iter_next(&it, &key, &val)) {
+        const char *kp = key.p + 1;
+        size_t kn = key.n - 2;
+        for (uint32_t t = 0; t < sh->ntop; t++) {
+            const expr_path *q = &sh->paths[sh->top[t]];
+            /* an escaped key is never shorter than its text */
+            bool eq = kn == q->keylen ? memcmp(kp, q->key, kn) == 0
+                                      : kn > q->keylen && memchr(kp, '\\', kn) &&
+                                            wire_json_str_eq(kp, kn, q->key, q->keylen);
+            if (eq) {
+                expr_slot *s = &sh->slots[sh->top[t]];
+                s->found = true;
+                s->jv = val;
+            }
+        }
+    }
+}
+
+static const expr_slot *locate(expr_eval *st, int32_t slot)
 {
     expr_shared *sh = st->sh;
     expr_slot *s = &sh->slots[slot];
     if (s->epoch == sh->epoch)
         return s;
+    const expr_path *q = &sh->paths[slot];
+    if (q->parent < 0 && q->index < 0 && sh->ntop > 1) {
+        locate_top(st);
+        return s;
+    }
     s->epoch = sh->epoch;
     s->found = false;
-    expr_set_null(&s->v);
-    const expr_path *q = &sh->paths[slot];
     wire_json_val c;
     if (q->parent < 0) {
-        const wire_event *ev = st->ctx->ev;
-        if (!ev || !ev->data)
+        if (!event_root(st->ctx->ev, &c))
             return s;
-        c.kind = WIRE_JSON_OBJECT;
-        c.p = ev->data;
-        c.n = ev->len;
     } else {
-        const expr_slot *ps = lookup(st, q->parent);
+        const expr_slot *ps = locate(st, q->parent);
         if (!ps->found)
             return s;
         c = ps->jv;
     }
-    if (q->index < 0) {
-        if (c.kind != WIRE_JSON_OBJECT || !wire_json_get(c.p, c.n, q->key, q->keylen, &s->jv))
-            return s;
-    } else {
-        if (c.kind != WIRE_JSON_ARRAY || !wire_json_index(c.p, c.n, (size_t)q->index, &s->jv))
-            return s;
-    }
-    s->found = true;
-    wire__expr_json_to_value(&s->jv, &s->v);
+    if (q->index < 0)
+        s->found = c.kind == WIRE_JSON_OBJECT && wire_json_get(c.p, c.n, q->key, q->keylen, &s->jv);
+    else
+        s->found = c.kind == WIRE_JSON_ARRAY && wire_json_index(c.p, c.n, (size_t)q->index, &s->jv);
     return s;
+}
+
+/* The slot's value, converted once per event. */
+static const wire_value *lookup(expr_eval *st, int32_t slot)
+{
+    expr_slot *s = &st->sh->slots[slot];
+    locate(st, slot);
+    if (s->vepoch != st->sh->epoch) {
+        s->vepoch = st->sh->epoch;
+        if (s->found)
+            wire__expr_json_to_value(&s->jv, &s->v);
+        else
+            expr_set_null(&s->v);
+    }
+    return &s->v;
 }
 
 /* ---- Strings ---- */
@@ -618,11 +686,11 @@ int wire__expr_eval_node(expr_eval *st, const expr_node *n, wire_value *out)
     int rc;
     switch (n->op) {
     case OP_CONST: *out = n->k; return 0;
-    case OP_FIELD: *out = lookup(st, n->slot)->v; return 0;
+    case OP_FIELD: *out = *lookup(st, n->slot); return 0;
     case OP_EQ_STR: {
         wire_value v;
         if (n->kids[0]->op == OP_FIELD) {
-            v = lookup(st, n->slot)->v;
+            v = *lookup(st, n->slot);
         } else if ((rc = wire__expr_eval_node(st, n->kids[0], &v)) < 0) {
             return rc;
         }

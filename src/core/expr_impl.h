@@ -99,7 +99,8 @@ typedef struct expr_path {
 } expr_path;
 
 typedef struct expr_slot {
-    uint32_t epoch;
+    uint32_t epoch;  /* located for this epoch */
+    uint32_t vepoch; /* v converted for this epoch */
     bool found;
     wire_json_val jv;
     wire_value v;
@@ -111,6 +112,10 @@ typedef struct expr_shared {
     uint32_t npaths, cap;
     expr_slot *slots; /* npaths entries, allocated when compilation ends */
     uint32_t nslots;
+    /* Top-level keys: when there are several, one pass over the event's
+       members locates them all, instead of one scan each. */
+    int32_t *top;
+    uint32_t ntop;
     /* Which evaluation the slots belong to. */
     uint32_t epoch;
     const wire_event *ev;

@@ -1042,6 +1042,10 @@ static void shared_finish(expr_shared *sh)
 {
     sh->nslots = sh->npaths;
     sh->slots = wire_xcalloc(sh->nslots ? sh->nslots : 1, sizeof(*sh->slots));
+    sh->top = wire_xcalloc(sh->npaths ? sh->npaths : 1, sizeof(*sh->top));
+    for (uint32_t i = 0; i < sh->npaths; i++)
+        if (sh->paths[i].parent < 0 && sh->paths[i].index < 0)
+            sh->top[sh->ntop++] = (int32_t)i;
 }
 
 static void shared_unref(expr_shared *sh)
@@ -1050,6 +1054,7 @@ static void shared_unref(expr_shared *sh)
         return;
     free(sh->paths);
     free(sh->slots);
+    free(sh->top);
     wire_arena_free(&sh->names);
     free(sh);
 }

@@ -134,6 +134,10 @@ TEST(paths)
     CHECK_EQ_STR(ev("{\"a\":1,\"a\":2}", "a"), "2"); /* last duplicate wins */
     CHECK_EQ_STR(ev("{\"a b\":{\"c`d\":5}}", "`a b`.`c``d`"), "5");
     CHECK_EQ_STR(ev("{\"x\":1}", "X"), "null"); /* keys are case-sensitive */
+    /* several top-level keys are located in one pass: duplicates, escaped keys */
+    CHECK_EQ_STR(ev("{\"a\":1,\"b\\u0041\":3,\"a\":2}", "a + bA"), "5");
+    CHECK_EQ_STR(ev(" {\"a\":1, \"c\" : {\"d\":[7]}} ", "a + c.d[0] + coalesce(e, 0)"), "8");
+    CHECK_EQ_STR(ev("{\"a\":\"x\",\"ab\":\"y\"}", "concat(a, ab, b)"), "\"xy\"");
 }
 
 TEST(comparisons)
