@@ -456,7 +456,8 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
                 add_error_at(ld, m, start,
                              "bad variable reference: expected ${NAME} with NAME made of "
                              "letters, digits and _");
-                return false;
+                ok = false;
+                goto literal; /* keep the text (and its map) whole */
             }
             bool has_def = false;
             size_t def_start = 0, def_end = 0;
@@ -470,7 +471,8 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
             }
             if (j >= len || val[j] != '}') {
                 add_error_at(ld, m, start, "unterminated variable reference: missing '}'");
-                return false;
+                ok = false;
+                goto literal;
             }
             char name[256];
             size_t nl = name_end - name_start;
@@ -500,6 +502,7 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
             i = j + 1;
             continue;
         }
+    literal:
         wire_buf_putc(out, val[i]);
         posmap_push(om, m->v[2 * i], m->v[2 * i + 1]);
         i++;

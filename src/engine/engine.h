@@ -26,6 +26,7 @@
 #include "core/event.h"
 #include "core/expr.h"
 #include "core/hist.h"
+#include "engine/retry.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -194,6 +195,9 @@ typedef struct wire_component {
     const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
     void *config;    /* parsed option struct (def->config_size bytes) */
     int on_error;    /* transforms: wire_on_error */
+    /* Sinks and the dlq: `retry: {initial, max, max_attempts, max_elapsed}`;
+       wire_retry_policy_default() where not given. */
+    wire_retry_policy retry;
     int line, col;
 } wire_component;
 

@@ -154,6 +154,49 @@ static void component_free(wire_component *c, comp_kind kind)
     memset(c, 0, sizeof(*c));
 }
 
+/* A sink's retry policy: the same option-table parser, so the same messages. */
+static const wire_option retry_options[] = {
+    {"initial", WIRE_OPT_DURATION, "100ms", 0, offsetof(wire_retry_policy, initial_ms), NULL,
+     "First backoff; each retry doubles the ceiling, and the wait is random below it (full "
+     "jitter)."},
+    {"max", WIRE_OPT_DURATION, "30s", 0, offsetof(wire_retry_policy, max_ms), NULL,
+     "Ceiling of the backoff."},
+    {"max_attempts", WIRE_OPT_INT, "0", 0, offsetof(wire_retry_policy, max_attempts), NULL,
+     "Give up after this many failed attempts; 0 = no limit."},
+    {"max_elapsed", WIRE_OPT_DURATION, "0s", 0, offsetof(wire_retry_policy, max_elapsed_ms), NULL,
+     "Give up this long after the first failure; 0 = no limit."},
+    {0},
+};
+
+static bool parse_retry(spec_ctx *x, const wire_cfg *n, const char *what, wire_retry_policy *out)
+{
+    char w[240];
+    snprintf(w, sizeof(w), "%s: retry", what);
+    size_t before = x->d->n;
+    wire_options_parse(retry_options, n, out, w, x->d);
+    if (x->d->n > before)
+        return false;
+    const wire_cfg *ini = wire_cfg_get(n, "initial"), *max = wire_cfg_get(n, "max"),
+                   *att = wire_cfg_get(n, "max_attempts");
+    if (ini && out->initial_ms < 1) {
+        diag_at(x, ini, "%s: option 'initial' must be at least 1ms", w);
+        return false;
+    }
+    if (out->max_ms < out->initial_ms) {
+        diag_at(x,
+                max   ? max
+                : ini ? ini
+                      : n,
+                "%s: option 'max' must not be less than 'initial'", w);
+        return false;
+    }
+    if (att && out->max_attempts < 0) {
+        diag_at(x, att, "%s: option 'max_attempts' must be 0 (no limit) or more", w);
+        return false;
+    }
+    return true;
+}
+
 /*
  * Parse one component. `path` is where it sits ("source", "transforms[0]",
  * "sinks[1]", "sink", "dlq"); it is the derived name and appears in
@@ -175,9 +218,16 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         diag_at(x, n, "%s must be a map with 'type' and 'config', got %s", where, kind_of(n));
         return false;
     }
-    static const char *const keys_t[] = {"type", "name", "config", "on_error"};
-    size_t nkeys = kind == KIND_TRANSFORM ? 4 : 3;
-    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL;
+    static const char *const keys_source[] = {"type", "name", "config"};
+    static const char *const keys_transform[] = {"type", "name", "config", "on_error"};
+    static const char *const keys_sink[] = {"type", "name", "config", "retry"};
+    const char *const *keys_t = kind == KIND_SOURCE      ? keys_source
+                                : kind == KIND_TRANSFORM ? keys_transform
+                                                         : keys_sink;
+    size_t nkeys = kind == KIND_SOURCE ? 3 : 4;
+    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL, *retry = NULL;
+    bool is_sink = kind == KIND_SINK || kind == KIND_DLQ;
+    wire_retry_policy_default(&out->retry);
     /* Options written next to type instead of under config: a common slip. */
     const wire_cfg *stray[64];
     size_t nstray = 0;
@@ -191,6 +241,8 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             config = v;
         else if (kind == KIND_TRANSFORM && key_is(k, "on_error"))
             on_error = v;
+        else if (is_sink && key_is(k, "retry"))
+            retry = v;
         else if (nstray < WIRE_ARRAY_LEN(stray))
             stray[nstray++] = k;
     }
@@ -280,6 +332,9 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             ok = false;
         }
     }
+
+    if (retry && !parse_retry(x, retry, what, &out->retry))
+        ok = false;
 
     if (def) {
         size_t sz = def_config_size(kind, def);

@@ -308,6 +308,12 @@ TEST(env_substitution)
     CHECK_EQ_STR(errors_of("p: |\n  line\n  x ${WIRE_T_UNSET}\n"),
                  "t.yaml:3:5: environment variable 'WIRE_T_UNSET' is not set (write "
                  "${WIRE_T_UNSET:-default} to give a default)");
+    /* after a malformed reference the text stays whole, and so does its map
+       (fuzz: an expression error at the end of such a text read past the map) */
+    CHECK_EQ_STR(pos_in("w: a${ b\n", "w", 4), "1:8");
+    CHECK_EQ_STR(pos_in("w: a${ b\n", "w", 5), "1:9");
+    CHECK_EQ_STR(pos_in("w: |\n  a${ b\n  c ${X\n", "w", 10), "3:7");
+    CHECK_EQ_STR(pos_in("w: |\n  a${ b\n  c ${X\n", "w", 11), "3:8");
     /* every unset variable is reported, and the tree is still returned */
     char diag[1024];
     int rc;

@@ -352,6 +352,7 @@ TEST(suggestions)
     CHECK_EQ_STR(wire_cfg_suggest("fromat", c, 5), "format");
     CHECK_EQ_STR(wire_cfg_suggest("batch_event", c, 5), "batch_events");
     CHECK_EQ_STR(wire_cfg_suggest("transform", c, 5), "transforms");
+    CHECK_EQ_STR(wire_cfg_suggest("events", c, 5), "batch_events");
     CHECK(wire_cfg_suggest("xyz", c, 5) == NULL);
     CHECK(wire_cfg_suggest("delivery", c, 5) == NULL);
     CHECK(wire_cfg_suggest("x", c, 0) == NULL);

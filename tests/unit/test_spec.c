@@ -411,6 +411,61 @@ TEST(component_errors)
     CHECK(strncmp(e, "p.yaml:5:22: transform 'filter' (transforms[0]): option 'where': ", 64) == 0);
 }
 
+TEST(sink_retry)
+{
+    char diag[2048];
+    int rc;
+    wire_pipeline_spec *s =
+        load("name: a\nsource: {type: generate}\n"
+             "sinks:\n"
+             "  - {type: http, config: {url: 'http://c'},\n"
+             "     retry: {initial: 50ms, max: 5s, max_attempts: 8, max_elapsed: 2m}}\n"
+             "  - {type: stdout}\n"
+             "dlq: {type: file, config: {path: d}, retry: {max_attempts: 3}}\n",
+             &rc, diag, sizeof(diag));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(diag, "");
+    if (s) {
+        CHECK_EQ_INT(s->sinks[0].retry.initial_ms, 50);
+        CHECK_EQ_INT(s->sinks[0].retry.max_ms, 5000);
+        CHECK_EQ_INT(s->sinks[0].retry.max_attempts, 8);
+        CHECK_EQ_INT(s->sinks[0].retry.max_elapsed_ms, 120000);
+        /* defaults: wire_retry_policy_default() */
+        wire_retry_policy def;
+        wire_retry_policy_default(&def);
+        CHECK_EQ_INT(s->sinks[1].retry.initial_ms, def.initial_ms);
+        CHECK_EQ_INT(s->sinks[1].retry.max_ms, def.max_ms);
+        CHECK_EQ_INT(s->sinks[1].retry.max_attempts, def.max_attempts);
+        CHECK_EQ_INT(s->sinks[1].retry.max_elapsed_ms, def.max_elapsed_ms);
+        CHECK_EQ_INT(s->dlq.retry.max_attempts, 3);
+        CHECK_EQ_INT(s->dlq.retry.initial_ms, def.initial_ms);
+    }
+    wire_spec_free(s);
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {initial: 1s, max: 10ms}}\n"),
+                 "p.yaml:3:48: sink 'stdout': retry: option 'max' must not be less than "
+                 "'initial'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {initial: 0s, max_attempts: -1}}\n"),
+                 "p.yaml:3:39: sink 'stdout': retry: option 'initial' must be at least 1ms");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {max_attempts: -1}}\n"),
+                 "p.yaml:3:44: sink 'stdout': retry: option 'max_attempts' must be 0 (no limit) "
+                 "or more");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {attempts: 3, max: soon}}\n"),
+                 "p.yaml:3:30: sink 'stdout': retry: unknown option 'attempts' (did you mean "
+                 "'max_attempts'?)\n"
+                 "p.yaml:3:48: sink 'stdout': retry: option 'max' expects a duration like 500ms, "
+                 "10s, 2m or 1h, got 'soon'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate, retry: {}}\nsink: {type: stdout}\n"),
+                 "p.yaml:2:26: source 'generate': unknown key 'retry' (keys are: type, name, "
+                 "config)");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout, retry: 5}\n"),
+                 "p.yaml:3:29: sink 'stdout': retry: config must be a map of options, got a "
+                 "value");
+}
+
 TEST(exactly_once)
 {
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
@@ -523,6 +578,7 @@ int main(void)
     RUN(top_level_errors);
     RUN(tuning_errors);
     RUN(component_errors);
+    RUN(sink_retry);
     RUN(exactly_once);
     RUN(every_problem_at_once);
     RUN(syntax_error_stops_there);
