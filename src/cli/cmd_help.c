@@ -124,8 +124,11 @@ static void print_pipeline(FILE *f)
           "\n"
           "A component is {type, name?, config}; a transform also takes on_error: drop | fail "
           "| dlq\n"
-          "(default drop; dlq needs a top-level dlq). Values may use ${ENV_VAR} and\n"
-          "${ENV_VAR:-default}; $${ is a literal ${. See docs/configuration.md.\n",
+          "(default drop; dlq needs a top-level dlq); a sink or the dlq also takes\n"
+          "retry: {initial: 100ms, max: 30s, max_attempts: 0, max_elapsed: 0s} (0 = no "
+          "limit).\n"
+          "Values may use ${ENV_VAR} and ${ENV_VAR:-default}; $${ is a literal ${.\n"
+          "See docs/configuration.md.\n",
           f);
 }
 
@@ -153,8 +156,10 @@ static void print_markdown(const wire_registry *r, FILE *f)
         size_t n = 0;
         for (size_t i = 0; entry_at(r, (help_kind)k, i, &e); i++, n++) {
             char caps[256];
-            fprintf(f, "\n### `%s` %s\n\n%s.\n", e.type, kind_singular[k],
-                    e.summary ? e.summary : "");
+            const char *sum = e.summary ? e.summary : "";
+            size_t sl = strlen(sum);
+            fprintf(f, "\n### `%s` %s\n\n%s%s\n", e.type, kind_singular[k], sum,
+                    sl && sum[sl - 1] == '.' ? "" : ".");
             caps_text((help_kind)k, e.caps, caps, sizeof(caps));
             if (caps[0])
                 fprintf(f, "\nSupports: %s.\n", caps);
