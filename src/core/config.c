@@ -542,11 +542,15 @@ static void yaml_error(loader *ld)
         ld->fatal = true;
         return;
     }
+    /* The most common cause of "cannot start any token" is a tab indent. */
+    size_t off = mark_offset(ld, &p->problem_mark);
+    const char *hint =
+        off < ld->n && ld->text[off] == '\t' ? "; YAML indents with spaces, not tabs" : "";
     if (p->context)
-        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s (%s at line %d)", problem,
-                       p->context, (int)p->context_mark.line + 1);
+        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s (%s at line %d)%s",
+                       problem, p->context, (int)p->context_mark.line + 1, hint);
     else
-        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s", problem);
+        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s%s", problem, hint);
     ld->errors++;
     ld->fatal = true;
 }

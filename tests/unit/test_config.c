@@ -344,7 +344,8 @@ TEST(syntax_errors)
                  "scanning a quoted scalar at line 1)");
     CHECK_EQ_STR(errors_of("a:\n\tb: 1\n"),
                  "t.yaml:2:1: YAML syntax error: found character that cannot start any token "
-                 "(while scanning for the next token at line 2)");
+                 "(while scanning for the next token at line 2); YAML indents with spaces, not "
+                 "tabs");
     CHECK_EQ_STR(errors_of("a: 1\x00\n"), ""); /* strlen stops at the NUL: fine */
     wire_diags d = {0};
     wire_cfg *c = NULL;
