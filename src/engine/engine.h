@@ -191,7 +191,7 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name;      /* `name:` or derived "source", "transforms[0]", "sink[1]" */
+    char *name;      /* `name:`, or its place: source, transforms[0], sink, sinks[1], dlq */
     const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
     void *config;    /* parsed option struct (def->config_size bytes) */
     int on_error;    /* transforms: wire_on_error */
