@@ -184,9 +184,12 @@ static int post(http_sink *s, size_t off, size_t len, size_t nevents, wire_err *
     char extra[64] = "";
     if (ra > 0)
         snprintf(extra, sizeof(extra), " (Retry-After %llds)", (long long)ra);
-    return wire_errf(err, retry ? WIRE_EAGAIN : WIRE_EPERM,
-                     "sink 'http': POST %s (%zu events) answered %ld%s%s%.200s", s->cfg->url,
-                     nevents, status, extra, s->answer_len ? ": " : "", s->answer);
+    int code = wire_errf(err, retry ? WIRE_EAGAIN : WIRE_EPERM,
+                         "sink 'http': POST %s (%zu events) answered %ld%s%s%.200s", s->cfg->url,
+                         nevents, status, extra, s->answer_len ? ": " : "", s->answer);
+    if (err)
+        err->retry_after_ms = s->retry_after_ms; /* the runner's backoff honours it */
+    return code;
 }
 
 static int http_flush(void *self, wire_err *err)
@@ -212,6 +215,16 @@ static int http_flush(void *self, wire_err *err)
     if (s->pending.cap > 4 * (size_t)s->cfg->batch_bytes + 65536)
         wire_buf_free(&s->pending); /* do not hoard memory after a burst */
     return 0;
+}
+
+/* Forget what is pending; the events before sent_ev were accepted. */
+static size_t http_discard(void *self)
+{
+    http_sink *s = self;
+    size_t accepted = s->sent_ev;
+    s->nev = s->sent_ev = s->sent_off = 0;
+    wire_buf_reset(&s->pending);
+    return accepted;
 }
 
 static int64_t http_linger_ms(void *self)
@@ -264,5 +277,6 @@ const wire_sink_def wire_sink_http = {
     .write = http_write,
     .flush = http_flush,
     .linger_ms = http_linger_ms,
+    .discard = http_discard,
     .close = http_close,
 };

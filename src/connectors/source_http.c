@@ -25,10 +25,15 @@
  * identity is random per run and whose epoch_ms is the start time, so event
  * ids (UUIDv7 from epoch_ms, identity, offset) are unique.
  *
- * `ack: committed` (issue 3) will keep the request unanswered — the server
- * lets a handler answer later from any thread — and answer 200 once the
- * engine reports the batch's position committed (or 503 if the pipeline
- * stops first). Until the engine exposes that hook, create() refuses it.
+ * `ack: committed`: the request is not answered when its batch is queued.
+ * It waits in a FIFO with the batch's sequence number; after each checkpoint
+ * the engine calls back (checkpointer thread) with the sequence below which
+ * every batch is committed — durably accepted by every sink — and those
+ * requests get their 200 then (the server lets any thread answer). Each
+ * emit asks for a checkpoint, so commits are group-committed as fast as the
+ * sinks allow. At stop, new requests get 503; the engine's final checkpoint
+ * answers what it covers, and destroy() answers anything left with 503
+ * (not confirmed: a client retry may duplicate, never lose).
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -57,6 +62,13 @@ typedef struct http_source_config {
     int64_t idle_timeout_ms;
 } http_source_config;
 
+typedef struct pending_req {
+    struct pending_req *next;
+    wire_http_req *req;
+    uint64_t seq; /* batch sequence number */
+    long events;
+} pending_req;
+
 typedef struct http_source {
     const http_source_config *cfg;
     wire_source_ctx *ctx;
@@ -69,15 +81,19 @@ typedef struct http_source {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool woken;
+    /* the server thread emits only while !closed, under emit_lock: once run()
+       has set closed, nothing calls into ctx any more */
+    pthread_mutex_t emit_lock;
+    bool closed;
+    /* ack: committed — requests waiting for their batch to be committed */
+    pthread_mutex_t pending_lock;
+    pending_req *pending, *pending_tail;
+    uint64_t committed_below; /* highest below_seq reported so far */
 } http_source;
 
 static int http_create(void **self, const void *config, wire_err *err)
 {
     const http_source_config *cfg = config;
-    if (cfg->ack == ACK_COMMITTED)
-        return wire_errf(err, WIRE_EINVAL,
-                         "source 'http': ack: committed is not available yet (it needs the "
-                         "engine's commit acknowledgements); use ack: queued");
     if (cfg->response_code != 200 && cfg->response_code != 201 && cfg->response_code != 202 &&
         cfg->response_code != 204)
         return wire_errf(err, WIRE_EINVAL,
@@ -95,6 +111,8 @@ static int http_create(void **self, const void *config, wire_err *err)
     s->cfg = cfg;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    pthread_mutex_init(&s->emit_lock, NULL);
+    pthread_mutex_init(&s->pending_lock, NULL);
     s->epoch_ms = wire_now_ms();
     if (getrandom(s->identity, sizeof(s->identity), 0) != (ssize_t)sizeof(s->identity)) {
         s->identity[0] = wire_hash64(cfg->address, strlen(cfg->address), (uint64_t)getpid());
@@ -299,6 +317,17 @@ static void keep_batch(http_source *s, wire_batch *b)
         s->spare = b;
 }
 
+static void respond_accepted(http_source *s, wire_http_req *r, long n)
+{
+    if (s->cfg->response_code == 204) {
+        wire_http_respond(r, 204, NULL, NULL, 0);
+        return;
+    }
+    char body[64];
+    int m = snprintf(body, sizeof(body), "{\"accepted\":%ld}\n", n);
+    wire_http_respond(r, (int)s->cfg->response_code, "application/json", body, (size_t)m);
+}
+
 static void on_request(wire_http_req *r, void *arg)
 {
     http_source *s = arg;
@@ -319,12 +348,14 @@ static void on_request(wire_http_req *r, void *arg)
         respond_json_error(r, 415, 0, msg);
         return;
     }
-    if (wire_source_stopping(s->ctx)) {
+    size_t len;
+    const char *body = wire_http_req_body(r, &len);
+    pthread_mutex_lock(&s->emit_lock);
+    if (s->closed || wire_source_stopping(s->ctx)) {
+        pthread_mutex_unlock(&s->emit_lock);
         respond_json_error(r, 503, s->retry_after_s, "pipeline is stopping");
         return;
     }
-    size_t len;
-    const char *body = wire_http_req_body(r, &len);
     wire_batch *b = take_batch(s);
     uint64_t first = s->seq;
     long n = parse_body(s, body, len, b, msg, sizeof(msg));
@@ -332,38 +363,104 @@ static void on_request(wire_http_req *r, void *arg)
         s->seq = first; /* nothing of this request exists downstream */
         keep_batch(s, b);
         wire_source_count_invalid(s->ctx, 1);
+        pthread_mutex_unlock(&s->emit_lock);
         respond_json_error(r, 400, 0, msg);
         return;
     }
-    if (n > 0) {
-        wire_position pos = {.split = 0,
-                             .identity = {s->identity[0], s->identity[1]},
-                             .epoch_ms = s->epoch_ms,
-                             .offset = s->seq};
-        wire_batch_set_position(b, &pos);
-        b->ingest_ms = wire_now_ms();
-        b->ingest_ns = wire_mono_ns();
-        int rc = wire_source_try_emit(s->ctx, b, true);
-        if (rc == WIRE_EAGAIN) {
-            keep_batch(s, b);
+    if (n == 0) {
+        keep_batch(s, b);
+        pthread_mutex_unlock(&s->emit_lock);
+        respond_accepted(s, r, 0);
+        return;
+    }
+    wire_position pos = {.split = 0,
+                         .identity = {s->identity[0], s->identity[1]},
+                         .epoch_ms = s->epoch_ms,
+                         .offset = s->seq};
+    wire_batch_set_position(b, &pos);
+    b->ingest_ms = wire_now_ms();
+    b->ingest_ns = wire_mono_ns();
+    int rc = wire_source_try_emit(s->ctx, b, true);
+    if (rc < 0) {
+        /* try_emit never consumes a batch it refused */
+        s->seq = first;
+        keep_batch(s, b);
+        pthread_mutex_unlock(&s->emit_lock);
+        if (rc == WIRE_EAGAIN)
             respond_json_error(r, 429, s->retry_after_s,
                                "pipeline is full: retry after the Retry-After delay");
-            return;
-        }
-        if (rc < 0) {
-            /* try_emit never consumes a batch it refused */
-            keep_batch(s, b);
+        else
             respond_json_error(r, 503, s->retry_after_s, "pipeline is stopping");
-            return;
-        }
-    } else {
-        keep_batch(s, b);
+        return;
     }
-    if (cfg->response_code == 204) {
-        wire_http_respond(r, 204, NULL, NULL, 0);
-    } else {
-        int m = snprintf(msg, sizeof(msg), "{\"accepted\":%ld}\n", n);
-        wire_http_respond(r, (int)cfg->response_code, "application/json", msg, (size_t)m);
+    if (cfg->ack == ACK_QUEUED) {
+        pthread_mutex_unlock(&s->emit_lock);
+        respond_accepted(s, r, n);
+        return;
+    }
+    /* ack: committed — answer when the engine reports the batch committed */
+    pending_req *pr = wire_xmalloc(sizeof(*pr));
+    pr->next = NULL;
+    pr->req = r;
+    pr->seq = wire_source_emit_seq(s->ctx);
+    pr->events = n;
+    pthread_mutex_lock(&s->pending_lock);
+    if (pr->seq < s->committed_below) {
+        /* committed before we got here (a checkpoint raced the emit) */
+        pthread_mutex_unlock(&s->pending_lock);
+        pthread_mutex_unlock(&s->emit_lock);
+        respond_accepted(s, r, n);
+        free(pr);
+        return;
+    }
+    if (s->pending_tail)
+        s->pending_tail->next = pr;
+    else
+        s->pending = pr;
+    s->pending_tail = pr;
+    pthread_mutex_unlock(&s->pending_lock);
+    wire_source_request_checkpoint(s->ctx);
+    pthread_mutex_unlock(&s->emit_lock);
+}
+
+/* Checkpointer thread: every batch below `below_seq` is committed. */
+static void on_commit(void *arg, uint64_t below_seq)
+{
+    http_source *s = arg;
+    pthread_mutex_lock(&s->pending_lock);
+    if (below_seq > s->committed_below)
+        s->committed_below = below_seq;
+    pending_req *done = NULL, **tail = &done;
+    while (s->pending && s->pending->seq < below_seq) {
+        pending_req *pr = s->pending;
+        s->pending = pr->next;
+        pr->next = NULL;
+        *tail = pr;
+        tail = &pr->next;
+    }
+    if (!s->pending)
+        s->pending_tail = NULL;
+    pthread_mutex_unlock(&s->pending_lock);
+    while (done) {
+        pending_req *pr = done;
+        done = pr->next;
+        respond_accepted(s, pr->req, pr->events);
+        free(pr);
+    }
+}
+
+/* Answer every request still waiting for a commit (stop, destroy). */
+static void fail_pending(http_source *s, const char *msg)
+{
+    pthread_mutex_lock(&s->pending_lock);
+    pending_req *pr = s->pending;
+    s->pending = s->pending_tail = NULL;
+    pthread_mutex_unlock(&s->pending_lock);
+    while (pr) {
+        pending_req *next = pr->next;
+        respond_json_error(pr->req, 503, s->retry_after_s, msg);
+        free(pr);
+        pr = next;
     }
 }
 
@@ -386,9 +483,11 @@ static int http_run(void *self, wire_source_ctx *ctx, wire_err *err)
         s->srv = NULL;
         return rc;
     }
-    wire_info("pipeline %s: http source listening on %s (port %d), POST %s",
+    wire_info("pipeline %s: http source listening on %s (port %d), POST %s, ack: %s",
               wire_source_pipeline_name(ctx), cfg->address, wire_http_server_port(s->srv),
-              cfg->path);
+              cfg->path, cfg->ack == ACK_COMMITTED ? "committed" : "queued");
+    if (cfg->ack == ACK_COMMITTED)
+        wire_source_on_commit(ctx, on_commit, s);
     pthread_mutex_lock(&s->lock);
     while (!s->woken && !wire_source_stopping(ctx)) {
         struct timespec ts;
@@ -401,14 +500,21 @@ static int http_run(void *self, wire_source_ctx *ctx, wire_err *err)
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
     }
     pthread_mutex_unlock(&s->lock);
-    /* answers owed are written, then connections close; the server thread
-       calls into ctx no more once this returns */
-    wire_http_server_free(s->srv);
-    s->srv = NULL;
+    /* from here on the server thread answers 503 and calls into ctx no more */
+    pthread_mutex_lock(&s->emit_lock);
+    s->closed = true;
     if (s->spare) {
         wire_batch_release(s->spare);
         s->spare = NULL;
     }
+    pthread_mutex_unlock(&s->emit_lock);
+    if (cfg->ack == ACK_QUEUED) {
+        /* answers owed are written, then connections close */
+        wire_http_server_free(s->srv);
+        s->srv = NULL;
+    }
+    /* ack: committed keeps the server up: the pipeline's final checkpoint
+       (after this returns) answers the requests it covers; destroy() the rest */
     return WIRE_ESTOPPED;
 }
 
@@ -426,12 +532,15 @@ static void http_destroy(void *self)
     http_source *s = self;
     if (!s)
         return;
+    fail_pending(s, "pipeline stopped before these events were committed: retry");
     if (s->srv)
         wire_http_server_free(s->srv);
     if (s->spare)
         wire_batch_release(s->spare);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->emit_lock);
+    pthread_mutex_destroy(&s->pending_lock);
     free(s);
 }
 
@@ -443,8 +552,8 @@ static const wire_option http_source_options[] = {
     {"max_body", WIRE_OPT_SIZE, "10MB", 0, offsetof(http_source_config, max_body), NULL,
      "largest request body; larger requests get 413"},
     {"ack", WIRE_OPT_ENUM, "queued", 0, offsetof(http_source_config, ack), "queued|committed",
-     "answer once the events are in the pipeline's queue (queued), or once every sink has "
-     "durably accepted them (committed; not available yet)"},
+     "answer 200 once the events are in the pipeline's queue (queued), or only once every "
+     "sink has durably accepted them and a checkpoint recorded it (committed)"},
     {"response_code", WIRE_OPT_INT, "200", 0, offsetof(http_source_config, response_code), NULL,
      "status of an accepted request: 200, 201, 202 (body {\"accepted\":N}) or 204 (no body)"},
     {"retry_after", WIRE_OPT_DURATION, "1s", 0, offsetof(http_source_config, retry_after_ms), NULL,

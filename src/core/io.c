@@ -186,31 +186,39 @@ int wire_io_write_file_atomic(const char *path, const void *p, size_t n, wire_er
     return rc;
 }
 
-int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err)
+/* Write as much as possible; *done = bytes that reached the file. */
+static int write_counted(int fd, const void *p, size_t n, size_t *done, const char *what,
+                         wire_err *err)
 {
     const char *s = p;
+    *done = 0;
     if (WIRE_UNLIKELY(atomic_load_explicit(&any_fault, memory_order_relaxed))) {
         if (fault_fires(WIRE_FAULT_SHORT_WRITE, what)) {
             int e = errno;
             ssize_t w = write(fd, s, n / 2);
-            (void)w;
+            *done = w > 0 ? (size_t)w : 0;
             return wire_errf(err, WIRE_EIO, "write %s: %s (after a short write)", what,
                              strerror(e));
         }
         if (fault_fires(WIRE_FAULT_WRITE, what))
             return wire_errf(err, WIRE_EIO, "write %s: %s", what, strerror(errno));
     }
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
+    while (*done < n) {
+        ssize_t w = write(fd, s + *done, n - *done);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             return wire_errf(err, WIRE_EIO, "write %s: %s", what, strerror(errno));
         }
-        s += w;
-        n -= (size_t)w;
+        *done += (size_t)w;
     }
     return 0;
+}
+
+int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err)
+{
+    size_t done;
+    return write_counted(fd, p, n, &done, what, err);
 }
 
 int wire_io_fsync(int fd, const char *what, wire_err *err)
@@ -325,10 +333,18 @@ int wire_io_writer_flush(wire_io_writer *w, wire_err *err)
 {
     if (w->buf.len == 0)
         return 0;
-    int rc = wire_io_write_all(w->fd, w->buf.p, w->buf.len, w->path, err);
-    if (rc != 0)
-        return rc; /* keep the buffer: a retry rewrites it whole */
-    w->bytes_written += w->buf.len;
+    size_t done;
+    int rc = write_counted(w->fd, w->buf.p, w->buf.len, &done, w->path, err);
+    w->bytes_written += done;
+    if (rc != 0) {
+        /* keep only what did not reach the file: a retry continues exactly
+           where the failed write stopped (a full disk may free up) */
+        memmove(w->buf.p, w->buf.p + done, w->buf.len - done);
+        w->buf.len -= done;
+        if (err)
+            err->code = WIRE_EAGAIN;
+        return WIRE_EAGAIN;
+    }
     w->buf.len = 0;
     return 0;
 }

@@ -49,6 +49,7 @@ static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barr
     atomic_fetch_add(&p->stats.checkpoints, 1);
     atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
     pthread_mutex_lock(&p->lock);
+    p->last_saved_cp = cp->id;
     void (*cb)(void *, uint64_t) = p->commit_cb;
     void *arg = p->commit_arg;
     pthread_mutex_unlock(&p->lock);
@@ -110,7 +111,7 @@ void *runner_checkpoint_main(void *arg)
     return NULL;
 }
 
-/* ---- lifecycle ---- */
+/* ---- start: restore or the initial checkpoint ---- */
 
 /*
  * Exactly-once: put each sink back to its state in the checkpoint (truncate
@@ -153,6 +154,10 @@ int runner_restore_or_initialise(wire_pipeline *p, wire_err *err)
         wire_buf_free(&st);
     }
     int rc = p->store->save(p->store, spec->name, &cp, err);
+    if (rc == 0) {
+        p->last_saved_cp = cp.id;
+        atomic_store(&p->stats.last_checkpoint_ms, cp.time_ms);
+    }
     wire_checkpoint_clear(&cp);
     return rc;
 }

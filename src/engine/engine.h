@@ -170,6 +170,12 @@ typedef struct wire_sink_def {
     /* Optional (exactly-once): return to the state of a checkpoint before
        anything is written, e.g. truncate an uncommitted tail. */
     int (*restore)(void *self, const char *state, size_t n, wire_err *err);
+    /* Optional: forget whatever is written but not yet accepted, and return
+       how many of the events written since the last successful flush the
+       destination had already accepted (they count as delivered). With it,
+       the runner finds the events a permanent error is about by bisection and
+       dead-letters only those; without it, all unflushed events. */
+    size_t (*discard)(void *self);
 } wire_sink_def;
 
 /* ---- Registry (assembled above the engine) ---- */
@@ -194,7 +200,10 @@ typedef struct wire_component {
     char *name;      /* `name:`, or its place: source, transforms[0], sink, sinks[1], dlq */
     const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
     void *config;    /* parsed option struct (def->config_size bytes) */
-    int on_error;    /* transforms: wire_on_error */
+    /* Transforms and sinks: wire_on_error. A sink's applies to events it
+       rejects for good (permanent error, retries exhausted); default dlq when
+       the pipeline has one, else fail (stop). */
+    int on_error;
     /* Sinks and the dlq: `retry: {initial, max, max_attempts, max_elapsed}`;
        wire_retry_policy_default() where not given. */
     wire_retry_policy retry;
@@ -236,12 +245,13 @@ typedef enum {
 } wire_pipe_state;
 
 typedef struct wire_pipeline_stats {
-    atomic_uint_fast64_t events_in;  /* accepted from the source (valid) */
-    atomic_uint_fast64_t invalid;    /* malformed input rejected at ingest */
-    atomic_uint_fast64_t filtered;   /* removed by transforms */
-    atomic_uint_fast64_t errors;     /* transform/sink errors (events) */
-    atomic_uint_fast64_t dropped;    /* dropped by policy */
-    atomic_uint_fast64_t events_out; /* acknowledged by every sink */
+    atomic_uint_fast64_t events_in;     /* accepted from the source (valid) */
+    atomic_uint_fast64_t invalid;       /* malformed input rejected at ingest */
+    atomic_uint_fast64_t filtered;      /* removed by transforms */
+    atomic_uint_fast64_t errors;        /* transform/sink errors (events) */
+    atomic_uint_fast64_t dropped;       /* dropped by policy */
+    atomic_uint_fast64_t dead_lettered; /* written to the dead-letter queue */
+    atomic_uint_fast64_t events_out;    /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
     atomic_uint_fast64_t checkpoints; /* saved */
@@ -255,7 +265,8 @@ typedef struct wire_checkpoint_store wire_checkpoint_store;
 typedef struct wire_engine_opts {
     const char *data_dir;
     wire_checkpoint_store *store; /* NULL: no checkpoints (tests, benchmarks) */
-    uint64_t version;             /* pipeline version (1, 2, ... on reloads) */
+    uint64_t version; /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
+                         spec changed since) */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */
@@ -272,9 +283,24 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
-/* Sums over the transforms' counters (for summaries and invariants). */
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped);
+/* The stages of a running pipeline, for metrics and status. */
+typedef struct wire_stage_info {
+    const char *kind; /* "source", "transform", "sink", "dlq" */
+    const char *name; /* component name ("source", "transforms[0]", "sink", ...) */
+    const char *type; /* "file", "filter", ... */
+    const wire_stage_stats *stats;
+} wire_stage_info;
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max);
+
+/* The newest checkpoint saved (id 0 if none yet) and when. */
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms);
+uint64_t wire_pipeline_version(const wire_pipeline *p);
+
+/* Sums over the stages' counters (for summaries and invariants). */
+typedef struct wire_pipeline_totals_t {
+    uint64_t filtered, errors, dropped, dead_lettered, retries;
+} wire_pipeline_totals_t;
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 

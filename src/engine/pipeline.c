@@ -153,7 +153,9 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
         wire_batch_release(b);
         return;
     }
-    atomic_fetch_add_explicit(&p->stats.events_out, b->n, memory_order_relaxed);
+    uint32_t disposed = atomic_load(&b->disposed);
+    atomic_fetch_add_explicit(&p->stats.events_out, b->n > disposed ? b->n - disposed : 0,
+                              memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
     if (b->n)
         wire_hist_record(&p->stats.latency_us, (uint64_t)(wire_mono_ns() - b->ingest_ns) / 1000);
@@ -290,6 +292,7 @@ static void emit_count(wire_pipeline *p, const wire_batch *b)
     atomic_fetch_add_explicit(&p->stats.events_in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_in, b->bytes, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->source_stats.in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.out, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.bytes_out, b->bytes, memory_order_relaxed);
 }
@@ -299,6 +302,7 @@ static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
     atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.in, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
 }
@@ -442,6 +446,26 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- lifecycle ---- */
+
+/* on_error: dlq of a transform: the event goes to the dead-letter queue. */
+static int transform_dead_letter(void *arg, const wire_event *ev, const char *msg)
+{
+    transform_dl *t = arg;
+    wire_pipeline *p = t->p;
+    if (!p->dlq)
+        return -1;
+    char stage[256];
+    snprintf(stage, sizeof(stage), "transform %s (%s)", p->spec->transforms[t->index].type,
+             p->spec->transforms[t->index].name);
+    wire_err err;
+    wire_err_clear(&err);
+    if (wire_dlq_write(p->dlq, ev->data, ev->len, msg, stage, 1, 0, &err) != 0)
+        return -1;
+    atomic_fetch_add_explicit(&p->stats.dead_lettered, 1, memory_order_relaxed);
+    return 0;
+}
+
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
                       wire_err *err)
 {
@@ -469,6 +493,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         if (rc == 0) {
             p->has_resume = true;
             p->next_cp_id = p->resume.id;
+            /* standalone: a changed spec is the next version of the pipeline */
+            if (!opts || !opts->version)
+                p->version =
+                    p->resume.spec_hash == spec->hash ? p->resume.version : p->resume.version + 1;
             /* a split the new batches never touch keeps its position */
             commit_positions_locked(p, p->resume.pos, (uint32_t)p->resume.npos, 0);
             wire_info("pipeline %s: resuming from checkpoint %llu (version %llu)", spec->name,
@@ -479,6 +507,12 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         wire_err_clear(err);
     }
 
+    if (spec->dlq.type) {
+        rc = wire_dlq_open(&p->dlq, &spec->dlq, spec->name, p->version, err);
+        if (rc != 0)
+            return rc;
+    }
+
     p->source_def = spec->source.def;
     rc = p->source_def->create(&p->source, spec->source.config, err);
     if (rc != 0)
@@ -487,11 +521,16 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     p->ntransforms = spec->ntransforms;
     p->transforms = wire_xcalloc(spec->ntransforms, sizeof(void *));
     p->tctx = wire_xcalloc(spec->ntransforms, sizeof(*p->tctx));
+    p->tdl = wire_xcalloc(spec->ntransforms ? spec->ntransforms : 1, sizeof(*p->tdl));
     p->transform_stats = wire_xcalloc(spec->ntransforms, sizeof(*p->transform_stats));
     for (size_t i = 0; i < spec->ntransforms; i++) {
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
+        p->tctx[i].dead_letter = transform_dead_letter;
+        p->tctx[i].dead_letter_arg = &p->tdl[i];
+        p->tdl[i].p = p;
+        p->tdl[i].index = i;
         rc = def->create(&p->transforms[i], spec->transforms[i].config, err);
         if (rc != 0)
             return rc;
@@ -505,6 +544,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         s->index = i;
         s->def = spec->sinks[i].def;
         wire_queue_init(&s->q, budget);
+        wire_retry_policy rp = spec->sinks[i].retry;
+        if (rp.initial_ms <= 0 && rp.max_ms <= 0)
+            wire_retry_policy_default(&rp);
+        wire_retry_init(&s->retry, &rp, p->id_seed + i);
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
@@ -604,15 +647,50 @@ const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p)
     return &p->stats;
 }
 
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped)
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max)
 {
-    *filtered = *errors = *dropped = 0;
+    size_t n = 0;
+    const wire_pipeline_spec *spec = p->spec;
+    if (n < max)
+        out[n++] =
+            (wire_stage_info){"source", spec->source.name, spec->source.type, &p->source_stats};
+    for (size_t i = 0; i < p->ntransforms && n < max; i++)
+        out[n++] = (wire_stage_info){"transform", spec->transforms[i].name,
+                                     spec->transforms[i].type, &p->transform_stats[i]};
+    for (size_t i = 0; i < p->nsinks && n < max; i++)
+        out[n++] =
+            (wire_stage_info){"sink", spec->sinks[i].name, spec->sinks[i].type, &p->sinks[i].stats};
+    return n;
+}
+
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms)
+{
+    wire_pipeline *mp = (wire_pipeline *)p;
+    pthread_mutex_lock(&mp->lock);
+    *id = p->last_saved_cp;
+    *time_ms = atomic_load(&p->stats.last_checkpoint_ms);
+    pthread_mutex_unlock(&mp->lock);
+}
+
+uint64_t wire_pipeline_version(const wire_pipeline *p)
+{
+    return p->version;
+}
+
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
+{
+    memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < p->ntransforms; i++) {
-        *filtered += atomic_load(&p->transform_stats[i].filtered);
-        *errors += atomic_load(&p->transform_stats[i].errors);
-        *dropped += atomic_load(&p->transform_stats[i].dropped);
+        t->filtered += atomic_load(&p->transform_stats[i].filtered);
+        t->errors += atomic_load(&p->transform_stats[i].errors);
+        t->dropped += atomic_load(&p->transform_stats[i].dropped);
     }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        t->retries += atomic_load(&p->sinks[i].stats.retries);
+        t->errors += atomic_load(&p->sinks[i].stats.dlq) + atomic_load(&p->sinks[i].stats.dropped);
+    }
+    t->dropped += atomic_load(&p->stats.dropped);
+    t->dead_lettered = atomic_load(&p->stats.dead_lettered);
 }
 
 void wire_pipeline_free(wire_pipeline *p)
@@ -646,6 +724,8 @@ void wire_pipeline_free(wire_pipeline *p)
     }
     free(p->transforms);
     free(p->tctx);
+    free(p->tdl);
+    wire_dlq_close(p->dlq);
     free(p->transform_stats);
     if (p->source)
         p->source_def->destroy(p->source);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "engine/checkpoint.h"
+#include "engine/dlq.h"
 #include "engine/engine.h"
 #include "engine/queue.h"
 
@@ -22,10 +23,16 @@ typedef struct sink_runner {
     pthread_t thread;
     bool started;
     wire_stage_stats stats;
+    wire_retry retry;
     /* written but not yet flushed, in order */
     wire_batch **pending;
     size_t npending, pending_cap;
 } sink_runner;
+
+typedef struct transform_dl {
+    wire_pipeline *p;
+    size_t index;
+} transform_dl;
 
 struct wire_source_ctx {
     wire_pipeline *p;
@@ -45,6 +52,7 @@ struct wire_pipeline {
     size_t ntransforms;
     void **transforms;
     wire_transform_ctx *tctx;
+    transform_dl *tdl; /* dead-letter hook arguments, one per transform */
     wire_stage_stats *transform_stats;
 
     size_t nsinks;
@@ -78,6 +86,7 @@ struct wire_pipeline {
     pthread_t checkpoint_thread;
     pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
     uint64_t next_cp_id;
+    uint64_t last_saved_cp; /* id of the newest checkpoint saved (lock) */
     int barriers_in_flight;
     bool cp_requested;
     bool source_done;
@@ -88,6 +97,8 @@ struct wire_pipeline {
     void (*commit_cb)(void *arg, uint64_t below_seq);
     void *commit_arg;
     atomic_uint_fast64_t last_emit_seq;
+
+    wire_dlq *dlq; /* NULL if the spec has none */
 
     wire_pipeline_stats stats;
     uint64_t id_seed;

@@ -3,7 +3,8 @@
  *
  * Owns the top-level schema (name, source, transforms, sink | sinks,
  * delivery, checkpoint, dlq, shutdown_timeout, buffer), the component schema
- * ({type, name?, config} and on_error for transforms), binding type names to
+ * ({type, name?, config}; on_error for transforms and sinks, retry for
+ * sinks and the dlq), binding type names to
  * definitions through the registry, and the checks that span components
  * (exactly-once needs every sink to support it; on_error: dlq needs a dlq;
  * component names are unique). Every problem is collected, not only the
@@ -213,18 +214,25 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         snprintf(where, sizeof(where), "%s", kn);
     out->line = n->line;
     out->col = n->col;
-    out->on_error = WIRE_ON_ERROR_DROP;
+    /* Transforms drop a failed event by default (counted); a sink's failures
+       go to the dlq if there is one, else stop the pipeline: nothing a sink
+       refuses is lost silently unless the file says so. */
+    out->on_error = kind != KIND_SINK ? WIRE_ON_ERROR_DROP
+                    : x->dlq_node     ? WIRE_ON_ERROR_DLQ
+                                      : WIRE_ON_ERROR_FAIL;
     if (n->kind != WIRE_CFG_MAP) {
         diag_at(x, n, "%s must be a map with 'type' and 'config', got %s", where, kind_of(n));
         return false;
     }
     static const char *const keys_source[] = {"type", "name", "config"};
     static const char *const keys_transform[] = {"type", "name", "config", "on_error"};
-    static const char *const keys_sink[] = {"type", "name", "config", "retry"};
+    static const char *const keys_sink[] = {"type", "name", "config", "on_error", "retry"};
+    static const char *const keys_dlq[] = {"type", "name", "config", "retry"};
     const char *const *keys_t = kind == KIND_SOURCE      ? keys_source
                                 : kind == KIND_TRANSFORM ? keys_transform
-                                                         : keys_sink;
-    size_t nkeys = kind == KIND_SOURCE ? 3 : 4;
+                                : kind == KIND_SINK      ? keys_sink
+                                                         : keys_dlq;
+    size_t nkeys = kind == KIND_SOURCE ? 3 : kind == KIND_SINK ? 5 : 4;
     const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL, *retry = NULL;
     bool is_sink = kind == KIND_SINK || kind == KIND_DLQ;
     wire_retry_policy_default(&out->retry);
@@ -239,7 +247,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             name = v;
         else if (key_is(k, "config"))
             config = v;
-        else if (kind == KIND_TRANSFORM && key_is(k, "on_error"))
+        else if ((kind == KIND_TRANSFORM || kind == KIND_SINK) && key_is(k, "on_error"))
             on_error = v;
         else if (is_sink && key_is(k, "retry"))
             retry = v;
@@ -314,7 +322,8 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
     if (on_error && on_error->kind != WIRE_CFG_NULL) {
         if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "drop"))
             out->on_error = WIRE_ON_ERROR_DROP;
-        else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "fail"))
+        else if (on_error->kind == WIRE_CFG_SCALAR &&
+                 (key_is(on_error, "fail") || key_is(on_error, "stop")))
             out->on_error = WIRE_ON_ERROR_FAIL;
         else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "dlq")) {
             out->on_error = WIRE_ON_ERROR_DLQ;
@@ -324,7 +333,8 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
                 ok = false;
             }
         } else {
-            diag_at(x, on_error, "%s: on_error must be one of drop, fail, dlq, got %s%.*s%s", what,
+            diag_at(x, on_error,
+                    "%s: on_error must be one of drop, fail (or stop), dlq, got %s%.*s%s", what,
                     on_error->kind == WIRE_CFG_SCALAR ? "'" : "",
                     on_error->kind == WIRE_CFG_SCALAR ? (int)on_error->len : 0,
                     on_error->kind == WIRE_CFG_SCALAR ? on_error->str : "",

@@ -743,15 +743,19 @@ static int cb_headers_complete(http_parser *p)
         return -1;
     }
     const char *expect = wire_http_req_header(r, "Expect");
-    if (expect && strcasecmp(expect, "100-continue") == 0 && !c->head) {
-        /* nothing is owed before it: tell the client to send the body now
-           rather than after its own timeout */
+    if (expect && strcasecmp(expect, "100-continue") == 0 && !c->head && !c->writes &&
+        c->tcp.write_queue_size == 0) {
+        /* nothing is owed or queued before it: tell the client to send the
+           body now rather than after its own timeout (a tiny write to an
+           empty socket buffer completes at once, or not at all) */
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         uv_buf_t b = uv_buf_init((char *)cont, sizeof(cont) - 1);
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
     if (p->content_length != ULLONG_MAX && p->content_length > 0) {
-        r->body_cap = (size_t)p->content_length + 1;
+        /* trust a declared length only so far: a client claiming 10 MB and
+           sending nothing must not pin 10 MB per connection */
+        r->body_cap = p->content_length < (1u << 20) ? (size_t)p->content_length + 1 : 1u << 20;
         r->body = wire_xmalloc(r->body_cap);
     }
     return 0;

@@ -23,7 +23,7 @@ name: $1
 source: {type: generate, config: {count: $2, batch: 300, template: '{"seq":{{seq}},"msg":"event number {{seq}}"}'}}
 sink: {type: http, config: $3}
 EOF
-    timeout 60 "$WIRE" run "$TMP/$1.yaml" >"$TMP/$1.log" 2>&1
+    timeout 60 "$WIRE" run --data-dir "$TMP/data" "$TMP/$1.yaml" >"$TMP/$1.log" 2>&1
 }
 # exact COUNT: the collector got seq 0..COUNT-1 once each, in order
 exact() {
@@ -75,7 +75,7 @@ name: s5
 source: {type: generate, config: {count: 10}}
 sink: {type: http, config: {url: "http://127.0.0.1:$DEAD/", connect_timeout: 200ms}}
 EOF
-"$WIRE" run "$TMP/s5.yaml" >"$TMP/s5.log" 2>&1 &
+"$WIRE" run --data-dir "$TMP/data" "$TMP/s5.yaml" >"$TMP/s5.log" 2>&1 &
 WPID=$!
 T_PIDS+=("$WPID")
 check "connection refused is retried" wait_for grep -q 'retrying' "$TMP/s5.log"

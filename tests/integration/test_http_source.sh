@@ -14,7 +14,7 @@ name: p1
 source: {type: http, config: {address: "127.0.0.1:$PORT", path: /ingest, max_body: 4KB}}
 sink: {type: file, config: {path: $OUT}}
 EOF
-"$WIRE" run "$TMP/p1.yaml" >"$TMP/p1.log" 2>&1 &
+"$WIRE" run --data-dir "$TMP/data" "$TMP/p1.yaml" >"$TMP/p1.log" 2>&1 &
 WPID=$!
 T_PIDS+=("$WPID")
 URL="http://127.0.0.1:$PORT/ingest"
@@ -76,7 +76,7 @@ source: {type: http, config: {address: "127.0.0.1:$PORT", path: /ingest, retry_a
 sink: {type: http, config: {url: "http://127.0.0.1:$CPORT/bulk", batch_events: 100, linger: 0s}}
 buffer: {max_bytes: 16KB}
 EOF
-"$WIRE" run "$TMP/p2.yaml" >"$TMP/p2.log" 2>&1 &
+"$WIRE" run --data-dir "$TMP/data" "$TMP/p2.yaml" >"$TMP/p2.log" 2>&1 &
 WPID=$!
 T_PIDS+=("$WPID")
 check "p2 listens" wait_for curl -s -o /dev/null "$URL"
@@ -100,4 +100,39 @@ check "exactly once" test "$(wc -l <"$CDIR/bodies")" = $((ok200 * 100))
 kill -TERM "$WPID"
 wait "$WPID"
 check "p2 exits 0" test $? = 0
+
+# ---- ack: committed: 200 only once the sink has durably accepted the events
+rm -f "$CDIR/bodies"
+echo "503 100000" >"$CDIR/mode"
+PORT=$(free_port)
+URL="http://127.0.0.1:$PORT/"
+cat >"$TMP/p3.yaml" <<EOF
+name: p3
+source: {type: http, config: {address: "127.0.0.1:$PORT", ack: committed}}
+sink: {type: http, config: {url: "http://127.0.0.1:$CPORT/bulk", linger: 0s}}
+EOF
+"$WIRE" run --data-dir "$TMP/data3" "$TMP/p3.yaml" >"$TMP/p3.log" 2>&1 &
+WPID=$!
+T_PIDS+=("$WPID")
+check "p3 listens" wait_for curl -s -o /dev/null "$URL"
+# bg_post NAME BODY: POST in the background; NAME.code gets the status once answered
+bg_post() {
+    (curl -s -o "$TMP/$1.body" -D "$TMP/$1.headers" -w '%{http_code}' --max-time 30 \
+        -X POST --data-binary "$2" "$URL" >"$TMP/$1.tmp"; mv "$TMP/$1.tmp" "$TMP/$1.code") &
+}
+bg_post c1 $'{"k":1}\n{"k":2}'
+sleep 1.5
+check "committed: no answer while the sink is down" test ! -e "$TMP/c1.code"
+echo ok >"$CDIR/mode"
+check "committed: 200 once the sink accepted" wait_for grep -qx 200 "$TMP/c1.code"
+check "committed: the events were delivered before the answer" \
+    test "$(grep -c '"k"' "$CDIR/bodies")" = 2
+echo "503 100000" >"$CDIR/mode"
+bg_post c2 '{"k":3}'
+sleep 1
+check "committed: waiting again while the sink is down" test ! -e "$TMP/c2.code"
+kill -TERM "$WPID"
+check "committed: 503 for what was not committed at stop" wait_for grep -qx 503 "$TMP/c2.code"
+check "committed: 503 carries Retry-After" grep -qi '^Retry-After:' "$TMP/c2.headers"
+wait "$WPID"
 finish

@@ -76,7 +76,24 @@ struct wire_source_ctx {
     int nq;
     atomic_bool stopping, full, refuse;
     atomic_uint_fast64_t invalid;
+    atomic_uint_fast64_t seq, checkpoints_requested;
+    void (*commit_cb)(void *arg, uint64_t below_seq);
+    void *commit_arg;
 };
+
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx) { return atomic_load(&ctx->seq); }
+void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
+                           void *arg)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ctx->commit_cb = cb;
+    ctx->commit_arg = arg;
+    pthread_mutex_unlock(&ctx->lock);
+}
+void wire_source_request_checkpoint(wire_source_ctx *ctx)
+{
+    atomic_fetch_add(&ctx->checkpoints_requested, 1);
+}
 
 wire_batch *wire_source_batch(wire_source_ctx *ctx)
 {
@@ -107,6 +124,7 @@ int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
         return WIRE_EAGAIN;
     pthread_mutex_lock(&ctx->lock);
     ctx->q[ctx->nq++] = b;
+    b->seq = atomic_fetch_add(&ctx->seq, 1) + 1;
     pthread_mutex_unlock(&ctx->lock);
     return 0;
 }
@@ -346,11 +364,6 @@ TEST(test_source_http_config_errors)
     void *cfg = make_config(wire_source_http.options, wire_source_http.config_size);
     void *self = NULL;
     wire_err err;
-    set_opt(wire_source_http.options, cfg, "address", "127.0.0.1:0");
-    set_opt(wire_source_http.options, cfg, "ack", "committed");
-    CHECK(wire_source_http.create(&self, cfg, &err) < 0);
-    CHECK(strstr(err.msg, "committed") != NULL);
-    set_opt(wire_source_http.options, cfg, "ack", "queued");
     set_opt(wire_source_http.options, cfg, "address", "no-port");
     CHECK(wire_source_http.create(&self, cfg, &err) < 0);
     set_opt(wire_source_http.options, cfg, "address", "127.0.0.1:0");
@@ -359,6 +372,93 @@ TEST(test_source_http_config_errors)
     set_opt(wire_source_http.options, cfg, "response_code", "204");
     CHECK_EQ_INT(wire_source_http.create(&self, cfg, &err), 0);
     wire_source_http.destroy(self);
+    free(cfg);
+}
+
+/* ack: committed — answered only when the engine reports the batch committed */
+typedef struct bg_post {
+    pthread_t t;
+    const char *body;
+    reply r;
+    atomic_bool done;
+} bg_post;
+
+static void *bg_post_main(void *arg)
+{
+    bg_post *p = arg;
+    post(p->body, &p->r);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+static void commit_below(uint64_t below)
+{
+    pthread_mutex_lock(&sctx.lock);
+    void (*cb)(void *, uint64_t) = sctx.commit_cb;
+    void *arg = sctx.commit_arg;
+    pthread_mutex_unlock(&sctx.lock);
+    if (cb)
+        cb(arg, below);
+}
+
+TEST(test_source_http_ack_committed)
+{
+    char addr[64];
+    src_port = free_port();
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", src_port);
+    void *cfg = make_config(wire_source_http.options, wire_source_http.config_size);
+    set_opt(wire_source_http.options, cfg, "address", addr);
+    set_opt(wire_source_http.options, cfg, "path", "/ingest");
+    set_opt(wire_source_http.options, cfg, "ack", "committed");
+    wire_err err;
+    CHECK_EQ_INT(wire_source_http.create(&src_self, cfg, &err), 0);
+    memset(&sctx, 0, sizeof(sctx));
+    sctx.pool = wire_batch_pool_new(0);
+    pthread_mutex_init(&sctx.lock, NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, source_thread, NULL);
+    int up = 0;
+    for (int i = 0; i < 100 && !up; i++) {
+        up = request("GET", "/", NULL, 0, &rep) == 0;
+        if (!up)
+            wire_sleep_ms(20);
+    }
+    CHECK(up);
+    bg_post a = {.body = "{\"a\":1}\n{\"a\":2}"}, b = {.body = "{\"b\":1}"};
+    pthread_create(&a.t, NULL, bg_post_main, &a);
+    wire_sleep_ms(100);
+    pthread_create(&b.t, NULL, bg_post_main, &b);
+    wire_sleep_ms(100);
+    CHECK_EQ_INT(queued_events(), 3); /* both queued ... */
+    CHECK(!atomic_load(&a.done));     /* ... neither answered */
+    CHECK(!atomic_load(&b.done));
+    CHECK(atomic_load(&sctx.checkpoints_requested) >= 2);
+    commit_below(2); /* batch 1 committed */
+    pthread_join(a.t, NULL);
+    CHECK_EQ_INT(a.r.status, 200);
+    CHECK_EQ_STR(a.r.body, "{\"accepted\":2}\n");
+    wire_sleep_ms(100);
+    CHECK(!atomic_load(&b.done));
+    commit_below(3);
+    pthread_join(b.t, NULL);
+    CHECK_EQ_INT(b.r.status, 200);
+    /* a request still waiting at stop gets 503 when the source is destroyed */
+    bg_post c = {.body = "{\"c\":1}"};
+    pthread_create(&c.t, NULL, bg_post_main, &c);
+    wire_sleep_ms(100);
+    CHECK(!atomic_load(&c.done));
+    atomic_store(&sctx.stopping, true);
+    wire_source_http.wake(src_self);
+    pthread_join(th, NULL);
+    CHECK(request("POST", "/ingest", "{}", 2, &rep) == 0 && rep.status == 503);
+    wire_source_http.destroy(src_self);
+    pthread_join(c.t, NULL);
+    CHECK_EQ_INT(c.r.status, 503);
+    CHECK(strstr(c.r.body, "committed") != NULL);
+    for (int i = 0; i < sctx.nq; i++)
+        wire_batch_release(sctx.q[i]);
+    wire_batch_pool_free(sctx.pool);
+    pthread_mutex_destroy(&sctx.lock);
     free(cfg);
 }
 
@@ -548,6 +648,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     RUN(test_source_http);
     RUN(test_source_http_config_errors);
+    RUN(test_source_http_ack_committed);
     RUN(test_sink_http);
     curl_global_cleanup();
     TEST_MAIN_END();

@@ -61,6 +61,14 @@ static void handler(wire_http_req *r, void *arg)
         size_t len;
         const char *b = wire_http_req_body(r, &len);
         wire_http_respond(r, 200, "application/octet-stream", b, len);
+    } else if (strcmp(path, "/len") == 0) {
+        size_t len;
+        const char *b = wire_http_req_body(r, &len);
+        size_t sum = 0;
+        for (size_t i = 0; i < len; i++)
+            sum += (unsigned char)b[i];
+        int n = snprintf(v, sizeof(v), "%zu %zu", len, sum);
+        wire_http_respond(r, 200, "text/plain", v, (size_t)n);
     } else if (strcmp(path, "/header") == 0) {
         wire_http_req_param(r, "name", v, sizeof(v));
         const char *h = wire_http_req_header(r, v);
@@ -424,6 +432,27 @@ TEST(test_body_too_large)
     CHECK_EQ_INT(resp.status, 413);
     CHECK(client_eof(&c));
     client_close(&c);
+
+    /* a body bigger than the first allocation, sent in pieces */
+    wire_http_server *s3 = start_server(NULL);
+    client_open(&c, wire_http_server_port(s3));
+    size_t blen = 3u << 20;
+    char *body = wire_xmalloc(blen);
+    size_t sum = 0;
+    for (size_t i = 0; i < blen; i++) {
+        body[i] = (char)('a' + i % 23);
+        sum += (unsigned char)body[i];
+    }
+    char head[128], want[64];
+    snprintf(head, sizeof(head), "POST /len HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", blen);
+    client_sends(&c, head);
+    client_send(&c, body, blen);
+    snprintf(want, sizeof(want), "%zu %zu", blen, sum);
+    CHECK_EQ_INT(client_read(&c, &resp), 0);
+    CHECK_EQ_STR(resp.body, want);
+    free(body);
+    client_close(&c);
+    wire_http_server_free(s3);
 
     /* exactly max_body is fine */
     client_open(&c, wire_http_server_port(s));

@@ -371,7 +371,7 @@ TEST(component_errors)
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: map, on_error: retry}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:36: transform 'map' (transforms[0]): on_error must be one of drop, "
-                 "fail, dlq, got 'retry'");
+                 "fail (or stop), dlq, got 'retry'");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: map, on_error: dlq}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:36: transform 'map' (transforms[0]): on_error: dlq needs a dead-letter "
@@ -464,6 +464,38 @@ TEST(sink_retry)
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout, retry: 5}\n"),
                  "p.yaml:3:29: sink 'stdout': retry: config must be a map of options, got a "
                  "value");
+}
+
+TEST(sink_on_error)
+{
+    char diag[2048];
+    int rc;
+    /* default: dlq when there is one, else fail (stop); transforms drop */
+    wire_pipeline_spec *s = load("name: a\nsource: {type: generate}\n"
+                                 "transforms: [{type: map}]\n"
+                                 "sinks: [{type: stdout}, {type: stdout, on_error: drop},"
+                                 " {type: stdout, on_error: stop}]\n"
+                                 "dlq: {type: stdout}\n",
+                                 &rc, diag, sizeof(diag));
+    CHECK_EQ_STR(diag, "");
+    if (s) {
+        CHECK_EQ_INT(s->transforms[0].on_error, WIRE_ON_ERROR_DROP);
+        CHECK_EQ_INT(s->sinks[0].on_error, WIRE_ON_ERROR_DLQ);
+        CHECK_EQ_INT(s->sinks[1].on_error, WIRE_ON_ERROR_DROP);
+        CHECK_EQ_INT(s->sinks[2].on_error, WIRE_ON_ERROR_FAIL);
+    }
+    wire_spec_free(s);
+    s = load("name: a\nsource: {type: generate}\nsink: {type: stdout}\n", &rc, diag, sizeof(diag));
+    CHECK(s && s->sinks[0].on_error == WIRE_ON_ERROR_FAIL);
+    wire_spec_free(s);
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, on_error: dlq}\n"),
+                 "p.yaml:3:32: sink 'stdout': on_error: dlq needs a dead-letter sink: add a "
+                 "top-level 'dlq:'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                           "dlq: {type: stdout, on_error: drop}\n"),
+                 "p.yaml:4:21: dlq 'stdout': unknown key 'on_error' (keys are: type, name, "
+                 "config, retry)");
 }
 
 TEST(exactly_once)
@@ -579,6 +611,7 @@ int main(void)
     RUN(tuning_errors);
     RUN(component_errors);
     RUN(sink_retry);
+    RUN(sink_on_error);
     RUN(exactly_once);
     RUN(every_problem_at_once);
     RUN(syntax_error_stops_there);
