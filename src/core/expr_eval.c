@@ -154,12 +154,21 @@ static void locate_top(expr_eval *st)
     while (wire_json_iter_next(&it, &key, &val)) {
         const char *kp = key.p + 1;
         size_t kn = key.n - 2;
+        int escaped = -1; /* does this key hold a backslash? decided once, if asked */
         for (uint32_t t = 0; t < sh->ntop; t++) {
             const expr_path *q = &sh->paths[sh->top[t]];
-            /* an escaped key is never shorter than its text */
-            bool eq = kn == q->keylen ? memcmp(kp, q->key, kn) == 0
-                                      : kn > q->keylen && memchr(kp, '\\', kn) &&
-                                            wire_json_str_eq(kp, kn, q->key, q->keylen);
+            bool eq;
+            if (kn == q->keylen) {
+                eq = kn == 0 || (kp[0] == q->key[0] && memcmp(kp, q->key, kn) == 0);
+            } else if (kn > q->keylen && q->keylen && (kp[0] == q->key[0] || kp[0] == '\\')) {
+                /* an escaped key is never shorter than its text, and matches
+                   the text up to its first backslash */
+                if (escaped < 0)
+                    escaped = memchr(kp, '\\', kn) != NULL;
+                eq = escaped && wire_json_str_eq(kp, kn, q->key, q->keylen);
+            } else {
+                eq = false;
+            }
             if (eq) {
                 expr_slot *s = &sh->slots[sh->top[t]];
                 s->found = true;
