@@ -501,6 +501,9 @@ static int parse_call(parser *p, expr_node **out)
         if (f->min_args == f->max_args)
             return perr(p, name.off, "%s() takes %u argument%s, got %u", f->name, f->min_args,
                         f->min_args == 1 ? "" : "s", args.n);
+        if (f->max_args == UINT8_MAX && args.n > f->max_args)
+            return perr(p, name.off, "%s() takes at most %u arguments, got %u", f->name,
+                        f->max_args, args.n);
         if (f->max_args == UINT8_MAX)
             return perr(p, name.off, "%s() takes at least %u argument%s, got %u", f->name,
                         f->min_args, f->min_args == 1 ? "" : "s", args.n);

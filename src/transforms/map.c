@@ -175,8 +175,17 @@ static size_t input_entries(map *m, const wire_event *ev)
 {
     size_t n = 0;
     wire_json_val root, key, val;
-    if (!wire_json_value(ev->data, ev->len, &root) || root.kind != WIRE_JSON_OBJECT)
+    /* the object's slice without scanning it: validated text, trim blanks */
+    const char *p = ev->data, *end = ev->data + ev->len;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    if (end - p < 2 || *p != '{')
         return 0;
+    root.kind = WIRE_JSON_OBJECT;
+    root.p = p;
+    root.n = (size_t)(end - p);
     wire_json_iter it;
     wire_json_iter_init(&it, &root);
     while (wire_json_iter_next(&it, &key, &val)) {

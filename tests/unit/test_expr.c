@@ -471,6 +471,13 @@ TEST(parse_errors)
     PARSE_ERR("substr(a)", 0, "substr() takes 2 to 3 arguments, got 1");
     PARSE_ERR("concat()", 0, "concat() takes at least 1 argument, got 0");
     PARSE_ERR("now_ms(1)", 0, "now_ms() takes 0 arguments, got 1");
+    {
+        char many[2000] = "x = 1 OR concat(";
+        for (int i = 0; i < 300; i++)
+            strcat(many, i ? ",1" : "1");
+        strcat(many, ")");
+        PARSE_ERR(many, 9, "concat() takes at most 255 arguments, got 300");
+    }
     PARSE_ERR("level = 'error", 8, "unterminated string: missing closing '");
     PARSE_ERR("`odd", 0, "unterminated name: missing closing `");
     PARSE_ERR("level = \"error\"", 8, "strings are quoted with single quotes");
