@@ -48,18 +48,22 @@ all: $(WIRE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBWIRE): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(WIRE): $(CLI_OBJS) $(LIBWIRE)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBWIRE) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBWIRE) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBWIRE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBWIRE) $(PKG_LIBS) $(LDFLAGS) -lcjson
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBWIRE) $(PKG_LIBS) $(LDFLAGS) -lcjson
 
 deps:
 	@scripts/deps.sh

@@ -6,6 +6,9 @@
 #include "connectors/connectors.h"
 
 static const wire_source_def *const sources[] = {
+    &wire_source_generate,
+    &wire_source_file,
+    &wire_source_stdin,
     NULL,
 };
 
@@ -16,6 +19,9 @@ static const wire_transform_def *const transforms[] = {
 };
 
 static const wire_sink_def *const sinks[] = {
+    &wire_sink_file,
+    &wire_sink_stdout,
+    &wire_sink_blackhole,
     NULL,
 };
 

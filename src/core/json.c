@@ -439,55 +439,131 @@ static inline ptr skip_string(ptr p, ptr end, int *esc)
     return end;
 }
 
+/*
+ * Block scanning: containers are skipped, and objects searched for a key, 64
+ * bytes at a time with bit masks, as in simdjson's first stage. For each block
+ * we compute which bytes are quotes, backslashes, brackets and colons; which
+ * bytes are escaped (by an odd run of backslashes, carried across blocks);
+ * and, by a prefix XOR over the unescaped quotes, which bytes are inside a
+ * string (also carried). Brackets and colons outside strings are then the only
+ * bytes we visit one by one; string bodies are never walked.
+ */
+typedef struct block {
+    uint64_t quote; /* unescaped '"' */
+    uint64_t instr; /* inside a string: opening quote and body, not the closing quote */
+    uint64_t open;  /* '{' or '[' outside strings */
+    uint64_t close; /* '}' or ']' outside strings */
+    uint64_t colon; /* ':' outside strings */
+} block;
+
+typedef struct blockscan {
+    uint64_t prev_escaped; /* 1 if the next block's first byte is escaped */
+    uint64_t prev_instr;   /* all ones if the next block starts inside a string */
+} blockscan;
+
+/* Bytes escaped by a backslash (simdjson's branchless odd-run detection). */
+static inline uint64_t escaped_bytes(uint64_t bs, uint64_t *prev_escaped)
+{
+    if (!bs && !*prev_escaped)
+        return 0;
+    bs &= ~*prev_escaped;
+    uint64_t follows = (bs << 1) | *prev_escaped;
+    const uint64_t even = 0x5555555555555555ULL;
+    uint64_t odd_starts = bs & ~even & ~follows;
+    uint64_t seq_even;
+    *prev_escaped = __builtin_add_overflow(odd_starts, bs, &seq_even);
+    return (even ^ (seq_even << 1)) & follows;
+}
+
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+#ifdef JSON_SSE2
+static inline uint64_t mask16(__m128i v)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(v);
+}
+#endif
+
+/* Fill *m for the 64 bytes at p; fewer than 64 left before end are padded with spaces. */
+static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
+{
+    unsigned char pad[64];
+    if (end - p < 64) {
+        memset(pad, ' ', sizeof(pad));
+        memcpy(pad, p, (size_t)(end - p));
+        p = pad;
+    }
+    uint64_t q = 0, bs = 0, op = 0, cl = 0, co = 0;
+#ifdef JSON_SSE2
+    /* OR-ing 0x20 folds '[' onto '{' and ']' onto '}': bracket kinds match in valid text. */
+    const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), v20 = _mm_set1_epi8(0x20),
+                  vo = _mm_set1_epi8('{'), vc = _mm_set1_epi8('}'), vcol = _mm_set1_epi8(':');
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i f = _mm_or_si128(v, v20);
+        q |= mask16(_mm_cmpeq_epi8(v, vq)) << (16 * k);
+        bs |= mask16(_mm_cmpeq_epi8(v, vb)) << (16 * k);
+        op |= mask16(_mm_cmpeq_epi8(f, vo)) << (16 * k);
+        cl |= mask16(_mm_cmpeq_epi8(f, vc)) << (16 * k);
+        co |= mask16(_mm_cmpeq_epi8(v, vcol)) << (16 * k);
+    }
+#else
+    for (int i = 0; i < 64; i++) {
+        uint64_t bit = 1ULL << i;
+        unsigned c = p[i];
+        q |= c == '"' ? bit : 0;
+        bs |= c == '\\' ? bit : 0;
+        op |= (c | 0x20) == '{' ? bit : 0;
+        cl |= (c | 0x20) == '}' ? bit : 0;
+        co |= c == ':' ? bit : 0;
+    }
+#endif
+    q &= ~escaped_bytes(bs, &s->prev_escaped);
+    uint64_t instr = prefix_xor(q) ^ s->prev_instr;
+    s->prev_instr = (uint64_t)((int64_t)instr >> 63);
+    m->quote = q;
+    m->instr = instr;
+    m->open = op & ~instr;
+    m->close = cl & ~instr;
+    m->colon = co & ~instr;
+}
+
 /* p points at '{' or '['; return the pointer after the matching bracket (or end). */
 static ptr skip_container(ptr p, ptr end)
 {
+    blockscan s = {0, 0};
     size_t depth = 0;
-    int esc;
-#ifdef JSON_SSE2
-    /* OR-ing 0x20 folds '[' onto '{' and ']' onto '}': bracket kinds match in valid text. */
-    const __m128i q = _mm_set1_epi8('"'), x20 = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'),
-                  close = _mm_set1_epi8('}');
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i f = _mm_or_si128(v, x20);
-        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q));
-        unsigned mo = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, open));
-        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, close));
-        unsigned all = mq | mo | mc;
-        while (all) {
-            unsigned bit = all & -all;
-            if (bit & mq) {
-                esc = 0;
-                p = skip_string(p + __builtin_ctz(bit) + 1, end, &esc);
-                goto reload;
-            }
-            if (bit & mo) {
-                depth++;
-            } else if (--depth == 0) {
-                return p + __builtin_ctz(bit) + 1;
-            }
-            all &= all - 1;
-        }
-        p += 16;
-    reload:;
-    }
-#endif
-    while (p < end) {
-        unsigned c = *p | 0x20;
-        if (*p == '"') {
-            esc = 0;
-            p = skip_string(p + 1, end, &esc);
+    for (ptr base = p; base < end; base += 64) {
+        block m;
+        block_scan(&s, base, end, &m);
+        size_t closes = (size_t)__builtin_popcountll(m.close);
+        if (depth > closes) {
+            /* cannot reach depth 0 inside this block: count, don't walk */
+            depth += (size_t)__builtin_popcountll(m.open) - closes;
             continue;
         }
-        if (c == '{') {
-            depth++;
-        } else if (c == '}') {
-            if (depth <= 1)
-                return p + 1;
-            depth--;
+        for (uint64_t ev = m.open | m.close; ev; ev &= ev - 1) {
+            int i = __builtin_ctzll(ev);
+            if (m.open & (1ULL << i)) {
+                depth++;
+            } else if (depth <= 1) {
+                ptr r = base + i + 1;
+                return r <= end ? r : end;
+            } else {
+                depth--;
+            }
         }
-        p++;
+        if (end - base <= 64)
+            break;
     }
     return end;
 }
@@ -539,45 +615,82 @@ int wire_json_value(const char *text, size_t n, wire_json_val *out)
     return kind != WIRE_JSON_INVALID;
 }
 
+/*
+ * Does the raw key body [k, k+klen) (escaped form) name `key`? The escaped
+ * form is never shorter than the text it stands for, so equal lengths mean
+ * equal bytes and no backslash.
+ */
+static inline int key_matches(ptr k, size_t klen, const char *key, size_t keylen)
+{
+    if (klen == keylen)
+        return memcmp(k, key, keylen) == 0 && !memchr(k, '\\', klen);
+    if (klen < keylen)
+        return 0;
+    return wire_json_str_eq((const char *)k, klen, key, keylen);
+}
+
+/*
+ * Top-level lookup by block scanning: only colons and brackets outside strings
+ * are visited. A colon at depth 1 ends a key; its opening quote is the last
+ * unescaped quote that starts a string before it. With duplicate keys the
+ * last one wins, so the scan runs to the object's end even after a match.
+ */
 int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out)
 {
     ptr p = (ptr)obj, end = p + n;
-    int found = 0;
     p = skip_ws(p, end);
     if (p >= end || *p != '{')
         return 0;
-    p++;
-    for (;;) {
-        p = skip_ws(p, end);
-        if (p >= end || *p != '"')
-            return found;
-        ptr k = p + 1;
-        int esc = 0;
-        p = skip_string(k, end, &esc);
-        if (p >= end)
-            return found;
-        size_t klen = (size_t)(p - 1 - k);
-        int match = esc ? wire_json_str_eq((const char *)k, klen, key, keylen)
-                        : (klen == keylen && memcmp(k, key, keylen) == 0);
-        p = skip_ws(p, end);
-        if (p >= end || *p != ':')
-            return found;
-        p = skip_ws(p + 1, end);
-        if (p >= end)
-            return found;
-        wire_json_kind kind;
-        ptr v = p;
-        p = skip_value(p, end, &kind);
-        /* Keep going after a match: with duplicate keys the last one wins. */
-        if (match) {
-            set_val(out, kind, v, p);
-            found = 1;
+    blockscan s = {0, 0};
+    size_t depth = 0;
+    ptr key_open = NULL; /* opening quote of the last string started */
+    ptr found_v = NULL, found_e = NULL;
+    wire_json_kind found_kind = WIRE_JSON_INVALID;
+    for (ptr base = p; base < end; base += 64) {
+        block m;
+        block_scan(&s, base, end, &m);
+        uint64_t starts = m.quote & m.instr;
+        uint64_t ev = m.open | m.close | (depth <= 1 || m.close ? m.colon : 0);
+        for (; ev; ev &= ev - 1) {
+            int i = __builtin_ctzll(ev);
+            uint64_t bit = 1ULL << i;
+            if (m.open & bit) {
+                depth++;
+            } else if (m.close & bit) {
+                if (depth <= 1)
+                    goto done;
+                depth--;
+            } else if (depth == 1) {
+                uint64_t before = starts & (bit - 1);
+                if (before)
+                    key_open = base + 63 - __builtin_clzll(before);
+                if (!key_open)
+                    continue;
+                ptr kc = base + i; /* back over whitespace to the closing quote */
+                while (kc > key_open + 1 && kc[-1] != '"')
+                    kc--;
+                if (kc <= key_open + 1)
+                    continue;
+                ptr k = key_open + 1;
+                if (key_matches(k, (size_t)(kc - 1 - k), key, keylen)) {
+                    ptr v = skip_ws(base + i + 1, end);
+                    if (v < end) {
+                        found_v = v;
+                        found_e = skip_value(v, end, &found_kind);
+                    }
+                }
+            }
         }
-        p = skip_ws(p, end);
-        if (p >= end || *p != ',')
-            return found;
-        p++;
+        if (starts)
+            key_open = base + 63 - __builtin_clzll(starts);
+        if (end - base <= 64)
+            break;
     }
+done:
+    if (!found_v)
+        return 0;
+    set_val(out, found_kind, found_v, found_e);
+    return 1;
 }
 
 int wire_json_index(const char *arr, size_t n, size_t idx, wire_json_val *out)

@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/expr.h"
+#include "core/hist.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -218,6 +219,7 @@ typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
+    wire_hist latency_us; /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
 
 typedef struct wire_engine_opts {
@@ -238,6 +240,9 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
+/* Sums over the transforms' counters (for summaries and invariants). */
+void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
+                                    uint64_t *dropped);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 

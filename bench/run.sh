@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make bench: run Wire's workloads and print figures (never verdicts).
+#   bench/run.sh BUILD_DIR [W1 W2 ...]
+# Data lives on tmpfs (/dev/shm): this VM drops page cache within seconds.
+set -euo pipefail
+BUILD=${1:-build/release}
+shift || true
+WORKLOADS=${*:-W1 W2 W3 W4}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WIRE="$ROOT/$BUILD/wire"
+export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
+mkdir -p "$BENCH_DIR/out"
+LINES=${BENCH_LINES:-2000000}
+
+# Input for W2/W3 (kept between runs; regenerated if the size changes).
+if [ ! -f "$BENCH_DIR/events.jsonl" ] || [ "$(cat "$BENCH_DIR/lines" 2>/dev/null)" != "$LINES" ]; then
+    echo "generating $LINES events into $BENCH_DIR/events.jsonl (one-off, ~1 min)..."
+    python3 "$ROOT/bench/gen_events.py" "$LINES" "$BENCH_DIR/events.jsonl" \
+        --expect-error "$BENCH_DIR/expected-w2.jsonl"
+    echo "$LINES" >"$BENCH_DIR/lines"
+fi
+INPUT_BYTES=$(stat -c %s "$BENCH_DIR/events.jsonl")
+
+# run_pipeline NAME EVENTS BYTES FILE: runs `wire run`, prints one figure line
+run_pipeline() {
+    local name=$1 events=$2 bytes=$3 file=$4
+    local tf="$BENCH_DIR/time.$name" log="$BENCH_DIR/log.$name"
+    rm -f "$BENCH_DIR/out/"*
+    /usr/bin/time -f '%e %U %S %M' -o "$tf" "$WIRE" run --data-dir "$BENCH_DIR/data" "$file" 2>"$log"
+    read -r wall user sys rss <"$tf"
+    local lat
+    lat=$(grep -o 'batch latency p50=[0-9.]*ms p99=[0-9.]*ms' "$log" | sed 's/batch latency //')
+    awk -v n="$name" -v e="$events" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" \
+        -v r="$rss" -v l="$lat" 'BEGIN {
+        printf "%-4s %10d events %6.2f s  %9.0f events/s  %7.1f MB/s  cpu %.2f s (user %.2f sys %.2f)  peak RSS %.1f MB  %s\n",
+            n, e, w, e / w, b / w / 1e6, u + s, u, s, r / 1024, l }'
+}
+
+echo "wire bench ($(nproc) cores, $("$WIRE" version), input $LINES lines / $((INPUT_BYTES / 1000000)) MB on tmpfs)"
+for w in $WORKLOADS; do
+    case $w in
+    W1)
+        run_pipeline W1 10000000 0 "$ROOT/bench/pipelines/w1.yaml"
+        ;;
+    W2)
+        run_pipeline W2 "$LINES" "$INPUT_BYTES" "$ROOT/bench/pipelines/w2.yaml"
+        if cmp -s "$BENCH_DIR/out/w2.jsonl" "$BENCH_DIR/expected-w2.jsonl"; then
+            echo "     W2 output equals the lines whose top-level level is 'error' (Python json): yes ($(wc -l <"$BENCH_DIR/out/w2.jsonl") lines)"
+        else
+            echo "     W2 output equals the lines whose top-level level is 'error' (Python json): NO"
+        fi
+        ;;
+    W3)
+        run_pipeline W3 "$LINES" "$INPUT_BYTES" "$ROOT/bench/pipelines/w3.yaml"
+        ;;
+    W4)
+        "$ROOT/bench/w4.sh" "$WIRE" "$BUILD"
+        ;;
+    *) echo "unknown workload $w" >&2 ;;
+    esac
+done

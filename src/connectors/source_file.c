@@ -1,0 +1,261 @@
+/*
+ * source_file.c — the `file` source.
+ *
+ * mode read: read the file to its end, then finish.
+ * mode tail: follow appends; notice rotation by rename (the path now names
+ * another inode: finish the old file, then start the new one from its
+ * beginning) and truncation (the file shrank below our offset: start over).
+ *
+ * The position of a split is the file's identity (device, inode) and the
+ * byte offset after the last complete line handed to the pipeline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "connectors/connectors.h"
+#include "connectors/lines.h"
+
+enum { MODE_READ = 0, MODE_TAIL = 1 };
+enum { START_BEGINNING = 0, START_END = 1 };
+
+typedef struct file_source_config {
+    char *path;
+    int mode;
+    int format;
+    int start_at;
+    int64_t poll_ms;
+    int64_t read_size;
+    int64_t max_line;
+} file_source_config;
+
+typedef struct file_source {
+    const file_source_config *c;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    int64_t epoch_ms;
+    wire_line_reader reader;
+} file_source;
+
+static int file_create(void **self, const void *config, wire_err *err)
+{
+    file_source *s = wire_xcalloc(1, sizeof(*s));
+    s->c = config;
+    s->fd = -1;
+    *self = s;
+    return 0;
+}
+
+static void file_destroy(void *self)
+{
+    file_source *s = self;
+    if (s->fd >= 0)
+        close(s->fd);
+    wire_lines_free(&s->reader);
+    free(s);
+}
+
+/* Open the path; 1 if opened, 0 if it does not exist (yet), <0 error. */
+static int open_current(file_source *s, bool at_end, wire_err *err)
+{
+    int fd = open(s->c->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return wire_errf(err, WIRE_EIO, "open %s: %s", s->c->path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return wire_errf(err, WIRE_EIO, "stat %s: %s", s->c->path, strerror(e));
+    }
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = fd;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->epoch_ms = wire_now_ms();
+    uint64_t start = 0;
+    if (at_end && S_ISREG(st.st_mode)) {
+        start = (uint64_t)st.st_size;
+        lseek(fd, (off_t)start, SEEK_SET);
+    }
+    wire_lines_reset(&s->reader, start);
+    return 1;
+}
+
+static void set_position(file_source *s, wire_batch *b, uint64_t end)
+{
+    wire_position pos = {0};
+    pos.split = 0;
+    pos.identity[0] = (uint64_t)s->dev;
+    pos.identity[1] = (uint64_t)s->ino;
+    pos.epoch_ms = s->epoch_ms;
+    pos.offset = end;
+    wire_batch_set_position(b, &pos);
+}
+
+/* Emit what one read() produced. Returns bytes read, 0 at EOF, <0 error/stop. */
+static ssize_t read_once(file_source *s, wire_source_ctx *ctx, wire_err *err, int *rc)
+{
+    wire_batch *b = wire_source_batch(ctx);
+    uint64_t end;
+    ssize_t got = wire_lines_read(&s->reader, s->fd, b, 0, &end);
+    if (got < 0) {
+        *rc = wire_errf(err, WIRE_EIO, "read %s: %s", s->c->path, strerror(errno));
+        wire_batch_release(b);
+        return -1;
+    }
+    if (got == 0) {
+        wire_batch_release(b);
+        return 0;
+    }
+    set_position(s, b, end);
+    if (wire_source_emit(ctx, b, false) != 0) {
+        *rc = WIRE_ESTOPPED;
+        return -1;
+    }
+    return got;
+}
+
+static int emit_final_line(file_source *s, wire_source_ctx *ctx)
+{
+    if (s->reader.carry_len == 0)
+        return 0;
+    wire_batch *b = wire_source_batch(ctx);
+    uint64_t end;
+    wire_lines_finish(&s->reader, b, 0, &end);
+    set_position(s, b, end);
+    return wire_source_emit(ctx, b, false);
+}
+
+static int run_read(file_source *s, wire_source_ctx *ctx, wire_err *err)
+{
+    int rc = open_current(s, false, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return wire_errf(err, WIRE_EIO, "open %s: no such file", s->c->path);
+    for (;;) {
+        if (wire_source_stopping(ctx))
+            return WIRE_ESTOPPED;
+        int erc = 0;
+        ssize_t got = read_once(s, ctx, err, &erc);
+        if (got < 0)
+            return erc;
+        if (got == 0)
+            break;
+    }
+    rc = emit_final_line(s, ctx);
+    if (rc != 0)
+        return rc;
+    if (s->reader.too_long)
+        wire_warn("file %s: %llu lines longer than max_line were skipped", s->c->path,
+                  (unsigned long long)s->reader.too_long);
+    return 0;
+}
+
+/* Tail: has the path been rotated (renamed away or replaced) or truncated? */
+static int check_rotation(file_source *s, wire_err *err)
+{
+    struct stat st;
+    if (stat(s->c->path, &st) == 0 && (st.st_ino != s->ino || st.st_dev != s->dev)) {
+        /* rotated: the old file is drained (we just saw EOF); the final
+           partial line of the old file is complete by definition */
+        return 1;
+    }
+    struct stat fst;
+    if (fstat(s->fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
+        (uint64_t)fst.st_size < s->reader.offset) {
+        wire_warn("file %s: truncated (size %lld < offset %llu); reading from the start",
+                  s->c->path, (long long)fst.st_size, (unsigned long long)s->reader.offset);
+        lseek(s->fd, 0, SEEK_SET);
+        wire_lines_reset(&s->reader, 0);
+    }
+    return 0;
+}
+
+static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
+{
+    bool first = true;
+    while (!wire_source_stopping(ctx)) {
+        if (s->fd < 0) {
+            int rc = open_current(s, first && s->c->start_at == START_END, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0) {
+                wire_sleep_ms(s->c->poll_ms);
+                continue;
+            }
+            first = false;
+        }
+        int erc = 0;
+        ssize_t got = read_once(s, ctx, err, &erc);
+        if (got < 0)
+            return erc;
+        if (got > 0)
+            continue;
+        /* at EOF: look for rotation or truncation, then wait */
+        int rot = check_rotation(s, err);
+        if (rot < 0)
+            return rot;
+        if (rot == 1) {
+            /* drain anything appended to the old file since our last read */
+            while ((got = read_once(s, ctx, err, &erc)) > 0)
+                ;
+            if (got < 0)
+                return erc;
+            if (emit_final_line(s, ctx) != 0)
+                return WIRE_ESTOPPED;
+            close(s->fd);
+            s->fd = -1;
+            continue; /* open the new file from its beginning */
+        }
+        wire_sleep_ms(s->c->poll_ms);
+    }
+    return WIRE_ESTOPPED;
+}
+
+static int file_run(void *self, wire_source_ctx *ctx, wire_err *err)
+{
+    file_source *s = self;
+    wire_lines_init(&s->reader, s->c->format, (size_t)s->c->read_size, (size_t)s->c->max_line,
+                    0);
+    return s->c->mode == MODE_READ ? run_read(s, ctx, err) : run_tail(s, ctx, err);
+}
+
+static const wire_option file_options[] = {
+    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_source_config, path), NULL,
+     "File to read."},
+    {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(file_source_config, mode), "read|tail",
+     "read: to the end, then finish; tail: follow appends, rotation and truncation."},
+    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
+     "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
+    {"start_at", WIRE_OPT_ENUM, "beginning", 0, offsetof(file_source_config, start_at),
+     "beginning|end", "tail mode, first open without a checkpoint: read from the start or "
+                      "only what is appended."},
+    {"poll_interval", WIRE_OPT_DURATION, "100ms", 0, offsetof(file_source_config, poll_ms), NULL,
+     "tail mode: how often to look for appended data and rotation."},
+    {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(file_source_config, read_size), NULL,
+     "Bytes per read(); one read makes one batch."},
+    {"max_line", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_source_config, max_line), NULL,
+     "Longer lines are skipped and counted."},
+    {NULL},
+};
+
+const wire_source_def wire_source_file = {
+    .type = "file",
+    .summary = "Read JSON lines (or text lines) from a file, to its end or tailing it",
+    .options = file_options,
+    .config_size = sizeof(file_source_config),
+    .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
+    .create = file_create,
+    .run = file_run,
+    .destroy = file_destroy,
+};

@@ -1,0 +1,40 @@
+/*
+ * io.h — the I/O layer every file-writing component goes through: whole
+ * writes, fsync, durable rename, directory creation, and a buffered line
+ * writer. Fault injection hooks (issue 3) live here so tests can make writes,
+ * fsyncs and renames fail, in the manner of SQLite's test VFS.
+ */
+#ifndef WIRE_IO_H
+#define WIRE_IO_H
+
+#include <sys/types.h>
+
+#include "core/core.h"
+
+/* Write all n bytes (retrying short writes and EINTR). 0 or WIRE_EIO (err names path). */
+int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err);
+int wire_io_fsync(int fd, const char *what, wire_err *err);
+/* mkdir -p of the directory part of `path` (the file itself is not created). */
+int wire_io_mkdir_parents(const char *path, wire_err *err);
+int wire_io_mkdir_p(const char *dir, wire_err *err);
+/* Read a whole file into a NUL-terminated malloc'd buffer. */
+int wire_io_read_file(const char *path, char **out, size_t *len, wire_err *err);
+
+/* Buffered writer of newline-terminated records to an fd. */
+typedef struct wire_io_writer {
+    int fd;
+    bool owns_fd;
+    char *path; /* for messages */
+    wire_buf buf;
+    size_t flush_at; /* ask for a flush beyond this many buffered bytes */
+    uint64_t bytes_written;
+} wire_io_writer;
+
+int wire_io_writer_open(wire_io_writer *w, const char *path, size_t flush_at, wire_err *err);
+void wire_io_writer_from_fd(wire_io_writer *w, int fd, const char *name, size_t flush_at);
+/* Append one record plus '\n'. Returns 1 when the buffer passed flush_at. */
+int wire_io_writer_line(wire_io_writer *w, const char *p, size_t n);
+int wire_io_writer_flush(wire_io_writer *w, wire_err *err);
+void wire_io_writer_close(wire_io_writer *w);
+
+#endif
