@@ -78,6 +78,7 @@ struct expr_node {
     uint8_t simple;   /* CASE x WHEN ... */
     uint8_t has_else; /* CASE ... ELSE */
     uint32_t off;     /* byte offset in the source (operator, function name, ...) */
+    uint32_t height;  /* of the subtree: bounds the evaluator's recursion */
     uint32_t nkids;
     expr_node **kids;
     int32_t slot;          /* OP_FIELD, OP_EQ_STR: field slot */

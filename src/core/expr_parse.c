@@ -25,7 +25,8 @@
 
 #include "core/expr_impl.h"
 
-#define EXPR_MAX_DEPTH 200
+#define EXPR_MAX_DEPTH 200   /* nesting of parentheses, NOT, unary minus */
+#define EXPR_MAX_HEIGHT 2000 /* of the compiled tree */
 #define EXPR_MAX_LEN (1u << 30)
 
 enum tok_type {
@@ -330,6 +331,7 @@ static expr_node *node_new(parser *p, int op, uint32_t off, uint32_t nkids)
     n->op = (uint8_t)op;
     n->off = off;
     n->nkids = nkids;
+    n->height = 1;
     n->slot = -1;
     if (nkids) {
         n->kids = wire_arena_alloc(p->arena, nkids * sizeof(*n->kids));
@@ -368,9 +370,22 @@ static bool is_const(const expr_node *n)
  */
 static int fold(parser *p, expr_node *n)
 {
+    /* Every composite node passes here: bound the tree's height, which a
+       long chain like a+a+a+... grows without any nesting. */
+    uint32_t h = 0;
     for (uint32_t i = 0; i < n->nkids; i++)
-        if (!is_const(n->kids[i]))
-            return 0;
+        if (n->kids[i]->height > h)
+            h = n->kids[i]->height;
+    n->height = h + 1;
+    bool all_const = true;
+    for (uint32_t i = 0; i < n->nkids; i++)
+        all_const = all_const && is_const(n->kids[i]);
+    if (!all_const) {
+        if (n->height > EXPR_MAX_HEIGHT)
+            return perr(p, n->off, "expression too deep (more than %d operators in a chain)",
+                        EXPR_MAX_HEIGHT);
+        return 0;
+    }
     if (n->op == OP_FUNC && !n->func->pure)
         return 0;
     wire_eval_ctx ctx;
@@ -384,6 +399,7 @@ static int fold(parser *p, expr_node *n)
         return perr(p, n->off, "%s", e.msg);
     n->op = OP_CONST;
     n->nkids = 0;
+    n->height = 1;
     n->k = v;
     return 0;
 }

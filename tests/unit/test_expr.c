@@ -520,6 +520,18 @@ TEST(parse_errors)
     PARSE_ERR("NOT", 3, "expected an expression after 'NOT', found end of input");
     PARSE_ERR("a = AND", 4, "expected an expression after '=', found 'AND'");
     PARSE_ERR("\x01", 0, "unexpected character (byte 0x01)");
+    {
+        static char chain[30000];
+        strcpy(chain, "a");
+        for (int i = 0; i < 3000; i++)
+            strcat(chain, "+a");
+        PARSE_ERR(chain, 3999, "expression too deep");
+        /* a long chain of constants folds as it goes */
+        strcpy(chain, "1");
+        for (int i = 0; i < 3000; i++)
+            strcat(chain, "+1");
+        CHECK_EQ_STR(ev(doc, chain), "3001");
+    }
     char deep[2000];
     memset(deep, '(', 1000);
     deep[1000] = '1';
