@@ -83,6 +83,16 @@ int wire_expr_eval(const wire_expr *e, wire_eval_ctx *ctx, wire_value *out, wire
 /* Evaluate as a condition: 1 true, 0 false or NULL, <0 error. */
 int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err);
 
+/*
+ * Bare field paths (`host`, `a.b[0]`): map copies their JSON byte for byte
+ * instead of decoding and re-encoding the value. wire_expr_is_field() says
+ * whether `e` is one; wire_expr_field_raw() locates it (through the same
+ * per-event cache as evaluation) and returns 1 with *raw set, or 0 if the
+ * field is missing.
+ */
+bool wire_expr_is_field(const wire_expr *e);
+int wire_expr_field_raw(const wire_expr *e, wire_eval_ctx *ctx, wire_json_val *raw);
+
 /* Source text of a compiled expression (for messages). */
 const char *wire_expr_text(const wire_expr *e);
 

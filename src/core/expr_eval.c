@@ -851,6 +851,26 @@ int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
                      wire__expr_type_name(&v));
 }
 
+bool wire_expr_is_field(const wire_expr *e)
+{
+    return e && e->root->op == OP_FIELD;
+}
+
+int wire_expr_field_raw(const wire_expr *e, wire_eval_ctx *ctx, wire_json_val *raw)
+{
+    expr_eval st;
+    wire__expr_begin(&st, e, ctx, NULL);
+    const expr_slot *s = locate(&st, e->root->slot);
+    if (!s->found) {
+        raw->kind = WIRE_JSON_INVALID;
+        raw->p = NULL;
+        raw->n = 0;
+        return 0;
+    }
+    *raw = s->jv;
+    return 1;
+}
+
 /* ---- Output ---- */
 
 size_t wire__expr_fmt_double(double d, char out[32])

@@ -16,8 +16,9 @@
  *
  * The new object is written into an instance buffer (reused across events)
  * and copied into the batch arena; the event is repointed and marked
- * WIRE_EV_MODIFIED. Values taken from the input stay in their escaped form,
- * so copying a string costs a memcpy. No malloc per event.
+ * WIRE_EV_MODIFIED. An item that is a bare field path is copied as its raw
+ * JSON (numbers keep their text, strings their escapes); computed values are
+ * encoded. No malloc per event.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +64,8 @@ typedef struct map {
     size_t *source_len;   /* per rename: strlen of the old name */
     size_t *drop_len;     /* per drop */
     wire_value *vals;     /* per select item, per event */
+    wire_json_val *raw;   /* per select item that is a bare field, per event */
+    bool *is_field;       /* per select item */
     map_entry *ent;
     size_t ent_cap;
     wire_buf out;
@@ -99,6 +102,8 @@ static void map_destroy(void *self)
     free(m->source_len);
     free(m->drop_len);
     free(m->vals);
+    free(m->raw);
+    free(m->is_field);
     free(m->ent);
     wire_buf_free(&m->out);
     free(m);
@@ -116,6 +121,10 @@ static int map_create(void **self, const void *config, wire_err *err)
     m->nitems = m->sel ? m->sel->n : 0;
     m->item_names = wire_xcalloc(m->nitems + 1, sizeof(*m->item_names));
     m->vals = wire_xcalloc(m->nitems + 1, sizeof(*m->vals));
+    m->raw = wire_xcalloc(m->nitems + 1, sizeof(*m->raw));
+    m->is_field = wire_xcalloc(m->nitems + 1, sizeof(*m->is_field));
+    for (size_t i = 0; i < m->nitems; i++)
+        m->is_field[i] = wire_expr_is_field(m->sel->items[i].expr);
     for (size_t i = 0; i < m->nitems; i++)
         if (m->sel->items[i].name)
             name_init(&m->item_names[i], m->sel->items[i].name);
@@ -285,7 +294,9 @@ static void write_entries(map *m, size_t n)
             o->p[o->len++] = ':';
             o->p[o->len] = '\0';
         }
-        if (e->item >= 0)
+        if (e->item >= 0 && m->is_field[e->item])
+            wire_buf_append(o, m->raw[e->item].p, m->raw[e->item].n);
+        else if (e->item >= 0)
             wire_value_write_json(o, &m->vals[e->item]);
         else
             wire_buf_append(o, e->val, e->val_n);
@@ -303,6 +314,14 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
             const wire_select_item *it = &m->sel->items[k];
             if (!it->expr)
                 continue;
+            if (m->is_field[k]) {
+                /* copied byte for byte: no decoding, numbers keep their text */
+                if (!wire_expr_field_raw(it->expr, ec, &m->raw[k])) {
+                    m->raw[k].p = "null";
+                    m->raw[k].n = 4;
+                }
+                continue;
+            }
             int rc = wire_expr_eval(it->expr, ec, &m->vals[k], err);
             if (rc < 0) {
                 *bad_item = k;
