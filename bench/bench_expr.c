@@ -5,6 +5,7 @@
  * "level":"error" inside strings and nested objects). Prints ns/event of
  * thread CPU time, over a cache-warm set about the size of one batch.
  *
+ *   bench/bench_expr.sh [FILTER]   (or by hand:)
  *   make MODE=release build/release/libwire.a
  *   cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc bench/bench_expr.c build/release/libwire.a \
  *      $(pkg-config --libs libpcre2-8) -lpthread -lm -o build/bench_expr && build/bench_expr

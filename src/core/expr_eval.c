@@ -141,8 +141,10 @@ static bool event_root(const wire_event *ev, wire_json_val *root)
 static void locate_top(expr_eval *st)
 {
     expr_shared *sh = st->sh;
-    for (uint32_t t = 0; t < sh->ntop; t++) {
-        expr_slot *s = &sh->slots[sh->top[t]];
+    const struct expr_topkey *top = sh->top;
+    uint32_t ntop = sh->ntop;
+    for (uint32_t t = 0; t < ntop; t++) {
+        expr_slot *s = &sh->slots[top[t].slot];
         s->epoch = sh->epoch;
         s->found = false;
     }
@@ -155,22 +157,25 @@ static void locate_top(expr_eval *st)
         const char *kp = key.p + 1;
         size_t kn = key.n - 2;
         int escaped = -1; /* does this key hold a backslash? decided once, if asked */
-        for (uint32_t t = 0; t < sh->ntop; t++) {
-            const expr_path *q = &sh->paths[sh->top[t]];
+        for (uint32_t t = 0; t < ntop; t++) {
+            const struct expr_topkey *q = &top[t];
             bool eq;
-            if (kn == q->keylen) {
+            if (kn == q->len) {
                 eq = kn == 0 || (kp[0] == q->key[0] && memcmp(kp, q->key, kn) == 0);
-            } else if (kn > q->keylen && q->keylen && (kp[0] == q->key[0] || kp[0] == '\\')) {
+            } else if (kn > q->len && q->len && (kp[0] == q->key[0] || kp[0] == '\\')) {
                 /* an escaped key is never shorter than its text, and matches
                    the text up to its first backslash */
-                if (escaped < 0)
-                    escaped = memchr(kp, '\\', kn) != NULL;
-                eq = escaped && wire_json_str_eq(kp, kn, q->key, q->keylen);
+                if (escaped < 0) {
+                    escaped = 0;
+                    for (size_t i = 0; i < kn && !escaped; i++)
+                        escaped = kp[i] == '\\';
+                }
+                eq = escaped && wire_json_str_eq(kp, kn, q->key, q->len);
             } else {
                 eq = false;
             }
             if (eq) {
-                expr_slot *s = &sh->slots[sh->top[t]];
+                expr_slot *s = &sh->slots[q->slot];
                 s->found = true;
                 s->jv = val;
             }

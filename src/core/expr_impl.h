@@ -115,7 +115,11 @@ typedef struct expr_shared {
     uint32_t nslots;
     /* Top-level keys: when there are several, one pass over the event's
        members locates them all, instead of one scan each. */
-    int32_t *top;
+    struct expr_topkey {
+        const char *key;
+        uint32_t len;
+        int32_t slot;
+    } * top;
     uint32_t ntop;
     /* Which evaluation the slots belong to. */
     uint32_t epoch;

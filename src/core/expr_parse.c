@@ -1064,7 +1064,8 @@ static void shared_finish(expr_shared *sh)
     sh->top = wire_xcalloc(sh->npaths ? sh->npaths : 1, sizeof(*sh->top));
     for (uint32_t i = 0; i < sh->npaths; i++)
         if (sh->paths[i].parent < 0 && sh->paths[i].index < 0)
-            sh->top[sh->ntop++] = (int32_t)i;
+            sh->top[sh->ntop++] =
+                (struct expr_topkey){sh->paths[i].key, sh->paths[i].keylen, (int32_t)i};
 }
 
 static void shared_unref(expr_shared *sh)

@@ -270,38 +270,44 @@ static bool drop_and_rename(map *m, size_t n)
     return true;
 }
 
+/* Append without the function call when the room is there (the common case). */
+static inline void put(wire_buf *o, const void *p, size_t n)
+{
+    if (WIRE_UNLIKELY(o->cap - o->len < n + 1))
+        wire_buf_reserve(o, n);
+    memcpy(o->p + o->len, p, n);
+    o->len += n;
+}
+
 static void write_entries(map *m, size_t n)
 {
     wire_buf *o = &m->out;
     wire_buf_reset(o);
-    wire_buf_putc(o, '{');
+    put(o, "{", 1);
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         const map_entry *e = &m->ent[i];
         if (e->dropped)
             continue;
         if (!first)
-            wire_buf_putc(o, ',');
+            put(o, ",", 1);
         first = false;
         if (e->key_json) {
-            wire_buf_append(o, e->key_json, e->key_json_n);
+            put(o, e->key_json, e->key_json_n);
         } else {
-            wire_buf_reserve(o, e->name_n + 3);
-            o->p[o->len++] = '"';
-            memcpy(o->p + o->len, e->name, e->name_n);
-            o->len += e->name_n;
-            o->p[o->len++] = '"';
-            o->p[o->len++] = ':';
-            o->p[o->len] = '\0';
+            put(o, "\"", 1);
+            put(o, e->name, e->name_n);
+            put(o, "\":", 2);
         }
         if (e->item >= 0 && m->is_field[e->item])
-            wire_buf_append(o, m->raw[e->item].p, m->raw[e->item].n);
+            put(o, m->raw[e->item].p, m->raw[e->item].n);
         else if (e->item >= 0)
             wire_value_write_json(o, &m->vals[e->item]);
         else
-            wire_buf_append(o, e->val, e->val_n);
+            put(o, e->val, e->val_n);
     }
-    wire_buf_putc(o, '}');
+    put(o, "}", 1);
+    o->p[o->len] = '\0';
 }
 
 /* 1 rewritten, 0 unchanged, <0 evaluation error (err set). */
