@@ -586,6 +586,50 @@ TEST(field_cache)
     wire_expr_free(e);
 }
 
+/*
+ * The one-pass top-level lookup (several keys in one unit) must agree with
+ * wire_json_get on every event: duplicates (last wins), escaped keys, keys
+ * that are prefixes of each other, spacing.
+ */
+TEST(top_level_pass_matches_json_get)
+{
+    static const char *const keys[] = {"a", "ab", "b", "\\u0061", "a\\u0062", "\\\"", "c"};
+    static const char *const plain[] = {"a", "ab", "b", "\"", "c"};
+    wire_select *s;
+    wire_err err;
+    const char *src = "a, ab, b, `\"`, c";
+    CHECK(wire_select_compile(src, strlen(src), &s, &err) == 0);
+    unsigned seed = 7;
+    char doc_buf[512];
+    for (int round = 0; round < 2000; round++) {
+        size_t at = 0;
+        doc_buf[at++] = '{';
+        seed = seed * 1103515245 + 12345;
+        int nmem = (int)((seed >> 16) % 6);
+        for (int i = 0; i < nmem; i++) {
+            seed = seed * 1103515245 + 12345;
+            unsigned r = seed >> 8;
+            at += (size_t)snprintf(doc_buf + at, sizeof(doc_buf) - at, "%s%s\"%s\"%s:%u",
+                                   i ? "," : "", r & 1 ? " " : "", keys[r % 7],
+                                   r & 2 ? " " : "", r % 100);
+        }
+        doc_buf[at++] = '}';
+        wire_event event = {.data = doc_buf, .len = (uint32_t)at};
+        wire_eval_ctx ctx = {.ev = &event, .arena = &arena, .cache_gen = (uint32_t)round};
+        for (size_t k = 0; k < s->n; k++) {
+            wire_json_val a, b;
+            int fa = wire_expr_field_raw(s->items[k].expr, &ctx, &a);
+            int fb = wire_json_get(doc_buf, at, plain[k], strlen(plain[k]), &b);
+            if (fa != fb || (fa && (a.p != b.p || a.n != b.n))) {
+                fprintf(stderr, "  key '%s' in %.*s: pass %d, get %d\n", plain[k], (int)at,
+                        doc_buf, fa, fb);
+                CHECK(0);
+            }
+        }
+    }
+    wire_select_free(s);
+}
+
 TEST(fast_path_eq)
 {
     const char *d1 = "{\"msg\":\"\\\"level\\\":\\\"error\\\"\",\"level\":\"error\"}";
@@ -715,6 +759,7 @@ int main(void)
     RUN(parse_errors);
     RUN(folding_and_text);
     RUN(field_cache);
+    RUN(top_level_pass_matches_json_get);
     RUN(fast_path_eq);
     RUN(select_lists);
     RUN(write_json);
