@@ -249,6 +249,10 @@ TEST(arithmetic)
     CHECK_EQ_STR(ev(doc, "big + 1"), "9.223372036854776e+18"); /* overflow falls to double */
     CHECK_EQ_STR(ev(doc, "big * 2"), "1.8446744073709552e+19");
     CHECK_EQ_STR(ev(doc, "-big - 2"), "-9.223372036854776e+18");
+    CHECK_EQ_STR(ev(doc, "5.5 % 2"), "1.5");
+    CHECK_EQ_STR(ev(doc, "-5.5 % 2"), "-1.5");
+    CHECK_EQ_STR(ev(doc, "1e300 * 1e300"), "null"); /* infinite: JSON has no such number */
+    CHECK_EQ_STR(ev(doc, "1e300 * 1e300 > 1"), "true");
     CHECK_EQ_STR(ev(doc, "missing + 1"), "null");
     CHECK_EQ_STR(ev(doc, "-missing"), "null");
     CHECK_EQ_STR(ev(doc, "s * 2"), "error: operator * needs numbers, got string and integer");
