@@ -25,6 +25,9 @@
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/expr_impl.h"
 
@@ -826,19 +829,78 @@ int wire_expr_eval(const wire_expr *e, wire_eval_ctx *ctx, wire_value *out, wire
     return rc;
 }
 
+/*
+ * Does `a` (an >= 1 bytes) or `b` (bn >= 1) occur in h[0, n)? One pass:
+ * sixteen candidate positions at a time are those whose first and last bytes
+ * match (SSE2), then confirmed with memcmp. Several times faster than two
+ * memmem calls on short lines.
+ */
+static bool occurs_either(const char *h, size_t n, const char *a, size_t an, const char *b,
+                          size_t bn)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i a0 = _mm_set1_epi8(a[0]), a1 = _mm_set1_epi8(a[an - 1]);
+    const __m128i b0 = _mm_set1_epi8(b[0]), b1 = _mm_set1_epi8(b[bn - 1]);
+    size_t span = (an > bn ? an : bn) - 1;
+    for (; i + span + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+        __m128i ya = _mm_loadu_si128((const __m128i *)(const void *)(h + i + an - 1));
+        __m128i yb = _mm_loadu_si128((const __m128i *)(const void *)(h + i + bn - 1));
+        unsigned ma = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(x, a0), _mm_cmpeq_epi8(ya, a1)));
+        unsigned mb = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(x, b0), _mm_cmpeq_epi8(yb, b1)));
+        for (; ma; ma &= ma - 1)
+            if (memcmp(h + i + __builtin_ctz(ma), a, an) == 0)
+                return true;
+        for (; mb; mb &= mb - 1)
+            if (memcmp(h + i + __builtin_ctz(mb), b, bn) == 0)
+                return true;
+    }
+#endif
+    for (; i < n; i++) {
+        if (h[i] == a[0] && n - i >= an && memcmp(h + i, a, an) == 0)
+            return true;
+        if (h[i] == b[0] && n - i >= bn && memcmp(h + i, b, bn) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * True when no JSON string in the event can decode to the literal, so
+ * `field = 'literal'` cannot be true: the literal's bytes occur nowhere, and
+ * no escape that could spell them does. A string body without backslashes
+ * equal to the literal is the literal's bytes; one with backslashes must hold
+ * `\u` unless the literal has a character with a short escape (" \ / and
+ * control characters; `short_esc`), in which case any backslash counts.
+ * One SIMD pass instead of a structural scan: most log lines do not mention
+ * the value a filter looks for at all.
+ */
+static bool literal_impossible(const wire_event *ev, const wire_value *lit, bool short_esc)
+{
+    if (lit->s.n == 0)
+        return false;
+    return !occurs_either(ev->data, ev->len, lit->s.p, lit->s.n, "\\u", short_esc ? 1 : 2);
+}
+
 int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
 {
     const expr_node *r = e->root;
     /*
-     * The common filter, a top-level field equal to a literal: one scan of
-     * the event and a comparison of the escaped bytes, nothing else.
+     * The common filter, a top-level field equal to a literal: a substring
+     * prefilter, then one scan of the event and a comparison of the escaped
+     * bytes, nothing else. (False and NULL are the same answer here, which is
+     * what lets the prefilter skip the scan.)
      */
     if (r->op == OP_EQ_STR && r->kids[0]->op == OP_FIELD) {
         const expr_path *q = &e->sh->paths[r->slot];
         if (q->parent < 0 && q->index < 0) {
             const wire_event *ev = ctx->ev;
             wire_json_val v;
-            if (!ev || !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
+            if (!ev || literal_impossible(ev, &r->k, r->simple) ||
+                !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
                 v.kind != WIRE_JSON_STRING)
                 return 0;
             return wire_json_str_eq(v.p + 1, v.n - 2, r->k.s.p, r->k.s.n);

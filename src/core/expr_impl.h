@@ -75,7 +75,7 @@ typedef struct expr_node expr_node;
 struct expr_node {
     uint8_t op;       /* expr_op */
     uint8_t neg;      /* NOT IN, NOT LIKE, !~, IS NOT NULL */
-    uint8_t simple;   /* CASE x WHEN ... */
+    uint8_t simple;   /* CASE x WHEN; ILIKE; OP_EQ_STR: literal has a short-escape char */
     uint8_t has_else; /* CASE ... ELSE */
     uint32_t off;     /* byte offset in the source (operator, function name, ...) */
     uint32_t height;  /* of the subtree: bounds the evaluator's recursion */

@@ -973,6 +973,12 @@ static int parse_cmp(parser *p, expr_node **out)
                 n->op = OP_EQ_STR;
                 n->slot = f->slot;
                 n->k = c->k;
+                /* does the literal hold a character JSON may write as \" \\ \/ \n ...? */
+                for (size_t i = 0; i < c->k.s.n; i++) {
+                    unsigned char ch = (unsigned char)c->k.s.p[i];
+                    if (ch < 0x20 || ch == '"' || ch == '\\' || ch == '/')
+                        n->simple = 1;
+                }
                 n->kids[0] = f;
                 n->kids[1] = c;
             }

@@ -614,8 +614,8 @@ TEST(top_level_pass_matches_json_get)
             seed = seed * 1103515245 + 12345;
             unsigned r = seed >> 8;
             at += (size_t)snprintf(doc_buf + at, sizeof(doc_buf) - at, "%s%s\"%s\"%s:%u",
-                                   i ? "," : "", r & 1 ? " " : "", keys[r % 7],
-                                   r & 2 ? " " : "", r % 100);
+                                   i ? "," : "", r & 1 ? " " : "", keys[r % 7], r & 2 ? " " : "",
+                                   r % 100);
         }
         doc_buf[at++] = '}';
         wire_event event = {.data = doc_buf, .len = (uint32_t)at};
@@ -625,8 +625,8 @@ TEST(top_level_pass_matches_json_get)
             int fa = wire_expr_field_raw(s->items[k].expr, &ctx, &a);
             int fb = wire_json_get(doc_buf, at, plain[k], strlen(plain[k]), &b);
             if (fa != fb || (fa && (a.p != b.p || a.n != b.n))) {
-                fprintf(stderr, "  key '%s' in %.*s: pass %d, get %d\n", plain[k], (int)at,
-                        doc_buf, fa, fb);
+                fprintf(stderr, "  key '%s' in %.*s: pass %d, get %d\n", plain[k], (int)at, doc_buf,
+                        fa, fb);
                 CHECK(0);
             }
         }
@@ -649,6 +649,52 @@ TEST(fast_path_eq)
     CHECK_EQ_STR(cond(d2, "ctx.level = 'error'"), "1");
     CHECK_EQ_STR(cond(d3, "'error' = level"), "1");
     CHECK_EQ_STR(ev(d4, "level = 'error'"), "null");
+    /* the substring prefilter must not hide values spelled with escapes */
+    CHECK_EQ_STR(cond("{\"p\":\"a\\/b\"}", "p = 'a/b'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"a\\u002fb\"}", "p = 'a/b'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"x\\\"y\"}", "p = 'x\"y'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"a\\tb\"}", "p = 'a\tb'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"caf\\u00e9\"}", "p = 'caf\xc3\xa9'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"caf\xc3\xa9\"}", "p = 'caf\xc3\xa9'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"\\u0065rror\"}", "p = 'error'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"\"}", "p = ''"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"erro\"}", "p = 'error'"), "0");
+}
+
+/* eval_bool's fast path (with its prefilter) agrees with full evaluation. */
+TEST(fast_path_differential)
+{
+    static const char *const spellings[] = {
+        "error",     "err\\u006fr", "\\u0065rror", "errors", "Error", "a\\/b", "a/b",
+        "a\\u002fb", "x\\\"y",      "x\\u0022y",   "",       "err",   "\\n",   "error\\n"};
+    static const char *const exprs[] = {"p = 'error'", "p = 'a/b'", "p = 'x\"y'",
+                                        "p = ''",      "p = '\n'",  "'error' = p"};
+    unsigned seed = 99;
+    for (size_t x = 0; x < WIRE_ARRAY_LEN(exprs); x++) {
+        wire_expr *e;
+        wire_err err;
+        CHECK(wire_expr_compile(exprs[x], strlen(exprs[x]), &e, &err) == 0);
+        for (int round = 0; round < 300; round++) {
+            char d[256];
+            seed = seed * 1103515245 + 12345;
+            unsigned r = seed >> 8;
+            snprintf(d, sizeof(d), "{\"q\":\"%s\",%s\"p\":\"%s\"%s}",
+                     spellings[(r / 7) % WIRE_ARRAY_LEN(spellings)],
+                     r & 1 ? "\"n\":{\"p\":\"error\"}," : "",
+                     spellings[r % WIRE_ARRAY_LEN(spellings)], r & 2 ? ",\"z\":1" : "");
+            wire_event event = {.data = d, .len = (uint32_t)strlen(d)};
+            wire_eval_ctx ctx = {.ev = &event, .arena = &arena, .cache_gen = (uint32_t)round};
+            wire_value v;
+            CHECK(wire_expr_eval(e, &ctx, &v, &err) == 0);
+            int full = v.type == WIRE_V_BOOL && v.b;
+            int fast = wire_expr_eval_bool(e, &ctx, &err);
+            if (full != fast) {
+                fprintf(stderr, "  %s on %s: full %d fast %d\n", exprs[x], d, full, fast);
+                CHECK(0);
+            }
+        }
+        wire_expr_free(e);
+    }
 }
 
 /* ---- select lists ---- */
@@ -765,6 +811,7 @@ int main(void)
     RUN(field_cache);
     RUN(top_level_pass_matches_json_get);
     RUN(fast_path_eq);
+    RUN(fast_path_differential);
     RUN(select_lists);
     RUN(write_json);
     wire_batch_free(batch);
