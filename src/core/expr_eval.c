@@ -888,19 +888,27 @@ static bool literal_impossible(const wire_event *ev, const wire_value *lit, bool
 int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
 {
     const expr_node *r = e->root;
+    const wire_event *ev = ctx->ev;
     /*
-     * The common filter, a top-level field equal to a literal: a substring
-     * prefilter, then one scan of the event and a comparison of the escaped
-     * bytes, nothing else. (False and NULL are the same answer here, which is
-     * what lets the prefilter skip the scan.)
+     * A condition that needs `field = 'literal'` (alone or ANDed) cannot be
+     * true when the literal occurs nowhere in the event: answer 0 without a
+     * structural scan. False and NULL are the same answer here; errors the
+     * other conjuncts might have raised are not looked for.
+     */
+    if (ev) {
+        for (uint32_t i = 0; i < e->npre; i++)
+            if (literal_impossible(ev, &e->pre[i]->k, e->pre[i]->simple))
+                return 0;
+    }
+    /*
+     * The common filter, a top-level field equal to a literal: one scan of
+     * the event and a comparison of the escaped bytes, nothing else.
      */
     if (r->op == OP_EQ_STR && r->kids[0]->op == OP_FIELD) {
         const expr_path *q = &e->sh->paths[r->slot];
         if (q->parent < 0 && q->index < 0) {
-            const wire_event *ev = ctx->ev;
             wire_json_val v;
-            if (!ev || literal_impossible(ev, &r->k, r->simple) ||
-                !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
+            if (!ev || !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
                 v.kind != WIRE_JSON_STRING)
                 return 0;
             return wire_json_str_eq(v.p + 1, v.n - 2, r->k.s.p, r->k.s.n);

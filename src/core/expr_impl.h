@@ -137,6 +137,10 @@ struct wire_expr {
     wire_arena arena; /* nodes, constants, folded strings */
     expr_shared *sh;
     expr_regex *regexes; /* to free */
+    /* Conjuncts `top_level_field = 'literal'` of a root AND (or the root
+       itself): if one cannot be true, a condition is false without a scan. */
+    const expr_node **pre;
+    uint32_t npre;
 };
 
 /* Evaluation state: one per top-level call. */

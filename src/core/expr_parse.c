@@ -1132,6 +1132,29 @@ static char *slice_text(parser *p, uint32_t from)
     return wire_xstrndup(p->src + from, end - from);
 }
 
+/* Collect the prefilterable conjuncts of the root (see wire_expr.pre). */
+static void collect_prefilters(wire_expr *e, const expr_node *n, uint32_t *cap)
+{
+    if (n->op == OP_AND) {
+        collect_prefilters(e, n->kids[0], cap);
+        collect_prefilters(e, n->kids[1], cap);
+        return;
+    }
+    if (n->op != OP_EQ_STR || n->kids[0]->op != OP_FIELD)
+        return;
+    const expr_path *q = &e->sh->paths[n->slot];
+    if (q->parent >= 0 || q->index >= 0 || n->k.s.n == 0)
+        return;
+    if (e->npre == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        const expr_node **v = wire_arena_alloc(&e->arena, *cap * sizeof(*v));
+        if (e->npre)
+            memcpy(v, e->pre, e->npre * sizeof(*v));
+        e->pre = v;
+    }
+    e->pre[e->npre++] = n;
+}
+
 int wire_expr_compile(const char *src, size_t n, wire_expr **out, wire_err *err)
 {
     *out = NULL;
@@ -1161,6 +1184,8 @@ int wire_expr_compile(const char *src, size_t n, wire_expr **out, wire_err *err)
     e->text = wire_xstrndup(src, n);
     e->textlen = n;
     shared_finish(sh);
+    uint32_t cap = 0;
+    collect_prefilters(e, e->root, &cap);
     *out = e;
     return 0;
 }

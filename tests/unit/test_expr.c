@@ -659,6 +659,10 @@ TEST(fast_path_eq)
     CHECK_EQ_STR(cond("{\"p\":\"\\u0065rror\"}", "p = 'error'"), "1");
     CHECK_EQ_STR(cond("{\"p\":\"\"}", "p = ''"), "1");
     CHECK_EQ_STR(cond("{\"p\":\"erro\"}", "p = 'error'"), "0");
+    /* a conjunct that cannot be true settles a condition before the rest runs */
+    CHECK_EQ_STR(cond(doc, "level = 'nope' AND s * 2 > 1"), "0");
+    CHECK_EQ_STR(cond(doc, "level = 'error' AND s * 2 > 1"),
+                 "error: operator * needs numbers, got string and integer");
 }
 
 /* eval_bool's fast path (with its prefilter) agrees with full evaluation. */
@@ -667,8 +671,17 @@ TEST(fast_path_differential)
     static const char *const spellings[] = {
         "error",     "err\\u006fr", "\\u0065rror", "errors", "Error", "a\\/b", "a/b",
         "a\\u002fb", "x\\\"y",      "x\\u0022y",   "",       "err",   "\\n",   "error\\n"};
-    static const char *const exprs[] = {"p = 'error'", "p = 'a/b'", "p = 'x\"y'",
-                                        "p = ''",      "p = '\n'",  "'error' = p"};
+    static const char *const exprs[] = {
+        "p = 'error'",
+        "p = 'a/b'",
+        "p = 'x\"y'",
+        "p = ''",
+        "p = '\n'",
+        "'error' = p",
+        "p = 'error' AND q IS NOT NULL",
+        "q = 'a/b' AND (z = 1 OR p = 'error') AND n.p = 'error'",
+        "NOT (p = 'error') AND q = 'err'",
+    };
     unsigned seed = 99;
     for (size_t x = 0; x < WIRE_ARRAY_LEN(exprs); x++) {
         wire_expr *e;
