@@ -402,6 +402,11 @@ static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
     b->n = w;
     b->bytes = bytes;
     ec->ev = NULL;
+    /* a one-off huge event should not pin its buffer for the pipeline's life */
+    if (m->out.cap > (1u << 20)) {
+        wire_buf_free(&m->out);
+        wire_buf_reserve(&m->out, 4096);
+    }
     return rc;
 }
 
