@@ -128,6 +128,8 @@ typedef struct expr_shared {
     uint32_t len;
     uint32_t gen;
     wire_arena names; /* path keys */
+    uint32_t *htab;   /* while compiling: path index + 1, by (parent, segment) */
+    uint32_t hcap;
 } expr_shared;
 
 struct wire_expr {

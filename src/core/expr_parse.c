@@ -405,18 +405,47 @@ static int fold(parser *p, expr_node *n)
 }
 
 /* Intern a path segment below `parent`; returns its slot. */
+static uint64_t path_hash(int32_t parent, const char *key, size_t keylen, int64_t index)
+{
+    uint64_t seed = (uint64_t)(uint32_t)parent * 0x9E3779B97F4A7C15ULL + (uint64_t)index;
+    return wire_hash64(key ? key : "", key ? keylen : 0, seed);
+}
+
+static bool path_is(const expr_path *q, int32_t parent, const char *key, size_t keylen,
+                    int64_t index)
+{
+    if (q->parent != parent)
+        return false;
+    if (key)
+        return q->index < 0 && q->keylen == keylen && memcmp(q->key, key, keylen) == 0;
+    return q->index == index;
+}
+
+/*
+ * Intern a path segment below `parent`; returns its slot. A hash table
+ * (open addressing, at most half full) keeps compiling long inputs linear.
+ */
 static int32_t path_slot(parser *p, int32_t parent, const char *key, size_t keylen, int64_t index)
 {
     expr_shared *sh = p->sh;
-    for (uint32_t i = 0; i < sh->npaths; i++) {
-        const expr_path *q = &sh->paths[i];
-        if (q->parent != parent)
-            continue;
-        if (key && q->index < 0 && q->keylen == keylen && memcmp(q->key, key, keylen) == 0)
-            return (int32_t)i;
-        if (!key && q->index == index)
-            return (int32_t)i;
+    if (2 * (sh->npaths + 1) > sh->hcap) {
+        uint32_t cap = sh->hcap ? sh->hcap * 2 : 16;
+        uint32_t *h = wire_xcalloc(cap, sizeof(*h));
+        for (uint32_t i = 0; i < sh->npaths; i++) {
+            const expr_path *q = &sh->paths[i];
+            uint64_t at = path_hash(q->parent, q->key, q->keylen, q->index) & (cap - 1);
+            while (h[at])
+                at = (at + 1) & (cap - 1);
+            h[at] = i + 1;
+        }
+        free(sh->htab);
+        sh->htab = h;
+        sh->hcap = cap;
     }
+    uint64_t at = path_hash(parent, key, keylen, key ? -1 : index) & (sh->hcap - 1);
+    for (; sh->htab[at]; at = (at + 1) & (sh->hcap - 1))
+        if (path_is(&sh->paths[sh->htab[at] - 1], parent, key, keylen, index))
+            return (int32_t)(sh->htab[at] - 1);
     if (sh->npaths == sh->cap) {
         sh->cap = sh->cap ? sh->cap * 2 : 8;
         sh->paths = wire_xrealloc(sh->paths, sh->cap * sizeof(*sh->paths));
@@ -426,6 +455,7 @@ static int32_t path_slot(parser *p, int32_t parent, const char *key, size_t keyl
     q->index = key ? -1 : (int32_t)index;
     q->key = key ? wire_arena_strndup(&sh->names, key, keylen) : NULL;
     q->keylen = (uint32_t)keylen;
+    sh->htab[at] = sh->npaths + 1;
     return (int32_t)sh->npaths++;
 }
 
@@ -439,7 +469,11 @@ static int parse_path(parser *p, expr_node **out)
     size_t keylen = p->tok.t == T_QIDENT ? p->tok.sn : p->tok.len;
     int32_t slot = path_slot(p, -1, key, keylen, 0);
     int rc = advance(p);
-    while (rc == 0) {
+    /* no document nests deeper than the validator allows; locate() recurses */
+    for (int depth = 1; rc == 0; depth++) {
+        if (depth > WIRE_JSON_MAX_DEPTH && (p->tok.t == T_DOT || p->tok.t == T_LB))
+            return perr(p, p->tok.off, "field path too deep (more than %d segments)",
+                        WIRE_JSON_MAX_DEPTH);
         if (p->tok.t == T_DOT) {
             if ((rc = advance(p)) < 0)
                 return rc;
@@ -1065,6 +1099,9 @@ static expr_shared *shared_new(void)
 
 static void shared_finish(expr_shared *sh)
 {
+    free(sh->htab); /* only needed while compiling */
+    sh->htab = NULL;
+    sh->hcap = 0;
     sh->nslots = sh->npaths;
     sh->slots = wire_xcalloc(sh->nslots ? sh->nslots : 1, sizeof(*sh->slots));
     sh->top = wire_xcalloc(sh->npaths ? sh->npaths : 1, sizeof(*sh->top));
@@ -1081,6 +1118,7 @@ static void shared_unref(expr_shared *sh)
     free(sh->paths);
     free(sh->slots);
     free(sh->top);
+    free(sh->htab);
     wire_arena_free(&sh->names);
     free(sh);
 }
@@ -1088,7 +1126,7 @@ static void shared_unref(expr_shared *sh)
 static wire_expr *expr_new(expr_shared *sh)
 {
     wire_expr *e = wire_xcalloc(1, sizeof(*e));
-    wire_arena_init(&e->arena, 4096);
+    wire_arena_init(&e->arena, 1024); /* a typical expression is a few nodes */
     e->sh = sh;
     sh->refs++;
     return e;
@@ -1202,6 +1240,39 @@ void wire_select_free(wire_select *s)
     free(s);
 }
 
+/* Output names seen so far in a select list (open addressing, at most half full). */
+typedef struct name_set {
+    const char **v;
+    size_t n, cap;
+} name_set;
+
+/* Returns false if `name` was already there. */
+static bool name_set_add(name_set *ns, const char *name)
+{
+    if (2 * (ns->n + 1) > ns->cap) {
+        size_t cap = ns->cap ? ns->cap * 2 : 16;
+        const char **v = wire_xcalloc(cap, sizeof(*v));
+        for (size_t i = 0; i < ns->cap; i++) {
+            if (!ns->v[i])
+                continue;
+            size_t at = wire_hash64(ns->v[i], strlen(ns->v[i]), 0) & (cap - 1);
+            while (v[at])
+                at = (at + 1) & (cap - 1);
+            v[at] = ns->v[i];
+        }
+        free(ns->v);
+        ns->v = v;
+        ns->cap = cap;
+    }
+    size_t at = wire_hash64(name, strlen(name), 0) & (ns->cap - 1);
+    for (; ns->v[at]; at = (at + 1) & (ns->cap - 1))
+        if (strcmp(ns->v[at], name) == 0)
+            return false;
+    ns->v[at] = name;
+    ns->n++;
+    return true;
+}
+
 /* The name an item gets without AS: the last key of a plain field path. */
 static const char *default_name(const expr_shared *sh, const expr_node *root, size_t *len)
 {
@@ -1221,6 +1292,7 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
         return wire_errf_at(err, WIRE_EPARSE, 0, "select list too long");
     wire_select *s = wire_xcalloc(1, sizeof(*s));
     expr_shared *sh = shared_new();
+    name_set names = {0};
     parser p;
     parser_init(&p, src, n, sh, err);
     size_t cap = 0;
@@ -1278,14 +1350,10 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
                 }
                 it->name = wire_xstrndup(dn, len);
             }
-            for (size_t i = 0; i + 1 < s->n; i++) {
-                if (s->items[i].name && strcmp(s->items[i].name, it->name) == 0) {
-                    rc = perr(&p, start, "duplicate output name '%s' in the select list", it->name);
-                    break;
-                }
-            }
-            if (rc < 0)
+            if (!name_set_add(&names, it->name)) {
+                rc = perr(&p, start, "duplicate output name '%s' in the select list", it->name);
                 break;
+            }
         }
         if (p.tok.t == T_EOF)
             break;
@@ -1302,6 +1370,7 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
             break;
         }
     }
+    free(names.v);
     if (rc < 0) {
         shared_unref(sh);
         wire_select_free(s);

@@ -778,6 +778,37 @@ TEST(select_lists)
     SELECT_ERR("a, x = \"y\"", 7, "strings are quoted with single quotes");
 }
 
+TEST(large_inputs_compile)
+{
+    /* many distinct fields and very long paths compile in linear time */
+    wire_buf b;
+    wire_buf_init(&b);
+    for (int i = 0; i < 20000; i++)
+        wire_buf_printf(&b, "%sf%d", i ? ", " : "", i);
+    wire_select *s;
+    wire_err err;
+    CHECK(wire_select_compile(b.p, b.len, &s, &err) == 0);
+    CHECK_EQ_INT(s->n, 20000);
+    CHECK_EQ_STR(s->items[19999].name, "f19999");
+    wire_select_free(s);
+    wire_buf_reset(&b);
+    wire_buf_append(&b, "a", 1);
+    for (int i = 0; i < 20000; i++)
+        wire_buf_printf(&b, i % 3 ? ".a" : "[%d]", i % 5);
+    wire_expr *e;
+    CHECK(wire_expr_compile(b.p, b.len, &e, &err) == WIRE_EPARSE);
+    CHECK(strstr(err.msg, "field path too deep (more than 512 segments)") != NULL);
+    /* 512 segments are fine (and cannot overflow the evaluator's stack) */
+    wire_buf_reset(&b);
+    wire_buf_append(&b, "a", 1);
+    for (int i = 0; i < 511; i++)
+        wire_buf_append(&b, ".a", 2);
+    CHECK(wire_expr_compile(b.p, b.len, &e, &err) == 0);
+    wire_expr_free(e);
+    CHECK_EQ_STR(ev("{\"a\":{\"a\":1}}", b.p), "null");
+    wire_buf_free(&b);
+}
+
 TEST(write_json)
 {
     wire_buf b;
@@ -826,6 +857,7 @@ int main(void)
     RUN(fast_path_eq);
     RUN(fast_path_differential);
     RUN(select_lists);
+    RUN(large_inputs_compile);
     RUN(write_json);
     wire_batch_free(batch);
     wire_arena_free(&arena);
