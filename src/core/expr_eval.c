@@ -154,11 +154,16 @@ static void locate_top(expr_eval *st)
     wire_json_val root, key, val;
     if (!event_root(st->ctx->ev, &root))
         return;
+    /* without a backslash in the event no key is escaped: lengths must match */
+    bool any_escape = memchr(root.p, '\\', root.n) != NULL;
     wire_json_iter it;
     wire_json_iter_init(&it, &root);
     while (wire_json_iter_next(&it, &key, &val)) {
         const char *kp = key.p + 1;
         size_t kn = key.n - 2;
+        bool len_hit = kn < 64 ? (sh->top_lens >> kn) & 1 : sh->top_long;
+        if (!len_hit && (!any_escape || kn <= sh->top_minlen))
+            continue;
         int escaped = -1; /* does this key hold a backslash? decided once, if asked */
         for (uint32_t t = 0; t < ntop; t++) {
             const struct expr_topkey *q = &top[t];

@@ -121,6 +121,9 @@ typedef struct expr_shared {
         int32_t slot;
     } * top;
     uint32_t ntop;
+    uint64_t top_lens; /* bit L: some top-level key is L bytes long (L < 64) */
+    bool top_long;     /* some top-level key is 64 bytes or longer */
+    uint32_t top_minlen;
     /* Which evaluation the slots belong to. */
     uint32_t epoch;
     const wire_event *ev;

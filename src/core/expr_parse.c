@@ -1106,9 +1106,16 @@ static void shared_finish(expr_shared *sh)
     sh->slots = wire_xcalloc(sh->nslots ? sh->nslots : 1, sizeof(*sh->slots));
     sh->top = wire_xcalloc(sh->npaths ? sh->npaths : 1, sizeof(*sh->top));
     for (uint32_t i = 0; i < sh->npaths; i++)
-        if (sh->paths[i].parent < 0 && sh->paths[i].index < 0)
-            sh->top[sh->ntop++] =
-                (struct expr_topkey){sh->paths[i].key, sh->paths[i].keylen, (int32_t)i};
+        if (sh->paths[i].parent < 0 && sh->paths[i].index < 0) {
+            uint32_t len = sh->paths[i].keylen;
+            sh->top[sh->ntop++] = (struct expr_topkey){sh->paths[i].key, len, (int32_t)i};
+            if (len < 64)
+                sh->top_lens |= 1ULL << len;
+            else
+                sh->top_long = true;
+            if (sh->ntop == 1 || len < sh->top_minlen)
+                sh->top_minlen = len;
+        }
 }
 
 static void shared_unref(expr_shared *sh)
