@@ -517,14 +517,25 @@ static inline uint64_t mask16(__m128i v)
 }
 #endif
 
-/* Fill *m for the 64 bytes at p; fewer than 64 left before end are padded with spaces. */
-static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
+/*
+ * Fill *m for the 64 bytes at p. Fewer than 64 left before end: if the slice
+ * holds 64 bytes before end (`start` is its beginning), the last 64 are
+ * classified and the masks shifted down, so no byte past end is read and none
+ * before p counts twice; otherwise the bytes are copied into a padded buffer.
+ */
+static inline void block_scan(blockscan *s, ptr start, ptr p, ptr end, block *m)
 {
     unsigned char pad[64];
+    int shift = 0;
     if (end - p < 64) {
-        memset(pad, ' ', sizeof(pad));
-        memcpy(pad, p, (size_t)(end - p));
-        p = pad;
+        if (end - start >= 64) {
+            shift = (int)(64 - (end - p));
+            p = end - 64;
+        } else {
+            memset(pad, ' ', sizeof(pad));
+            memcpy(pad, p, (size_t)(end - p));
+            p = pad;
+        }
     }
     uint64_t q = 0, bs = 0, op = 0, cl = 0, co = 0;
 #ifdef JSON_SSE2
@@ -551,6 +562,13 @@ static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
         co |= c == ':' ? bit : 0;
     }
 #endif
+    if (shift) {
+        q >>= shift;
+        bs >>= shift;
+        op >>= shift;
+        cl >>= shift;
+        co >>= shift;
+    }
     q &= ~escaped_bytes(bs, &s->prev_escaped);
     uint64_t instr = prefix_xor(q) ^ s->prev_instr;
     s->prev_instr = (uint64_t)((int64_t)instr >> 63);
@@ -561,33 +579,59 @@ static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
     m->colon = co & ~instr;
 }
 
-/* p points at '{' or '['; return the pointer after the matching bracket (or end). */
+/*
+ * p points at '{' or '['; return the pointer after the matching bracket (or
+ * end). Brackets are counted 16 bytes at a time, strings skipped as they come:
+ * cheaper than block masks for the small containers events mostly hold.
+ */
 static ptr skip_container(ptr p, ptr end)
 {
-    blockscan s = {0, 0};
     size_t depth = 0;
-    for (ptr base = p; base < end; base += 64) {
-        block m;
-        block_scan(&s, base, end, &m);
-        size_t closes = (size_t)__builtin_popcountll(m.close);
-        if (depth > closes) {
-            /* cannot reach depth 0 inside this block: count, don't walk */
-            depth += (size_t)__builtin_popcountll(m.open) - closes;
+    int esc;
+#ifdef JSON_SSE2
+    /* OR-ing 0x20 folds '[' onto '{' and ']' onto '}': bracket kinds match in valid text. */
+    const __m128i q = _mm_set1_epi8('"'), x20 = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'),
+                  close = _mm_set1_epi8('}');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i f = _mm_or_si128(v, x20);
+        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q));
+        unsigned mo = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, open));
+        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, close));
+        unsigned all = mq | mo | mc;
+        while (all) {
+            unsigned bit = all & -all;
+            if (bit & mq) {
+                esc = 0;
+                p = skip_string(p + __builtin_ctz(bit) + 1, end, &esc);
+                goto reload;
+            }
+            if (bit & mo) {
+                depth++;
+            } else if (--depth == 0) {
+                return p + __builtin_ctz(bit) + 1;
+            }
+            all &= all - 1;
+        }
+        p += 16;
+    reload:;
+    }
+#endif
+    while (p < end) {
+        unsigned c = *p | 0x20;
+        if (*p == '"') {
+            esc = 0;
+            p = skip_string(p + 1, end, &esc);
             continue;
         }
-        for (uint64_t ev = m.open | m.close; ev; ev &= ev - 1) {
-            int i = __builtin_ctzll(ev);
-            if (m.open & (1ULL << i)) {
-                depth++;
-            } else if (depth <= 1) {
-                ptr r = base + i + 1;
-                return r <= end ? r : end;
-            } else {
-                depth--;
-            }
+        if (c == '{') {
+            depth++;
+        } else if (c == '}') {
+            if (depth <= 1)
+                return p + 1;
+            depth--;
         }
-        if (end - base <= 64)
-            break;
+        p++;
     }
     return end;
 }
@@ -663,57 +707,108 @@ static inline int key_matches(ptr k, size_t klen, const char *key, size_t keylen
     return wire_json_str_eq((const char *)k, klen, key, keylen);
 }
 
-/*
- * Top-level lookup by block scanning: only colons and brackets outside strings
- * are visited. A colon at depth 1 ends a key; its opening quote is the last
- * unescaped quote that starts a string before it. With duplicate keys the
- * last one wins, so the scan runs to the object's end even after a match.
- */
-int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out)
+/* Objects shorter than this are searched member by member, longer ones by block masks. */
+#define GET_BLOCK_MIN 128
+
+/* Member-by-member lookup; p is just after the '{'. */
+static int get_walk(ptr p, ptr end, const char *key, size_t keylen, wire_json_val *out)
 {
-    ptr p = (ptr)obj, end = p + n;
-    p = skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return 0;
+    int found = 0;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return found;
+        ptr k = p + 1;
+        int esc = 0;
+        p = skip_string(k, end, &esc);
+        if (p >= end)
+            return found;
+        size_t klen = (size_t)(p - 1 - k);
+        int match = esc ? wire_json_str_eq((const char *)k, klen, key, keylen)
+                        : (klen == keylen && memcmp(k, key, keylen) == 0);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return found;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return found;
+        wire_json_kind kind;
+        ptr v = p;
+        p = skip_value(p, end, &kind);
+        /* Keep going after a match: with duplicate keys the last one wins. */
+        if (match) {
+            set_val(out, kind, v, p);
+            found = 1;
+        }
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            return found;
+        p++;
+    }
+}
+
+/*
+ * Lookup by block scanning; p points at the '{'. Only colons and brackets
+ * outside strings are visited, and colons only while the scan may be at
+ * depth 1. A colon at depth 1 ends a key, whose opening quote is the last
+ * unescaped quote that started a string before it. A matched container value
+ * ends at the close that brings the depth back to 1, which the scan meets
+ * anyway, so it is not skipped twice.
+ */
+static int get_blocks(ptr p, ptr end, const char *key, size_t keylen, wire_json_val *out)
+{
     blockscan s = {0, 0};
     size_t depth = 0;
     ptr key_open = NULL; /* opening quote of the last string started */
     ptr found_v = NULL, found_e = NULL;
+    int pending = 0; /* the matched value is a container not closed yet */
     wire_json_kind found_kind = WIRE_JSON_INVALID;
     for (ptr base = p; base < end; base += 64) {
         block m;
-        block_scan(&s, base, end, &m);
+        block_scan(&s, p, base, end, &m);
         uint64_t starts = m.quote & m.instr;
         uint64_t ev = m.open | m.close | (depth <= 1 || m.close ? m.colon : 0);
         for (; ev; ev &= ev - 1) {
             int i = __builtin_ctzll(ev);
             uint64_t bit = 1ULL << i;
-            if (m.open & bit) {
-                depth++;
-            } else if (m.close & bit) {
-                if (depth <= 1)
-                    goto done;
-                depth--;
-            } else if (depth == 1) {
-                uint64_t before = starts & (bit - 1);
-                if (before)
-                    key_open = base + 63 - __builtin_clzll(before);
-                if (!key_open)
-                    continue;
-                ptr kc = base + i; /* back over whitespace to the closing quote */
-                while (kc > key_open + 1 && kc[-1] != '"')
-                    kc--;
-                if (kc <= key_open + 1)
-                    continue;
-                ptr k = key_open + 1;
-                if (key_matches(k, (size_t)(kc - 1 - k), key, keylen)) {
-                    ptr v = skip_ws(base + i + 1, end);
-                    if (v < end) {
-                        found_v = v;
-                        found_e = skip_value(v, end, &found_kind);
-                    }
+            /* depth without branching on the event's kind: they come in no predictable order */
+            size_t closing = (m.close >> i) & 1;
+            depth += ((m.open >> i) & 1) - closing;
+            if (WIRE_UNLIKELY(depth == 0))
+                goto done;
+            if (depth != 1)
+                continue;
+            if (closing) {
+                if (pending) {
+                    found_e = base + i + 1;
+                    pending = 0;
                 }
+                continue;
             }
+            if (!(m.colon & bit))
+                continue;
+            uint64_t before = starts & (bit - 1);
+            if (before)
+                key_open = base + 63 - __builtin_clzll(before);
+            if (!key_open)
+                continue;
+            ptr kc = base + i; /* back over whitespace to the closing quote */
+            while (kc > key_open + 1 && kc[-1] != '"')
+                kc--;
+            if (kc <= key_open + 1)
+                continue;
+            ptr k = key_open + 1;
+            if (!key_matches(k, (size_t)(kc - 1 - k), key, keylen))
+                continue;
+            ptr v = skip_ws(base + i + 1, end);
+            if (v >= end)
+                continue;
+            found_v = v;
+            pending = *v == '{' || *v == '[';
+            if (pending)
+                found_kind = *v == '{' ? WIRE_JSON_OBJECT : WIRE_JSON_ARRAY;
+            else
+                found_e = skip_value(v, end, &found_kind);
         }
         if (starts)
             key_open = base + 63 - __builtin_clzll(starts);
@@ -723,8 +818,19 @@ int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wir
 done:
     if (!found_v)
         return 0;
-    set_val(out, found_kind, found_v, found_e);
+    set_val(out, found_kind, found_v, pending ? end : found_e);
     return 1;
+}
+
+int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out)
+{
+    ptr p = (ptr)obj, end = p + n;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    if (end - p < GET_BLOCK_MIN)
+        return get_walk(p + 1, end, key, keylen, out);
+    return get_blocks(p, end, key, keylen, out);
 }
 
 int wire_json_index(const char *arr, size_t n, size_t idx, wire_json_val *out)
