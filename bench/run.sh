@@ -26,6 +26,7 @@ run_pipeline() {
     local name=$1 events=$2 bytes=$3 file=$4
     local tf="$BENCH_DIR/time.$name" log="$BENCH_DIR/log.$name"
     rm -f "$BENCH_DIR/out/"*
+    rm -rf "$BENCH_DIR/data" # a fresh start: no checkpoint to resume from
     /usr/bin/time -f '%e %U %S %M' -o "$tf" "$WIRE" run --data-dir "$BENCH_DIR/data" "$file" 2>"$log"
     read -r wall user sys rss <"$tf"
     local lat

@@ -2,7 +2,7 @@
 # Install the Debian packages Wire needs, only those missing. Idempotent.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libraft-dev libyaml-dev
-libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev python3 curl wrk time"
+libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev zlib1g-dev python3 curl wrk time"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

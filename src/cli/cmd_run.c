@@ -1,7 +1,15 @@
 /*
  * cmd_run.c — `wire run FILE.yaml...`: run pipelines standalone in this
- * process. Exits 0 when every pipeline has finished (bounded sources), runs
- * until SIGINT/SIGTERM otherwise, and prints one summary line per pipeline.
+ * process, checkpointing under --data-dir.
+ *
+ * Exits 0 when every pipeline has finished (bounded sources); otherwise runs
+ * until SIGINT/SIGTERM, which drain in-flight batches and write a final
+ * checkpoint (within shutdown_timeout), and prints one summary line per
+ * pipeline. SIGHUP, or a change seen with --watch, reloads the files: a
+ * changed pipeline restarts as a new version from the old version's
+ * committed positions; a file that no longer validates is rejected with a
+ * logged error while the old version keeps running; an unchanged pipeline
+ * is untouched. --http-addr serves /status, /metrics, /readyz and /livez.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -9,14 +17,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "connectors/connectors.h"
+#include "core/io.h"
+#include "engine/checkpoint.h"
+
+typedef struct run_entry {
+    const char *file;
+    wire_pipeline *p;      /* NULL if it never started */
+    struct timespec mtime; /* for --watch */
+    bool summarised;
+} run_entry;
+
+typedef struct runset {
+    pthread_mutex_t lock; /* entries' pipelines, against the API thread */
+    run_entry *e;
+    size_t n;
+    wire_checkpoint_store *store;
+    const char *data_dir;
+    int64_t t0;
+} runset;
 
 static int run_usage(void)
 {
-    fprintf(stderr, "usage: wire run [--data-dir DIR] [--log-level LEVEL] FILE.yaml...\n");
+    fprintf(stderr, "usage: wire run [--data-dir DIR] [--http-addr ADDR] [--watch] "
+                    "[--log-level debug|info|warn|error] FILE.yaml...\n");
     return 1;
 }
 
@@ -25,24 +55,137 @@ static void print_summary(wire_pipeline *p, double secs)
     const wire_pipeline_spec *spec = wire_pipeline_spec_of(p);
     const wire_pipeline_stats *st = wire_pipeline_stats_of(p);
     uint64_t in = atomic_load(&st->events_in), out = atomic_load(&st->events_out);
-    uint64_t filtered = 0, errors = 0, dropped = 0;
-    wire_pipeline_transform_totals(p, &filtered, &errors, &dropped);
+    wire_pipeline_totals_t t;
+    wire_pipeline_totals(p, &t);
     wire_pipe_state state = wire_pipeline_state(p);
     fprintf(stderr,
             "wire: pipeline %s %s: in=%" PRIu64 " out=%" PRIu64 " filtered=%" PRIu64
-            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64
+            " invalid=%" PRIu64 " errors=%" PRIu64 " dropped=%" PRIu64 " dlq=%" PRIu64
+            " retries=%" PRIu64
             " (%.2fs, %.0f events/s, batch latency p50=%.1fms p99=%.1fms)%s%s\n",
-            spec->name, wire_pipe_state_name(state), in, out, filtered,
-            (uint64_t)atomic_load(&st->invalid), errors, dropped, secs,
-            secs > 0 ? (double)in / secs : 0.0,
+            spec->name, wire_pipe_state_name(state), in, out, t.filtered,
+            (uint64_t)atomic_load(&st->invalid), t.errors, t.dropped, t.dead_lettered, t.retries,
+            secs, secs > 0 ? (double)in / secs : 0.0,
             (double)wire_hist_quantile(&st->latency_us, 0.5) / 1000.0,
-            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0, state == WIRE_PIPE_FAILED ? ": " : "",
+            (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0,
+            state == WIRE_PIPE_FAILED ? ": " : "",
             state == WIRE_PIPE_FAILED ? wire_pipeline_error(p) : "");
+}
+
+static void each_pipeline(void *arg, void (*fn)(wire_pipeline *, void *), void *fnarg)
+{
+    runset *rs = arg;
+    pthread_mutex_lock(&rs->lock);
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->e[i].p)
+            fn(rs->e[i].p, fnarg);
+    pthread_mutex_unlock(&rs->lock);
+}
+
+static struct timespec file_mtime(const char *path)
+{
+    struct stat st;
+    struct timespec z = {0, 0};
+    return stat(path, &st) == 0 ? st.st_mtim : z;
+}
+
+/* Create and start a pipeline from a loaded spec (takes the spec). */
+static int start_pipeline(runset *rs, wire_pipeline_spec *spec, uint64_t version,
+                          wire_pipeline **out)
+{
+    wire_err err;
+    wire_err_clear(&err);
+    /* checkpoint interval 0 turns checkpoints off (benchmarks, pipes) */
+    wire_engine_opts opts = {.data_dir = rs->data_dir,
+                             .store = spec->checkpoint_interval_ms > 0 ? rs->store : NULL,
+                             .version = version};
+    const char *file = spec->file ? spec->file : "-";
+    char fbuf[4096];
+    snprintf(fbuf, sizeof(fbuf), "%s", file);
+    if (wire_pipeline_new(spec, &opts, out, &err) != 0) {
+        fprintf(stderr, "%s: cannot start pipeline: %s\n", fbuf, err.msg);
+        wire_pipeline_free(*out);
+        *out = NULL;
+        return 1;
+    }
+    wire_pipeline_start(*out, &err);
+    wire_info("pipeline %s version %" PRIu64 " started (%s)", wire_pipeline_spec_of(*out)->name,
+              wire_pipeline_version(*out), fbuf);
+    return 0;
+}
+
+/* Stop a pipeline, draining it within its shutdown timeout. 0 if it drained. */
+static int stop_pipeline(wire_pipeline *p)
+{
+    wire_pipeline_stop(p);
+    int64_t timeout = wire_pipeline_spec_of(p)->shutdown_timeout_ms;
+    return wire_pipeline_timedwait(p, timeout > 0 ? timeout : 10000) ? 0 : -1;
+}
+
+static void reload(runset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        run_entry *e = &rs->e[i];
+        e->mtime = file_mtime(e->file);
+        wire_diags d = {0};
+        wire_pipeline_spec *spec = NULL;
+        wire_spec_load_file(&wire_default_registry, e->file, &spec, &d);
+        if (d.n) {
+            for (size_t k = 0; k < d.n; k++)
+                wire_error("reload rejected: %s:%d:%d: %s", d.v[k].file, d.v[k].line, d.v[k].col,
+                           d.v[k].msg);
+            if (e->p)
+                wire_error("reload rejected: %s: pipeline %s version %" PRIu64 " keeps running",
+                           e->file, wire_pipeline_spec_of(e->p)->name, wire_pipeline_version(e->p));
+            wire_diags_free(&d);
+            wire_spec_free(spec);
+            continue;
+        }
+        if (e->p && wire_pipeline_spec_of(e->p)->hash == spec->hash &&
+            wire_pipeline_state(e->p) == WIRE_PIPE_RUNNING) {
+            wire_spec_free(spec); /* unchanged: untouched */
+            continue;
+        }
+        uint64_t version = 0;
+        if (e->p) {
+            wire_pipeline *old = e->p;
+            const char *name = wire_pipeline_spec_of(old)->name;
+            bool same_name = strcmp(name, spec->name) == 0;
+            version = same_name ? wire_pipeline_version(old) + 1 : 0;
+            wire_info("reload: %s changed; stopping pipeline %s version %" PRIu64
+                      " at a checkpoint",
+                      e->file, name, wire_pipeline_version(old));
+            if (stop_pipeline(old) != 0)
+                wire_warn("reload: pipeline %s did not drain within shutdown_timeout", name);
+            wire_pipeline_wait(old);
+            print_summary(old, (double)(wire_mono_ns() - rs->t0) / 1e9);
+            pthread_mutex_lock(&rs->lock);
+            e->p = NULL;
+            pthread_mutex_unlock(&rs->lock);
+            wire_pipeline_free(old);
+        }
+        wire_pipeline *np = NULL;
+        start_pipeline(rs, spec, version, &np);
+        pthread_mutex_lock(&rs->lock);
+        e->p = np;
+        pthread_mutex_unlock(&rs->lock);
+    }
+}
+
+static bool files_changed(runset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        struct timespec m = file_mtime(rs->e[i].file);
+        if (m.tv_sec != rs->e[i].mtime.tv_sec || m.tv_nsec != rs->e[i].mtime.tv_nsec)
+            return true;
+    }
+    return false;
 }
 
 int wire_cmd_run(int argc, char **argv)
 {
-    const char *data_dir = "./wire-data";
+    const char *data_dir = "./wire-data", *http_addr = NULL;
+    bool watch = false;
     const char **files = wire_xcalloc((size_t)argc, sizeof(char *));
     size_t nfiles = 0;
     for (int i = 1; i < argc; i++) {
@@ -51,10 +194,16 @@ int wire_cmd_run(int argc, char **argv)
             data_dir = argv[++i];
         } else if (strncmp(a, "--data-dir=", 11) == 0) {
             data_dir = a + 11;
+        } else if (strcmp(a, "--http-addr") == 0 && i + 1 < argc) {
+            http_addr = argv[++i];
+        } else if (strncmp(a, "--http-addr=", 12) == 0) {
+            http_addr = a + 12;
+        } else if (strcmp(a, "--watch") == 0) {
+            watch = true;
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             const char *l = argv[++i];
-            wire_log_set_level(strcmp(l, "debug") == 0  ? WIRE_LOG_DEBUG
-                               : strcmp(l, "warn") == 0 ? WIRE_LOG_WARN
+            wire_log_set_level(strcmp(l, "debug") == 0   ? WIRE_LOG_DEBUG
+                               : strcmp(l, "warn") == 0  ? WIRE_LOG_WARN
                                : strcmp(l, "error") == 0 ? WIRE_LOG_ERROR
                                                          : WIRE_LOG_INFO);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -68,6 +217,16 @@ int wire_cmd_run(int argc, char **argv)
     if (nfiles == 0) {
         free(files);
         return run_usage();
+    }
+    const char *faults = getenv("WIRE_FAULTS");
+    if (faults && *faults) {
+        wire_err ferr;
+        if (wire_fault_parse(faults, &ferr) != 0) {
+            fprintf(stderr, "fatal: %s\n", ferr.msg);
+            free(files);
+            return 1;
+        }
+        wire_warn("fault injection active: %s", faults);
     }
 
     /* Load and validate everything before starting anything. */
@@ -99,63 +258,103 @@ int wire_cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wire_engine_opts opts = {.data_dir = data_dir};
-    wire_pipeline **pipes = wire_xcalloc(nfiles, sizeof(*pipes));
+    runset rs = {.data_dir = data_dir, .n = nfiles, .t0 = wire_mono_ns()};
+    pthread_mutex_init(&rs.lock, NULL);
+    rs.store = wire_checkpoint_store_local(data_dir);
+    rs.e = wire_xcalloc(nfiles, sizeof(*rs.e));
     int rc = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        rs.e[i].file = files[i];
+        rs.e[i].mtime = file_mtime(files[i]);
+    }
     for (size_t i = 0; i < nfiles && rc == 0; i++) {
+        rc = start_pipeline(&rs, specs[i], 0, &rs.e[i].p);
+        specs[i] = NULL;
+    }
+    for (size_t i = 0; i < nfiles; i++)
+        wire_spec_free(specs[i]);
+    free(specs);
+
+    wire_api *api = NULL;
+    if (rc == 0 && http_addr) {
+        wire_api_pipelines src = {each_pipeline, &rs};
         wire_err err;
-        wire_err_clear(&err);
-        int prc = wire_pipeline_new(specs[i], &opts, &pipes[i], &err);
-        specs[i] = NULL; /* owned by the pipeline now */
-        if (prc != 0) {
-            fprintf(stderr, "%s: cannot start pipeline: %s\n", files[i], err.msg);
+        if (wire_api_start(http_addr, &src, &api, &err) != 0) {
+            fprintf(stderr, "fatal: --http-addr %s: %s\n", http_addr, err.msg);
             rc = 1;
+        } else {
+            wire_info("serving /status, /metrics, /readyz on %s (port %d)", http_addr,
+                      wire_api_port(api));
         }
     }
-    int64_t t0 = wire_mono_ns();
-    if (rc == 0) {
-        for (size_t i = 0; i < nfiles; i++) {
-            wire_err err;
-            wire_pipeline_start(pipes[i], &err);
-            wire_info("pipeline %s started (%s)", wire_pipeline_spec_of(pipes[i])->name, files[i]);
+
+    bool stopping = false;
+    int64_t stop_deadline = 0, shutdown_ms = 0, next_watch = wire_mono_ns();
+    if (rc != 0) {
+        for (size_t i = 0; i < rs.n; i++)
+            if (rs.e[i].p)
+                wire_pipeline_stop(rs.e[i].p);
+        stopping = true;
+    }
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.e[i].p && wire_pipeline_spec_of(rs.e[i].p)->shutdown_timeout_ms > shutdown_ms)
+            shutdown_ms = wire_pipeline_spec_of(rs.e[i].p)->shutdown_timeout_ms;
+    stop_deadline = wire_mono_ns() + (shutdown_ms > 0 ? shutdown_ms : 10000) * 1000000;
+    for (;;) {
+        size_t alive = 0;
+        for (size_t i = 0; i < rs.n; i++)
+            if (rs.e[i].p && !wire_pipeline_timedwait(rs.e[i].p, 0))
+                alive++;
+        if (alive == 0)
+            break;
+        if (stopping && wire_mono_ns() > stop_deadline) {
+            fprintf(stderr,
+                    "wire: pipelines did not drain within shutdown_timeout (%lld ms); exiting: "
+                    "events after the last checkpoint will be replayed\n",
+                    (long long)(shutdown_ms > 0 ? shutdown_ms : 10000));
+            _exit(1);
         }
-        bool stopping = false;
-        for (;;) {
-            size_t alive = 0;
-            for (size_t i = 0; i < nfiles; i++)
-                if (!wire_pipeline_timedwait(pipes[i], 0))
-                    alive++;
-            if (alive == 0)
-                break;
-            struct timespec ts = {0, 100 * 1000000};
-            int sig = sigtimedwait(&set, NULL, &ts);
-            if (sig == SIGINT || sig == SIGTERM) {
-                if (stopping) {
-                    fprintf(stderr, "wire: second signal, exiting without draining\n");
-                    _exit(130);
-                }
-                stopping = true;
-                wire_info("signal %d: stopping pipelines (draining in-flight batches)", sig);
-                for (size_t i = 0; i < nfiles; i++)
-                    wire_pipeline_stop(pipes[i]);
-            } else if (sig == SIGHUP) {
-                wire_info("SIGHUP: reload is not available in this version; ignoring");
+        struct timespec ts = {0, 100 * 1000000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (stopping) {
+                fprintf(stderr, "wire: second signal, exiting without draining\n");
+                _exit(130);
+            }
+            stopping = true;
+            stop_deadline = wire_mono_ns() + (shutdown_ms > 0 ? shutdown_ms : 10000) * 1000000;
+            wire_info("signal %d: stopping pipelines (draining in-flight batches)", sig);
+            for (size_t i = 0; i < rs.n; i++)
+                if (rs.e[i].p)
+                    wire_pipeline_stop(rs.e[i].p);
+        } else if (sig == SIGHUP && !stopping) {
+            wire_info("SIGHUP: reloading pipeline files");
+            reload(&rs);
+        } else if (watch && !stopping && wire_mono_ns() >= next_watch) {
+            next_watch = wire_mono_ns() + 500 * 1000000LL;
+            if (files_changed(&rs)) {
+                wire_info("--watch: a pipeline file changed; reloading");
+                reload(&rs);
             }
         }
     }
-    double secs = (double)(wire_mono_ns() - t0) / 1e9;
-    for (size_t i = 0; i < nfiles; i++) {
-        if (!pipes[i])
-            continue;
-        wire_pipeline_wait(pipes[i]);
-        if (rc == 0)
-            print_summary(pipes[i], secs);
-        if (wire_pipeline_state(pipes[i]) == WIRE_PIPE_FAILED)
+    wire_api_stop(api);
+    double secs = (double)(wire_mono_ns() - rs.t0) / 1e9;
+    for (size_t i = 0; i < rs.n; i++) {
+        wire_pipeline *p = rs.e[i].p;
+        if (!p) {
             rc = 1;
-        wire_pipeline_free(pipes[i]);
+            continue;
+        }
+        wire_pipeline_wait(p);
+        print_summary(p, secs);
+        if (wire_pipeline_state(p) == WIRE_PIPE_FAILED)
+            rc = 1;
+        wire_pipeline_free(p);
     }
-    free(pipes);
-    free(specs);
+    rs.store->free(rs.store);
+    pthread_mutex_destroy(&rs.lock);
+    free(rs.e);
     free(files);
     return rc;
 }

@@ -25,4 +25,11 @@ extern const wire_sink_def wire_sink_stdout;
 extern const wire_sink_def wire_sink_blackhole;
 extern const wire_sink_def wire_sink_http;
 
+/*
+ * The Retry-After (ms) of the http sink's last 429/503 answer, 0 if none:
+ * the retry layer (issue 3) waits at least this long before the next flush.
+ * `self` is the instance returned by wire_sink_http.open.
+ */
+int64_t wire_sink_http_retry_after_ms(void *self);
+
 #endif

@@ -9,10 +9,13 @@ static const wire_source_def *const sources[] = {
     &wire_source_generate,
     &wire_source_file,
     &wire_source_stdin,
+    &wire_source_http,
     NULL,
 };
 
 static const wire_transform_def *const transforms[] = {
+    &wire_transform_filter,
+    &wire_transform_map,
     NULL,
 };
 
@@ -20,6 +23,7 @@ static const wire_sink_def *const sinks[] = {
     &wire_sink_file,
     &wire_sink_stdout,
     &wire_sink_blackhole,
+    &wire_sink_http,
     NULL,
 };
 

@@ -9,6 +9,7 @@
  * The position of a split is the file's identity (device, inode) and the
  * byte offset after the last complete line handed to the pipeline.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -60,20 +61,20 @@ static void file_destroy(void *self)
     free(s);
 }
 
-/* Open the path; 1 if opened, 0 if it does not exist (yet), <0 error. */
-static int open_current(file_source *s, bool at_end, wire_err *err)
+/* Open `path`; 1 if opened, 0 if it does not exist (yet), <0 error. */
+static int open_path(file_source *s, const char *path, bool at_end, wire_err *err)
 {
-    int fd = open(s->c->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        return wire_errf(err, WIRE_EIO, "open %s: %s", s->c->path, strerror(errno));
+        return wire_errf(err, WIRE_EIO, "open %s: %s", path, strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return wire_errf(err, WIRE_EIO, "stat %s: %s", s->c->path, strerror(e));
+        return wire_errf(err, WIRE_EIO, "stat %s: %s", path, strerror(e));
     }
     if (s->fd >= 0)
         close(s->fd);
@@ -88,6 +89,59 @@ static int open_current(file_source *s, bool at_end, wire_err *err)
     }
     wire_lines_reset(&s->reader, start);
     return 1;
+}
+
+static int open_current(file_source *s, bool at_end, wire_err *err)
+{
+    return open_path(s, s->c->path, at_end, err);
+}
+
+/* Continue the opened file from a checkpointed position of the same file. */
+static void seek_to(file_source *s, const wire_position *pos)
+{
+    lseek(s->fd, (off_t)pos->offset, SEEK_SET);
+    wire_lines_reset(&s->reader, pos->offset);
+    s->epoch_ms = pos->epoch_ms;
+}
+
+static bool same_file(const file_source *s, const wire_position *pos)
+{
+    return pos->identity[0] == (uint64_t)s->dev && pos->identity[1] == (uint64_t)s->ino;
+}
+
+/*
+ * Find the checkpointed file after a rotation while we were stopped: a file
+ * in the same directory whose name starts with ours and whose inode is the
+ * checkpoint's. Writes its path to `out`; 1 if found.
+ */
+static int find_rotated(const file_source *s, const wire_position *pos, char *out, size_t n)
+{
+    char dir[4096];
+    const char *slash = strrchr(s->c->path, '/');
+    const char *base = slash ? slash + 1 : s->c->path;
+    if (slash)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->c->path), s->c->path);
+    else
+        snprintf(dir, sizeof(dir), ".");
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, strlen(base)) != 0 || strcmp(e->d_name, base) == 0)
+            continue;
+        char path[8200];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0 && (uint64_t)st.st_dev == pos->identity[0] &&
+            (uint64_t)st.st_ino == pos->identity[1]) {
+            snprintf(out, n, "%s", path);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
 }
 
 static void set_position(file_source *s, wire_batch *b, uint64_t end)
@@ -135,6 +189,8 @@ static int emit_final_line(file_source *s, wire_source_ctx *ctx)
     return wire_source_emit(ctx, b, false);
 }
 
+static int read_to_end(file_source *s, wire_source_ctx *ctx, wire_err *err);
+
 static int run_read(file_source *s, wire_source_ctx *ctx, wire_err *err)
 {
     int rc = open_current(s, false, err);
@@ -142,6 +198,20 @@ static int run_read(file_source *s, wire_source_ctx *ctx, wire_err *err)
         return rc;
     if (rc == 0)
         return wire_errf(err, WIRE_EIO, "open %s: no such file", s->c->path);
+    const wire_position *resume = wire_source_resume(ctx, 0);
+    if (resume && same_file(s, resume)) {
+        seek_to(s, resume);
+    } else if (resume) {
+        wire_warn("file %s: not the file of the last checkpoint (replaced?); reading it from "
+                  "the start",
+                  s->c->path);
+    }
+    return read_to_end(s, ctx, err);
+}
+
+static int read_to_end(file_source *s, wire_source_ctx *ctx, wire_err *err)
+{
+    int rc;
     for (;;) {
         if (wire_source_stopping(ctx))
             return WIRE_ESTOPPED;
@@ -181,9 +251,67 @@ static int check_rotation(file_source *s, wire_err *err)
     return 0;
 }
 
+/*
+ * Tail start from a checkpoint: the same file continues at its offset; if it
+ * was rotated away while we were stopped, finish the rotated copy first.
+ */
+static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position *resume,
+                       wire_err *err)
+{
+    int rc = open_current(s, false, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && same_file(s, resume)) {
+        struct stat st;
+        if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size >= resume->offset)
+            seek_to(s, resume); /* else truncated meanwhile: from the start */
+        return 0;
+    }
+    char rotated[8200];
+    if (find_rotated(s, resume, rotated, sizeof(rotated))) {
+        int cur_open = rc == 1;
+        if (cur_open) {
+            close(s->fd);
+            s->fd = -1;
+        }
+        rc = open_path(s, rotated, false, err);
+        if (rc == 1) {
+            wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
+                      rotated, (unsigned long long)resume->offset);
+            seek_to(s, resume);
+            int erc = 0;
+            ssize_t got;
+            while ((got = read_once(s, ctx, err, &erc)) > 0)
+                ;
+            if (got < 0)
+                return erc;
+            if (emit_final_line(s, ctx) != 0)
+                return WIRE_ESTOPPED;
+            close(s->fd);
+            s->fd = -1;
+        }
+        return 0; /* the loop opens the current file from its beginning */
+    }
+    wire_warn("file %s: the file of the last checkpoint is gone (rotated and removed while "
+              "stopped?); reading the current file from the start",
+              s->c->path);
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    return 0;
+}
+
 static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
 {
     bool first = true;
+    const wire_position *resume = wire_source_resume(ctx, 0);
+    if (resume) {
+        int rc = tail_resume(s, ctx, resume, err);
+        if (rc != 0)
+            return rc;
+        first = false;
+    }
     while (!wire_source_stopping(ctx)) {
         if (s->fd < 0) {
             int rc = open_current(s, first && s->c->start_at == START_END, err);
@@ -225,8 +353,7 @@ static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
 static int file_run(void *self, wire_source_ctx *ctx, wire_err *err)
 {
     file_source *s = self;
-    wire_lines_init(&s->reader, s->c->format, (size_t)s->c->read_size, (size_t)s->c->max_line,
-                    0);
+    wire_lines_init(&s->reader, s->c->format, (size_t)s->c->read_size, (size_t)s->c->max_line, 0);
     return s->c->mode == MODE_READ ? run_read(s, ctx, err) : run_tail(s, ctx, err);
 }
 
@@ -238,8 +365,9 @@ static const wire_option file_options[] = {
     {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
      "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
     {"start_at", WIRE_OPT_ENUM, "beginning", 0, offsetof(file_source_config, start_at),
-     "beginning|end", "tail mode, first open without a checkpoint: read from the start or "
-                      "only what is appended."},
+     "beginning|end",
+     "tail mode, first open without a checkpoint: read from the start or "
+     "only what is appended."},
     {"poll_interval", WIRE_OPT_DURATION, "100ms", 0, offsetof(file_source_config, poll_ms), NULL,
      "tail mode: how often to look for appended data and rotation."},
     {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(file_source_config, read_size), NULL,

@@ -41,6 +41,9 @@ void wire_batch_clear(wire_batch *b)
     b->seq = 0;
     b->ingest_ms = 0;
     b->ingest_ns = 0;
+    b->barrier = 0;
+    atomic_store(&b->disposed, 0);
+    b->aux = NULL;
     wire_arena_reset(&b->arena);
 }
 

@@ -43,6 +43,11 @@ struct wire_cfg {
     size_t len;
     bool quoted; /* "..." or '...': never a number/bool/null */
     int text_line, text_col;
+    /* Where each byte of `str` came from, as (line, col) pairs for bytes
+       0..len (len + 1 pairs), when that is not simply text_line/text_col + k:
+       multi-line and block scalars, escapes, multi-byte characters, ${VAR}
+       substitution. NULL otherwise. Use wire_cfg_text_pos(). */
+    int *text_pos;
     /* Maps. */
     wire_cfg_pair *pairs;
     size_t npairs;
@@ -51,12 +56,24 @@ struct wire_cfg {
     size_t nitems;
 };
 
-/* Load YAML (or JSON) text. Problems are appended to `d` as FILE:LINE:COL. */
+/*
+ * Load YAML (or JSON) text. Problems are appended to `d` as FILE:LINE:COL.
+ * Returns 0; WIRE_EINVAL when the document parsed but has problems (duplicate
+ * key, unset ${VAR}, alias): *out is still the whole tree, so callers can
+ * go on checking it, and must free it; WIRE_EPARSE on a syntax error or a
+ * second document, and WIRE_EIO when the file cannot be read (*out NULL). Line breaks are counted
+ * as libyaml counts them; columns count characters, not bytes.
+ */
 int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d);
 int wire_cfg_load_mem(const char *name, const char *text, size_t n, wire_cfg **out, wire_diags *d);
 void wire_cfg_free(wire_cfg *c);
 /* Map lookup (NULL if absent or not a map). */
 const wire_cfg *wire_cfg_get(const wire_cfg *map, const char *key);
+/* Line and column of byte `k` of a scalar's text (k == len: just after it). */
+void wire_cfg_text_pos(const wire_cfg *c, size_t k, int *line, int *col);
+/* YAML 1.2 core-schema integer: [-+]?[0-9]+, 0o17, 0x1F. 0, or -1 if not one
+   (or out of int64 range). */
+int wire_cfg_parse_int(const char *s, size_t n, int64_t *out);
 /* Serialize a subtree as JSON (scalars typed as YAML would: numbers, bools, null). */
 void wire_cfg_to_json(const wire_cfg *c, wire_buf *out);
 
@@ -107,9 +124,18 @@ typedef struct wire_strmap {
  * the component's config type) using `table` (terminated by a {NULL} entry).
  * Defaults are applied first. Every problem is appended to `d`; returns 0 if
  * there were none. `what` names the component in messages ("source 'file'").
+ * A null value (`key:` or `key: ~`) keeps the default. Numbers and booleans
+ * may be quoted (legacy configs are all strings). Messages:
+ *   FILE:L:C: source 'file': unknown option 'pth' (did you mean 'path'?)   at the key
+ *   FILE:L:C: source 'file': option 'mode' must be one of read, tail, got 'x'   at the value
+ *   FILE:L:C: source 'file': missing required option 'path'   at the config map
+ *   FILE:L:C: transform 'filter': option 'where': <compiler message>   inside the text
  */
 int wire_options_parse(const wire_option *table, const wire_cfg *cfg, void *out, const char *what,
                        wire_diags *d);
+/* The candidate closest to `word` by edit distance if it is close enough to
+   be a typo ("pth" -> "path"), else NULL. For "did you mean 'x'?". */
+const char *wire_cfg_suggest(const char *word, const char *const *candidates, size_t n);
 /* Free whatever wire_options_parse allocated inside `out`. */
 void wire_options_free(const wire_option *table, void *out);
 /* Human-readable type name ("duration", "enum(read|tail)"). */

@@ -23,12 +23,12 @@
 /* Error codes: functions return 0 or one of these (negative). */
 enum {
     WIRE_OK = 0,
-    WIRE_EINVAL = -1,   /* bad argument or configuration */
-    WIRE_ENOMEM = -2,   /* allocation failed */
-    WIRE_EIO = -3,      /* I/O error (errno-style detail in the message) */
-    WIRE_EPARSE = -4,   /* malformed input (JSON, YAML, expression) */
-    WIRE_EAGAIN = -5,   /* try again later (retryable) */
-    WIRE_ECLOSED = -6,  /* queue or connection closed */
+    WIRE_EINVAL = -1,  /* bad argument or configuration */
+    WIRE_ENOMEM = -2,  /* allocation failed */
+    WIRE_EIO = -3,     /* I/O error (errno-style detail in the message) */
+    WIRE_EPARSE = -4,  /* malformed input (JSON, YAML, expression) */
+    WIRE_EAGAIN = -5,  /* try again later (retryable) */
+    WIRE_ECLOSED = -6, /* queue or connection closed */
     WIRE_ENOTFOUND = -7,
     WIRE_EPERM = -8,    /* permanent failure: retrying will not help */
     WIRE_ESTOPPED = -9, /* the operation was interrupted by a stop request */
@@ -43,6 +43,8 @@ enum {
 typedef struct wire_err {
     int code;
     long offset;
+    int64_t
+        retry_after_ms; /* retryable errors: the server asked us to wait this long (0: no hint) */
     char msg[512];
 } wire_err;
 
@@ -85,7 +87,10 @@ void wire_buf_reserve(wire_buf *b, size_t extra); /* aborts only on OOM */
 void wire_buf_append(wire_buf *b, const void *p, size_t n);
 void wire_buf_putc(wire_buf *b, char c);
 void wire_buf_printf(wire_buf *b, const char *fmt, ...) WIRE_PRINTF(2, 3);
-static inline void wire_buf_reset(wire_buf *b) { b->len = 0; }
+static inline void wire_buf_reset(wire_buf *b)
+{
+    b->len = 0;
+}
 
 /*
  * Arena: a chain of chunks with bump allocation; everything is freed at once
@@ -110,8 +115,8 @@ void wire_arena_free(wire_arena *a);
 size_t wire_arena_footprint(const wire_arena *a);
 
 /* Time. */
-int64_t wire_now_ms(void);   /* wall clock, ms since the epoch */
-int64_t wire_mono_ns(void);  /* monotonic */
+int64_t wire_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t wire_mono_ns(void); /* monotonic */
 void wire_sleep_ms(int64_t ms);
 /* Parse "500ms", "1s", "2m", "1h", "250us" -> milliseconds (>= 0). */
 int wire_parse_duration_ms(const char *s, int64_t *out);

@@ -16,6 +16,7 @@ int wire_errf(wire_err *err, int code, const char *fmt, ...)
         va_end(ap);
         err->code = code;
         err->offset = -1;
+        err->retry_after_ms = 0;
     }
     return code;
 }
@@ -29,6 +30,7 @@ int wire_errf_at(wire_err *err, int code, long offset, const char *fmt, ...)
         va_end(ap);
         err->code = code;
         err->offset = offset;
+        err->retry_after_ms = 0;
     }
     return code;
 }
@@ -37,6 +39,7 @@ void wire_err_clear(wire_err *err)
 {
     err->code = 0;
     err->offset = -1;
+    err->retry_after_ms = 0;
     err->msg[0] = '\0';
 }
 

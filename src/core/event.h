@@ -61,6 +61,9 @@ typedef struct wire_batch {
     wire_position *pos;   /* positions covered, one per split touched */
     uint32_t npos, pos_cap;
     atomic_int refs;      /* one per sink queue holding it */
+    uint64_t barrier;     /* checkpoint barrier id; 0 for a batch of events */
+    atomic_uint disposed; /* events a sink dead-lettered or dropped instead of delivering */
+    void *aux;            /* engine-private data of a barrier (per-sink states) */
     struct wire_batch *next; /* free list / queue link */
     void *pool;           /* wire_batch_pool it returns to, or NULL */
 } wire_batch;

@@ -11,24 +11,220 @@
 
 #include "core/io.h"
 
-int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err)
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- fault injection ---- */
+
+typedef struct fault {
+    atomic_bool armed;
+    long after, count; /* guarded by fault_lock */
+    int err;
+    char match[256];
+    atomic_long hits;
+} fault;
+
+static fault faults[WIRE_FAULT_NPOINTS];
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool any_fault;
+
+void wire_fault_set(wire_fault_point pt, long after, long count, int err, const char *match)
+{
+    pthread_mutex_lock(&fault_lock);
+    fault *f = &faults[pt];
+    f->after = after;
+    f->count = count;
+    f->err = err ? err : EIO;
+    snprintf(f->match, sizeof(f->match), "%s", match ? match : "");
+    atomic_store(&f->armed, true);
+    atomic_store(&any_fault, true);
+    pthread_mutex_unlock(&fault_lock);
+}
+
+void wire_fault_clear_all(void)
+{
+    pthread_mutex_lock(&fault_lock);
+    for (int i = 0; i < WIRE_FAULT_NPOINTS; i++) {
+        atomic_store(&faults[i].armed, false);
+        atomic_store(&faults[i].hits, 0);
+    }
+    atomic_store(&any_fault, false);
+    pthread_mutex_unlock(&fault_lock);
+}
+
+long wire_fault_hits(wire_fault_point pt)
+{
+    return atomic_load(&faults[pt].hits);
+}
+
+/* Should this call fail? Sets errno when it should. */
+static bool fault_fires(wire_fault_point pt, const char *path)
+{
+    if (WIRE_LIKELY(!atomic_load_explicit(&any_fault, memory_order_relaxed)))
+        return false;
+    fault *f = &faults[pt];
+    if (!atomic_load(&f->armed))
+        return false;
+    bool fire = false;
+    pthread_mutex_lock(&fault_lock);
+    if (!f->match[0] || (path && strstr(path, f->match))) {
+        if (f->after > 0) {
+            f->after--;
+        } else if (f->count != 0) {
+            if (f->count > 0)
+                f->count--;
+            fire = true;
+        }
+    }
+    pthread_mutex_unlock(&fault_lock);
+    if (fire) {
+        atomic_fetch_add(&f->hits, 1);
+        errno = f->err;
+    }
+    return fire;
+}
+
+int wire_fault_parse(const char *spec, wire_err *err)
+{
+    static const char *const names[] = {"write", "short_write", "fsync", "rename", "open"};
+    char *copy = wire_xstrdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r(copy, ",", &save); item && rc == 0;
+         item = strtok_r(NULL, ",", &save)) {
+        char *save2 = NULL;
+        char *name = strtok_r(item, ":", &save2);
+        int pt = -1;
+        for (int i = 0; name && i < WIRE_FAULT_NPOINTS; i++)
+            if (strcmp(name, names[i]) == 0)
+                pt = i;
+        if (pt < 0) {
+            rc = wire_errf(err, WIRE_EINVAL, "WIRE_FAULTS: unknown fault point '%s'",
+                           name ? name : "");
+            break;
+        }
+        long after = 0, count = 1;
+        int e = EIO;
+        const char *match = NULL;
+        for (char *kv = strtok_r(NULL, ":", &save2); kv; kv = strtok_r(NULL, ":", &save2)) {
+            if (strncmp(kv, "after=", 6) == 0)
+                after = atol(kv + 6);
+            else if (strncmp(kv, "count=", 6) == 0)
+                count = atol(kv + 6);
+            else if (strcmp(kv, "errno=EIO") == 0)
+                e = EIO;
+            else if (strcmp(kv, "errno=ENOSPC") == 0)
+                e = ENOSPC;
+            else if (strncmp(kv, "match=", 6) == 0)
+                match = kv + 6;
+            else {
+                rc = wire_errf(err, WIRE_EINVAL, "WIRE_FAULTS: unknown setting '%s'", kv);
+                break;
+            }
+        }
+        if (rc == 0)
+            wire_fault_set((wire_fault_point)pt, after, count, e, match);
+    }
+    free(copy);
+    return rc;
+}
+
+int wire_io_open(const char *path, int flags, int mode)
+{
+    if (fault_fires(WIRE_FAULT_OPEN, path))
+        return -1;
+    return open(path, flags, mode);
+}
+
+int wire_io_fsync_dir(const char *dir, wire_err *err)
+{
+    int fd = open(dir && *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return wire_errf(err, WIRE_EIO, "open directory %s: %s", dir, strerror(errno));
+    int rc = 0;
+    if (fault_fires(WIRE_FAULT_FSYNC, dir) || fsync(fd) != 0)
+        rc = wire_errf(err, WIRE_EIO, "fsync directory %s: %s", dir, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, n, ".");
+    } else if (slash == path) {
+        snprintf(dir, n, "/");
+    } else {
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+    }
+}
+
+int wire_io_rename_durable(const char *from, const char *to, wire_err *err)
+{
+    if (fault_fires(WIRE_FAULT_RENAME, to) || rename(from, to) != 0)
+        return wire_errf(err, WIRE_EIO, "rename %s -> %s: %s", from, to, strerror(errno));
+    char dir[4096];
+    dir_of(to, dir, sizeof(dir));
+    return wire_io_fsync_dir(dir, err);
+}
+
+int wire_io_write_file_atomic(const char *path, const void *p, size_t n, wire_err *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = wire_io_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return wire_errf(err, WIRE_EIO, "open %s: %s", tmp, strerror(errno));
+    int rc = wire_io_write_all(fd, p, n, tmp, err);
+    if (rc == 0)
+        rc = wire_io_fsync(fd, tmp, err);
+    close(fd);
+    if (rc == 0)
+        rc = wire_io_rename_durable(tmp, path, err);
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+/* Write as much as possible; *done = bytes that reached the file. */
+static int write_counted(int fd, const void *p, size_t n, size_t *done, const char *what,
+                         wire_err *err)
 {
     const char *s = p;
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
+    *done = 0;
+    if (WIRE_UNLIKELY(atomic_load_explicit(&any_fault, memory_order_relaxed))) {
+        if (fault_fires(WIRE_FAULT_SHORT_WRITE, what)) {
+            int e = errno;
+            ssize_t w = write(fd, s, n / 2);
+            *done = w > 0 ? (size_t)w : 0;
+            return wire_errf(err, WIRE_EIO, "write %s: %s (after a short write)", what,
+                             strerror(e));
+        }
+        if (fault_fires(WIRE_FAULT_WRITE, what))
+            return wire_errf(err, WIRE_EIO, "write %s: %s", what, strerror(errno));
+    }
+    while (*done < n) {
+        ssize_t w = write(fd, s + *done, n - *done);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             return wire_errf(err, WIRE_EIO, "write %s: %s", what, strerror(errno));
         }
-        s += w;
-        n -= (size_t)w;
+        *done += (size_t)w;
     }
     return 0;
 }
 
+int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err)
+{
+    size_t done;
+    return write_counted(fd, p, n, &done, what, err);
+}
+
 int wire_io_fsync(int fd, const char *what, wire_err *err)
 {
+    if (fault_fires(WIRE_FAULT_FSYNC, what))
+        return wire_errf(err, WIRE_EIO, "fsync %s: %s", what, strerror(errno));
     if (fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS)
         return wire_errf(err, WIRE_EIO, "fsync %s: %s", what, strerror(errno));
     return 0;
@@ -104,7 +300,7 @@ int wire_io_writer_open(wire_io_writer *w, const char *path, size_t flush_at, wi
     int rc = wire_io_mkdir_parents(path, err);
     if (rc != 0)
         return rc;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = wire_io_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return wire_errf(err, WIRE_EIO, "open %s: %s", path, strerror(errno));
     wire_io_writer_from_fd(w, fd, path, flush_at);
@@ -137,10 +333,18 @@ int wire_io_writer_flush(wire_io_writer *w, wire_err *err)
 {
     if (w->buf.len == 0)
         return 0;
-    int rc = wire_io_write_all(w->fd, w->buf.p, w->buf.len, w->path, err);
-    if (rc != 0)
-        return rc; /* keep the buffer: a retry rewrites it whole */
-    w->bytes_written += w->buf.len;
+    size_t done;
+    int rc = write_counted(w->fd, w->buf.p, w->buf.len, &done, w->path, err);
+    w->bytes_written += done;
+    if (rc != 0) {
+        /* keep only what did not reach the file: a retry continues exactly
+           where the failed write stopped (a full disk may free up) */
+        memmove(w->buf.p, w->buf.p + done, w->buf.len - done);
+        w->buf.len -= done;
+        if (err)
+            err->code = WIRE_EAGAIN;
+        return WIRE_EAGAIN;
+    }
     w->buf.len = 0;
     return 0;
 }

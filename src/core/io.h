@@ -11,9 +11,40 @@
 
 #include "core/core.h"
 
+/*
+ * Fault injection. A fault point fails the matching I/O calls: it lets
+ * `after` matching calls succeed, then fails the next `count` (-1: all) with
+ * errno `err`. `match` (optional) restricts it to paths containing that text.
+ * From the environment: WIRE_FAULTS="fsync:after=3:count=1:errno=EIO:match=out,
+ * write:count=-1" (points: write, short_write, fsync, rename, open).
+ */
+typedef enum {
+    WIRE_FAULT_WRITE,
+    WIRE_FAULT_SHORT_WRITE, /* write only half of the buffer, then fail */
+    WIRE_FAULT_FSYNC,
+    WIRE_FAULT_RENAME,
+    WIRE_FAULT_OPEN,
+    WIRE_FAULT_NPOINTS
+} wire_fault_point;
+
+void wire_fault_set(wire_fault_point pt, long after, long count, int err, const char *match);
+void wire_fault_clear_all(void);
+/* Parse WIRE_FAULTS-style text; 0 or WIRE_EINVAL with a message. */
+int wire_fault_parse(const char *spec, wire_err *err);
+/* How many calls a point has failed so far. */
+long wire_fault_hits(wire_fault_point pt);
+
 /* Write all n bytes (retrying short writes and EINTR). 0 or WIRE_EIO (err names path). */
 int wire_io_write_all(int fd, const void *p, size_t n, const char *what, wire_err *err);
 int wire_io_fsync(int fd, const char *what, wire_err *err);
+/* open(2) through the fault layer. */
+int wire_io_open(const char *path, int flags, int mode);
+/* rename + fsync of the directory: the new name is durable when this returns 0. */
+int wire_io_rename_durable(const char *from, const char *to, wire_err *err);
+/* Write a whole file atomically: temp file, write, fsync, rename, fsync dir. */
+int wire_io_write_file_atomic(const char *path, const void *p, size_t n, wire_err *err);
+int wire_io_fsync_dir(const char *dir, wire_err *err);
+
 /* mkdir -p of the directory part of `path` (the file itself is not created). */
 int wire_io_mkdir_parents(const char *path, wire_err *err);
 int wire_io_mkdir_p(const char *dir, wire_err *err);

@@ -108,4 +108,7 @@ void wire_json_write_str(wire_buf *b, const char *s, size_t n);  /* quotes + esc
 void wire_json_write_int(wire_buf *b, int64_t v);
 void wire_json_write_double(wire_buf *b, double v); /* shortest round-trip; NaN/Inf -> null */
 
+/* Re-indent valid JSON text for people (two spaces, "key": value). */
+void wire_json_pretty(const char *p, size_t n, wire_buf *out);
+
 #endif

@@ -26,6 +26,7 @@
 #include "core/event.h"
 #include "core/expr.h"
 #include "core/hist.h"
+#include "engine/retry.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
@@ -81,6 +82,19 @@ int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
 bool wire_source_stopping(const wire_source_ctx *ctx);
 /* Position to resume from for a split (from the last checkpoint), or NULL. */
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split);
+/*
+ * Commit notifications, for sources that answer their clients only once data
+ * is durable (http with ack: committed). wire_source_emit_seq() is the batch
+ * sequence number given to the last emitted batch; after each checkpoint is
+ * saved, `cb` is called (from the checkpointer thread) with the sequence
+ * number below which every batch is committed. wire_source_request_checkpoint
+ * asks for a checkpoint now rather than at the next interval.
+ */
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx);
+void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
+                           void *arg);
+void wire_source_request_checkpoint(wire_source_ctx *ctx);
+
 /* Count malformed input that a source rejected itself (e.g. http 400). */
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n);
 const char *wire_source_pipeline_name(const wire_source_ctx *ctx);
@@ -114,8 +128,8 @@ struct wire_transform_ctx {
     wire_stage_stats *stats; /* this transform's counters, or NULL */
     int on_error;            /* wire_on_error */
     uint64_t id_seed;
-    uint64_t event_errors;   /* per-event errors seen (all policies) */
-    char last_error[256];    /* message of the last per-event error */
+    uint64_t event_errors; /* per-event errors seen (all policies) */
+    char last_error[256];  /* message of the last per-event error */
     /* Dead-letter hook (issue 3); NULL = none. Returns 0 if taken. */
     int (*dead_letter)(void *arg, const wire_event *ev, const char *msg);
     void *dead_letter_arg;
@@ -147,6 +161,21 @@ typedef struct wire_sink_def {
     /* Longest time the runner may hold written-but-unflushed data (0 = flush when idle). */
     int64_t (*linger_ms)(void *self);
     void (*close)(void *self);
+    /* Optional: make everything flushed so far survive a crash (fsync). Called
+       at every checkpoint barrier, after flush. */
+    int (*sync)(void *self, wire_err *err);
+    /* Optional: the sink's commit state at a barrier, as a JSON value (e.g.
+       {"length":N}); stored in the checkpoint. */
+    void (*snapshot)(void *self, wire_buf *out);
+    /* Optional (exactly-once): return to the state of a checkpoint before
+       anything is written, e.g. truncate an uncommitted tail. */
+    int (*restore)(void *self, const char *state, size_t n, wire_err *err);
+    /* Optional: forget whatever is written but not yet accepted, and return
+       how many of the events written since the last successful flush the
+       destination had already accepted (they count as delivered). With it,
+       the runner finds the events a permanent error is about by bisection and
+       dead-letters only those; without it, all unflushed events. */
+    size_t (*discard)(void *self);
 } wire_sink_def;
 
 /* ---- Registry (assembled above the engine) ---- */
@@ -168,10 +197,11 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name; /* `name:` or derived "source", "transforms[0]", "sink[1]" */
-    const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
-    void *config;    /* parsed option struct (def->config_size bytes) */
-    int on_error;    /* transforms: wire_on_error */
+    char *name;              /* `name:` or derived "source", "transforms[0]", "sink[1]" */
+    const void *def;         /* wire_source_def / wire_transform_def / wire_sink_def */
+    void *config;            /* parsed option struct (def->config_size bytes) */
+    int on_error;            /* transforms and sinks: wire_on_error */
+    wire_retry_policy retry; /* sinks */
     int line, col;
 } wire_component;
 
@@ -187,7 +217,7 @@ typedef struct wire_pipeline_spec {
     wire_delivery delivery;
     int64_t checkpoint_interval_ms;
     int64_t shutdown_timeout_ms;
-    int64_t queue_bytes; /* byte budget per queue */
+    int64_t queue_bytes;  /* byte budget per queue */
     int64_t batch_events; /* max events a source puts in one batch */
     uint64_t hash;        /* of the document text: detects changes on reload */
 } wire_pipeline_spec;
@@ -209,21 +239,29 @@ typedef enum {
     WIRE_PIPE_FAILED,
 } wire_pipe_state;
 
-
 typedef struct wire_pipeline_stats {
-    atomic_uint_fast64_t events_in;   /* accepted from the source (valid) */
-    atomic_uint_fast64_t invalid;     /* malformed input rejected at ingest */
-    atomic_uint_fast64_t filtered;    /* removed by transforms */
-    atomic_uint_fast64_t errors;      /* transform/sink errors (events) */
-    atomic_uint_fast64_t dropped;     /* dropped by policy */
-    atomic_uint_fast64_t events_out;  /* acknowledged by every sink */
+    atomic_uint_fast64_t events_in;     /* accepted from the source (valid) */
+    atomic_uint_fast64_t invalid;       /* malformed input rejected at ingest */
+    atomic_uint_fast64_t filtered;      /* removed by transforms */
+    atomic_uint_fast64_t errors;        /* transform/sink errors (events) */
+    atomic_uint_fast64_t dropped;       /* dropped by policy */
+    atomic_uint_fast64_t dead_lettered; /* written to the dead-letter queue */
+    atomic_uint_fast64_t events_out;    /* acknowledged by every sink */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
-    wire_hist latency_us; /* per batch: ingest -> acknowledged by every sink */
+    atomic_uint_fast64_t checkpoints; /* saved */
+    atomic_uint_fast64_t checkpoint_errors;
+    atomic_int_fast64_t last_checkpoint_ms; /* wall time of the last saved checkpoint */
+    wire_hist latency_us;                   /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
+
+typedef struct wire_checkpoint_store wire_checkpoint_store;
 
 typedef struct wire_engine_opts {
     const char *data_dir;
+    wire_checkpoint_store *store; /* NULL: no checkpoints (tests, benchmarks) */
+    uint64_t version; /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
+                         spec changed since) */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */
@@ -240,9 +278,24 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p);
 const char *wire_pipeline_error(const wire_pipeline *p);
 const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p);
 const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p);
-/* Sums over the transforms' counters (for summaries and invariants). */
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped);
+/* The stages of a running pipeline, for metrics and status. */
+typedef struct wire_stage_info {
+    const char *kind; /* "source", "transform", "sink", "dlq" */
+    const char *name; /* component name ("source", "transforms[0]", "sink", ...) */
+    const char *type; /* "file", "filter", ... */
+    const wire_stage_stats *stats;
+} wire_stage_info;
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max);
+
+/* The newest checkpoint saved (id 0 if none yet) and when. */
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms);
+uint64_t wire_pipeline_version(const wire_pipeline *p);
+
+/* Sums over the stages' counters (for summaries and invariants). */
+typedef struct wire_pipeline_totals_t {
+    uint64_t filtered, errors, dropped, dead_lettered, retries;
+} wire_pipeline_totals_t;
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 

@@ -14,6 +14,17 @@
  * positions become the committed positions of their splits. Because every
  * sink acknowledges in order, batches complete in order, so a committed
  * position never has an uncommitted batch before it.
+ *
+ * Checkpoints (when the pipeline has a checkpoint store) use barriers, as in
+ * Flink: every checkpoint interval the checkpointer thread puts a barrier
+ * batch into the input queue, in sequence with the data. Each sink, on
+ * reaching it, flushes, syncs (fsync) and snapshots its commit state; when
+ * the last sink has done so the barrier completes, and since batches
+ * complete in order, the committed positions at that moment are exactly
+ * those of every batch before the barrier. The checkpointer then saves
+ * {positions, sink states} through the store. When the source ends or is
+ * stopped, the source thread sends a final barrier before closing the input,
+ * so a graceful stop always ends with a checkpoint of everything delivered.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,71 +35,7 @@
 #include <time.h>
 
 #include "core/json.h"
-#include "engine/engine.h"
-#include "engine/queue.h"
-
-#define SINK_RETRY_INITIAL_MS 100
-#define SINK_RETRY_MAX_MS 5000
-
-typedef struct sink_runner {
-    wire_pipeline *p;
-    size_t index;
-    const wire_sink_def *def;
-    void *self;
-    wire_queue q;
-    pthread_t thread;
-    bool started;
-    wire_stage_stats stats;
-    /* written but not yet flushed, in order */
-    wire_batch **pending;
-    size_t npending, pending_cap;
-} sink_runner;
-
-struct wire_source_ctx {
-    wire_pipeline *p;
-};
-
-struct wire_pipeline {
-    wire_pipeline_spec *spec;
-    char *data_dir;
-    wire_batch_pool *pool;
-    wire_queue in_q;
-
-    const wire_source_def *source_def;
-    void *source;
-    wire_source_ctx source_ctx;
-    wire_stage_stats source_stats;
-
-    size_t ntransforms;
-    void **transforms;
-    wire_transform_ctx *tctx;
-    wire_stage_stats *transform_stats;
-
-    size_t nsinks;
-    sink_runner *sinks;
-
-    pthread_t source_thread, worker_thread;
-    bool threads_started;
-    atomic_bool stopping;
-    atomic_uint_fast64_t next_seq;
-
-    pthread_mutex_t lock; /* state, error, committed positions */
-    pthread_cond_t done_cond;
-    wire_pipe_state state;
-    int threads_alive;
-    bool source_finished;
-    char error[512];
-
-    /* committed positions: per split, from the highest completed batch */
-    wire_position *committed;
-    uint64_t *committed_seq;
-    size_t ncommitted, committed_cap;
-    uint64_t committed_batches;
-    bool commit_frozen; /* a batch was dropped unacknowledged: commit nothing after it */
-
-    wire_pipeline_stats stats;
-    uint64_t id_seed;
-};
+#include "engine/runner.h"
 
 const char *wire_pipe_state_name(wire_pipe_state s)
 {
@@ -103,8 +50,7 @@ const char *wire_pipe_state_name(wire_pipe_state s)
 }
 
 /* Record a fatal error (first one wins) and stop everything. */
-static void pipeline_fail(wire_pipeline *p, const char *fmt, ...) WIRE_PRINTF(2, 3);
-static void pipeline_fail(wire_pipeline *p, const char *fmt, ...)
+void runner_fail(wire_pipeline *p, const char *fmt, ...)
 {
     pthread_mutex_lock(&p->lock);
     if (p->state != WIRE_PIPE_FAILED) {
@@ -119,7 +65,7 @@ static void pipeline_fail(wire_pipeline *p, const char *fmt, ...)
     wire_pipeline_stop(p);
 }
 
-static bool pipeline_failed(wire_pipeline *p)
+bool runner_failed(wire_pipeline *p)
 {
     pthread_mutex_lock(&p->lock);
     bool f = p->state == WIRE_PIPE_FAILED;
@@ -129,40 +75,93 @@ static bool pipeline_failed(wire_pipeline *p)
 
 /* ---- completion of batches (acknowledged by every sink) ---- */
 
-static void commit_positions_locked(wire_pipeline *p, const wire_batch *b)
+static void commit_positions_locked(wire_pipeline *p, const wire_position *pos, uint32_t npos,
+                                    uint64_t seq)
 {
-    for (uint32_t i = 0; i < b->npos; i++) {
-        const wire_position *pos = &b->pos[i];
+    for (uint32_t i = 0; i < npos; i++) {
         size_t j;
         for (j = 0; j < p->ncommitted; j++)
-            if (p->committed[j].split == pos->split)
+            if (p->committed[j].split == pos[i].split)
                 break;
         if (j == p->ncommitted) {
             if (p->ncommitted == p->committed_cap) {
                 p->committed_cap = p->committed_cap ? p->committed_cap * 2 : 4;
-                p->committed = wire_xrealloc(p->committed, p->committed_cap * sizeof(*p->committed));
+                p->committed =
+                    wire_xrealloc(p->committed, p->committed_cap * sizeof(*p->committed));
                 p->committed_seq =
                     wire_xrealloc(p->committed_seq, p->committed_cap * sizeof(*p->committed_seq));
             }
             p->ncommitted++;
             p->committed_seq[j] = 0;
         }
-        if (b->seq >= p->committed_seq[j]) {
-            p->committed[j] = *pos;
-            p->committed_seq[j] = b->seq;
+        if (seq >= p->committed_seq[j]) {
+            p->committed[j] = pos[i];
+            p->committed_seq[j] = seq;
         }
     }
 }
 
+/* Free a barrier's per-sink states. */
+static void barrier_free_aux(wire_pipeline *p, wire_batch *b)
+{
+    char **states = b->aux;
+    if (states) {
+        for (size_t i = 0; i < p->nsinks; i++)
+            free(states[i]);
+        free(states);
+    }
+    b->aux = NULL;
+}
+
+/* A barrier reached every sink: record the checkpoint it stands for. */
+static void barrier_complete_locked(wire_pipeline *p, wire_batch *b)
+{
+    char **states = b->aux;
+    if (p->ncp_done == p->cp_done_cap) {
+        p->cp_done_cap = p->cp_done_cap ? p->cp_done_cap * 2 : 4;
+        p->cp_done = wire_xrealloc(p->cp_done, p->cp_done_cap * sizeof(*p->cp_done));
+        p->cp_done_seq = wire_xrealloc(p->cp_done_seq, p->cp_done_cap * sizeof(uint64_t));
+    }
+    wire_checkpoint *cp = &p->cp_done[p->ncp_done];
+    p->cp_done_seq[p->ncp_done] = b->seq;
+    p->ncp_done++;
+    wire_checkpoint_init(cp);
+    cp->id = b->barrier;
+    cp->version = p->version;
+    cp->spec_hash = p->spec->hash;
+    cp->time_ms = wire_now_ms();
+    cp->npos = p->ncommitted;
+    cp->pos = wire_xcalloc(p->ncommitted ? p->ncommitted : 1, sizeof(wire_position));
+    if (p->ncommitted)
+        memcpy(cp->pos, p->committed, p->ncommitted * sizeof(wire_position));
+    for (size_t i = 0; i < p->nsinks; i++)
+        wire_checkpoint_add_sink(cp, p->spec->sinks[i].name, p->spec->sinks[i].type,
+                                 states && states[i] ? states[i] : "null");
+}
+
 static void batch_complete(wire_pipeline *p, wire_batch *b)
 {
-    atomic_fetch_add_explicit(&p->stats.events_out, b->n, memory_order_relaxed);
+    if (b->barrier) {
+        pthread_mutex_lock(&p->lock);
+        if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED)
+            barrier_complete_locked(p, b);
+        p->barriers_in_flight--;
+        pthread_cond_broadcast(&p->cp_cond);
+        pthread_mutex_unlock(&p->lock);
+        barrier_free_aux(p, b);
+        atomic_store(&b->refs, 1);
+        wire_batch_release(b);
+        return;
+    }
+    uint32_t disposed = atomic_load(&b->disposed);
+    atomic_fetch_add_explicit(&p->stats.events_out, b->n > disposed ? b->n - disposed : 0,
+                              memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
     if (b->n)
         wire_hist_record(&p->stats.latency_us, (uint64_t)(wire_mono_ns() - b->ingest_ns) / 1000);
     pthread_mutex_lock(&p->lock);
     if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED) {
-        commit_positions_locked(p, b);
+        commit_positions_locked(p, b->pos, b->npos, b->seq);
         p->committed_batches++;
     }
     pthread_mutex_unlock(&p->lock);
@@ -171,15 +170,22 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
 }
 
 /* Drop one sink's reference; the last one completes the batch. */
-static void batch_ack(wire_pipeline *p, wire_batch *b)
+void runner_batch_ack(wire_pipeline *p, wire_batch *b)
 {
     if (atomic_fetch_sub(&b->refs, 1) == 1)
         batch_complete(p, b);
 }
 
 /* A batch that will never reach the sinks (stopping): not committed. */
-static void batch_discard(wire_batch *b)
+void runner_batch_discard(wire_pipeline *p, wire_batch *b)
 {
+    if (b->barrier) {
+        pthread_mutex_lock(&p->lock);
+        p->barriers_in_flight--;
+        pthread_cond_broadcast(&p->cp_cond);
+        pthread_mutex_unlock(&p->lock);
+        barrier_free_aux(p, b);
+    }
     atomic_store(&b->refs, 1);
     wire_batch_release(b);
 }
@@ -189,13 +195,13 @@ static void batch_discard(wire_batch *b)
  * stop while the sink is down). Nothing from here on may be committed, or a
  * restart would skip these events.
  */
-static void batch_drop(wire_pipeline *p, wire_batch *b)
+void runner_batch_drop(wire_pipeline *p, wire_batch *b)
 {
     pthread_mutex_lock(&p->lock);
     p->commit_frozen = true;
     pthread_mutex_unlock(&p->lock);
     if (atomic_fetch_sub(&b->refs, 1) == 1)
-        batch_discard(b);
+        runner_batch_discard(p, b);
 }
 
 /* ---- source side ---- */
@@ -215,10 +221,32 @@ bool wire_source_stopping(const wire_source_ctx *ctx)
 
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split)
 {
-    /* Positions come from the checkpoint store (issue 3); none yet. */
-    (void)ctx;
-    (void)split;
-    return NULL;
+    if (!ctx->p->has_resume)
+        return NULL;
+    return wire_checkpoint_position(&ctx->p->resume, split);
+}
+
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
+{
+    return atomic_load(&ctx->p->last_emit_seq);
+}
+
+void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
+                           void *arg)
+{
+    pthread_mutex_lock(&ctx->p->lock);
+    ctx->p->commit_cb = cb;
+    ctx->p->commit_arg = arg;
+    pthread_mutex_unlock(&ctx->p->lock);
+}
+
+void wire_source_request_checkpoint(wire_source_ctx *ctx)
+{
+    wire_pipeline *p = ctx->p;
+    pthread_mutex_lock(&p->lock);
+    p->cp_requested = true;
+    pthread_cond_broadcast(&p->cp_cond);
+    pthread_mutex_unlock(&p->lock);
 }
 
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
@@ -227,7 +255,10 @@ void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
     atomic_fetch_add_explicit(&ctx->p->source_stats.errors, n, memory_order_relaxed);
 }
 
-const char *wire_source_pipeline_name(const wire_source_ctx *ctx) { return ctx->p->spec->name; }
+const char *wire_source_pipeline_name(const wire_source_ctx *ctx)
+{
+    return ctx->p->spec->name;
+}
 
 /* Remove malformed events; count and log them. */
 static void validate_batch(wire_source_ctx *ctx, wire_batch *b)
@@ -256,70 +287,71 @@ static void validate_batch(wire_source_ctx *ctx, wire_batch *b)
         wire_source_count_invalid(ctx, bad);
 }
 
-static void emit_prepare(wire_source_ctx *ctx, wire_batch *b, bool validated)
-{
-    if (!validated)
-        validate_batch(ctx, b);
-    b->seq = atomic_fetch_add(&ctx->p->next_seq, 1) + 1;
-    atomic_store(&b->refs, 1);
-}
-
 static void emit_count(wire_pipeline *p, const wire_batch *b)
 {
     atomic_fetch_add_explicit(&p->stats.events_in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_in, b->bytes, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->source_stats.in, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.out, b->n, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->source_stats.bytes_out, b->bytes, memory_order_relaxed);
 }
 
-int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
 {
-    wire_pipeline *p = ctx->p;
-    if (wire_source_stopping(ctx)) {
-        batch_discard(b);
-        return WIRE_ESTOPPED;
-    }
-    emit_prepare(ctx, b, validated);
-    /* count before the push: once queued, the batch may complete at once */
-    emit_count(p, b);
-    if (wire_queue_push(&p->in_q, b) != 0) {
-        batch_discard(b);
-        return WIRE_ESTOPPED;
-    }
-    return 0;
+    atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.in, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
 }
 
-int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+/* Number, count and queue a batch. `block`: wait for room, else EAGAIN. */
+static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
 {
     wire_pipeline *p = ctx->p;
     if (wire_source_stopping(ctx))
         return WIRE_ESTOPPED;
     if (!validated)
         validate_batch(ctx, b);
-    /* Sequence numbers must follow queue order: take the queue lock's verdict
-       first, then number. try_push is only ever called by one thread. */
-    uint64_t seq = atomic_load(&p->next_seq) + 1;
-    b->seq = seq;
     atomic_store(&b->refs, 1);
     uint32_t n = b->n;
     size_t bytes = b->bytes;
+    /* count before the push: once queued, the batch may complete at once */
     emit_count(p, b);
-    int rc = wire_queue_try_push(&p->in_q, b);
-    if (rc != 0) {
-        /* undo the counts: the caller keeps the batch and may retry */
-        atomic_fetch_sub_explicit(&p->stats.events_in, n, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->stats.bytes_in, bytes, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->stats.batches, 1, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->source_stats.out, n, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
-        return rc == WIRE_ECLOSED ? WIRE_ESTOPPED : WIRE_EAGAIN;
+    pthread_mutex_lock(&p->emit_lock);
+    uint64_t seq = atomic_load(&p->next_seq) + 1;
+    b->seq = seq;
+    int rc = block ? wire_queue_push(&p->in_q, b) : wire_queue_try_push(&p->in_q, b);
+    if (rc == 0) {
+        atomic_store(&p->next_seq, seq);
+        atomic_store(&p->last_emit_seq, seq);
     }
-    atomic_store(&p->next_seq, seq);
+    pthread_mutex_unlock(&p->emit_lock);
+    if (rc != 0) {
+        emit_uncount(p, n, bytes);
+        return rc == WIRE_EAGAIN ? WIRE_EAGAIN : WIRE_ESTOPPED;
+    }
     return 0;
 }
 
-static void thread_exit(wire_pipeline *p)
+int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+{
+    /* A blocked push holds emit_lock: the checkpointer's barrier waits behind
+       it, which is right, since the barrier must follow this batch. */
+    int rc = emit(ctx, b, validated, true);
+    if (rc != 0)
+        runner_batch_discard(ctx->p, b);
+    return rc;
+}
+
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+{
+    return emit(ctx, b, validated, false);
+}
+
+void runner_thread_exit(wire_pipeline *p)
 {
     pthread_mutex_lock(&p->lock);
     p->threads_alive--;
@@ -331,7 +363,7 @@ static void thread_exit(wire_pipeline *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-static void block_signals(void)
+void runner_block_signals(void)
 {
     /* Signals are handled by the main thread only. */
     sigset_t set;
@@ -342,7 +374,7 @@ static void block_signals(void)
 static void *source_main(void *arg)
 {
     wire_pipeline *p = arg;
-    block_signals();
+    runner_block_signals();
     wire_err err;
     wire_err_clear(&err);
     int rc = p->source_def->run(p->source, &p->source_ctx, &err);
@@ -351,11 +383,17 @@ static void *source_main(void *arg)
         p->source_finished = true;
         pthread_mutex_unlock(&p->lock);
     } else if (rc != WIRE_ESTOPPED) {
-        pipeline_fail(p, "source %s: %s", p->spec->source.type,
-                      err.msg[0] ? err.msg : wire_strerror(rc));
+        runner_fail(p, "source %s: %s", p->spec->source.type,
+                    err.msg[0] ? err.msg : wire_strerror(rc));
     }
+    pthread_mutex_lock(&p->lock);
+    p->source_done = true;
+    pthread_mutex_unlock(&p->lock);
+    /* the final checkpoint covers everything the source handed over */
+    if (p->store && !runner_failed(p))
+        runner_inject_barrier(p);
     wire_queue_close(&p->in_q);
-    thread_exit(p);
+    runner_thread_exit(p);
     return NULL;
 }
 
@@ -364,24 +402,23 @@ static void *source_main(void *arg)
 static void *worker_main(void *arg)
 {
     wire_pipeline *p = arg;
-    block_signals();
+    runner_block_signals();
     wire_batch *b;
     while ((b = wire_queue_pop(&p->in_q, -1)) != NULL) {
-        if (pipeline_failed(p)) {
-            batch_discard(b);
+        if (runner_failed(p)) {
+            runner_batch_discard(p, b);
             continue;
         }
         int rc = 0;
-        for (size_t i = 0; i < p->ntransforms && rc == 0; i++) {
+        for (size_t i = 0; i < p->ntransforms && rc == 0 && !b->barrier; i++) {
             const wire_transform_def *def = p->spec->transforms[i].def;
             wire_stage_stats *st = &p->transform_stats[i];
             uint32_t before = b->n;
             atomic_fetch_add_explicit(&st->in, before, memory_order_relaxed);
             rc = def->process(p->transforms[i], b, &p->tctx[i]);
             if (rc != 0) {
-                pipeline_fail(p, "transform %s (%s): %s", def->type, p->spec->transforms[i].name,
-                              p->tctx[i].last_error[0] ? p->tctx[i].last_error
-                                                       : wire_strerror(rc));
+                runner_fail(p, "transform %s (%s): %s", def->type, p->spec->transforms[i].name,
+                            p->tctx[i].last_error[0] ? p->tctx[i].last_error : wire_strerror(rc));
                 break;
             }
             atomic_fetch_add_explicit(&st->out, b->n, memory_order_relaxed);
@@ -389,7 +426,7 @@ static void *worker_main(void *arg)
             (void)removed;
         }
         if (rc != 0) {
-            batch_discard(b);
+            runner_batch_discard(p, b);
             continue;
         }
         /* recompute bytes: transforms may have rewritten events */
@@ -400,129 +437,34 @@ static void *worker_main(void *arg)
         atomic_store(&b->refs, (int)p->nsinks);
         for (size_t i = 0; i < p->nsinks; i++) {
             if (wire_queue_push(&p->sinks[i].q, b) != 0)
-                batch_drop(p, b);
+                runner_batch_drop(p, b);
         }
     }
     for (size_t i = 0; i < p->nsinks; i++)
         wire_queue_close(&p->sinks[i].q);
-    thread_exit(p);
-    return NULL;
-}
-
-/* ---- sinks ---- */
-
-static void sink_pending_push(sink_runner *s, wire_batch *b)
-{
-    if (s->npending == s->pending_cap) {
-        s->pending_cap = s->pending_cap ? s->pending_cap * 2 : 16;
-        s->pending = wire_xrealloc(s->pending, s->pending_cap * sizeof(*s->pending));
-    }
-    s->pending[s->npending++] = b;
-}
-
-/* Flush with retries; acknowledge pending batches on success. */
-static int sink_flush(sink_runner *s)
-{
-    wire_pipeline *p = s->p;
-    int64_t delay = SINK_RETRY_INITIAL_MS;
-    for (;;) {
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->flush(s->self, &err);
-        if (rc == 0)
-            break;
-        if (rc == WIRE_EAGAIN && !pipeline_failed(p) && !atomic_load(&p->stopping)) {
-            atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-            wire_warn("pipeline %s: sink %s: %s (retrying in %" PRId64 " ms)", p->spec->name,
-                      s->def->type, err.msg, delay);
-            wire_sleep_ms(delay);
-            delay = delay * 2 > SINK_RETRY_MAX_MS ? SINK_RETRY_MAX_MS : delay * 2;
-            continue;
-        }
-        if (rc == WIRE_EAGAIN && atomic_load(&p->stopping) && !pipeline_failed(p)) {
-            /* Stopping while the sink is down: keep retrying until it
-               comes back would block shutdown forever; leave the batches
-               unacknowledged (they will be replayed). */
-            wire_warn("pipeline %s: sink %s: %s; stopping with unflushed data", p->spec->name,
-                      s->def->type, err.msg);
-            return rc;
-        }
-        pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
-                      err.msg[0] ? err.msg : wire_strerror(rc));
-        return rc;
-    }
-    for (size_t i = 0; i < s->npending; i++) {
-        wire_batch *b = s->pending[i];
-        atomic_fetch_add_explicit(&s->stats.out, b->n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->stats.bytes_out, b->bytes, memory_order_relaxed);
-        batch_ack(p, b);
-    }
-    s->npending = 0;
-    return 0;
-}
-
-static void sink_drop_pending(sink_runner *s)
-{
-    for (size_t i = 0; i < s->npending; i++)
-        batch_drop(s->p, s->pending[i]);
-    s->npending = 0;
-}
-
-static void *sink_main(void *arg)
-{
-    sink_runner *s = arg;
-    wire_pipeline *p = s->p;
-    block_signals();
-    int64_t linger = s->def->linger_ms ? s->def->linger_ms(s->self) : 0;
-    int64_t first_pending_ns = 0;
-    bool broken = false;
-    for (;;) {
-        int64_t timeout = -1;
-        if (s->npending) {
-            int64_t waited = (wire_mono_ns() - first_pending_ns) / 1000000;
-            timeout = linger > waited ? linger - waited : 0;
-        }
-        wire_batch *b = wire_queue_pop(&s->q, timeout);
-        if (!b) {
-            if (s->npending && !broken && sink_flush(s) != 0)
-                broken = true;
-            if (wire_queue_drained(&s->q))
-                break;
-            continue;
-        }
-        if (broken || pipeline_failed(p)) {
-            batch_drop(p, b);
-            continue;
-        }
-        atomic_fetch_add_explicit(&s->stats.in, b->n, memory_order_relaxed);
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->write(s->self, b, &err);
-        if (rc < 0) {
-            pipeline_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
-                          err.msg[0] ? err.msg : wire_strerror(rc));
-            batch_drop(p, b);
-            broken = true;
-            continue;
-        }
-        if (s->npending == 0)
-            first_pending_ns = wire_mono_ns();
-        sink_pending_push(s, b);
-        /* flush when asked, or when nothing else is waiting and no linger */
-        bool idle = wire_queue_bytes(&s->q) == 0;
-        if (rc == 1 || (idle && linger == 0)) {
-            if (sink_flush(s) != 0)
-                broken = true;
-        }
-    }
-    if (s->npending && !broken)
-        sink_flush(s);
-    sink_drop_pending(s);
-    thread_exit(p);
+    runner_thread_exit(p);
     return NULL;
 }
 
 /* ---- lifecycle ---- */
+
+/* on_error: dlq of a transform: the event goes to the dead-letter queue. */
+static int transform_dead_letter(void *arg, const wire_event *ev, const char *msg)
+{
+    transform_dl *t = arg;
+    wire_pipeline *p = t->p;
+    if (!p->dlq)
+        return -1;
+    char stage[256];
+    snprintf(stage, sizeof(stage), "transform %s (%s)", p->spec->transforms[t->index].type,
+             p->spec->transforms[t->index].name);
+    wire_err err;
+    wire_err_clear(&err);
+    if (wire_dlq_write(p->dlq, ev->data, ev->len, msg, stage, 1, 0, &err) != 0)
+        return -1;
+    atomic_fetch_add_explicit(&p->stats.dead_lettered, 1, memory_order_relaxed);
+    return 0;
+}
 
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
                       wire_err *err)
@@ -534,25 +476,61 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     size_t budget = spec->queue_bytes > 0 ? (size_t)spec->queue_bytes : 8u << 20;
     wire_queue_init(&p->in_q, budget);
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->emit_lock, NULL);
     pthread_cond_init(&p->done_cond, NULL);
+    pthread_cond_init(&p->cp_cond, NULL);
     p->state = WIRE_PIPE_PENDING;
+    p->store = opts ? opts->store : NULL;
+    p->version = opts && opts->version ? opts->version : 1;
+    wire_checkpoint_init(&p->resume);
     p->source_ctx.p = p;
     p->id_seed = wire_hash64(spec->name, strlen(spec->name), 0);
     *out = p;
 
+    int rc;
+    if (p->store) {
+        rc = p->store->load(p->store, spec->name, &p->resume, err);
+        if (rc == 0) {
+            p->has_resume = true;
+            p->next_cp_id = p->resume.id;
+            /* standalone: a changed spec is the next version of the pipeline */
+            if (!opts || !opts->version)
+                p->version =
+                    p->resume.spec_hash == spec->hash ? p->resume.version : p->resume.version + 1;
+            /* a split the new batches never touch keeps its position */
+            commit_positions_locked(p, p->resume.pos, (uint32_t)p->resume.npos, 0);
+            wire_info("pipeline %s: resuming from checkpoint %llu (version %llu)", spec->name,
+                      (unsigned long long)p->resume.id, (unsigned long long)p->resume.version);
+        } else if (rc != WIRE_ENOTFOUND) {
+            return rc;
+        }
+        wire_err_clear(err);
+    }
+
+    if (spec->dlq.type) {
+        rc = wire_dlq_open(&p->dlq, &spec->dlq, spec->name, p->version, err);
+        if (rc != 0)
+            return rc;
+    }
+
     p->source_def = spec->source.def;
-    int rc = p->source_def->create(&p->source, spec->source.config, err);
+    rc = p->source_def->create(&p->source, spec->source.config, err);
     if (rc != 0)
         return rc;
 
     p->ntransforms = spec->ntransforms;
     p->transforms = wire_xcalloc(spec->ntransforms, sizeof(void *));
     p->tctx = wire_xcalloc(spec->ntransforms, sizeof(*p->tctx));
+    p->tdl = wire_xcalloc(spec->ntransforms ? spec->ntransforms : 1, sizeof(*p->tdl));
     p->transform_stats = wire_xcalloc(spec->ntransforms, sizeof(*p->transform_stats));
     for (size_t i = 0; i < spec->ntransforms; i++) {
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
+        p->tctx[i].dead_letter = transform_dead_letter;
+        p->tctx[i].dead_letter_arg = &p->tdl[i];
+        p->tdl[i].p = p;
+        p->tdl[i].index = i;
         rc = def->create(&p->transforms[i], spec->transforms[i].config, err);
         if (rc != 0)
             return rc;
@@ -566,6 +544,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         s->index = i;
         s->def = spec->sinks[i].def;
         wire_queue_init(&s->q, budget);
+        wire_retry_policy rp = spec->sinks[i].retry;
+        if (rp.initial_ms <= 0 && rp.max_ms <= 0)
+            wire_retry_policy_default(&rp);
+        wire_retry_init(&s->retry, &rp, p->id_seed + i);
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
@@ -573,6 +555,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         if (rc != 0)
             return rc;
     }
+    if (p->store)
+        return runner_restore_or_initialise(p, err);
     return 0;
 }
 
@@ -580,10 +564,13 @@ int wire_pipeline_start(wire_pipeline *p, wire_err *err)
 {
     pthread_mutex_lock(&p->lock);
     p->state = WIRE_PIPE_RUNNING;
-    p->threads_alive = (int)(2 + p->nsinks);
+    p->threads_alive = (int)(2 + p->nsinks + (p->store ? 1 : 0));
+    p->sinks_alive = (int)p->nsinks;
     pthread_mutex_unlock(&p->lock);
+    if (p->store)
+        pthread_create(&p->checkpoint_thread, NULL, runner_checkpoint_main, p);
     for (size_t i = 0; i < p->nsinks; i++) {
-        pthread_create(&p->sinks[i].thread, NULL, sink_main, &p->sinks[i]);
+        pthread_create(&p->sinks[i].thread, NULL, runner_sink_main, &p->sinks[i]);
         p->sinks[i].started = true;
     }
     pthread_create(&p->worker_thread, NULL, worker_main, p);
@@ -626,6 +613,8 @@ wire_pipe_state wire_pipeline_wait(wire_pipeline *p)
     if (p->threads_started) {
         pthread_join(p->source_thread, NULL);
         pthread_join(p->worker_thread, NULL);
+        if (p->store)
+            pthread_join(p->checkpoint_thread, NULL);
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i].started)
                 pthread_join(p->sinks[i].thread, NULL);
@@ -645,19 +634,63 @@ wire_pipe_state wire_pipeline_state(const wire_pipeline *p)
     return s;
 }
 
-const char *wire_pipeline_error(const wire_pipeline *p) { return p->error; }
-const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p) { return p->spec; }
-const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p) { return &p->stats; }
-
-void wire_pipeline_transform_totals(const wire_pipeline *p, uint64_t *filtered, uint64_t *errors,
-                                    uint64_t *dropped)
+const char *wire_pipeline_error(const wire_pipeline *p)
 {
-    *filtered = *errors = *dropped = 0;
+    return p->error;
+}
+const wire_pipeline_spec *wire_pipeline_spec_of(const wire_pipeline *p)
+{
+    return p->spec;
+}
+const wire_pipeline_stats *wire_pipeline_stats_of(const wire_pipeline *p)
+{
+    return &p->stats;
+}
+
+size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t max)
+{
+    size_t n = 0;
+    const wire_pipeline_spec *spec = p->spec;
+    if (n < max)
+        out[n++] =
+            (wire_stage_info){"source", spec->source.name, spec->source.type, &p->source_stats};
+    for (size_t i = 0; i < p->ntransforms && n < max; i++)
+        out[n++] = (wire_stage_info){"transform", spec->transforms[i].name,
+                                     spec->transforms[i].type, &p->transform_stats[i]};
+    for (size_t i = 0; i < p->nsinks && n < max; i++)
+        out[n++] =
+            (wire_stage_info){"sink", spec->sinks[i].name, spec->sinks[i].type, &p->sinks[i].stats};
+    return n;
+}
+
+void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms)
+{
+    wire_pipeline *mp = (wire_pipeline *)p;
+    pthread_mutex_lock(&mp->lock);
+    *id = p->last_saved_cp;
+    *time_ms = atomic_load(&p->stats.last_checkpoint_ms);
+    pthread_mutex_unlock(&mp->lock);
+}
+
+uint64_t wire_pipeline_version(const wire_pipeline *p)
+{
+    return p->version;
+}
+
+void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
+{
+    memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < p->ntransforms; i++) {
-        *filtered += atomic_load(&p->transform_stats[i].filtered);
-        *errors += atomic_load(&p->transform_stats[i].errors);
-        *dropped += atomic_load(&p->transform_stats[i].dropped);
+        t->filtered += atomic_load(&p->transform_stats[i].filtered);
+        t->errors += atomic_load(&p->transform_stats[i].errors);
+        t->dropped += atomic_load(&p->transform_stats[i].dropped);
     }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        t->retries += atomic_load(&p->sinks[i].stats.retries);
+        t->errors += atomic_load(&p->sinks[i].stats.dlq) + atomic_load(&p->sinks[i].stats.dropped);
+    }
+    t->dropped += atomic_load(&p->stats.dropped);
+    t->dead_lettered = atomic_load(&p->stats.dead_lettered);
 }
 
 void wire_pipeline_free(wire_pipeline *p)
@@ -672,12 +705,12 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_batch *b;
     wire_queue_close(&p->in_q);
     while ((b = wire_queue_pop(&p->in_q, 0)) != NULL)
-        batch_discard(b);
+        runner_batch_discard(p, b);
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
         wire_queue_close(&s->q);
         while ((b = wire_queue_pop(&s->q, 0)) != NULL)
-            batch_discard(b);
+            runner_batch_discard(p, b);
         if (s->self)
             s->def->close(s->self);
         wire_queue_destroy(&s->q);
@@ -691,13 +724,22 @@ void wire_pipeline_free(wire_pipeline *p)
     }
     free(p->transforms);
     free(p->tctx);
+    free(p->tdl);
+    wire_dlq_close(p->dlq);
     free(p->transform_stats);
     if (p->source)
         p->source_def->destroy(p->source);
     wire_queue_destroy(&p->in_q);
     wire_batch_pool_free(p->pool);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->emit_lock);
     pthread_cond_destroy(&p->done_cond);
+    pthread_cond_destroy(&p->cp_cond);
+    for (size_t i = 0; i < p->ncp_done; i++)
+        wire_checkpoint_clear(&p->cp_done[i]);
+    free(p->cp_done);
+    free(p->cp_done_seq);
+    wire_checkpoint_clear(&p->resume);
     free(p->committed);
     free(p->committed_seq);
     free(p->data_dir);

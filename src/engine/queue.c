@@ -59,6 +59,16 @@ int wire_queue_push(wire_queue *q, wire_batch *b)
     return 0;
 }
 
+int wire_queue_push_control(wire_queue *q, wire_batch *b)
+{
+    pthread_mutex_lock(&q->lock);
+    int rc = q->closed ? WIRE_ECLOSED : 0;
+    if (rc == 0)
+        append_locked(q, b);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 int wire_queue_try_push(wire_queue *q, wire_batch *b)
 {
     int rc = 0;

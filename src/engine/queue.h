@@ -25,6 +25,10 @@ void wire_queue_init(wire_queue *q, size_t budget);
 void wire_queue_destroy(wire_queue *q);
 /* 0, or WIRE_ECLOSED (closed/aborted: the caller still owns b). */
 int wire_queue_push(wire_queue *q, wire_batch *b);
+/* Enqueue a control batch (checkpoint barrier): ignores the budget and an
+   abort (a stopping pipeline still takes its final barrier); fails only
+   when closed. */
+int wire_queue_push_control(wire_queue *q, wire_batch *b);
 /* WIRE_EAGAIN if over budget (caller still owns b). */
 int wire_queue_try_push(wire_queue *q, wire_batch *b);
 /* timeout_ms < 0: wait forever. Returns NULL on timeout or closed-and-empty. */

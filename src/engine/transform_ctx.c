@@ -38,8 +38,7 @@ int wire_transform_event_error(wire_transform_ctx *ctx, const wire_event *ev, co
     if (ctx->stats)
         atomic_fetch_add_explicit(&ctx->stats->errors, 1, memory_order_relaxed);
     switch (ctx->on_error) {
-    case WIRE_ON_ERROR_FAIL:
-        return WIRE_EPERM;
+    case WIRE_ON_ERROR_FAIL: return WIRE_EPERM;
     case WIRE_ON_ERROR_DLQ:
         if (ctx->dead_letter && ctx->dead_letter(ctx->dead_letter_arg, ev, msg) == 0) {
             if (ctx->stats)

@@ -1,0 +1,30 @@
+/*
+ * api.h — Wire's HTTP API on the one HTTP server (src/net). `wire run
+ * --http-addr` serves the read-only part: GET /status, /metrics, /readyz,
+ * /livez. The cluster node (later) adds its routes through the same table.
+ */
+#ifndef WIRE_API_H
+#define WIRE_API_H
+
+#include "engine/engine.h"
+
+typedef struct wire_api wire_api;
+
+/*
+ * Where the API finds the pipelines: `each` calls fn for every running
+ * pipeline while the caller keeps them alive (it may hold a lock).
+ */
+typedef struct wire_api_pipelines {
+    void (*each)(void *arg, void (*fn)(wire_pipeline *p, void *fnarg), void *fnarg);
+    void *arg;
+} wire_api_pipelines;
+
+int wire_api_start(const char *addr, const wire_api_pipelines *src, wire_api **out, wire_err *err);
+int wire_api_port(const wire_api *a);
+void wire_api_stop(wire_api *a);
+
+/* Rendering, exposed for tests. */
+void wire_api_metrics(const wire_api_pipelines *src, wire_buf *out);
+void wire_api_status(const wire_api_pipelines *src, bool pretty, wire_buf *out);
+
+#endif

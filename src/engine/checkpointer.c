@@ -1,0 +1,163 @@
+/*
+ * checkpointer.c — checkpoint barriers and the checkpointer thread: inject a
+ * barrier every interval, save each completed barrier's checkpoint through
+ * the store, notify sources waiting for commits; and at start, restore sinks
+ * to a checkpoint (exactly-once) or save the initial one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/json.h"
+#include "engine/runner.h"
+
+/* Put a checkpoint barrier into the input, in sequence with the data. */
+void runner_inject_barrier(wire_pipeline *p)
+{
+    wire_batch *b = wire_batch_get(p->pool);
+    b->ingest_ms = wire_now_ms();
+    b->ingest_ns = wire_mono_ns();
+    b->aux = wire_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(char *));
+    pthread_mutex_lock(&p->emit_lock);
+    pthread_mutex_lock(&p->lock);
+    b->barrier = ++p->next_cp_id;
+    p->barriers_in_flight++;
+    pthread_mutex_unlock(&p->lock);
+    b->seq = atomic_fetch_add(&p->next_seq, 1) + 1;
+    int rc = wire_queue_push_control(&p->in_q, b);
+    pthread_mutex_unlock(&p->emit_lock);
+    if (rc != 0)
+        runner_batch_discard(p, b);
+}
+
+/* ---- the checkpointer ---- */
+
+static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barrier_seq)
+{
+    wire_err err;
+    wire_err_clear(&err);
+    if (p->store->save(p->store, p->spec->name, cp, &err) != 0) {
+        atomic_fetch_add(&p->stats.checkpoint_errors, 1);
+        wire_error("pipeline %s: checkpoint %llu not saved: %s (the previous one stays valid)",
+                   p->spec->name, (unsigned long long)cp->id, err.msg);
+        return;
+    }
+    atomic_fetch_add(&p->stats.checkpoints, 1);
+    atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
+    pthread_mutex_lock(&p->lock);
+    p->last_saved_cp = cp->id;
+    void (*cb)(void *, uint64_t) = p->commit_cb;
+    void *arg = p->commit_arg;
+    pthread_mutex_unlock(&p->lock);
+    if (cb)
+        cb(arg, barrier_seq);
+}
+
+static int64_t mono_ms(void)
+{
+    return wire_mono_ns() / 1000000;
+}
+
+void *runner_checkpoint_main(void *arg)
+{
+    wire_pipeline *p = arg;
+    runner_block_signals();
+    int64_t interval = p->spec->checkpoint_interval_ms > 0 ? p->spec->checkpoint_interval_ms : 1000;
+    int64_t next_due = mono_ms() + interval;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        if (p->ncp_done) {
+            wire_checkpoint cp = p->cp_done[0];
+            uint64_t seq = p->cp_done_seq[0];
+            p->ncp_done--;
+            memmove(p->cp_done, p->cp_done + 1, p->ncp_done * sizeof(*p->cp_done));
+            memmove(p->cp_done_seq, p->cp_done_seq + 1, p->ncp_done * sizeof(uint64_t));
+            pthread_mutex_unlock(&p->lock);
+            save_checkpoint(p, &cp, seq);
+            wire_checkpoint_clear(&cp);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        if (p->sinks_alive == 0)
+            break; /* everything drained: no barrier can complete any more */
+        bool can_inject = !p->source_done && p->barriers_in_flight == 0 &&
+                          p->state != WIRE_PIPE_FAILED && !p->commit_frozen;
+        if (can_inject && (p->cp_requested || mono_ms() >= next_due)) {
+            p->cp_requested = false;
+            pthread_mutex_unlock(&p->lock);
+            runner_inject_barrier(p);
+            next_due = mono_ms() + interval;
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        int64_t wait = next_due - mono_ms();
+        if (wait < 1)
+            wait = 1;
+        if (wait > 100)
+            wait = 100;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += wait * 1000000;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&p->cp_cond, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
+    runner_thread_exit(p);
+    return NULL;
+}
+
+/* ---- start: restore or the initial checkpoint ---- */
+
+/*
+ * Exactly-once: put each sink back to its state in the checkpoint (truncate
+ * the uncommitted tail). Without a checkpoint, save one now, holding the
+ * sinks' initial state, so a crash before the first periodic checkpoint
+ * still has something exact to return to.
+ */
+int runner_restore_or_initialise(wire_pipeline *p, wire_err *err)
+{
+    const wire_pipeline_spec *spec = p->spec;
+    if (p->has_resume) {
+        if (spec->delivery != WIRE_DELIVERY_EXACTLY_ONCE)
+            return 0;
+        for (size_t i = 0; i < p->nsinks; i++) {
+            sink_runner *s = &p->sinks[i];
+            const wire_sink_state *st =
+                wire_checkpoint_sink(&p->resume, spec->sinks[i].name, spec->sinks[i].type);
+            if (!st || !s->def->restore)
+                continue;
+            int rc = s->def->restore(s->self, st->json, strlen(st->json), err);
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    wire_checkpoint cp;
+    wire_checkpoint_init(&cp);
+    cp.id = ++p->next_cp_id;
+    cp.version = p->version;
+    cp.spec_hash = spec->hash;
+    cp.time_ms = wire_now_ms();
+    for (size_t i = 0; i < p->nsinks; i++) {
+        sink_runner *s = &p->sinks[i];
+        wire_buf st;
+        wire_buf_init(&st);
+        if (s->def->snapshot)
+            s->def->snapshot(s->self, &st);
+        wire_checkpoint_add_sink(&cp, spec->sinks[i].name, spec->sinks[i].type,
+                                 st.len ? st.p : "null");
+        wire_buf_free(&st);
+    }
+    int rc = p->store->save(p->store, spec->name, &cp, err);
+    if (rc == 0) {
+        p->last_saved_cp = cp.id;
+        atomic_store(&p->stats.last_checkpoint_ms, cp.time_ms);
+    }
+    wire_checkpoint_clear(&cp);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * dlq.c — dead letters; see dlq.h.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/json.h"
+#include "engine/dlq.h"
+
+#define DLQ_WRITE_ATTEMPTS 5
+
+struct wire_dlq {
+    pthread_mutex_t lock;
+    const wire_sink_def *def;
+    void *self;
+    char *pipeline;
+    uint64_t version;
+    wire_batch *batch; /* reused: one dead letter at a time */
+    wire_buf buf;
+    uint64_t written;
+};
+
+int wire_dlq_open(wire_dlq **out, const wire_component *c, const char *pipeline, uint64_t version,
+                  wire_err *err)
+{
+    wire_dlq *d = wire_xcalloc(1, sizeof(*d));
+    d->def = c->def;
+    int rc = d->def->open(&d->self, c->config, err);
+    if (rc != 0) {
+        free(d);
+        return rc;
+    }
+    pthread_mutex_init(&d->lock, NULL);
+    d->pipeline = wire_xstrdup(pipeline);
+    d->version = version;
+    d->batch = wire_batch_new(4096);
+    wire_buf_init(&d->buf);
+    *out = d;
+    return 0;
+}
+
+static void format_time(int64_t ms, char out[32])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error, const char *stage,
+                   int64_t attempts, int64_t first_failed_ms, wire_err *err)
+{
+    char when[32];
+    format_time(first_failed_ms ? first_failed_ms : wire_now_ms(), when);
+    pthread_mutex_lock(&d->lock);
+    wire_buf *b = &d->buf;
+    wire_buf_reset(b);
+    wire_buf_append(b, "{\"event\":", 9);
+    wire_buf_append(b, event, len);
+    wire_buf_append(b, ",\"error\":", 9);
+    wire_json_write_str(b, error, strlen(error));
+    wire_buf_append(b, ",\"stage\":", 9);
+    wire_json_write_str(b, stage, strlen(stage));
+    wire_buf_printf(b, ",\"attempts\":%lld,\"first_failed_at\":\"%s\",\"pipeline\":",
+                    (long long)attempts, when);
+    wire_json_write_str(b, d->pipeline, strlen(d->pipeline));
+    wire_buf_printf(b, ",\"version\":%llu}", (unsigned long long)d->version);
+    wire_batch_clear(d->batch);
+    wire_batch_push(d->batch, b->p, (uint32_t)b->len);
+    int rc = d->def->write(d->self, d->batch, err);
+    int64_t delay = 50;
+    /* the sink keeps what it could not flush: retry the flush, not the write */
+    for (int attempt = 1; rc >= 0 && attempt <= DLQ_WRITE_ATTEMPTS; attempt++) {
+        rc = d->def->flush(d->self, err);
+        if (rc == 0 && d->def->sync)
+            rc = d->def->sync(d->self, err);
+        if (rc != WIRE_EAGAIN || attempt == DLQ_WRITE_ATTEMPTS)
+            break;
+        wire_sleep_ms(delay);
+        delay *= 2;
+        rc = 0;
+    }
+    if (rc == 0)
+        d->written++;
+    pthread_mutex_unlock(&d->lock);
+    if (rc != 0)
+        wire_error("pipeline %s: dead-letter queue (%s) failed: %s", d->pipeline, d->def->type,
+                   err->msg);
+    return rc;
+}
+
+uint64_t wire_dlq_written(wire_dlq *d)
+{
+    pthread_mutex_lock(&d->lock);
+    uint64_t n = d->written;
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}
+
+void wire_dlq_close(wire_dlq *d)
+{
+    if (!d)
+        return;
+    d->def->close(d->self);
+    wire_batch_free(d->batch);
+    wire_buf_free(&d->buf);
+    free(d->pipeline);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}

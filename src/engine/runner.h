@@ -1,0 +1,119 @@
+/*
+ * runner.h — internals of the pipeline runner, shared by pipeline.c (life
+ * cycle, source context, worker, completion), sink_runner.c (sink threads)
+ * and checkpointer.c (barriers and checkpoints). Not for use outside
+ * src/engine.
+ */
+#ifndef WIRE_RUNNER_H
+#define WIRE_RUNNER_H
+
+#include <pthread.h>
+
+#include "engine/checkpoint.h"
+#include "engine/dlq.h"
+#include "engine/engine.h"
+#include "engine/queue.h"
+
+typedef struct sink_runner {
+    wire_pipeline *p;
+    size_t index;
+    const wire_sink_def *def;
+    void *self;
+    wire_queue q;
+    pthread_t thread;
+    bool started;
+    wire_stage_stats stats;
+    wire_retry retry;
+    /* written but not yet flushed, in order */
+    wire_batch **pending;
+    size_t npending, pending_cap;
+} sink_runner;
+
+typedef struct transform_dl {
+    wire_pipeline *p;
+    size_t index;
+} transform_dl;
+
+struct wire_source_ctx {
+    wire_pipeline *p;
+};
+
+struct wire_pipeline {
+    wire_pipeline_spec *spec;
+    char *data_dir;
+    wire_batch_pool *pool;
+    wire_queue in_q;
+
+    const wire_source_def *source_def;
+    void *source;
+    wire_source_ctx source_ctx;
+    wire_stage_stats source_stats;
+
+    size_t ntransforms;
+    void **transforms;
+    wire_transform_ctx *tctx;
+    transform_dl *tdl; /* dead-letter hook arguments, one per transform */
+    wire_stage_stats *transform_stats;
+
+    size_t nsinks;
+    sink_runner *sinks;
+
+    pthread_t source_thread, worker_thread;
+    bool threads_started;
+    atomic_bool stopping;
+    atomic_uint_fast64_t next_seq;
+
+    pthread_mutex_t lock; /* state, error, committed positions */
+    pthread_cond_t done_cond;
+    wire_pipe_state state;
+    int threads_alive;
+    bool source_finished;
+    char error[512];
+
+    /* committed positions: per split, from the highest completed batch */
+    wire_position *committed;
+    uint64_t *committed_seq;
+    size_t ncommitted, committed_cap;
+    uint64_t committed_batches;
+    bool commit_frozen; /* a batch was dropped unacknowledged: commit nothing after it */
+
+    /* checkpoints (store may be NULL: then no barriers, no checkpointer) */
+    wire_checkpoint_store *store;
+    wire_checkpoint resume; /* loaded at start; empty if none */
+    bool has_resume;
+    uint64_t version;
+    pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
+    pthread_t checkpoint_thread;
+    pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
+    uint64_t next_cp_id;
+    uint64_t last_saved_cp; /* id of the newest checkpoint saved (lock) */
+    int barriers_in_flight;
+    bool cp_requested;
+    bool source_done;
+    int sinks_alive;
+    wire_checkpoint *cp_done; /* completed barriers waiting to be saved */
+    uint64_t *cp_done_seq;
+    size_t ncp_done, cp_done_cap;
+    void (*commit_cb)(void *arg, uint64_t below_seq);
+    void *commit_arg;
+    atomic_uint_fast64_t last_emit_seq;
+
+    wire_dlq *dlq; /* NULL if the spec has none */
+
+    wire_pipeline_stats stats;
+    uint64_t id_seed;
+};
+
+void runner_fail(wire_pipeline *p, const char *fmt, ...) WIRE_PRINTF(2, 3);
+bool runner_failed(wire_pipeline *p);
+void runner_batch_ack(wire_pipeline *p, wire_batch *b);
+void runner_batch_drop(wire_pipeline *p, wire_batch *b);
+void runner_batch_discard(wire_pipeline *p, wire_batch *b);
+void runner_thread_exit(wire_pipeline *p);
+void runner_block_signals(void);
+void runner_inject_barrier(wire_pipeline *p);
+int runner_restore_or_initialise(wire_pipeline *p, wire_err *err);
+void *runner_sink_main(void *arg);
+void *runner_checkpoint_main(void *arg);
+
+#endif

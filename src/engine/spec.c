@@ -1,0 +1,638 @@
+/*
+ * spec.c — the pipeline file: from a config tree to a wire_pipeline_spec.
+ *
+ * Owns the top-level schema (name, source, transforms, sink | sinks,
+ * delivery, checkpoint, dlq, shutdown_timeout, buffer), the component schema
+ * ({type, name?, config} and on_error for transforms), binding type names to
+ * definitions through the registry, and the checks that span components
+ * (exactly-once needs every sink to support it; on_error: dlq needs a dlq;
+ * component names are unique). Every problem is collected, not only the
+ * first, so `wire validate` can list them all. docs/configuration.md
+ * describes the format this file accepts.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+/* Engine tuning defaults (docs/configuration.md). */
+#define SPEC_DEFAULT_QUEUE_BYTES "8MB"
+#define SPEC_DEFAULT_BATCH_EVENTS "4096"
+#define SPEC_MAX_BATCH_EVENTS 1000000
+#define SPEC_MIN_QUEUE_BYTES 4096
+
+typedef enum { KIND_SOURCE, KIND_TRANSFORM, KIND_SINK, KIND_DLQ } comp_kind;
+
+static const char *const kind_names[] = {"source", "transform", "sink", "dlq"};
+
+typedef struct spec_ctx {
+    const wire_registry *r;
+    wire_diags *d;
+    wire_pipeline_spec *s;
+    const wire_cfg *dlq_node; /* the top-level dlq, if any */
+} spec_ctx;
+
+static void diag_at(spec_ctx *x, const wire_cfg *n, const char *fmt, ...) WIRE_PRINTF(3, 4);
+static void diag_at(spec_ctx *x, const wire_cfg *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wire_diags_vadd(x->d, n->file, n->line, n->col, fmt, ap);
+    va_end(ap);
+}
+
+static const char *kind_of(const wire_cfg *n)
+{
+    switch (n->kind) {
+    case WIRE_CFG_MAP: return "a map";
+    case WIRE_CFG_SEQ: return "a list";
+    case WIRE_CFG_NULL: return "nothing";
+    default: return "a value";
+    }
+}
+
+static bool key_is(const wire_cfg *k, const char *s)
+{
+    return k->len == strlen(s) && memcmp(k->str, s, k->len) == 0;
+}
+
+/* "unknown key 'x' (did you mean 'y'?)" or "(keys are: ...)". */
+static void unknown_key(spec_ctx *x, const char *where, const wire_cfg *k, const char *const *keys,
+                        size_t n)
+{
+    const char *sug = wire_cfg_suggest(k->str, keys, n);
+    if (sug) {
+        diag_at(x, k, "%s%sunknown key '%s' (did you mean '%s'?)", where, *where ? ": " : "",
+                k->str, sug);
+        return;
+    }
+    wire_buf b;
+    wire_buf_init(&b);
+    for (size_t i = 0; i < n; i++)
+        wire_buf_printf(&b, "%s%s", i ? ", " : "", keys[i]);
+    diag_at(x, k, "%s%sunknown key '%s' (keys are: %s)", where, *where ? ": " : "", k->str, b.p);
+    wire_buf_free(&b);
+}
+
+static bool valid_name(const char *s, size_t n, bool upper_ok)
+{
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              (upper_ok && c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
+/* The type names of one kind, as an array (caller frees) and as "a, b, c". */
+static size_t known_types(const spec_ctx *x, comp_kind kind, const char ***out, wire_buf *list)
+{
+    size_t n = 0;
+    const char **v = NULL;
+    const wire_registry *r = x->r;
+    for (size_t i = 0;; i++) {
+        const char *t = NULL;
+        if (kind == KIND_SOURCE && r->sources && r->sources[i])
+            t = r->sources[i]->type;
+        else if (kind == KIND_TRANSFORM && r->transforms && r->transforms[i])
+            t = r->transforms[i]->type;
+        else if ((kind == KIND_SINK || kind == KIND_DLQ) && r->sinks && r->sinks[i])
+            t = r->sinks[i]->type;
+        if (!t)
+            break;
+        v = wire_xrealloc(v, (n + 1) * sizeof(char *));
+        v[n++] = t;
+        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", t);
+    }
+    *out = v;
+    return n;
+}
+
+static const wire_option *def_options(comp_kind kind, const void *def)
+{
+    if (!def)
+        return NULL;
+    if (kind == KIND_SOURCE)
+        return ((const wire_source_def *)def)->options;
+    if (kind == KIND_TRANSFORM)
+        return ((const wire_transform_def *)def)->options;
+    return ((const wire_sink_def *)def)->options;
+}
+
+static size_t def_config_size(comp_kind kind, const void *def)
+{
+    if (kind == KIND_SOURCE)
+        return ((const wire_source_def *)def)->config_size;
+    if (kind == KIND_TRANSFORM)
+        return ((const wire_transform_def *)def)->config_size;
+    return ((const wire_sink_def *)def)->config_size;
+}
+
+static const void *lookup_def(const spec_ctx *x, comp_kind kind, const char *type)
+{
+    if (kind == KIND_SOURCE)
+        return wire_registry_source(x->r, type);
+    if (kind == KIND_TRANSFORM)
+        return wire_registry_transform(x->r, type);
+    return wire_registry_sink(x->r, type);
+}
+
+static void component_free(wire_component *c, comp_kind kind)
+{
+    if (c->config) {
+        wire_options_free(def_options(kind, c->def), c->config);
+        free(c->config);
+    }
+    free(c->type);
+    free(c->name);
+    memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Parse one component. `path` is where it sits ("source", "transforms[0]",
+ * "sinks[1]", "sink", "dlq"); it is the derived name and appears in
+ * messages for list items. Returns true if the component is usable.
+ */
+static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, const char *path,
+                            bool in_list, wire_component *out)
+{
+    const char *kn = kind_names[kind];
+    char where[160]; /* prefix of messages before the type is known */
+    if (in_list)
+        snprintf(where, sizeof(where), "%s", path);
+    else
+        snprintf(where, sizeof(where), "%s", kn);
+    out->line = n->line;
+    out->col = n->col;
+    out->on_error = WIRE_ON_ERROR_DROP;
+    if (n->kind != WIRE_CFG_MAP) {
+        diag_at(x, n, "%s must be a map with 'type' and 'config', got %s", where, kind_of(n));
+        return false;
+    }
+    static const char *const keys_t[] = {"type", "name", "config", "on_error"};
+    size_t nkeys = kind == KIND_TRANSFORM ? 4 : 3;
+    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL;
+    /* Options written next to type instead of under config: a common slip. */
+    const wire_cfg *stray[64];
+    size_t nstray = 0;
+    for (size_t i = 0; i < n->npairs; i++) {
+        const wire_cfg *k = n->pairs[i].key, *v = n->pairs[i].val;
+        if (key_is(k, "type"))
+            type = v;
+        else if (key_is(k, "name"))
+            name = v;
+        else if (key_is(k, "config"))
+            config = v;
+        else if (kind == KIND_TRANSFORM && key_is(k, "on_error"))
+            on_error = v;
+        else if (nstray < WIRE_ARRAY_LEN(stray))
+            stray[nstray++] = k;
+    }
+
+    bool ok = true;
+    const void *def = NULL;
+    char what[200];
+    snprintf(what, sizeof(what), "%s", where);
+    if (!type || type->kind == WIRE_CFG_NULL) {
+        diag_at(x, type ? type : n, "%s: missing required key 'type'", where);
+        ok = false;
+    } else if (type->kind != WIRE_CFG_SCALAR) {
+        diag_at(x, type, "%s: 'type' must be a type name, got %s", where, kind_of(type));
+        ok = false;
+    } else {
+        out->type = wire_xstrndup(type->str, type->len);
+        def = lookup_def(x, kind, out->type);
+        const char *kt = kind == KIND_DLQ ? "sink" : kn;
+        if (!def) {
+            const char **names;
+            wire_buf list;
+            wire_buf_init(&list);
+            size_t nn = known_types(x, kind, &names, &list);
+            const char *sug = wire_cfg_suggest(out->type, names, nn);
+            if (sug)
+                diag_at(x, type, "unknown %s type '%s' (did you mean '%s'? %s types: %s)", kt,
+                        out->type, sug, kt, list.p ? list.p : "none");
+            else
+                diag_at(x, type, "unknown %s type '%s' (%s types: %s)", kt, out->type, kt,
+                        list.p ? list.p : "none");
+            free(names);
+            wire_buf_free(&list);
+            ok = false;
+        } else if (in_list) {
+            snprintf(what, sizeof(what), "%s '%s' (%s)", kt, out->type, path);
+        } else {
+            snprintf(what, sizeof(what), "%s '%s'", kn, out->type);
+        }
+    }
+    out->def = def;
+
+    for (size_t i = 0; i < nstray; i++) {
+        const wire_cfg *k = stray[i];
+        const wire_option *opts = def_options(kind, def);
+        bool is_option = false;
+        for (const wire_option *o = opts; o && o->name; o++)
+            if (key_is(k, o->name))
+                is_option = true;
+        if (is_option)
+            diag_at(x, k, "%s: unknown key '%s': options go under 'config:'", what, k->str);
+        else
+            unknown_key(x, what, k, keys_t, nkeys);
+    }
+    if (nstray)
+        ok = false;
+
+    if (name && name->kind != WIRE_CFG_NULL) {
+        if (name->kind != WIRE_CFG_SCALAR || !valid_name(name->str, name->len, true)) {
+            diag_at(x, name, "%s: name must match [A-Za-z0-9_-]{1,64}", what);
+            ok = false;
+            out->name = wire_xstrdup(path);
+        } else {
+            out->name = wire_xstrndup(name->str, name->len);
+        }
+    } else {
+        out->name = wire_xstrdup(path);
+    }
+
+    if (on_error && on_error->kind != WIRE_CFG_NULL) {
+        if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "drop"))
+            out->on_error = WIRE_ON_ERROR_DROP;
+        else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "fail"))
+            out->on_error = WIRE_ON_ERROR_FAIL;
+        else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "dlq")) {
+            out->on_error = WIRE_ON_ERROR_DLQ;
+            if (!x->dlq_node) {
+                diag_at(x, on_error,
+                        "%s: on_error: dlq needs a dead-letter sink: add a top-level 'dlq:'", what);
+                ok = false;
+            }
+        } else {
+            diag_at(x, on_error, "%s: on_error must be one of drop, fail, dlq, got %s%.*s%s", what,
+                    on_error->kind == WIRE_CFG_SCALAR ? "'" : "",
+                    on_error->kind == WIRE_CFG_SCALAR ? (int)on_error->len : 0,
+                    on_error->kind == WIRE_CFG_SCALAR ? on_error->str : "",
+                    on_error->kind == WIRE_CFG_SCALAR ? "'" : kind_of(on_error));
+            ok = false;
+        }
+    }
+
+    if (def) {
+        size_t sz = def_config_size(kind, def);
+        out->config = wire_xcalloc(1, sz ? sz : 1);
+        /* No config: missing options are reported at the component. */
+        wire_cfg empty = {0};
+        empty.kind = WIRE_CFG_MAP;
+        empty.file = n->file;
+        empty.line = n->line;
+        empty.col = n->col;
+        const wire_cfg *cfg = config && config->kind != WIRE_CFG_NULL ? config : &empty;
+        if (config && config->kind == WIRE_CFG_NULL) {
+            empty.line = config->line;
+            empty.col = config->col;
+        }
+        if (wire_options_parse(def_options(kind, def), cfg, out->config, what, x->d) != 0)
+            ok = false;
+    }
+    return ok;
+}
+
+/* Small option tables for the top-level maps: same parser, same messages. */
+typedef struct checkpoint_cfg {
+    int64_t interval_ms;
+} checkpoint_cfg;
+
+static const wire_option checkpoint_options[] = {
+    {"interval", WIRE_OPT_DURATION, "1s", 0, offsetof(checkpoint_cfg, interval_ms), NULL,
+     "How often committed source positions are written to the checkpoint store."},
+    {NULL},
+};
+
+typedef struct buffer_cfg {
+    int64_t max_bytes;
+    int64_t batch_events;
+} buffer_cfg;
+
+static const wire_option buffer_options[] = {
+    {"max_bytes", WIRE_OPT_SIZE, SPEC_DEFAULT_QUEUE_BYTES, 0, offsetof(buffer_cfg, max_bytes), NULL,
+     "Byte budget of each queue between stages; when full, the stage upstream waits."},
+    {"batch_events", WIRE_OPT_INT, SPEC_DEFAULT_BATCH_EVENTS, 0, offsetof(buffer_cfg, batch_events),
+     NULL, "Most events a source puts in one batch."},
+    {NULL},
+};
+
+static const char *const top_keys[] = {
+    "name",       "source", "transforms",       "sink",   "sinks", "delivery",
+    "checkpoint", "dlq",    "shutdown_timeout", "buffer",
+};
+
+static void check_unique_names(spec_ctx *x, const wire_cfg *root)
+{
+    wire_pipeline_spec *s = x->s;
+    size_t total = 1 + s->ntransforms + s->nsinks + (s->dlq.type ? 1 : 0);
+    const wire_component **all = wire_xmalloc(total * sizeof(*all));
+    size_t n = 0;
+    all[n++] = &s->source;
+    for (size_t i = 0; i < s->ntransforms; i++)
+        all[n++] = &s->transforms[i];
+    for (size_t i = 0; i < s->nsinks; i++)
+        all[n++] = &s->sinks[i];
+    if (s->dlq.type)
+        all[n++] = &s->dlq;
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i]->name)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            if (all[j]->name && strcmp(all[i]->name, all[j]->name) == 0) {
+                wire_diags_add(x->d, root->file, all[i]->line, all[i]->col,
+                               "duplicate component name '%s' (also used at line %d, column %d)",
+                               all[i]->name, all[j]->line, all[j]->col);
+                break;
+            }
+        }
+    }
+    free(all);
+}
+
+static void parse_spec(spec_ctx *x, const wire_cfg *root)
+{
+    wire_pipeline_spec *s = x->s;
+    if (root->kind == WIRE_CFG_NULL) {
+        diag_at(x, root, "empty pipeline: expected a map with name, source and sink");
+        return;
+    }
+    if (root->kind != WIRE_CFG_MAP) {
+        diag_at(x, root, "a pipeline must be a map with name, source and sink, got %s",
+                kind_of(root));
+        return;
+    }
+    const wire_cfg *name = NULL, *source = NULL, *transforms = NULL, *sink = NULL, *sinks = NULL,
+                   *delivery = NULL, *checkpoint = NULL, *dlq = NULL, *shutdown = NULL,
+                   *buffer = NULL;
+    const wire_cfg *sink_key = NULL, *sinks_key = NULL;
+    for (size_t i = 0; i < root->npairs; i++) {
+        const wire_cfg *k = root->pairs[i].key, *v = root->pairs[i].val;
+        if (key_is(k, "name"))
+            name = v;
+        else if (key_is(k, "source"))
+            source = v;
+        else if (key_is(k, "transforms"))
+            transforms = v;
+        else if (key_is(k, "sink")) {
+            sink = v;
+            sink_key = k;
+        } else if (key_is(k, "sinks")) {
+            sinks = v;
+            sinks_key = k;
+        } else if (key_is(k, "delivery"))
+            delivery = v;
+        else if (key_is(k, "checkpoint"))
+            checkpoint = v;
+        else if (key_is(k, "dlq"))
+            dlq = v;
+        else if (key_is(k, "shutdown_timeout"))
+            shutdown = v;
+        else if (key_is(k, "buffer"))
+            buffer = v;
+        else
+            unknown_key(x, "", k, top_keys, WIRE_ARRAY_LEN(top_keys));
+    }
+    x->dlq_node = dlq && dlq->kind != WIRE_CFG_NULL ? dlq : NULL;
+
+    /* name */
+    if (!name || name->kind == WIRE_CFG_NULL) {
+        diag_at(x, name ? name : root, "missing required key 'name'");
+    } else if (name->kind != WIRE_CFG_SCALAR || !valid_name(name->str, name->len, false)) {
+        char shown[80];
+        snprintf(shown, sizeof(shown), "%.*s", name->kind == WIRE_CFG_SCALAR ? 64 : 0,
+                 name->kind == WIRE_CFG_SCALAR ? name->str : "");
+        if (name->kind == WIRE_CFG_SCALAR)
+            diag_at(x, name, "pipeline name '%s' must match [a-z0-9_-]{1,64}", shown);
+        else
+            diag_at(x, name, "pipeline name must match [a-z0-9_-]{1,64}, got %s", kind_of(name));
+    } else {
+        s->name = wire_xstrndup(name->str, name->len);
+    }
+
+    /* source */
+    if (!source || source->kind == WIRE_CFG_NULL)
+        diag_at(x, source ? source : root, "missing required key 'source'");
+    else
+        parse_component(x, KIND_SOURCE, source, "source", false, &s->source);
+
+    /* dlq first: transforms' on_error: dlq refers to it */
+    if (x->dlq_node)
+        parse_component(x, KIND_DLQ, dlq, "dlq", false, &s->dlq);
+
+    /* transforms */
+    if (transforms && transforms->kind == WIRE_CFG_SEQ) {
+        s->transforms =
+            wire_xcalloc(transforms->nitems ? transforms->nitems : 1, sizeof(wire_component));
+        s->ntransforms = transforms->nitems;
+        for (size_t i = 0; i < transforms->nitems; i++) {
+            char path[48];
+            snprintf(path, sizeof(path), "transforms[%zu]", i);
+            parse_component(x, KIND_TRANSFORM, transforms->items[i], path, true, &s->transforms[i]);
+        }
+    } else if (transforms && transforms->kind != WIRE_CFG_NULL) {
+        diag_at(x, transforms, "transforms must be a list of components, got %s",
+                kind_of(transforms));
+    }
+
+    /* sink | sinks */
+    if (sink && sinks) {
+        diag_at(x, sinks_key->line > sink_key->line ? sinks_key : sink_key,
+                "use either 'sink' or 'sinks', not both");
+    } else if (sink && sink->kind != WIRE_CFG_NULL) {
+        s->sinks = wire_xcalloc(1, sizeof(wire_component));
+        s->nsinks = 1;
+        parse_component(x, KIND_SINK, sink, "sink", false, &s->sinks[0]);
+    } else if (sinks && sinks->kind == WIRE_CFG_SEQ && sinks->nitems > 0) {
+        s->sinks = wire_xcalloc(sinks->nitems, sizeof(wire_component));
+        s->nsinks = sinks->nitems;
+        for (size_t i = 0; i < sinks->nitems; i++) {
+            char path[48];
+            snprintf(path, sizeof(path), "sinks[%zu]", i);
+            parse_component(x, KIND_SINK, sinks->items[i], path, true, &s->sinks[i]);
+        }
+    } else if (sinks && sinks->kind == WIRE_CFG_SEQ) {
+        diag_at(x, sinks, "sinks must be a non-empty list of components");
+    } else if (sinks) {
+        diag_at(x, sinks, "sinks must be a list of components, got %s", kind_of(sinks));
+    } else {
+        diag_at(x, sink ? sink : root, "missing required key 'sink' (or 'sinks' with a list)");
+    }
+
+    /* delivery */
+    s->delivery = WIRE_DELIVERY_AT_LEAST_ONCE;
+    if (delivery && delivery->kind != WIRE_CFG_NULL) {
+        if (delivery->kind == WIRE_CFG_SCALAR && key_is(delivery, "at-least-once")) {
+            s->delivery = WIRE_DELIVERY_AT_LEAST_ONCE;
+        } else if (delivery->kind == WIRE_CFG_SCALAR && key_is(delivery, "exactly-once")) {
+            s->delivery = WIRE_DELIVERY_EXACTLY_ONCE;
+        } else if (delivery->kind == WIRE_CFG_SCALAR) {
+            diag_at(x, delivery, "delivery must be one of at-least-once, exactly-once, got '%.*s'",
+                    (int)(delivery->len > 40 ? 40 : delivery->len), delivery->str);
+        } else {
+            diag_at(x, delivery, "delivery must be one of at-least-once, exactly-once, got %s",
+                    kind_of(delivery));
+        }
+    }
+    if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
+        wire_buf capable;
+        wire_buf_init(&capable);
+        for (size_t i = 0; x->r->sinks && x->r->sinks[i]; i++)
+            if (x->r->sinks[i]->caps & WIRE_CAP_EXACTLY_ONCE)
+                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", x->r->sinks[i]->type);
+        for (size_t i = 0; i < s->nsinks; i++) {
+            const wire_sink_def *sd = s->sinks[i].def;
+            if (!sd || (sd->caps & WIRE_CAP_EXACTLY_ONCE))
+                continue;
+            char label[64] = "";
+            if (sinks)
+                snprintf(label, sizeof(label), " (sinks[%zu])", i);
+            wire_diags_add(x->d, root->file, s->sinks[i].line, s->sinks[i].col,
+                           "sink '%s'%s cannot honour exactly-once delivery (sink types that "
+                           "can: %s)",
+                           sd->type, label, capable.p ? capable.p : "none");
+        }
+        wire_buf_free(&capable);
+    }
+
+    /* checkpoint */
+    checkpoint_cfg cp = {0};
+    wire_options_parse(checkpoint_options, checkpoint, &cp, "checkpoint", x->d);
+    const wire_cfg *iv = wire_cfg_get(checkpoint, "interval");
+    if (cp.interval_ms <= 0 && iv && iv->kind == WIRE_CFG_SCALAR)
+        diag_at(x, iv, "checkpoint: option 'interval' must be at least 1ms");
+    s->checkpoint_interval_ms = cp.interval_ms > 0 ? cp.interval_ms : 1000;
+
+    /* shutdown_timeout */
+    s->shutdown_timeout_ms = 10000;
+    if (shutdown && shutdown->kind != WIRE_CFG_NULL) {
+        int64_t ms;
+        if (shutdown->kind != WIRE_CFG_SCALAR || strlen(shutdown->str) != shutdown->len ||
+            wire_parse_duration_ms(shutdown->str, &ms) != 0) {
+            if (shutdown->kind == WIRE_CFG_SCALAR)
+                diag_at(x, shutdown,
+                        "shutdown_timeout expects a duration like 500ms, 10s, 2m or 1h, got "
+                        "'%.*s'",
+                        (int)(shutdown->len > 40 ? 40 : shutdown->len), shutdown->str);
+            else
+                diag_at(x, shutdown,
+                        "shutdown_timeout expects a duration like 500ms, 10s, 2m or 1h, got %s",
+                        kind_of(shutdown));
+        } else {
+            s->shutdown_timeout_ms = ms;
+        }
+    }
+
+    /* buffer */
+    buffer_cfg bc = {0};
+    wire_options_parse(buffer_options, buffer, &bc, "buffer", x->d);
+    const wire_cfg *be = wire_cfg_get(buffer, "batch_events");
+    if (be && be->kind == WIRE_CFG_SCALAR &&
+        (bc.batch_events < 1 || bc.batch_events > SPEC_MAX_BATCH_EVENTS))
+        diag_at(x, be, "buffer: option 'batch_events' must be between 1 and %d",
+                SPEC_MAX_BATCH_EVENTS);
+    const wire_cfg *mb = wire_cfg_get(buffer, "max_bytes");
+    if (mb && mb->kind == WIRE_CFG_SCALAR && bc.max_bytes < SPEC_MIN_QUEUE_BYTES)
+        diag_at(x, mb, "buffer: option 'max_bytes' must be at least 4KB");
+    s->queue_bytes = bc.max_bytes >= SPEC_MIN_QUEUE_BYTES ? bc.max_bytes : 8 << 20;
+    s->batch_events =
+        bc.batch_events >= 1 && bc.batch_events <= SPEC_MAX_BATCH_EVENTS ? bc.batch_events : 4096;
+
+    check_unique_names(x, root);
+}
+
+void wire_spec_free(wire_pipeline_spec *s)
+{
+    if (!s)
+        return;
+    component_free(&s->source, KIND_SOURCE);
+    for (size_t i = 0; i < s->ntransforms; i++)
+        component_free(&s->transforms[i], KIND_TRANSFORM);
+    free(s->transforms);
+    for (size_t i = 0; i < s->nsinks; i++)
+        component_free(&s->sinks[i], KIND_SINK);
+    free(s->sinks);
+    component_free(&s->dlq, KIND_DLQ);
+    free(s->name);
+    free(s->file);
+    free(s);
+}
+
+/*
+ * Problems are found in schema order (top-level keys, then each component);
+ * a reader wants them in file order. Stable: two problems at one position
+ * keep the order they were found in.
+ */
+static void sort_diags(wire_diags *d, size_t from)
+{
+    for (size_t i = from + 1; i < d->n; i++) {
+        wire_diag t = d->v[i];
+        size_t j = i;
+        while (j > from && (d->v[j - 1].line > t.line ||
+                            (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
+            d->v[j] = d->v[j - 1];
+            j--;
+        }
+        d->v[j] = t;
+    }
+}
+
+int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
+                       wire_pipeline_spec **out, wire_diags *d)
+{
+    *out = NULL;
+    size_t before = d->n;
+    wire_cfg *root = NULL;
+    int rc = wire_cfg_load_mem(name, text, n, &root, d);
+    if (!root)
+        return rc ? rc : WIRE_EPARSE;
+    wire_pipeline_spec *s = wire_xcalloc(1, sizeof(*s));
+    s->file = wire_xstrdup(name ? name : "-");
+    s->hash = wire_hash64(text, n, 0);
+    spec_ctx x = {r, d, s, NULL};
+    parse_spec(&x, root);
+    wire_cfg_free(root);
+    sort_diags(d, before);
+    if (d->n > before) {
+        wire_spec_free(s);
+        return WIRE_EINVAL;
+    }
+    *out = s;
+    return 0;
+}
+
+int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_spec **out,
+                        wire_diags *d)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        wire_diags_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+        return WIRE_EIO;
+    }
+    wire_buf b;
+    wire_buf_init(&b);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        wire_buf_append(&b, chunk, got);
+    bool failed = ferror(f) != 0;
+    int saved = errno;
+    fclose(f);
+    if (failed) {
+        wire_diags_add(d, path, 0, 0, "cannot read: %s", strerror(saved));
+        wire_buf_free(&b);
+        return WIRE_EIO;
+    }
+    int rc = wire_spec_load_mem(r, path, b.p ? b.p : "", b.len, out, d);
+    wire_buf_free(&b);
+    return rc;
+}
