@@ -80,6 +80,24 @@ static inline int hex4(ptr p)
     return (a << 12) | (b << 8) | (c << 4) | d;
 }
 
+/*
+ * Raw (escaped) string text equals plain text of the same length only if the
+ * bytes are equal and there is no backslash: an escape always decodes to
+ * fewer bytes than it takes. Inline loop for the short keys and values of
+ * events; libc beyond that.
+ */
+static inline int same_plain(ptr raw, ptr s, size_t n)
+{
+    if (n > 32)
+        return memcmp(raw, s, n) == 0 && !memchr(raw, '\\', n);
+    unsigned diff = 0, bs = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= (unsigned)(raw[i] ^ s[i]);
+        bs |= raw[i] == '\\';
+    }
+    return !diff && !bs;
+}
+
 /* ---------------------------------------------------------------------------
  * Validation
  */
@@ -701,7 +719,7 @@ int wire_json_value(const char *text, size_t n, wire_json_val *out)
 static inline int key_matches(ptr k, size_t klen, const char *key, size_t keylen)
 {
     if (klen == keylen)
-        return memcmp(k, key, keylen) == 0 && !memchr(k, '\\', klen);
+        return same_plain(k, (ptr)key, klen);
     if (klen < keylen)
         return 0;
     return wire_json_str_eq((const char *)k, klen, key, keylen);
@@ -1014,6 +1032,8 @@ size_t wire_json_unescape(const char *raw, size_t n, char *outp)
 
 int wire_json_str_eq(const char *raw, size_t n, const char *str, size_t slen)
 {
+    if (n <= slen)
+        return n == slen && same_plain((ptr)raw, (ptr)str, n);
     ptr p = (ptr)raw, end = p + n;
     ptr s = (ptr)str, send = s + slen;
     while (p < end) {
