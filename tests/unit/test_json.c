@@ -608,7 +608,8 @@ static void gen_value(wire_buf *b, rng *r, int depth)
     case 6:
     case 7: {
         wire_buf_putc(b, '{');
-        unsigned n = rn(r, 7);
+        /* sometimes wide, so that lookups take the block-scanning path (>= 128 bytes) */
+        unsigned n = depth == 0 && rn(r, 4) == 0 ? 6 + rn(r, 16) : rn(r, 7);
         for (unsigned k = 0; k < n; k++) {
             if (k)
                 wire_buf_putc(b, ',');
@@ -957,6 +958,40 @@ TEST(block_boundaries)
     wire_buf_free(&b);
 }
 
+/* Keys (plain, escaped, with escaped quotes) at every alignment of the 64-byte blocks. */
+TEST(get_key_alignment)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    for (int k = 0; k < 200; k++) {
+        for (int variant = 0; variant < 4; variant++) {
+            wire_buf_reset(&b);
+            wire_buf_append(&b, "{\"", 2);
+            for (int i = 0; i < k; i++)
+                wire_buf_putc(&b, (char)('a' + i % 26));
+            static const char *const tails[] = {
+                "\":1,\"level\":2,\"x\":\"level\"}",
+                "\":1,\"lev\\u0065l\" : 2 ,\"x\":[\"level\",{\"level\":3}]}",
+                "\\\"\":{\"level\":3},\"level\":2}",
+                "\":\"\\\\\",\"level\":0,\"level\":2}",
+            };
+            wire_buf_append(&b, tails[variant], strlen(tails[variant]));
+            char *t = malloc(b.len);
+            memcpy(t, b.p, b.len);
+            CHECK(wire_json_validate(t, b.len, NULL) == 0);
+            wire_json_val v;
+            int ok = wire_json_get(t, b.len, "level", 5, &v) && v.n == 1 && v.p[0] == '2';
+            if (!ok)
+                fprintf(stderr, "  variant %d, key length %d: %s\n", variant, k, b.p);
+            CHECK(ok);
+            free(t);
+        }
+        if (test_failed_checks > 20)
+            break;
+    }
+    wire_buf_free(&b);
+}
+
 int main(void)
 {
     RUN(validate_basic);
@@ -971,5 +1006,6 @@ int main(void)
     RUN(random_mutations_vs_rfc_and_cjson);
     RUN(writer_roundtrip);
     RUN(block_boundaries);
+    RUN(get_key_alignment);
     TEST_MAIN_END();
 }
