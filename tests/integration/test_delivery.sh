@@ -4,8 +4,8 @@
 # DLQ, an injected fsync failure, hot reload (SIGHUP, --watch, an invalid
 # file), and the standalone HTTP endpoints with the accounting invariant.
 . "$(dirname "$0")/lib.sh"
-cd "$TMP"
 HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$TMP"
 OUTAGE=${OUTAGE_SECONDS:-30}
 
 start_collector() { # DIR -> sets CPORT
@@ -13,7 +13,7 @@ start_collector() { # DIR -> sets CPORT
     CPORT=$(free_port)
     python3 "$HERE/collector.py" "$CPORT" "$1" &
     T_PIDS+=("$!")
-    wait_for test -f "$1/ready"
+    wait_for test -f "$1/ready" || { not_ok "collector did not start"; finish; }
 }
 summary() { grep "wire: pipeline $1 " "$2" | tail -1; }
 field() { echo "$1" | sed -E "s/.* $2=([0-9]+).*/\1/"; }
@@ -129,7 +129,7 @@ sink: { type: file, config: { path: out/fs.jsonl } }
 delivery: exactly-once
 checkpoint: { interval: 50ms }
 EOF
-WIRE_FAULTS="fsync:after=3:count=1:match=out/fs.jsonl" "$WIRE" run --data-dir data4 fs.yaml >fs.log 2>&1
+WIRE_FAULTS="fsync:count=1:match=out/fs.jsonl" "$WIRE" run --data-dir data4 fs.yaml >fs.log 2>&1
 check "fsync failure: the pipeline stops (exit 1)" [ $? = 1 ]
 check "fsync failure: the error names fsync and the file" grep -q "fsync out/fs.jsonl" fs.log
 "$WIRE" run --data-dir data4 fs.yaml 2>>fs.log
