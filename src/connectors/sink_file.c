@@ -28,6 +28,38 @@ typedef struct file_sink {
     uint64_t base; /* file length when opened (or restored) */
 } file_sink;
 
+/*
+ * A crash in the middle of a write() leaves a partial last line. Its batch
+ * was never acknowledged, so it will be written again: cut the fragment off,
+ * or the next line would be glued to it (invalid JSON for readers).
+ */
+static int cut_partial_line(int fd, const char *path, uint64_t *size, wire_err *err)
+{
+    char buf[4096];
+    uint64_t end = *size;
+    while (end > 0) {
+        size_t n = end > sizeof(buf) ? sizeof(buf) : (size_t)end;
+        ssize_t r = pread(fd, buf, n, (off_t)(end - n));
+        if (r != (ssize_t)n)
+            return wire_errf(err, WIRE_EIO, "read %s: %s", path, strerror(errno));
+        char *nl = memrchr(buf, '\n', n);
+        if (nl) {
+            end = end - n + (uint64_t)(nl - buf) + 1;
+            break;
+        }
+        end -= n;
+    }
+    if (end == *size)
+        return 0;
+    if (ftruncate(fd, (off_t)end) != 0)
+        return wire_errf(err, WIRE_EIO, "truncate %s: %s", path, strerror(errno));
+    wire_warn("file sink %s: removed a partial last line (%llu bytes) left by an interrupted "
+              "write; its events will be written again",
+              path, (unsigned long long)(*size - end));
+    *size = end;
+    return 0;
+}
+
 static int file_open(void **self, const void *config, wire_err *err)
 {
     const file_sink_config *c = config;
@@ -38,8 +70,15 @@ static int file_open(void **self, const void *config, wire_err *err)
         return rc;
     }
     struct stat st;
-    if (fstat(s->w.fd, &st) == 0)
+    if (fstat(s->w.fd, &st) == 0 && S_ISREG(st.st_mode)) {
         s->base = (uint64_t)st.st_size;
+        rc = cut_partial_line(s->w.fd, c->path, &s->base, err);
+        if (rc != 0) {
+            wire_io_writer_close(&s->w);
+            free(s);
+            return rc;
+        }
+    }
     *self = s;
     return 0;
 }

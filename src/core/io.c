@@ -300,7 +300,7 @@ int wire_io_writer_open(wire_io_writer *w, const char *path, size_t flush_at, wi
     int rc = wire_io_mkdir_parents(path, err);
     if (rc != 0)
         return rc;
-    int fd = wire_io_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = wire_io_open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return wire_errf(err, WIRE_EIO, "open %s: %s", path, strerror(errno));
     wire_io_writer_from_fd(w, fd, path, flush_at);
