@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "connectors/connectors.h"
 
@@ -41,7 +42,7 @@ static const wire_option every_opts[] = {
     {"m", WIRE_OPT_STRMAP, "{k: v}", 0, offsetof(every_cfg, m), NULL, ""},
     {"j", WIRE_OPT_JSON, "[1]", 0, offsetof(every_cfg, j), NULL, ""},
     {"r", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(every_cfg, s), NULL, ""},
-    {NULL},
+    {0},
 };
 static const wire_source_def every_src = {
     .type = "src", .options = every_opts, .config_size = sizeof(every_cfg)};
@@ -70,6 +71,73 @@ static void load_spec(const wire_registry *r, const uint8_t *data, size_t size)
     wire_diags_free(&d);
 }
 
+/*
+ * Position-map invariant, checked on documents without '$', tabs, CR, other
+ * control characters, a BOM or Unicode line breaks (so lines are split at
+ * '\n' only and nothing is substituted): every visible character of a
+ * scalar's value sits at the line and column (counted in characters) its
+ * map gives, except those produced by a double-quoted escape, which map to
+ * the backslash.
+ */
+static const uint8_t *g_doc;
+static size_t g_size;
+
+static void check_positions(const wire_cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npairs; i++) {
+        check_positions(c->pairs[i].key);
+        check_positions(c->pairs[i].val);
+    }
+    for (size_t i = 0; i < c->nitems; i++)
+        check_positions(c->items[i]);
+    if (c->kind != WIRE_CFG_SCALAR && c->kind != WIRE_CFG_NULL)
+        return;
+    for (size_t k = 0; k < c->len; k++) {
+        unsigned char ch = (unsigned char)c->str[k];
+        if (ch <= ' ' || ch == 0x7f || (ch & 0xC0) == 0x80)
+            continue; /* blanks and continuation bytes */
+        size_t clen = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+        if (k + clen > c->len)
+            abort();
+        int line, col;
+        wire_cfg_text_pos(c, k, &line, &col);
+        if (line < 1 || col < 1)
+            abort();
+        size_t off = 0;
+        for (int l = 1; l < line && off < g_size; off++)
+            if (g_doc[off] == '\n')
+                l++;
+        for (int cc = 1; cc < col && off < g_size; cc++) { /* one character per column */
+            off++;
+            while (off < g_size && (g_doc[off] & 0xC0) == 0x80)
+                off++;
+        }
+        if (off >= g_size)
+            abort();
+        if (g_doc[off] != '\\' && (off + clen > g_size || memcmp(g_doc + off, c->str + k, clen)))
+            abort();
+    }
+}
+
+static bool simple_text(const uint8_t *data, size_t size)
+{
+    if (size >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
+        return false;
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] == '$' || data[i] == '\t' || data[i] == '\r' || data[i] == 0x7f ||
+            (data[i] < ' ' && data[i] != '\n'))
+            return false;
+        if (data[i] == 0xC2 && i + 1 < size && data[i + 1] == 0x85)
+            return false; /* NEL */
+        if (data[i] == 0xE2 && i + 2 < size && data[i + 1] == 0x80 &&
+            (data[i + 2] == 0xA8 || data[i + 2] == 0xA9))
+            return false; /* LS, PS */
+    }
+    return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -88,6 +156,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The tree alone, and its JSON view. */
     wire_cfg *c = NULL;
     wire_cfg_load_mem("fuzz.yaml", (const char *)data, size, &c, &d);
+    if (c && simple_text(data, size)) {
+        g_doc = data;
+        g_size = size;
+        check_positions(c);
+    }
     if (c) {
         wire_buf b;
         wire_buf_init(&b);

@@ -122,10 +122,13 @@ static void print_pipeline(FILE *f)
           "  buffer            {max_bytes: 8MB, batch_events: 4096}: queue byte budget and "
           "batch size\n"
           "\n"
-          "A component is {type, name?, config}; a transform also takes on_error: drop | fail "
-          "| dlq\n"
-          "(default drop; dlq needs a top-level dlq). Values may use ${ENV_VAR} and\n"
-          "${ENV_VAR:-default}; $${ is a literal ${. See docs/configuration.md.\n",
+          "A component is {type, name?, config}. Transforms and sinks also take\n"
+          "on_error: drop | fail | dlq, for events that fail for good (default: drop for\n"
+          "transforms; dlq for sinks if there is a dlq, else fail). Sinks and the dlq take\n"
+          "retry: {initial: 100ms, max: 30s, max_attempts: 0, max_elapsed: 0s} (0 = no "
+          "limit).\n"
+          "Values may use ${ENV_VAR} and ${ENV_VAR:-default}; $${ is a literal ${.\n"
+          "See docs/configuration.md.\n",
           f);
 }
 
@@ -153,8 +156,10 @@ static void print_markdown(const wire_registry *r, FILE *f)
         size_t n = 0;
         for (size_t i = 0; entry_at(r, (help_kind)k, i, &e); i++, n++) {
             char caps[256];
-            fprintf(f, "\n### `%s` %s\n\n%s.\n", e.type, kind_singular[k],
-                    e.summary ? e.summary : "");
+            const char *sum = e.summary ? e.summary : "";
+            size_t sl = strlen(sum);
+            fprintf(f, "\n### `%s` %s\n\n%s%s\n", e.type, kind_singular[k], sum,
+                    sl && sum[sl - 1] == '.' ? "" : ".");
             caps_text((help_kind)k, e.caps, caps, sizeof(caps));
             if (caps[0])
                 fprintf(f, "\nSupports: %s.\n", caps);

@@ -29,6 +29,7 @@ typedef struct loader {
     size_t n;
     size_t *line_start; /* byte offset of each line, by libyaml's break rules */
     size_t nlines;
+    size_t last_line, last_col, last_off; /* mark_offset's resume point */
     yaml_parser_t parser;
     wire_diags *d;
     int errors;
@@ -93,15 +94,28 @@ static void index_lines(loader *ld)
     }
 }
 
-/* Byte offset of a libyaml mark (0-based line, column counted in characters). */
-static size_t mark_offset(const loader *ld, const yaml_mark_t *m)
+/*
+ * Byte offset of a libyaml mark (0-based line, column counted in characters).
+ * Marks arrive in increasing order, so the walk resumes from the last one on
+ * the same line: linear even for a one-line JSON document of a megabyte.
+ */
+static size_t mark_offset(loader *ld, const yaml_mark_t *m)
 {
     if (m->line >= ld->nlines)
         return ld->n;
-    size_t off = ld->line_start[m->line];
-    for (size_t c = 0; c < m->column && off < ld->n; c++)
+    size_t off = ld->line_start[m->line], col = 0;
+    if (ld->last_line == m->line && ld->last_col <= m->column) {
+        off = ld->last_off;
+        col = ld->last_col;
+    }
+    for (; col < m->column && off < ld->n; col++)
         off += utf8_len((unsigned char)ld->text[off]);
-    return off > ld->n ? ld->n : off;
+    if (off > ld->n)
+        off = ld->n;
+    ld->last_line = m->line;
+    ld->last_col = col;
+    ld->last_off = off;
+    return off;
 }
 
 /* A cursor over the source text that knows its 1-based line and column. */
@@ -219,6 +233,13 @@ static void posmap_push(posmap *m, int line, int col)
     m->n++;
 }
 
+/* libyaml's IS_ALPHA: the characters of an anchor name. */
+static bool is_anchor_char(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           ch == '_' || ch == '-';
+}
+
 /* Source length of the double-quoted escape at p (which is a backslash). */
 static size_t escape_len(const cursor *c)
 {
@@ -246,13 +267,22 @@ static void map_scalar(loader *ld, const yaml_event_t *e, const char *val, size_
                        int *start_line, int *start_col)
 {
     yaml_scalar_style_t style = e->data.scalar.style;
-    cursor c = {ld->text + mark_offset(ld, &e->start_mark),
-                ld->text + mark_offset(ld, &e->end_mark), (int)e->start_mark.line + 1,
+    size_t start = mark_offset(ld, &e->start_mark); /* in this order: see mark_offset */
+    size_t end = mark_offset(ld, &e->end_mark);
+    cursor c = {ld->text + start, ld->text + end, (int)e->start_mark.line + 1,
                 (int)e->start_mark.column + 1};
-    /* Node properties (tag, anchor) precede the scalar token. */
+    /* Node properties precede the scalar token, skipped by libyaml's rules:
+       an anchor is '&' and [0-9A-Za-z_-]* (it may touch the scalar: `&a:e`
+       is anchor "a" and scalar ":e"); a tag runs to a blank (or a ','). */
     while (c.p < c.end && (*c.p == '!' || *c.p == '&')) {
-        while (c.p < c.end && *c.p != ' ' && *c.p != '\t' && !cur_is_break(&c))
+        if (*c.p == '&') {
             cur_advance(&c);
+            while (c.p < c.end && is_anchor_char(*c.p))
+                cur_advance(&c);
+        } else {
+            while (c.p < c.end && *c.p != ' ' && *c.p != '\t' && *c.p != ',' && !cur_is_break(&c))
+                cur_advance(&c);
+        }
         while (c.p < c.end && (*c.p == ' ' || *c.p == '\t' || cur_is_break(&c)))
             cur_advance(&c);
     }
@@ -426,7 +456,8 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
                 add_error_at(ld, m, start,
                              "bad variable reference: expected ${NAME} with NAME made of "
                              "letters, digits and _");
-                return false;
+                ok = false;
+                goto literal; /* keep the text (and its map) whole */
             }
             bool has_def = false;
             size_t def_start = 0, def_end = 0;
@@ -440,7 +471,8 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
             }
             if (j >= len || val[j] != '}') {
                 add_error_at(ld, m, start, "unterminated variable reference: missing '}'");
-                return false;
+                ok = false;
+                goto literal;
             }
             char name[256];
             size_t nl = name_end - name_start;
@@ -470,6 +502,7 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
             i = j + 1;
             continue;
         }
+    literal:
         wire_buf_putc(out, val[i]);
         posmap_push(om, m->v[2 * i], m->v[2 * i + 1]);
         i++;
@@ -509,11 +542,15 @@ static void yaml_error(loader *ld)
         ld->fatal = true;
         return;
     }
+    /* The most common cause of "cannot start any token" is a tab indent. */
+    size_t off = mark_offset(ld, &p->problem_mark);
+    const char *hint =
+        off < ld->n && ld->text[off] == '\t' ? "; YAML indents with spaces, not tabs" : "";
     if (p->context)
-        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s (%s at line %d)", problem,
-                       p->context, (int)p->context_mark.line + 1);
+        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s (%s at line %d)%s",
+                       problem, p->context, (int)p->context_mark.line + 1, hint);
     else
-        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s", problem);
+        wire_diags_add(ld->d, ld->file, line, col, "YAML syntax error: %s%s", problem, hint);
     ld->errors++;
     ld->fatal = true;
 }
@@ -581,34 +618,82 @@ static void scalar_key_text(const wire_cfg *k, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)(k->len > 60 ? 60 : k->len), k->str);
 }
 
+/*
+ * The keys of a map being built, hashed, so duplicate detection stays linear
+ * for a large JSON object sent to the API. Slots hold pair index + 1.
+ */
+typedef struct keyset {
+    size_t *slots;
+    size_t cap; /* power of two */
+} keyset;
+
+static uint64_t key_hash(const wire_cfg *k)
+{
+    return wire_hash64(k->str, k->len, 0);
+}
+
+static void keyset_put(keyset *ks, const wire_cfg_pair *pairs, size_t idx)
+{
+    size_t m = ks->cap - 1, i = (size_t)key_hash(pairs[idx].key) & m;
+    while (ks->slots[i])
+        i = (i + 1) & m;
+    ks->slots[i] = idx + 1;
+}
+
+/* Index of an earlier pair with the same key, or SIZE_MAX after recording
+   `key` as pair `n` (the caller appends it there). */
+static size_t keyset_add(keyset *ks, const wire_cfg_pair *pairs, size_t n, const wire_cfg *key)
+{
+    if ((n + 1) * 2 > ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        while ((n + 1) * 2 > cap)
+            cap *= 2;
+        free(ks->slots);
+        ks->slots = wire_xcalloc(cap, sizeof(size_t));
+        ks->cap = cap;
+        for (size_t i = 0; i < n; i++)
+            keyset_put(ks, pairs, i);
+    }
+    size_t m = ks->cap - 1, i = (size_t)key_hash(key) & m;
+    while (ks->slots[i]) {
+        const wire_cfg *o = pairs[ks->slots[i] - 1].key;
+        if (o->len == key->len && memcmp(o->str, key->str, key->len) == 0)
+            return ks->slots[i] - 1;
+        i = (i + 1) & m;
+    }
+    ks->slots[i] = n + 1;
+    return SIZE_MAX;
+}
+
 static wire_cfg *build_map(loader *ld, yaml_event_t *start, int depth)
 {
     wire_cfg *c = node_new(ld, WIRE_CFG_MAP, &start->start_mark);
     size_t cap = 0;
+    keyset ks = {0};
     for (;;) {
         yaml_event_t e;
         if (!next_event(ld, &e))
-            return c;
+            break;
         if (e.type == YAML_MAPPING_END_EVENT) {
             yaml_event_delete(&e);
-            return c;
+            break;
         }
         ld->in_key = true; /* keys are names: no ${VAR} in them */
         wire_cfg *key = build_node(ld, &e, depth + 1);
         ld->in_key = false;
         yaml_event_delete(&e);
         if (!key)
-            return c;
+            break;
         yaml_event_t ve;
         if (!next_event(ld, &ve)) {
             node_free(key);
-            return c;
+            break;
         }
         wire_cfg *val = build_node(ld, &ve, depth + 1);
         yaml_event_delete(&ve);
         if (!val) {
             node_free(key);
-            return c;
+            break;
         }
         if (key->kind == WIRE_CFG_NULL)
             key->kind = WIRE_CFG_SCALAR;
@@ -621,21 +706,15 @@ static wire_cfg *build_map(loader *ld, yaml_event_t *start, int depth)
             node_free(val);
             continue;
         }
-        bool dup = false;
-        for (size_t i = 0; i < c->npairs; i++) {
-            const wire_cfg *o = c->pairs[i].key;
-            if (o->len == key->len && memcmp(o->str, key->str, key->len) == 0) {
-                char kt[64];
-                scalar_key_text(key, kt, sizeof(kt));
-                wire_diags_add(ld->d, ld->file, key->line, key->col,
-                               "duplicate key '%s' (first defined at line %d, column %d)", kt,
-                               o->line, o->col);
-                ld->errors++;
-                dup = true;
-                break;
-            }
-        }
-        if (dup) {
+        size_t first = keyset_add(&ks, c->pairs, c->npairs, key);
+        if (first != SIZE_MAX) {
+            const wire_cfg *o = c->pairs[first].key;
+            char kt[64];
+            scalar_key_text(key, kt, sizeof(kt));
+            wire_diags_add(ld->d, ld->file, key->line, key->col,
+                           "duplicate key '%s' (first defined at line %d, column %d)", kt, o->line,
+                           o->col);
+            ld->errors++;
             node_free(key);
             node_free(val);
             continue;
@@ -648,6 +727,8 @@ static wire_cfg *build_map(loader *ld, yaml_event_t *start, int depth)
         c->pairs[c->npairs].val = val;
         c->npairs++;
     }
+    free(ks.slots);
+    return c;
 }
 
 static wire_cfg *build_seq(loader *ld, yaml_event_t *start, int depth)

@@ -77,6 +77,9 @@ const char *wire_cfg_suggest(const char *word, const char *const *candidates, si
         size_t longer = wl > cl ? wl : cl;
         /* close enough to be a typo: about one edit in three characters */
         size_t limit = longer <= 3 ? 1 : longer <= 6 ? 2 : 3;
+        /* a shortened name ("attempts" for "max_attempts") is also a guess */
+        if (d > limit && wl >= 4 && strcasestr(candidates[i], word))
+            d = limit;
         if (d <= limit && d < best_d) {
             best = candidates[i];
             best_d = d;

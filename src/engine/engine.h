@@ -197,11 +197,16 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name;              /* `name:` or derived "source", "transforms[0]", "sink[1]" */
-    const void *def;         /* wire_source_def / wire_transform_def / wire_sink_def */
-    void *config;            /* parsed option struct (def->config_size bytes) */
-    int on_error;            /* transforms and sinks: wire_on_error */
-    wire_retry_policy retry; /* sinks */
+    char *name;      /* `name:`, or its place: source, transforms[0], sink, sinks[1], dlq */
+    const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
+    void *config;    /* parsed option struct (def->config_size bytes) */
+    /* Transforms and sinks: wire_on_error. A sink's applies to events it
+       rejects for good (permanent error, retries exhausted); default dlq when
+       the pipeline has one, else fail (stop). */
+    int on_error;
+    /* Sinks and the dlq: `retry: {initial, max, max_attempts, max_elapsed}`;
+       wire_retry_policy_default() where not given. */
+    wire_retry_policy retry;
     int line, col;
 } wire_component;
 

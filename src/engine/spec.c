@@ -3,7 +3,8 @@
  *
  * Owns the top-level schema (name, source, transforms, sink | sinks,
  * delivery, checkpoint, dlq, shutdown_timeout, buffer), the component schema
- * ({type, name?, config} and on_error for transforms), binding type names to
+ * ({type, name?, config}; on_error for transforms and sinks, retry for
+ * sinks and the dlq), binding type names to
  * definitions through the registry, and the checks that span components
  * (exactly-once needs every sink to support it; on_error: dlq needs a dlq;
  * component names are unique). Every problem is collected, not only the
@@ -154,6 +155,49 @@ static void component_free(wire_component *c, comp_kind kind)
     memset(c, 0, sizeof(*c));
 }
 
+/* A sink's retry policy: the same option-table parser, so the same messages. */
+static const wire_option retry_options[] = {
+    {"initial", WIRE_OPT_DURATION, "100ms", 0, offsetof(wire_retry_policy, initial_ms), NULL,
+     "First backoff; each retry doubles the ceiling, and the wait is random below it (full "
+     "jitter)."},
+    {"max", WIRE_OPT_DURATION, "30s", 0, offsetof(wire_retry_policy, max_ms), NULL,
+     "Ceiling of the backoff."},
+    {"max_attempts", WIRE_OPT_INT, "0", 0, offsetof(wire_retry_policy, max_attempts), NULL,
+     "Give up after this many failed attempts; 0 = no limit."},
+    {"max_elapsed", WIRE_OPT_DURATION, "0s", 0, offsetof(wire_retry_policy, max_elapsed_ms), NULL,
+     "Give up this long after the first failure; 0 = no limit."},
+    {0},
+};
+
+static bool parse_retry(spec_ctx *x, const wire_cfg *n, const char *what, wire_retry_policy *out)
+{
+    char w[240];
+    snprintf(w, sizeof(w), "%s: retry", what);
+    size_t before = x->d->n;
+    wire_options_parse(retry_options, n, out, w, x->d);
+    if (x->d->n > before)
+        return false;
+    const wire_cfg *ini = wire_cfg_get(n, "initial"), *max = wire_cfg_get(n, "max"),
+                   *att = wire_cfg_get(n, "max_attempts");
+    if (ini && out->initial_ms < 1) {
+        diag_at(x, ini, "%s: option 'initial' must be at least 1ms", w);
+        return false;
+    }
+    if (out->max_ms < out->initial_ms) {
+        diag_at(x,
+                max   ? max
+                : ini ? ini
+                      : n,
+                "%s: option 'max' must not be less than 'initial'", w);
+        return false;
+    }
+    if (att && out->max_attempts < 0) {
+        diag_at(x, att, "%s: option 'max_attempts' must be 0 (no limit) or more", w);
+        return false;
+    }
+    return true;
+}
+
 /*
  * Parse one component. `path` is where it sits ("source", "transforms[0]",
  * "sinks[1]", "sink", "dlq"); it is the derived name and appears in
@@ -170,14 +214,28 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         snprintf(where, sizeof(where), "%s", kn);
     out->line = n->line;
     out->col = n->col;
-    out->on_error = WIRE_ON_ERROR_DROP;
+    /* Transforms drop a failed event by default (counted); a sink's failures
+       go to the dlq if there is one, else stop the pipeline: nothing a sink
+       refuses is lost silently unless the file says so. */
+    out->on_error = kind != KIND_SINK ? WIRE_ON_ERROR_DROP
+                    : x->dlq_node     ? WIRE_ON_ERROR_DLQ
+                                      : WIRE_ON_ERROR_FAIL;
     if (n->kind != WIRE_CFG_MAP) {
         diag_at(x, n, "%s must be a map with 'type' and 'config', got %s", where, kind_of(n));
         return false;
     }
-    static const char *const keys_t[] = {"type", "name", "config", "on_error"};
-    size_t nkeys = kind == KIND_TRANSFORM ? 4 : 3;
-    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL;
+    static const char *const keys_source[] = {"type", "name", "config"};
+    static const char *const keys_transform[] = {"type", "name", "config", "on_error"};
+    static const char *const keys_sink[] = {"type", "name", "config", "on_error", "retry"};
+    static const char *const keys_dlq[] = {"type", "name", "config", "retry"};
+    const char *const *keys_t = kind == KIND_SOURCE      ? keys_source
+                                : kind == KIND_TRANSFORM ? keys_transform
+                                : kind == KIND_SINK      ? keys_sink
+                                                         : keys_dlq;
+    size_t nkeys = kind == KIND_SOURCE ? 3 : kind == KIND_SINK ? 5 : 4;
+    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL, *retry = NULL;
+    bool is_sink = kind == KIND_SINK || kind == KIND_DLQ;
+    wire_retry_policy_default(&out->retry);
     /* Options written next to type instead of under config: a common slip. */
     const wire_cfg *stray[64];
     size_t nstray = 0;
@@ -189,8 +247,10 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             name = v;
         else if (key_is(k, "config"))
             config = v;
-        else if (kind == KIND_TRANSFORM && key_is(k, "on_error"))
+        else if ((kind == KIND_TRANSFORM || kind == KIND_SINK) && key_is(k, "on_error"))
             on_error = v;
+        else if (is_sink && key_is(k, "retry"))
+            retry = v;
         else if (nstray < WIRE_ARRAY_LEN(stray))
             stray[nstray++] = k;
     }
@@ -262,7 +322,8 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
     if (on_error && on_error->kind != WIRE_CFG_NULL) {
         if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "drop"))
             out->on_error = WIRE_ON_ERROR_DROP;
-        else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "fail"))
+        else if (on_error->kind == WIRE_CFG_SCALAR &&
+                 (key_is(on_error, "fail") || key_is(on_error, "stop")))
             out->on_error = WIRE_ON_ERROR_FAIL;
         else if (on_error->kind == WIRE_CFG_SCALAR && key_is(on_error, "dlq")) {
             out->on_error = WIRE_ON_ERROR_DLQ;
@@ -272,7 +333,8 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
                 ok = false;
             }
         } else {
-            diag_at(x, on_error, "%s: on_error must be one of drop, fail, dlq, got %s%.*s%s", what,
+            diag_at(x, on_error,
+                    "%s: on_error must be one of drop, fail (or stop), dlq, got %s%.*s%s", what,
                     on_error->kind == WIRE_CFG_SCALAR ? "'" : "",
                     on_error->kind == WIRE_CFG_SCALAR ? (int)on_error->len : 0,
                     on_error->kind == WIRE_CFG_SCALAR ? on_error->str : "",
@@ -280,6 +342,9 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             ok = false;
         }
     }
+
+    if (retry && !parse_retry(x, retry, what, &out->retry))
+        ok = false;
 
     if (def) {
         size_t sz = def_config_size(kind, def);
@@ -309,7 +374,7 @@ typedef struct checkpoint_cfg {
 static const wire_option checkpoint_options[] = {
     {"interval", WIRE_OPT_DURATION, "1s", 0, offsetof(checkpoint_cfg, interval_ms), NULL,
      "How often committed source positions are written to the checkpoint store."},
-    {NULL},
+    {0},
 };
 
 typedef struct buffer_cfg {
@@ -322,7 +387,7 @@ static const wire_option buffer_options[] = {
      "Byte budget of each queue between stages; when full, the stage upstream waits."},
     {"batch_events", WIRE_OPT_INT, SPEC_DEFAULT_BATCH_EVENTS, 0, offsetof(buffer_cfg, batch_events),
      NULL, "Most events a source puts in one batch."},
-    {NULL},
+    {0},
 };
 
 static const char *const top_keys[] = {

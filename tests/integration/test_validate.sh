@@ -99,4 +99,7 @@ check "help unknown type: message" grep -q "did you mean 'generate'" "$TMP/out"
 "$WIRE" help --markdown >"$TMP/out" 2>&1
 check "help --markdown: sections" grep -q "^## Sources" "$TMP/out"
 check "help --markdown: option tables" grep -q "^| \`path\` | string |  | yes |" "$TMP/out"
+# docs/reference.md is generated from the same tables: it must be current.
+check "docs/reference.md is current (run: make docs)" \
+    diff -q "$TMP/out" ../../../docs/reference.md
 finish

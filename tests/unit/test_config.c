@@ -260,6 +260,9 @@ TEST(positions_inside_scalars)
     CHECK_EQ_STR(pos_in("{\"w\":\t\"ab\"}", "w", 1), "1:9");
     /* after a tag */
     CHECK_EQ_STR(pos_in("w: !!str abc\n", "w", 1), "1:11");
+    /* after an anchor, which may touch the scalar (anchor "a", scalar ":e") */
+    CHECK_EQ_STR(pos_in("w: &a:e\n", "w", 0), "1:6");
+    CHECK_EQ_STR(pos_in("w: &anc-1  !!str   xy\n", "w", 1), "1:21");
     /* CRLF line ends */
     CHECK_EQ_STR(pos_in("a: 1\r\nw: |\r\n  xy\r\n  z\r\n", "w", 3), "4:3");
 }
@@ -305,6 +308,12 @@ TEST(env_substitution)
     CHECK_EQ_STR(errors_of("p: |\n  line\n  x ${WIRE_T_UNSET}\n"),
                  "t.yaml:3:5: environment variable 'WIRE_T_UNSET' is not set (write "
                  "${WIRE_T_UNSET:-default} to give a default)");
+    /* after a malformed reference the text stays whole, and so does its map
+       (fuzz: an expression error at the end of such a text read past the map) */
+    CHECK_EQ_STR(pos_in("w: a${ b\n", "w", 4), "1:8");
+    CHECK_EQ_STR(pos_in("w: a${ b\n", "w", 5), "1:9");
+    CHECK_EQ_STR(pos_in("w: |\n  a${ b\n  c ${X\n", "w", 10), "3:7");
+    CHECK_EQ_STR(pos_in("w: |\n  a${ b\n  c ${X\n", "w", 11), "3:8");
     /* every unset variable is reported, and the tree is still returned */
     char diag[1024];
     int rc;
@@ -335,7 +344,8 @@ TEST(syntax_errors)
                  "scanning a quoted scalar at line 1)");
     CHECK_EQ_STR(errors_of("a:\n\tb: 1\n"),
                  "t.yaml:2:1: YAML syntax error: found character that cannot start any token "
-                 "(while scanning for the next token at line 2)");
+                 "(while scanning for the next token at line 2); YAML indents with spaces, not "
+                 "tabs");
     CHECK_EQ_STR(errors_of("a: 1\x00\n"), ""); /* strlen stops at the NUL: fine */
     wire_diags d = {0};
     wire_cfg *c = NULL;

@@ -37,7 +37,7 @@ static const wire_option all_opts[] = {
     {"drop", WIRE_OPT_STRLIST, "a, b", 0, offsetof(all_cfg, drop), NULL, "Fields to drop."},
     {"headers", WIRE_OPT_STRMAP, "{x-a: 1}", 0, offsetof(all_cfg, headers), NULL, "Headers."},
     {"template", WIRE_OPT_JSON, "{\"seq\": 1}", 0, offsetof(all_cfg, tmpl), NULL, "Template."},
-    {NULL},
+    {0},
 };
 
 /* Parse the `config:` map of `doc`; diagnostics joined in `diag`. */
@@ -188,7 +188,7 @@ TEST(unknown_and_missing)
     wire_options_free(all_opts, &o);
 
     /* a type without options */
-    static const wire_option none[] = {{NULL}};
+    static const wire_option none[] = {{0}};
     wire_cfg *c = NULL;
     CHECK_EQ_INT(wire_cfg_load_mem("n.yaml", "{a: 1}", 6, &c, &d), 0);
     CHECK_EQ_INT(wire_options_parse(none, c, &o, "sink 'blackhole'", &d), WIRE_EINVAL);
@@ -332,7 +332,7 @@ TEST(bad_defaults_are_reported)
     static const wire_option bad[] = {
         {"n", WIRE_OPT_INT, "ten", 0, offsetof(bad_cfg, n), NULL, ""},
         {"m", WIRE_OPT_ENUM, "c", 0, offsetof(bad_cfg, m), "a|b", ""},
-        {NULL},
+        {0},
     };
     wire_diags d = {0};
     bad_cfg o = {0};
@@ -352,6 +352,7 @@ TEST(suggestions)
     CHECK_EQ_STR(wire_cfg_suggest("fromat", c, 5), "format");
     CHECK_EQ_STR(wire_cfg_suggest("batch_event", c, 5), "batch_events");
     CHECK_EQ_STR(wire_cfg_suggest("transform", c, 5), "transforms");
+    CHECK_EQ_STR(wire_cfg_suggest("events", c, 5), "batch_events");
     CHECK(wire_cfg_suggest("xyz", c, 5) == NULL);
     CHECK(wire_cfg_suggest("delivery", c, 5) == NULL);
     CHECK(wire_cfg_suggest("x", c, 0) == NULL);
@@ -387,7 +388,7 @@ TEST(printing)
     static const wire_option t[] = {
         {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, 0, NULL, "File to read."},
         {"mode", WIRE_OPT_ENUM, "read", 0, 0, "read|tail", "read: to EOF; tail: follow."},
-        {NULL},
+        {0},
     };
     CHECK_EQ_STR(print_to_string(t, false), "  path (string, required)\n"
                                             "      File to read.\n"
@@ -398,7 +399,7 @@ TEST(printing)
                  "|---|---|---|---|---|\n"
                  "| `path` | string |  | yes | File to read. |\n"
                  "| `mode` | enum(read\\|tail) | `read` | no | read: to EOF; tail: follow. |\n");
-    static const wire_option none[] = {{NULL}};
+    static const wire_option none[] = {{0}};
     CHECK_EQ_STR(print_to_string(none, false), "  (no options)\n");
     CHECK_EQ_STR(print_to_string(none, true), "No options.\n");
 }

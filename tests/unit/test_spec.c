@@ -17,7 +17,7 @@ typedef struct fsrc_cfg {
 static const wire_option fsrc_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(fsrc_cfg, path), NULL, "Path."},
     {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(fsrc_cfg, mode), "read|tail", "Mode."},
-    {NULL},
+    {0},
 };
 static const wire_source_def fake_file_src = {.type = "file",
                                               .summary = "Read a file.",
@@ -30,7 +30,7 @@ typedef struct gen_cfg {
 } gen_cfg;
 static const wire_option gen_opts[] = {
     {"count", WIRE_OPT_INT, "0", 0, offsetof(gen_cfg, count), NULL, "Count."},
-    {NULL},
+    {0},
 };
 static const wire_source_def fake_generate = {.type = "generate",
                                               .summary = "Generate events.",
@@ -42,7 +42,7 @@ typedef struct filter_cfg {
 } filter_cfg;
 static const wire_option filter_opts[] = {
     {"where", WIRE_OPT_EXPR, NULL, WIRE_OPT_REQUIRED, offsetof(filter_cfg, where), NULL, "Cond."},
-    {NULL},
+    {0},
 };
 static const wire_transform_def fake_filter = {.type = "filter",
                                                .summary = "Keep matching events.",
@@ -56,7 +56,7 @@ typedef struct map_cfg {
 static const wire_option map_opts[] = {
     {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_cfg, select), NULL, "Fields."},
     {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_cfg, drop), NULL, "Drop."},
-    {NULL},
+    {0},
 };
 static const wire_transform_def fake_map = {.type = "map",
                                             .summary = "Reshape events.",
@@ -68,7 +68,7 @@ typedef struct fsink_cfg {
 } fsink_cfg;
 static const wire_option fsink_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(fsink_cfg, path), NULL, "Path."},
-    {NULL},
+    {0},
 };
 static const wire_sink_def fake_file_sink = {.type = "file",
                                              .summary = "Write a file.",
@@ -83,14 +83,14 @@ typedef struct http_cfg {
 static const wire_option http_opts[] = {
     {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_cfg, url), NULL, "URL."},
     {"batch_events", WIRE_OPT_INT, "500", 0, offsetof(http_cfg, batch_events), NULL, "Batch."},
-    {NULL},
+    {0},
 };
 static const wire_sink_def fake_http = {.type = "http",
                                         .summary = "POST batches.",
                                         .options = http_opts,
                                         .config_size = sizeof(http_cfg)};
 
-static const wire_option no_opts[] = {{NULL}};
+static const wire_option no_opts[] = {{0}};
 static const wire_sink_def fake_stdout = {
     .type = "stdout", .summary = "Print.", .options = no_opts};
 
@@ -371,7 +371,7 @@ TEST(component_errors)
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: map, on_error: retry}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:36: transform 'map' (transforms[0]): on_error must be one of drop, "
-                 "fail, dlq, got 'retry'");
+                 "fail (or stop), dlq, got 'retry'");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: map, on_error: dlq}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:36: transform 'map' (transforms[0]): on_error: dlq needs a dead-letter "
@@ -409,6 +409,93 @@ TEST(component_errors)
                   "transforms:\n  - type: filter\n    config: {where: \"\"}\n"
                   "sink: {type: stdout}\n");
     CHECK(strncmp(e, "p.yaml:5:22: transform 'filter' (transforms[0]): option 'where': ", 64) == 0);
+}
+
+TEST(sink_retry)
+{
+    char diag[2048];
+    int rc;
+    wire_pipeline_spec *s =
+        load("name: a\nsource: {type: generate}\n"
+             "sinks:\n"
+             "  - {type: http, config: {url: 'http://c'},\n"
+             "     retry: {initial: 50ms, max: 5s, max_attempts: 8, max_elapsed: 2m}}\n"
+             "  - {type: stdout}\n"
+             "dlq: {type: file, config: {path: d}, retry: {max_attempts: 3}}\n",
+             &rc, diag, sizeof(diag));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(diag, "");
+    if (s) {
+        CHECK_EQ_INT(s->sinks[0].retry.initial_ms, 50);
+        CHECK_EQ_INT(s->sinks[0].retry.max_ms, 5000);
+        CHECK_EQ_INT(s->sinks[0].retry.max_attempts, 8);
+        CHECK_EQ_INT(s->sinks[0].retry.max_elapsed_ms, 120000);
+        /* defaults: wire_retry_policy_default() */
+        wire_retry_policy def;
+        wire_retry_policy_default(&def);
+        CHECK_EQ_INT(s->sinks[1].retry.initial_ms, def.initial_ms);
+        CHECK_EQ_INT(s->sinks[1].retry.max_ms, def.max_ms);
+        CHECK_EQ_INT(s->sinks[1].retry.max_attempts, def.max_attempts);
+        CHECK_EQ_INT(s->sinks[1].retry.max_elapsed_ms, def.max_elapsed_ms);
+        CHECK_EQ_INT(s->dlq.retry.max_attempts, 3);
+        CHECK_EQ_INT(s->dlq.retry.initial_ms, def.initial_ms);
+    }
+    wire_spec_free(s);
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {initial: 1s, max: 10ms}}\n"),
+                 "p.yaml:3:48: sink 'stdout': retry: option 'max' must not be less than "
+                 "'initial'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {initial: 0s, max_attempts: -1}}\n"),
+                 "p.yaml:3:39: sink 'stdout': retry: option 'initial' must be at least 1ms");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {max_attempts: -1}}\n"),
+                 "p.yaml:3:44: sink 'stdout': retry: option 'max_attempts' must be 0 (no limit) "
+                 "or more");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, retry: {attempts: 3, max: soon}}\n"),
+                 "p.yaml:3:30: sink 'stdout': retry: unknown option 'attempts' (did you mean "
+                 "'max_attempts'?)\n"
+                 "p.yaml:3:48: sink 'stdout': retry: option 'max' expects a duration like 500ms, "
+                 "10s, 2m or 1h, got 'soon'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate, retry: {}}\nsink: {type: stdout}\n"),
+                 "p.yaml:2:26: source 'generate': unknown key 'retry' (keys are: type, name, "
+                 "config)");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout, retry: 5}\n"),
+                 "p.yaml:3:29: sink 'stdout': retry: config must be a map of options, got a "
+                 "value");
+}
+
+TEST(sink_on_error)
+{
+    char diag[2048];
+    int rc;
+    /* default: dlq when there is one, else fail (stop); transforms drop */
+    wire_pipeline_spec *s = load("name: a\nsource: {type: generate}\n"
+                                 "transforms: [{type: map}]\n"
+                                 "sinks: [{type: stdout}, {type: stdout, on_error: drop},"
+                                 " {type: stdout, on_error: stop}]\n"
+                                 "dlq: {type: stdout}\n",
+                                 &rc, diag, sizeof(diag));
+    CHECK_EQ_STR(diag, "");
+    if (s) {
+        CHECK_EQ_INT(s->transforms[0].on_error, WIRE_ON_ERROR_DROP);
+        CHECK_EQ_INT(s->sinks[0].on_error, WIRE_ON_ERROR_DLQ);
+        CHECK_EQ_INT(s->sinks[1].on_error, WIRE_ON_ERROR_DROP);
+        CHECK_EQ_INT(s->sinks[2].on_error, WIRE_ON_ERROR_FAIL);
+    }
+    wire_spec_free(s);
+    s = load("name: a\nsource: {type: generate}\nsink: {type: stdout}\n", &rc, diag, sizeof(diag));
+    CHECK(s && s->sinks[0].on_error == WIRE_ON_ERROR_FAIL);
+    wire_spec_free(s);
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sink: {type: stdout, on_error: dlq}\n"),
+                 "p.yaml:3:32: sink 'stdout': on_error: dlq needs a dead-letter sink: add a "
+                 "top-level 'dlq:'");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                           "dlq: {type: stdout, on_error: drop}\n"),
+                 "p.yaml:4:21: dlq 'stdout': unknown key 'on_error' (keys are: type, name, "
+                 "config, retry)");
 }
 
 TEST(exactly_once)
@@ -523,6 +610,8 @@ int main(void)
     RUN(top_level_errors);
     RUN(tuning_errors);
     RUN(component_errors);
+    RUN(sink_retry);
+    RUN(sink_on_error);
     RUN(exactly_once);
     RUN(every_problem_at_once);
     RUN(syntax_error_stops_there);
