@@ -10,9 +10,11 @@
  * time with SSE2 (always there on x86-64) and checked byte by byte only where
  * a quote, backslash, control character or non-ASCII byte shows up. Lookups
  * trust the validator: they skip strings by looking for quote and backslash
- * only, and skip containers by counting brackets outside strings — but every
- * loop is still bounded by the slice, so invalid text cannot make them read
- * out of bounds.
+ * only, and skip containers by counting brackets outside strings; a lookup
+ * in an object of 128 bytes or more classifies it 64 bytes at a time into bit
+ * masks (see "Block scanning"). Every loop is still bounded by the slice, so
+ * invalid text cannot make them read out of bounds. Without SSE2 the same
+ * code runs byte by byte. Design and measurements: docs/json.md.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -310,20 +312,22 @@ static ptr validate_number(vstate *s, ptr p, ptr end)
     return p;
 }
 
-/* Whitespace is rare in machine-written JSON: test one byte inline, loop out of line. */
-#define SKIP_WS(p)                                                                                 \
-    do {                                                                                           \
-        if (p < end && WIRE_UNLIKELY(cls[*p] & C_WS))                                              \
-            p = skip_ws(p + 1, end);                                                               \
-    } while (0)
+/*
+ * The validator proper: a state machine over labels with an explicit stack,
+ * no recursion. Each state tests first for the byte that machine-written JSON
+ * has there (a quote, ':', ',', the closing bracket) and looks for whitespace
+ * only when that test fails, since most events have none.
+ */
+#define IS_WS(c) (cls[c] & C_WS)
 
 static int validate(const char *text, size_t n, int want_object, wire_err *err)
 {
     ptr p = (ptr)text, end = p + n;
     vstate s = {p, err};
-    /* The closing bracket expected at each open level. */
+    /* The closing bracket expected at each open level, and the innermost one. */
     unsigned char stack[WIRE_JSON_MAX_DEPTH];
     int depth = 0;
+    unsigned top = 0;
 
     if (!text && n)
         return verr(&s, p, "NULL text");
@@ -347,26 +351,16 @@ value:
         if (depth == WIRE_JSON_MAX_DEPTH)
             return verr(&s, p, "nesting too deep");
         stack[depth++] = '}';
+        top = '}';
         p++;
-        SKIP_WS(p);
-        if (p < end && *p == '}') {
-            p++;
-            depth--;
-            goto after_value;
-        }
-        goto key;
+        goto key_or_close;
     case '[':
         if (depth == WIRE_JSON_MAX_DEPTH)
             return verr(&s, p, "nesting too deep");
         stack[depth++] = ']';
+        top = ']';
         p++;
-        SKIP_WS(p);
-        if (p < end && *p == ']') {
-            p++;
-            depth--;
-            goto after_value;
-        }
-        goto value;
+        goto value_or_close;
     case 't':
         if (end - p < 4 || memcmp(p, "true", 4) != 0)
             return verr(&s, p, "invalid literal");
@@ -397,25 +391,60 @@ value:
         if (!p)
             return WIRE_EPARSE;
         goto after_value;
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r': p = skip_ws(p + 1, end); goto value;
     default: return verr(&s, p, "unexpected character, expected a value");
     }
 
-key:
-    if (p >= end || *p != '"')
-        return verr(&s, p, "expected a string key or '}'");
-    p = validate_string(&s, p + 1, end);
-    if (!p)
-        return WIRE_EPARSE;
-    SKIP_WS(p);
-    if (p >= end || *p != ':')
-        return verr(&s, p, "expected ':' after key");
-    p++;
-    SKIP_WS(p);
+value_or_close: /* after '[' */
+    if (p < end && *p == ']') {
+        p++;
+        goto close;
+    }
+    if (p < end && IS_WS(*p)) {
+        p = skip_ws(p + 1, end);
+        goto value_or_close;
+    }
     goto value;
 
+key_or_close: /* after '{' */
+    if (p < end && *p == '}') {
+        p++;
+        goto close;
+    }
+    if (p < end && IS_WS(*p)) {
+        p = skip_ws(p + 1, end);
+        goto key_or_close;
+    }
+    /* fall through */
+key: /* after '{' or a ',' in an object */
+    if (WIRE_LIKELY(p < end && *p == '"')) {
+        p = validate_string(&s, p + 1, end);
+        if (!p)
+            return WIRE_EPARSE;
+        if (WIRE_UNLIKELY(p >= end || *p != ':')) {
+            p = skip_ws(p, end);
+            if (p >= end || *p != ':')
+                return verr(&s, p, "expected ':' after key");
+        }
+        p++;
+        goto value;
+    }
+    if (p < end && IS_WS(*p)) {
+        p = skip_ws(p + 1, end);
+        goto key;
+    }
+    return verr(&s, p, "expected a string key");
+
+close: /* a bracket was just closed */
+    depth--;
+    top = depth ? stack[depth - 1] : 0;
+    /* fall through */
 after_value:
-    SKIP_WS(p);
-    if (depth == 0) {
+    if (WIRE_UNLIKELY(depth == 0)) {
+        p = skip_ws(p, end);
         if (p != end)
             return verr(&s, p, "trailing characters after the JSON value");
         return 0;
@@ -424,17 +453,19 @@ after_value:
         return verr(&s, p, "unexpected end inside a container");
     if (*p == ',') {
         p++;
-        SKIP_WS(p);
-        if (stack[depth - 1] == '}')
+        if (top == '}')
             goto key;
         goto value;
     }
-    if (*p == stack[depth - 1]) {
+    if (*p == top) {
         p++;
-        depth--;
+        goto close;
+    }
+    if (IS_WS(*p)) {
+        p = skip_ws(p + 1, end);
         goto after_value;
     }
-    return verr(&s, p, stack[depth - 1] == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    return verr(&s, p, top == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
 }
 
 /* ---------------------------------------------------------------------------
@@ -482,8 +513,8 @@ static inline ptr skip_string(ptr p, ptr end, int *esc)
 }
 
 /*
- * Block scanning: containers are skipped, and objects searched for a key, 64
- * bytes at a time with bit masks, as in simdjson's first stage. For each block
+ * Block scanning: large objects are searched for a key 64 bytes at a time
+ * with bit masks, as in simdjson's first stage. For each block
  * we compute which bytes are quotes, backslashes, brackets and colons; which
  * bytes are escaped (by an odd run of backslashes, carried across blocks);
  * and, by a prefix XOR over the unescaped quotes, which bytes are inside a

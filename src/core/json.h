@@ -53,7 +53,6 @@ int wire_json_validate(const char *p, size_t n, wire_err *err);
 /* Same, but also require the top-level value to be an object. */
 int wire_json_validate_object(const char *p, size_t n, wire_err *err);
 
-
 /*
  * Lookups on VALIDATED text (behaviour on invalid text is memory-safe but
  * unspecified). `obj` is the slice of an object value; returns 1 and fills
@@ -63,7 +62,11 @@ int wire_json_validate_object(const char *p, size_t n, wire_err *err);
 int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out);
 /* Element `idx` of an array slice; 1 if present. */
 int wire_json_index(const char *arr, size_t n, size_t idx, wire_json_val *out);
-/* Classify a slice that starts at a value (leading whitespace allowed). */
+/*
+ * Classify a slice that starts at a value (leading whitespace allowed): 1 and
+ * *out = the value (kind, and its slice, which ends where the value does), or
+ * 0 if no value starts there.
+ */
 int wire_json_value(const char *p, size_t n, wire_json_val *out);
 
 /* Iterate members of an object slice, or elements of an array slice. */

@@ -34,6 +34,9 @@ TEST(validate_basic)
     CHECK(valid("0"));
     CHECK(valid("-0.0e+1"));
     CHECK(valid("{\"a\":{\"b\":{\"c\":[[],[{}]]}}}"));
+    CHECK(valid("{ }"));
+    CHECK(valid("[ ]"));
+    CHECK(valid("{ \"a\" : { } , \"b\" : [ ] }"));
     CHECK(!valid(""));
     CHECK(!valid("   "));
     CHECK(!valid("{"));
