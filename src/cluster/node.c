@@ -24,7 +24,7 @@
 
 #include "cluster/internal.h"
 
-#define MAX_INFLIGHT 2
+#define MAX_INFLIGHT 1
 #define MAX_BATCH_BYTES (4u << 20)
 #define TICK_MS 50
 #define RPC_TIMEOUT_MS 5000
@@ -391,12 +391,31 @@ static void batch_finish(batch *b, int status, uint64_t index)
     free(b);
 }
 
+static void free_barrier(struct raft_barrier *b, int status)
+{
+    free(b);
+}
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
     batch *b = req->data;
     wire_node *n = b->n;
     n->inflight--;
+    bool remote = false;
+    for (size_t i = 0; i < b->nitems && !remote; i++)
+        remote = b->items[i].kind == ITEM_RPC;
     batch_finish(b, status, req->index);
+    /*
+     * Followers learn the commit index from the next AppendEntries. A forwarded
+     * write is answered only once its own node applied it, so when nothing else
+     * is about to be sent, append a barrier: it carries the new commit index now
+     * instead of at the next heartbeat.
+     */
+    if (status == 0 && remote && n->inflight == 0 && !n->open && is_leader(n)) {
+        struct raft_barrier *bar = wire_xcalloc(1, sizeof(*bar));
+        if (raft_barrier(&n->raft, bar, free_barrier) != 0)
+            free(bar);
+    }
     if (!n->stopping)
         flush(n);
 }
@@ -1618,11 +1637,6 @@ static void ping_members(wire_node *n)
 }
 
 /* ---- Snapshots on a timer ---- */
-
-static void free_barrier(struct raft_barrier *b, int status)
-{
-    free(b);
-}
 
 static void snap_tick(wire_node *n, int64_t now)
 {
