@@ -37,11 +37,19 @@ static void eval_all(const wire_expr *e, wire_arena *arena, wire_batch *b)
         ctx.arena = arena;
         ctx.now_ms = 1764402458123;
         wire_value v;
-        if (wire_expr_eval(e, &ctx, &v, &err) == 0) {
+        int rc = wire_expr_eval(e, &ctx, &v, &err);
+        if (rc == 0) {
             wire_buf_reset(&out);
             wire_value_write_json(&out, &v);
         }
-        (void)wire_expr_eval_bool(e, &ctx, &err);
+        /* the condition view (fast paths, prefilter) agrees with evaluation */
+        int b = wire_expr_eval_bool(e, &ctx, &err);
+        if (rc == 0 && v.type == WIRE_V_BOOL && b != v.b)
+            abort();
+        if (rc == 0 && v.type == WIRE_V_NULL && b != 0)
+            abort();
+        if (rc < 0 && b > 0)
+            abort();
     }
     wire_buf_free(&out);
     wire_arena_reset(arena);

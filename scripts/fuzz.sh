@@ -17,7 +17,9 @@ cd "$ROOT"
 OUT=build/fuzz
 CC=${FUZZ_CC:-clang}
 JOBS=${FUZZ_JOBS:-1}
-PKGS="libuv yaml-0.1 libpcre2-8 libcurl"
+# The Makefile's package list, so that a library added there links here too.
+PKGS=$(sed -n 's/^PKGS *:= *//p' Makefile)
+PKGS=${PKGS:-libuv yaml-0.1 libpcre2-8 libcurl}
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (make deps installs clang)" >&2; exit 1; }
 # -Werror is left to the gcc build (make/make test); clang may warn differently on code
@@ -29,8 +31,10 @@ LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lhttp_parser -lcjson -lpthread -lm
 
 mkdir -p "$OUT/bin" "$OUT/obj" "$OUT/log"
 
-# 1. Library objects, rebuilt when the source is newer (parallel).
-srcs=$(ls src/core/*.c src/engine/*.c src/net/*.c src/connectors/*.c src/transforms/*.c 2>/dev/null)
+# 1. Library objects, rebuilt when the source or any header is newer (parallel).
+# Every library directory (src/core, engine, net, connectors, transforms, api, and any
+# added later), i.e. all of src/ but the CLI, which holds main().
+srcs=$(ls src/*/*.c 2>/dev/null | grep -v '^src/cli/')
 build_obj() { # $1 = source
     local o="$OUT/obj/${1%.c}.o"
     if [ ! -f "$o" ] || [ "$1" -nt "$o" ] || [ -n "$(find src -name '*.h' -newer "$o" -print -quit)" ]; then

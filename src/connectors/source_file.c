@@ -255,6 +255,94 @@ static int check_rotation(file_source *s, wire_err *err)
  * Tail start from a checkpoint: the same file continues at its offset; if it
  * was rotated away while we were stopped, finish the rotated copy first.
  */
+/* Read an opened file to its end (it no longer grows: it was rotated away). */
+static int drain_open_file(file_source *s, wire_source_ctx *ctx, wire_err *err)
+{
+    int erc = 0;
+    ssize_t got;
+    while ((got = read_once(s, ctx, err, &erc)) > 0)
+        ;
+    if (got < 0)
+        return erc;
+    if (emit_final_line(s, ctx) != 0)
+        return WIRE_ESTOPPED;
+    close(s->fd);
+    s->fd = -1;
+    return 0;
+}
+
+static bool compressed_name(const char *name)
+{
+    static const char *const ext[] = {".gz", ".zst", ".bz2", ".xz", ".lz4", ".zip"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < WIRE_ARRAY_LEN(ext); i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && strcmp(name + n - e, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+typedef struct rotated_file {
+    char path[8200];
+    struct timespec mtime;
+} rotated_file;
+
+static int by_mtime(const void *a, const void *b)
+{
+    const rotated_file *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : x->mtime.tv_nsec > y->mtime.tv_nsec;
+}
+
+/*
+ * Rotated generations written after `after` (the file we resumed in): other
+ * files named like ours whose last write is newer, oldest first. Compressed
+ * generations are skipped (they are copies of lines already read).
+ */
+static size_t newer_generations(const file_source *s, struct timespec after, ino_t skip,
+                                rotated_file **out)
+{
+    char dir[4096];
+    const char *slash = strrchr(s->c->path, '/');
+    const char *base = slash ? slash + 1 : s->c->path;
+    if (slash)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->c->path), s->c->path);
+    else
+        snprintf(dir, sizeof(dir), ".");
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, strlen(base)) != 0 || strcmp(e->d_name, base) == 0 ||
+            compressed_name(e->d_name))
+            continue;
+        rotated_file f;
+        snprintf(f.path, sizeof(f.path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(f.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino == skip)
+            continue;
+        f.mtime = st.st_mtim;
+        if (by_mtime(&f, &(rotated_file){.mtime = after}) <= 0)
+            continue;
+        *out = wire_xrealloc(*out, (n + 1) * sizeof(**out));
+        (*out)[n++] = f;
+    }
+    closedir(d);
+    qsort(*out, n, sizeof(**out), by_mtime);
+    return n;
+}
+
+/*
+ * Tail start from a checkpoint: the same file continues at its offset. If it
+ * was rotated away while we were stopped, finish it, then every generation
+ * rotated after it, oldest first; the loop then opens the current file from
+ * its beginning.
+ */
 static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position *resume,
                        wire_err *err)
 {
@@ -267,39 +355,40 @@ static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position
             seek_to(s, resume); /* else truncated meanwhile: from the start */
         return 0;
     }
-    char rotated[8200];
-    if (find_rotated(s, resume, rotated, sizeof(rotated))) {
-        int cur_open = rc == 1;
-        if (cur_open) {
-            close(s->fd);
-            s->fd = -1;
-        }
-        rc = open_path(s, rotated, false, err);
-        if (rc == 1) {
-            wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
-                      rotated, (unsigned long long)resume->offset);
-            seek_to(s, resume);
-            int erc = 0;
-            ssize_t got;
-            while ((got = read_once(s, ctx, err, &erc)) > 0)
-                ;
-            if (got < 0)
-                return erc;
-            if (emit_final_line(s, ctx) != 0)
-                return WIRE_ESTOPPED;
-            close(s->fd);
-            s->fd = -1;
-        }
-        return 0; /* the loop opens the current file from its beginning */
-    }
-    wire_warn("file %s: the file of the last checkpoint is gone (rotated and removed while "
-              "stopped?); reading the current file from the start",
-              s->c->path);
+    ino_t current_ino = rc == 1 ? s->ino : 0;
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;
     }
-    return 0;
+    char rotated[8200];
+    if (!find_rotated(s, resume, rotated, sizeof(rotated))) {
+        wire_warn("file %s: the file of the last checkpoint is gone (rotated and removed while "
+                  "stopped?); reading the current file from the start",
+                  s->c->path);
+        return 0;
+    }
+    rc = open_path(s, rotated, false, err);
+    if (rc <= 0)
+        return rc;
+    struct stat st;
+    struct timespec after = {0, 0};
+    if (fstat(s->fd, &st) == 0)
+        after = st.st_mtim;
+    wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
+              rotated, (unsigned long long)resume->offset);
+    seek_to(s, resume);
+    if ((rc = drain_open_file(s, ctx, err)) != 0)
+        return rc;
+    rotated_file *gens;
+    size_t n = newer_generations(s, after, current_ino, &gens);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (open_path(s, gens[i].path, false, err) != 1)
+            continue;
+        wire_info("file %s: reading %s (rotated while stopped)", s->c->path, gens[i].path);
+        rc = drain_open_file(s, ctx, err);
+    }
+    free(gens);
+    return rc;
 }
 
 static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)

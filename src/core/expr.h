@@ -46,7 +46,17 @@ typedef struct wire_value {
 
 typedef struct wire_expr wire_expr;
 
-/* Per-evaluation context. Set ev/batch for each event; arena is for temporaries. */
+/*
+ * Per-evaluation context. Set ev/batch for each event; arena is for
+ * temporaries (required). Field lookups are cached in the compiled
+ * expression (shared by every item of a select list) while ev, ev->data and
+ * cache_gen stay the same: callers bump cache_gen per event (the transforms
+ * do), and must bump it if an event's bytes change in place.
+ *
+ * Thread safety: a compiled expression owns that cache and its regexes'
+ * match data, so evaluate one compiled expression from one thread at a time
+ * (a pipeline runs its transforms on one worker thread).
+ */
 typedef struct wire_eval_ctx {
     const wire_event *ev;
     const wire_batch *batch;
@@ -65,10 +75,23 @@ typedef struct wire_eval_ctx {
 int wire_expr_compile(const char *src, size_t n, wire_expr **out, wire_err *err);
 void wire_expr_free(wire_expr *e);
 
-/* Evaluate. Errors (e.g. 'abc' * 2) return WIRE_ETYPE with a message. */
+/*
+ * Evaluate. Errors (e.g. 'abc' * 2) return WIRE_ETYPE with a message. Strings
+ * may point into the event (escaped=1), the expression, or ctx->arena.
+ */
 int wire_expr_eval(const wire_expr *e, wire_eval_ctx *ctx, wire_value *out, wire_err *err);
 /* Evaluate as a condition: 1 true, 0 false or NULL, <0 error. */
 int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err);
+
+/*
+ * Bare field paths (`host`, `a.b[0]`): map copies their JSON byte for byte
+ * instead of decoding and re-encoding the value. wire_expr_is_field() says
+ * whether `e` is one; wire_expr_field_raw() locates it (through the same
+ * per-event cache as evaluation) and returns 1 with *raw set, or 0 if the
+ * field is missing.
+ */
+bool wire_expr_is_field(const wire_expr *e);
+int wire_expr_field_raw(const wire_expr *e, wire_eval_ctx *ctx, wire_json_val *raw);
 
 /* Source text of a compiled expression (for messages). */
 const char *wire_expr_text(const wire_expr *e);

@@ -25,6 +25,9 @@
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/expr_impl.h"
 
@@ -141,27 +144,46 @@ static bool event_root(const wire_event *ev, wire_json_val *root)
 static void locate_top(expr_eval *st)
 {
     expr_shared *sh = st->sh;
-    for (uint32_t t = 0; t < sh->ntop; t++) {
-        expr_slot *s = &sh->slots[sh->top[t]];
+    const struct expr_topkey *top = sh->top;
+    uint32_t ntop = sh->ntop;
+    for (uint32_t t = 0; t < ntop; t++) {
+        expr_slot *s = &sh->slots[top[t].slot];
         s->epoch = sh->epoch;
         s->found = false;
     }
     wire_json_val root, key, val;
     if (!event_root(st->ctx->ev, &root))
         return;
+    /* without a backslash in the event no key is escaped: lengths must match */
+    bool any_escape = memchr(root.p, '\\', root.n) != NULL;
     wire_json_iter it;
     wire_json_iter_init(&it, &root);
     while (wire_json_iter_next(&it, &key, &val)) {
         const char *kp = key.p + 1;
         size_t kn = key.n - 2;
-        for (uint32_t t = 0; t < sh->ntop; t++) {
-            const expr_path *q = &sh->paths[sh->top[t]];
-            /* an escaped key is never shorter than its text */
-            bool eq = kn == q->keylen ? memcmp(kp, q->key, kn) == 0
-                                      : kn > q->keylen && memchr(kp, '\\', kn) &&
-                                            wire_json_str_eq(kp, kn, q->key, q->keylen);
+        bool len_hit = kn < 64 ? (sh->top_lens >> kn) & 1 : sh->top_long;
+        if (!len_hit && (!any_escape || kn <= sh->top_minlen))
+            continue;
+        int escaped = -1; /* does this key hold a backslash? decided once, if asked */
+        for (uint32_t t = 0; t < ntop; t++) {
+            const struct expr_topkey *q = &top[t];
+            bool eq;
+            if (kn == q->len) {
+                eq = kn == 0 || (kp[0] == q->key[0] && memcmp(kp, q->key, kn) == 0);
+            } else if (kn > q->len && q->len && (kp[0] == q->key[0] || kp[0] == '\\')) {
+                /* an escaped key is never shorter than its text, and matches
+                   the text up to its first backslash */
+                if (escaped < 0) {
+                    escaped = 0;
+                    for (size_t i = 0; i < kn && !escaped; i++)
+                        escaped = kp[i] == '\\';
+                }
+                eq = escaped && wire_json_str_eq(kp, kn, q->key, q->len);
+            } else {
+                eq = false;
+            }
             if (eq) {
-                expr_slot *s = &sh->slots[sh->top[t]];
+                expr_slot *s = &sh->slots[q->slot];
                 s->found = true;
                 s->jv = val;
             }
@@ -812,9 +834,77 @@ int wire_expr_eval(const wire_expr *e, wire_eval_ctx *ctx, wire_value *out, wire
     return rc;
 }
 
+/*
+ * Does `a` (an >= 1 bytes) or `b` (bn >= 1) occur in h[0, n)? One pass:
+ * sixteen candidate positions at a time are those whose first and last bytes
+ * match (SSE2), then confirmed with memcmp. Several times faster than two
+ * memmem calls on short lines.
+ */
+static bool occurs_either(const char *h, size_t n, const char *a, size_t an, const char *b,
+                          size_t bn)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i a0 = _mm_set1_epi8(a[0]), a1 = _mm_set1_epi8(a[an - 1]);
+    const __m128i b0 = _mm_set1_epi8(b[0]), b1 = _mm_set1_epi8(b[bn - 1]);
+    size_t span = (an > bn ? an : bn) - 1;
+    for (; i + span + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+        __m128i ya = _mm_loadu_si128((const __m128i *)(const void *)(h + i + an - 1));
+        __m128i yb = _mm_loadu_si128((const __m128i *)(const void *)(h + i + bn - 1));
+        unsigned ma = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(x, a0), _mm_cmpeq_epi8(ya, a1)));
+        unsigned mb = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(x, b0), _mm_cmpeq_epi8(yb, b1)));
+        for (; ma; ma &= ma - 1)
+            if (memcmp(h + i + __builtin_ctz(ma), a, an) == 0)
+                return true;
+        for (; mb; mb &= mb - 1)
+            if (memcmp(h + i + __builtin_ctz(mb), b, bn) == 0)
+                return true;
+    }
+#endif
+    for (; i < n; i++) {
+        if (h[i] == a[0] && n - i >= an && memcmp(h + i, a, an) == 0)
+            return true;
+        if (h[i] == b[0] && n - i >= bn && memcmp(h + i, b, bn) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * True when no JSON string in the event can decode to the literal, so
+ * `field = 'literal'` cannot be true: the literal's bytes occur nowhere, and
+ * no escape that could spell them does. A string body without backslashes
+ * equal to the literal is the literal's bytes; one with backslashes must hold
+ * `\u` unless the literal has a character with a short escape (" \ / and
+ * control characters; `short_esc`), in which case any backslash counts.
+ * One SIMD pass instead of a structural scan: most log lines do not mention
+ * the value a filter looks for at all.
+ */
+static bool literal_impossible(const wire_event *ev, const wire_value *lit, bool short_esc)
+{
+    if (lit->s.n == 0)
+        return false;
+    return !occurs_either(ev->data, ev->len, lit->s.p, lit->s.n, "\\u", short_esc ? 1 : 2);
+}
+
 int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
 {
     const expr_node *r = e->root;
+    const wire_event *ev = ctx->ev;
+    /*
+     * A condition that needs `field = 'literal'` (alone or ANDed) cannot be
+     * true when the literal occurs nowhere in the event: answer 0 without a
+     * structural scan. False and NULL are the same answer here; errors the
+     * other conjuncts might have raised are not looked for.
+     */
+    if (ev) {
+        for (uint32_t i = 0; i < e->npre; i++)
+            if (literal_impossible(ev, &e->pre[i]->k, e->pre[i]->simple))
+                return 0;
+    }
     /*
      * The common filter, a top-level field equal to a literal: one scan of
      * the event and a comparison of the escaped bytes, nothing else.
@@ -822,7 +912,6 @@ int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
     if (r->op == OP_EQ_STR && r->kids[0]->op == OP_FIELD) {
         const expr_path *q = &e->sh->paths[r->slot];
         if (q->parent < 0 && q->index < 0) {
-            const wire_event *ev = ctx->ev;
             wire_json_val v;
             if (!ev || !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
                 v.kind != WIRE_JSON_STRING)
@@ -840,6 +929,26 @@ int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
         return 0;
     return wire_errf(err, WIRE_ETYPE, "condition must be a boolean, got %s",
                      wire__expr_type_name(&v));
+}
+
+bool wire_expr_is_field(const wire_expr *e)
+{
+    return e && e->root->op == OP_FIELD;
+}
+
+int wire_expr_field_raw(const wire_expr *e, wire_eval_ctx *ctx, wire_json_val *raw)
+{
+    expr_eval st;
+    wire__expr_begin(&st, e, ctx, NULL);
+    const expr_slot *s = locate(&st, e->root->slot);
+    if (!s->found) {
+        raw->kind = WIRE_JSON_INVALID;
+        raw->p = NULL;
+        raw->n = 0;
+        return 0;
+    }
+    *raw = s->jv;
+    return 1;
 }
 
 /* ---- Output ---- */

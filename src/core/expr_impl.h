@@ -75,9 +75,10 @@ typedef struct expr_node expr_node;
 struct expr_node {
     uint8_t op;       /* expr_op */
     uint8_t neg;      /* NOT IN, NOT LIKE, !~, IS NOT NULL */
-    uint8_t simple;   /* CASE x WHEN ... */
+    uint8_t simple;   /* CASE x WHEN; ILIKE; OP_EQ_STR: literal has a short-escape char */
     uint8_t has_else; /* CASE ... ELSE */
     uint32_t off;     /* byte offset in the source (operator, function name, ...) */
+    uint32_t height;  /* of the subtree: bounds the evaluator's recursion */
     uint32_t nkids;
     expr_node **kids;
     int32_t slot;          /* OP_FIELD, OP_EQ_STR: field slot */
@@ -114,8 +115,15 @@ typedef struct expr_shared {
     uint32_t nslots;
     /* Top-level keys: when there are several, one pass over the event's
        members locates them all, instead of one scan each. */
-    int32_t *top;
+    struct expr_topkey {
+        const char *key;
+        uint32_t len;
+        int32_t slot;
+    } * top;
     uint32_t ntop;
+    uint64_t top_lens; /* bit L: some top-level key is L bytes long (L < 64) */
+    bool top_long;     /* some top-level key is 64 bytes or longer */
+    uint32_t top_minlen;
     /* Which evaluation the slots belong to. */
     uint32_t epoch;
     const wire_event *ev;
@@ -123,6 +131,8 @@ typedef struct expr_shared {
     uint32_t len;
     uint32_t gen;
     wire_arena names; /* path keys */
+    uint32_t *htab;   /* while compiling: path index + 1, by (parent, segment) */
+    uint32_t hcap;
 } expr_shared;
 
 struct wire_expr {
@@ -132,6 +142,10 @@ struct wire_expr {
     wire_arena arena; /* nodes, constants, folded strings */
     expr_shared *sh;
     expr_regex *regexes; /* to free */
+    /* Conjuncts `top_level_field = 'literal'` of a root AND (or the root
+       itself): if one cannot be true, a condition is false without a scan. */
+    const expr_node **pre;
+    uint32_t npre;
 };
 
 /* Evaluation state: one per top-level call. */

@@ -25,7 +25,8 @@
 
 #include "core/expr_impl.h"
 
-#define EXPR_MAX_DEPTH 200
+#define EXPR_MAX_DEPTH 200   /* nesting of parentheses, NOT, unary minus */
+#define EXPR_MAX_HEIGHT 2000 /* of the compiled tree */
 #define EXPR_MAX_LEN (1u << 30)
 
 enum tok_type {
@@ -330,6 +331,7 @@ static expr_node *node_new(parser *p, int op, uint32_t off, uint32_t nkids)
     n->op = (uint8_t)op;
     n->off = off;
     n->nkids = nkids;
+    n->height = 1;
     n->slot = -1;
     if (nkids) {
         n->kids = wire_arena_alloc(p->arena, nkids * sizeof(*n->kids));
@@ -368,9 +370,22 @@ static bool is_const(const expr_node *n)
  */
 static int fold(parser *p, expr_node *n)
 {
+    /* Every composite node passes here: bound the tree's height, which a
+       long chain like a+a+a+... grows without any nesting. */
+    uint32_t h = 0;
     for (uint32_t i = 0; i < n->nkids; i++)
-        if (!is_const(n->kids[i]))
-            return 0;
+        if (n->kids[i]->height > h)
+            h = n->kids[i]->height;
+    n->height = h + 1;
+    bool all_const = true;
+    for (uint32_t i = 0; i < n->nkids; i++)
+        all_const = all_const && is_const(n->kids[i]);
+    if (!all_const) {
+        if (n->height > EXPR_MAX_HEIGHT)
+            return perr(p, n->off, "expression too deep (more than %d operators in a chain)",
+                        EXPR_MAX_HEIGHT);
+        return 0;
+    }
     if (n->op == OP_FUNC && !n->func->pure)
         return 0;
     wire_eval_ctx ctx;
@@ -384,23 +399,53 @@ static int fold(parser *p, expr_node *n)
         return perr(p, n->off, "%s", e.msg);
     n->op = OP_CONST;
     n->nkids = 0;
+    n->height = 1;
     n->k = v;
     return 0;
 }
 
 /* Intern a path segment below `parent`; returns its slot. */
+static uint64_t path_hash(int32_t parent, const char *key, size_t keylen, int64_t index)
+{
+    uint64_t seed = (uint64_t)(uint32_t)parent * 0x9E3779B97F4A7C15ULL + (uint64_t)index;
+    return wire_hash64(key ? key : "", key ? keylen : 0, seed);
+}
+
+static bool path_is(const expr_path *q, int32_t parent, const char *key, size_t keylen,
+                    int64_t index)
+{
+    if (q->parent != parent)
+        return false;
+    if (key)
+        return q->index < 0 && q->keylen == keylen && memcmp(q->key, key, keylen) == 0;
+    return q->index == index;
+}
+
+/*
+ * Intern a path segment below `parent`; returns its slot. A hash table
+ * (open addressing, at most half full) keeps compiling long inputs linear.
+ */
 static int32_t path_slot(parser *p, int32_t parent, const char *key, size_t keylen, int64_t index)
 {
     expr_shared *sh = p->sh;
-    for (uint32_t i = 0; i < sh->npaths; i++) {
-        const expr_path *q = &sh->paths[i];
-        if (q->parent != parent)
-            continue;
-        if (key && q->index < 0 && q->keylen == keylen && memcmp(q->key, key, keylen) == 0)
-            return (int32_t)i;
-        if (!key && q->index == index)
-            return (int32_t)i;
+    if (2 * (sh->npaths + 1) > sh->hcap) {
+        uint32_t cap = sh->hcap ? sh->hcap * 2 : 16;
+        uint32_t *h = wire_xcalloc(cap, sizeof(*h));
+        for (uint32_t i = 0; i < sh->npaths; i++) {
+            const expr_path *q = &sh->paths[i];
+            uint64_t at = path_hash(q->parent, q->key, q->keylen, q->index) & (cap - 1);
+            while (h[at])
+                at = (at + 1) & (cap - 1);
+            h[at] = i + 1;
+        }
+        free(sh->htab);
+        sh->htab = h;
+        sh->hcap = cap;
     }
+    uint64_t at = path_hash(parent, key, keylen, key ? -1 : index) & (sh->hcap - 1);
+    for (; sh->htab[at]; at = (at + 1) & (sh->hcap - 1))
+        if (path_is(&sh->paths[sh->htab[at] - 1], parent, key, keylen, index))
+            return (int32_t)(sh->htab[at] - 1);
     if (sh->npaths == sh->cap) {
         sh->cap = sh->cap ? sh->cap * 2 : 8;
         sh->paths = wire_xrealloc(sh->paths, sh->cap * sizeof(*sh->paths));
@@ -410,6 +455,7 @@ static int32_t path_slot(parser *p, int32_t parent, const char *key, size_t keyl
     q->index = key ? -1 : (int32_t)index;
     q->key = key ? wire_arena_strndup(&sh->names, key, keylen) : NULL;
     q->keylen = (uint32_t)keylen;
+    sh->htab[at] = sh->npaths + 1;
     return (int32_t)sh->npaths++;
 }
 
@@ -423,7 +469,11 @@ static int parse_path(parser *p, expr_node **out)
     size_t keylen = p->tok.t == T_QIDENT ? p->tok.sn : p->tok.len;
     int32_t slot = path_slot(p, -1, key, keylen, 0);
     int rc = advance(p);
-    while (rc == 0) {
+    /* no document nests deeper than the validator allows; locate() recurses */
+    for (int depth = 1; rc == 0; depth++) {
+        if (depth > WIRE_JSON_MAX_DEPTH && (p->tok.t == T_DOT || p->tok.t == T_LB))
+            return perr(p, p->tok.off, "field path too deep (more than %d segments)",
+                        WIRE_JSON_MAX_DEPTH);
         if (p->tok.t == T_DOT) {
             if ((rc = advance(p)) < 0)
                 return rc;
@@ -501,6 +551,9 @@ static int parse_call(parser *p, expr_node **out)
         if (f->min_args == f->max_args)
             return perr(p, name.off, "%s() takes %u argument%s, got %u", f->name, f->min_args,
                         f->min_args == 1 ? "" : "s", args.n);
+        if (f->max_args == UINT8_MAX && args.n > f->max_args)
+            return perr(p, name.off, "%s() takes at most %u arguments, got %u", f->name,
+                        f->max_args, args.n);
         if (f->max_args == UINT8_MAX)
             return perr(p, name.off, "%s() takes at least %u argument%s, got %u", f->name,
                         f->min_args, f->min_args == 1 ? "" : "s", args.n);
@@ -954,6 +1007,12 @@ static int parse_cmp(parser *p, expr_node **out)
                 n->op = OP_EQ_STR;
                 n->slot = f->slot;
                 n->k = c->k;
+                /* does the literal hold a character JSON may write as \" \\ \/ \n ...? */
+                for (size_t i = 0; i < c->k.s.n; i++) {
+                    unsigned char ch = (unsigned char)c->k.s.p[i];
+                    if (ch < 0x20 || ch == '"' || ch == '\\' || ch == '/')
+                        n->simple = 1;
+                }
                 n->kids[0] = f;
                 n->kids[1] = c;
             }
@@ -1040,12 +1099,23 @@ static expr_shared *shared_new(void)
 
 static void shared_finish(expr_shared *sh)
 {
+    free(sh->htab); /* only needed while compiling */
+    sh->htab = NULL;
+    sh->hcap = 0;
     sh->nslots = sh->npaths;
     sh->slots = wire_xcalloc(sh->nslots ? sh->nslots : 1, sizeof(*sh->slots));
     sh->top = wire_xcalloc(sh->npaths ? sh->npaths : 1, sizeof(*sh->top));
     for (uint32_t i = 0; i < sh->npaths; i++)
-        if (sh->paths[i].parent < 0 && sh->paths[i].index < 0)
-            sh->top[sh->ntop++] = (int32_t)i;
+        if (sh->paths[i].parent < 0 && sh->paths[i].index < 0) {
+            uint32_t len = sh->paths[i].keylen;
+            sh->top[sh->ntop++] = (struct expr_topkey){sh->paths[i].key, len, (int32_t)i};
+            if (len < 64)
+                sh->top_lens |= 1ULL << len;
+            else
+                sh->top_long = true;
+            if (sh->ntop == 1 || len < sh->top_minlen)
+                sh->top_minlen = len;
+        }
 }
 
 static void shared_unref(expr_shared *sh)
@@ -1055,6 +1125,7 @@ static void shared_unref(expr_shared *sh)
     free(sh->paths);
     free(sh->slots);
     free(sh->top);
+    free(sh->htab);
     wire_arena_free(&sh->names);
     free(sh);
 }
@@ -1062,7 +1133,7 @@ static void shared_unref(expr_shared *sh)
 static wire_expr *expr_new(expr_shared *sh)
 {
     wire_expr *e = wire_xcalloc(1, sizeof(*e));
-    wire_arena_init(&e->arena, 4096);
+    wire_arena_init(&e->arena, 1024); /* a typical expression is a few nodes */
     e->sh = sh;
     sh->refs++;
     return e;
@@ -1106,6 +1177,29 @@ static char *slice_text(parser *p, uint32_t from)
     return wire_xstrndup(p->src + from, end - from);
 }
 
+/* Collect the prefilterable conjuncts of the root (see wire_expr.pre). */
+static void collect_prefilters(wire_expr *e, const expr_node *n, uint32_t *cap)
+{
+    if (n->op == OP_AND) {
+        collect_prefilters(e, n->kids[0], cap);
+        collect_prefilters(e, n->kids[1], cap);
+        return;
+    }
+    if (n->op != OP_EQ_STR || n->kids[0]->op != OP_FIELD)
+        return;
+    const expr_path *q = &e->sh->paths[n->slot];
+    if (q->parent >= 0 || q->index >= 0 || n->k.s.n == 0)
+        return;
+    if (e->npre == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        const expr_node **v = wire_arena_alloc(&e->arena, *cap * sizeof(*v));
+        if (e->npre)
+            memcpy(v, e->pre, e->npre * sizeof(*v));
+        e->pre = v;
+    }
+    e->pre[e->npre++] = n;
+}
+
 int wire_expr_compile(const char *src, size_t n, wire_expr **out, wire_err *err)
 {
     *out = NULL;
@@ -1135,6 +1229,8 @@ int wire_expr_compile(const char *src, size_t n, wire_expr **out, wire_err *err)
     e->text = wire_xstrndup(src, n);
     e->textlen = n;
     shared_finish(sh);
+    uint32_t cap = 0;
+    collect_prefilters(e, e->root, &cap);
     *out = e;
     return 0;
 }
@@ -1149,6 +1245,39 @@ void wire_select_free(wire_select *s)
     }
     free(s->items);
     free(s);
+}
+
+/* Output names seen so far in a select list (open addressing, at most half full). */
+typedef struct name_set {
+    const char **v;
+    size_t n, cap;
+} name_set;
+
+/* Returns false if `name` was already there. */
+static bool name_set_add(name_set *ns, const char *name)
+{
+    if (2 * (ns->n + 1) > ns->cap) {
+        size_t cap = ns->cap ? ns->cap * 2 : 16;
+        const char **v = wire_xcalloc(cap, sizeof(*v));
+        for (size_t i = 0; i < ns->cap; i++) {
+            if (!ns->v[i])
+                continue;
+            size_t at = wire_hash64(ns->v[i], strlen(ns->v[i]), 0) & (cap - 1);
+            while (v[at])
+                at = (at + 1) & (cap - 1);
+            v[at] = ns->v[i];
+        }
+        free(ns->v);
+        ns->v = v;
+        ns->cap = cap;
+    }
+    size_t at = wire_hash64(name, strlen(name), 0) & (ns->cap - 1);
+    for (; ns->v[at]; at = (at + 1) & (ns->cap - 1))
+        if (strcmp(ns->v[at], name) == 0)
+            return false;
+    ns->v[at] = name;
+    ns->n++;
+    return true;
 }
 
 /* The name an item gets without AS: the last key of a plain field path. */
@@ -1170,6 +1299,7 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
         return wire_errf_at(err, WIRE_EPARSE, 0, "select list too long");
     wire_select *s = wire_xcalloc(1, sizeof(*s));
     expr_shared *sh = shared_new();
+    name_set names = {0};
     parser p;
     parser_init(&p, src, n, sh, err);
     size_t cap = 0;
@@ -1227,14 +1357,10 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
                 }
                 it->name = wire_xstrndup(dn, len);
             }
-            for (size_t i = 0; i + 1 < s->n; i++) {
-                if (s->items[i].name && strcmp(s->items[i].name, it->name) == 0) {
-                    rc = perr(&p, start, "duplicate output name '%s' in the select list", it->name);
-                    break;
-                }
-            }
-            if (rc < 0)
+            if (!name_set_add(&names, it->name)) {
+                rc = perr(&p, start, "duplicate output name '%s' in the select list", it->name);
                 break;
+            }
         }
         if (p.tok.t == T_EOF)
             break;
@@ -1251,6 +1377,7 @@ int wire_select_compile(const char *src, size_t n, wire_select **out, wire_err *
             break;
         }
     }
+    free(names.v);
     if (rc < 0) {
         shared_unref(sh);
         wire_select_free(s);

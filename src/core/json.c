@@ -80,6 +80,24 @@ static inline int hex4(ptr p)
     return (a << 12) | (b << 8) | (c << 4) | d;
 }
 
+/*
+ * Raw (escaped) string text equals plain text of the same length only if the
+ * bytes are equal and there is no backslash: an escape always decodes to
+ * fewer bytes than it takes. Inline loop for the short keys and values of
+ * events; libc beyond that.
+ */
+static inline int same_plain(ptr raw, ptr s, size_t n)
+{
+    if (n > 32)
+        return memcmp(raw, s, n) == 0 && !memchr(raw, '\\', n);
+    unsigned diff = 0, bs = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= (unsigned)(raw[i] ^ s[i]);
+        bs |= raw[i] == '\\';
+    }
+    return !diff && !bs;
+}
+
 /* ---------------------------------------------------------------------------
  * Validation
  */
@@ -143,7 +161,7 @@ size_t wire_utf8_seq(const char *p, size_t n)
  * Validate a string body; p points just after the opening quote. Returns the
  * pointer after the closing quote, or NULL after filling the error.
  */
-static ptr validate_string(vstate *s, ptr p, ptr end)
+static __attribute__((noinline)) ptr validate_string_slow(vstate *s, ptr p, ptr end)
 {
     for (;;) {
 #ifdef JSON_SSE2
@@ -227,6 +245,28 @@ static ptr validate_string(vstate *s, ptr p, ptr end)
     }
 }
 
+/*
+ * The common case inline: a string whose closing quote is in the next 16
+ * bytes with no escape, control character or non-ASCII byte before it (most
+ * keys and short values) costs one load, three compares and no loop.
+ */
+static inline __attribute__((always_inline)) ptr validate_string(vstate *s, ptr p, ptr end)
+{
+#ifdef JSON_SSE2
+    if (WIRE_LIKELY(end - p >= 16)) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+        unsigned ms = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+        if (mq && !(ms & ((mq & (0u - mq)) - 1)))
+            return p + __builtin_ctz(mq) + 1;
+        if (!(mq | ms))
+            p += 16;
+    }
+#endif
+    return validate_string_slow(s, p, end);
+}
+
 /* Validate a number starting at p (a '-' or digit). Returns the end or NULL. */
 static ptr validate_number(vstate *s, ptr p, ptr end)
 {
@@ -270,6 +310,13 @@ static ptr validate_number(vstate *s, ptr p, ptr end)
     return p;
 }
 
+/* Whitespace is rare in machine-written JSON: test one byte inline, loop out of line. */
+#define SKIP_WS(p)                                                                                 \
+    do {                                                                                           \
+        if (p < end && WIRE_UNLIKELY(cls[*p] & C_WS))                                              \
+            p = skip_ws(p + 1, end);                                                               \
+    } while (0)
+
 static int validate(const char *text, size_t n, int want_object, wire_err *err)
 {
     ptr p = (ptr)text, end = p + n;
@@ -289,12 +336,19 @@ static int validate(const char *text, size_t n, int want_object, wire_err *err)
 value:
     if (p >= end)
         return verr(&s, p, "unexpected end, expected a value");
+    if (*p == '"') {
+        p = validate_string(&s, p + 1, end);
+        if (!p)
+            return WIRE_EPARSE;
+        goto after_value;
+    }
     switch (*p) {
     case '{':
         if (depth == WIRE_JSON_MAX_DEPTH)
             return verr(&s, p, "nesting too deep");
         stack[depth++] = '}';
-        p = skip_ws(p + 1, end);
+        p++;
+        SKIP_WS(p);
         if (p < end && *p == '}') {
             p++;
             depth--;
@@ -305,18 +359,14 @@ value:
         if (depth == WIRE_JSON_MAX_DEPTH)
             return verr(&s, p, "nesting too deep");
         stack[depth++] = ']';
-        p = skip_ws(p + 1, end);
+        p++;
+        SKIP_WS(p);
         if (p < end && *p == ']') {
             p++;
             depth--;
             goto after_value;
         }
         goto value;
-    case '"':
-        p = validate_string(&s, p + 1, end);
-        if (!p)
-            return WIRE_EPARSE;
-        goto after_value;
     case 't':
         if (end - p < 4 || memcmp(p, "true", 4) != 0)
             return verr(&s, p, "invalid literal");
@@ -356,14 +406,15 @@ key:
     p = validate_string(&s, p + 1, end);
     if (!p)
         return WIRE_EPARSE;
-    p = skip_ws(p, end);
+    SKIP_WS(p);
     if (p >= end || *p != ':')
         return verr(&s, p, "expected ':' after key");
-    p = skip_ws(p + 1, end);
+    p++;
+    SKIP_WS(p);
     goto value;
 
 after_value:
-    p = skip_ws(p, end);
+    SKIP_WS(p);
     if (depth == 0) {
         if (p != end)
             return verr(&s, p, "trailing characters after the JSON value");
@@ -372,7 +423,8 @@ after_value:
     if (p >= end)
         return verr(&s, p, "unexpected end inside a container");
     if (*p == ',') {
-        p = skip_ws(p + 1, end);
+        p++;
+        SKIP_WS(p);
         if (stack[depth - 1] == '}')
             goto key;
         goto value;
@@ -383,16 +435,6 @@ after_value:
         goto after_value;
     }
     return verr(&s, p, stack[depth - 1] == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-}
-
-int wire_json_validate(const char *p, size_t n, wire_err *err)
-{
-    return validate(p, n, 0, err);
-}
-
-int wire_json_validate_object(const char *p, size_t n, wire_err *err)
-{
-    return validate(p, n, 1, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -493,14 +535,25 @@ static inline uint64_t mask16(__m128i v)
 }
 #endif
 
-/* Fill *m for the 64 bytes at p; fewer than 64 left before end are padded with spaces. */
-static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
+/*
+ * Fill *m for the 64 bytes at p. Fewer than 64 left before end: if the slice
+ * holds 64 bytes before end (`start` is its beginning), the last 64 are
+ * classified and the masks shifted down, so no byte past end is read and none
+ * before p counts twice; otherwise the bytes are copied into a padded buffer.
+ */
+static inline void block_scan(blockscan *s, ptr start, ptr p, ptr end, block *m)
 {
     unsigned char pad[64];
+    int shift = 0;
     if (end - p < 64) {
-        memset(pad, ' ', sizeof(pad));
-        memcpy(pad, p, (size_t)(end - p));
-        p = pad;
+        if (end - start >= 64) {
+            shift = (int)(64 - (end - p));
+            p = end - 64;
+        } else {
+            memset(pad, ' ', sizeof(pad));
+            memcpy(pad, p, (size_t)(end - p));
+            p = pad;
+        }
     }
     uint64_t q = 0, bs = 0, op = 0, cl = 0, co = 0;
 #ifdef JSON_SSE2
@@ -527,6 +580,13 @@ static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
         co |= c == ':' ? bit : 0;
     }
 #endif
+    if (shift) {
+        q >>= shift;
+        bs >>= shift;
+        op >>= shift;
+        cl >>= shift;
+        co >>= shift;
+    }
     q &= ~escaped_bytes(bs, &s->prev_escaped);
     uint64_t instr = prefix_xor(q) ^ s->prev_instr;
     s->prev_instr = (uint64_t)((int64_t)instr >> 63);
@@ -537,35 +597,71 @@ static inline void block_scan(blockscan *s, ptr p, ptr end, block *m)
     m->colon = co & ~instr;
 }
 
-/* p points at '{' or '['; return the pointer after the matching bracket (or end). */
+/*
+ * p points at '{' or '['; return the pointer after the matching bracket (or
+ * end). Brackets are counted 16 bytes at a time, strings skipped as they come:
+ * cheaper than block masks for the small containers events mostly hold.
+ */
 static ptr skip_container(ptr p, ptr end)
 {
-    blockscan s = {0, 0};
     size_t depth = 0;
-    for (ptr base = p; base < end; base += 64) {
-        block m;
-        block_scan(&s, base, end, &m);
-        size_t closes = (size_t)__builtin_popcountll(m.close);
-        if (depth > closes) {
-            /* cannot reach depth 0 inside this block: count, don't walk */
-            depth += (size_t)__builtin_popcountll(m.open) - closes;
+    int esc;
+#ifdef JSON_SSE2
+    /* OR-ing 0x20 folds '[' onto '{' and ']' onto '}': bracket kinds match in valid text. */
+    const __m128i q = _mm_set1_epi8('"'), x20 = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'),
+                  close = _mm_set1_epi8('}');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i f = _mm_or_si128(v, x20);
+        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q));
+        unsigned mo = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, open));
+        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, close));
+        unsigned all = mq | mo | mc;
+        while (all) {
+            unsigned bit = all & -all;
+            if (bit & mq) {
+                esc = 0;
+                p = skip_string(p + __builtin_ctz(bit) + 1, end, &esc);
+                goto reload;
+            }
+            if (bit & mo) {
+                depth++;
+            } else if (--depth == 0) {
+                return p + __builtin_ctz(bit) + 1;
+            }
+            all &= all - 1;
+        }
+        p += 16;
+    reload:;
+    }
+#endif
+    while (p < end) {
+        unsigned c = *p | 0x20;
+        if (*p == '"') {
+            esc = 0;
+            p = skip_string(p + 1, end, &esc);
             continue;
         }
-        for (uint64_t ev = m.open | m.close; ev; ev &= ev - 1) {
-            int i = __builtin_ctzll(ev);
-            if (m.open & (1ULL << i)) {
-                depth++;
-            } else if (depth <= 1) {
-                ptr r = base + i + 1;
-                return r <= end ? r : end;
-            } else {
-                depth--;
-            }
+        if (c == '{') {
+            depth++;
+        } else if (c == '}') {
+            if (depth <= 1)
+                return p + 1;
+            depth--;
         }
-        if (end - base <= 64)
-            break;
+        p++;
     }
     return end;
+}
+
+int wire_json_validate(const char *p, size_t n, wire_err *err)
+{
+    return validate(p, n, 0, err);
+}
+
+int wire_json_validate_object(const char *p, size_t n, wire_err *err)
+{
+    return validate(p, n, 1, err);
 }
 
 /* p points at the first byte of a value; return its end and set *kind. */
@@ -623,63 +719,114 @@ int wire_json_value(const char *text, size_t n, wire_json_val *out)
 static inline int key_matches(ptr k, size_t klen, const char *key, size_t keylen)
 {
     if (klen == keylen)
-        return memcmp(k, key, keylen) == 0 && !memchr(k, '\\', klen);
+        return same_plain(k, (ptr)key, klen);
     if (klen < keylen)
         return 0;
     return wire_json_str_eq((const char *)k, klen, key, keylen);
 }
 
-/*
- * Top-level lookup by block scanning: only colons and brackets outside strings
- * are visited. A colon at depth 1 ends a key; its opening quote is the last
- * unescaped quote that starts a string before it. With duplicate keys the
- * last one wins, so the scan runs to the object's end even after a match.
- */
-int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out)
+/* Objects shorter than this are searched member by member, longer ones by block masks. */
+#define GET_BLOCK_MIN 128
+
+/* Member-by-member lookup; p is just after the '{'. */
+static int get_walk(ptr p, ptr end, const char *key, size_t keylen, wire_json_val *out)
 {
-    ptr p = (ptr)obj, end = p + n;
-    p = skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return 0;
+    int found = 0;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return found;
+        ptr k = p + 1;
+        int esc = 0;
+        p = skip_string(k, end, &esc);
+        if (p >= end)
+            return found;
+        size_t klen = (size_t)(p - 1 - k);
+        int match = esc ? wire_json_str_eq((const char *)k, klen, key, keylen)
+                        : (klen == keylen && memcmp(k, key, keylen) == 0);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return found;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return found;
+        wire_json_kind kind;
+        ptr v = p;
+        p = skip_value(p, end, &kind);
+        /* Keep going after a match: with duplicate keys the last one wins. */
+        if (match) {
+            set_val(out, kind, v, p);
+            found = 1;
+        }
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            return found;
+        p++;
+    }
+}
+
+/*
+ * Lookup by block scanning; p points at the '{'. Only colons and brackets
+ * outside strings are visited, and colons only while the scan may be at
+ * depth 1. A colon at depth 1 ends a key, whose opening quote is the last
+ * unescaped quote that started a string before it. A matched container value
+ * ends at the close that brings the depth back to 1, which the scan meets
+ * anyway, so it is not skipped twice.
+ */
+static int get_blocks(ptr p, ptr end, const char *key, size_t keylen, wire_json_val *out)
+{
     blockscan s = {0, 0};
     size_t depth = 0;
     ptr key_open = NULL; /* opening quote of the last string started */
     ptr found_v = NULL, found_e = NULL;
+    int pending = 0; /* the matched value is a container not closed yet */
     wire_json_kind found_kind = WIRE_JSON_INVALID;
     for (ptr base = p; base < end; base += 64) {
         block m;
-        block_scan(&s, base, end, &m);
+        block_scan(&s, p, base, end, &m);
         uint64_t starts = m.quote & m.instr;
         uint64_t ev = m.open | m.close | (depth <= 1 || m.close ? m.colon : 0);
         for (; ev; ev &= ev - 1) {
             int i = __builtin_ctzll(ev);
             uint64_t bit = 1ULL << i;
-            if (m.open & bit) {
-                depth++;
-            } else if (m.close & bit) {
-                if (depth <= 1)
-                    goto done;
-                depth--;
-            } else if (depth == 1) {
-                uint64_t before = starts & (bit - 1);
-                if (before)
-                    key_open = base + 63 - __builtin_clzll(before);
-                if (!key_open)
-                    continue;
-                ptr kc = base + i; /* back over whitespace to the closing quote */
-                while (kc > key_open + 1 && kc[-1] != '"')
-                    kc--;
-                if (kc <= key_open + 1)
-                    continue;
-                ptr k = key_open + 1;
-                if (key_matches(k, (size_t)(kc - 1 - k), key, keylen)) {
-                    ptr v = skip_ws(base + i + 1, end);
-                    if (v < end) {
-                        found_v = v;
-                        found_e = skip_value(v, end, &found_kind);
-                    }
+            /* depth without branching on the event's kind: they come in no predictable order */
+            size_t closing = (m.close >> i) & 1;
+            depth += ((m.open >> i) & 1) - closing;
+            if (WIRE_UNLIKELY(depth == 0))
+                goto done;
+            if (depth != 1)
+                continue;
+            if (closing) {
+                if (pending) {
+                    found_e = base + i + 1;
+                    pending = 0;
                 }
+                continue;
             }
+            if (!(m.colon & bit))
+                continue;
+            uint64_t before = starts & (bit - 1);
+            if (before)
+                key_open = base + 63 - __builtin_clzll(before);
+            if (!key_open)
+                continue;
+            ptr kc = base + i; /* back over whitespace to the closing quote */
+            while (kc > key_open + 1 && kc[-1] != '"')
+                kc--;
+            if (kc <= key_open + 1)
+                continue;
+            ptr k = key_open + 1;
+            if (!key_matches(k, (size_t)(kc - 1 - k), key, keylen))
+                continue;
+            ptr v = skip_ws(base + i + 1, end);
+            if (v >= end)
+                continue;
+            found_v = v;
+            pending = *v == '{' || *v == '[';
+            if (pending)
+                found_kind = *v == '{' ? WIRE_JSON_OBJECT : WIRE_JSON_ARRAY;
+            else
+                found_e = skip_value(v, end, &found_kind);
         }
         if (starts)
             key_open = base + 63 - __builtin_clzll(starts);
@@ -689,8 +836,19 @@ int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wir
 done:
     if (!found_v)
         return 0;
-    set_val(out, found_kind, found_v, found_e);
+    set_val(out, found_kind, found_v, pending ? end : found_e);
     return 1;
+}
+
+int wire_json_get(const char *obj, size_t n, const char *key, size_t keylen, wire_json_val *out)
+{
+    ptr p = (ptr)obj, end = p + n;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    if (end - p < GET_BLOCK_MIN)
+        return get_walk(p + 1, end, key, keylen, out);
+    return get_blocks(p, end, key, keylen, out);
 }
 
 int wire_json_index(const char *arr, size_t n, size_t idx, wire_json_val *out)
@@ -874,6 +1032,8 @@ size_t wire_json_unescape(const char *raw, size_t n, char *outp)
 
 int wire_json_str_eq(const char *raw, size_t n, const char *str, size_t slen)
 {
+    if (n <= slen)
+        return n == slen && same_plain((ptr)raw, (ptr)str, n);
     ptr p = (ptr)raw, end = p + n;
     ptr s = (ptr)str, send = s + slen;
     while (p < end) {

@@ -53,6 +53,7 @@ int wire_json_validate(const char *p, size_t n, wire_err *err);
 /* Same, but also require the top-level value to be an object. */
 int wire_json_validate_object(const char *p, size_t n, wire_err *err);
 
+
 /*
  * Lookups on VALIDATED text (behaviour on invalid text is memory-safe but
  * unspecified). `obj` is the slice of an object value; returns 1 and fills

@@ -16,8 +16,9 @@
  *
  * The new object is written into an instance buffer (reused across events)
  * and copied into the batch arena; the event is repointed and marked
- * WIRE_EV_MODIFIED. Values taken from the input stay in their escaped form,
- * so copying a string costs a memcpy. No malloc per event.
+ * WIRE_EV_MODIFIED. An item that is a bare field path is copied as its raw
+ * JSON (numbers keep their text, strings their escapes); computed values are
+ * encoded. No malloc per event.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +64,8 @@ typedef struct map {
     size_t *source_len;   /* per rename: strlen of the old name */
     size_t *drop_len;     /* per drop */
     wire_value *vals;     /* per select item, per event */
+    wire_json_val *raw;   /* per select item that is a bare field, per event */
+    bool *is_field;       /* per select item */
     map_entry *ent;
     size_t ent_cap;
     wire_buf out;
@@ -99,6 +102,8 @@ static void map_destroy(void *self)
     free(m->source_len);
     free(m->drop_len);
     free(m->vals);
+    free(m->raw);
+    free(m->is_field);
     free(m->ent);
     wire_buf_free(&m->out);
     free(m);
@@ -116,6 +121,10 @@ static int map_create(void **self, const void *config, wire_err *err)
     m->nitems = m->sel ? m->sel->n : 0;
     m->item_names = wire_xcalloc(m->nitems + 1, sizeof(*m->item_names));
     m->vals = wire_xcalloc(m->nitems + 1, sizeof(*m->vals));
+    m->raw = wire_xcalloc(m->nitems + 1, sizeof(*m->raw));
+    m->is_field = wire_xcalloc(m->nitems + 1, sizeof(*m->is_field));
+    for (size_t i = 0; i < m->nitems; i++)
+        m->is_field[i] = wire_expr_is_field(m->sel->items[i].expr);
     for (size_t i = 0; i < m->nitems; i++)
         if (m->sel->items[i].name)
             name_init(&m->item_names[i], m->sel->items[i].name);
@@ -175,8 +184,17 @@ static size_t input_entries(map *m, const wire_event *ev)
 {
     size_t n = 0;
     wire_json_val root, key, val;
-    if (!wire_json_value(ev->data, ev->len, &root) || root.kind != WIRE_JSON_OBJECT)
+    /* the object's slice without scanning it: validated text, trim blanks */
+    const char *p = ev->data, *end = ev->data + ev->len;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    if (end - p < 2 || *p != '{')
         return 0;
+    root.kind = WIRE_JSON_OBJECT;
+    root.p = p;
+    root.n = (size_t)(end - p);
     wire_json_iter it;
     wire_json_iter_init(&it, &root);
     while (wire_json_iter_next(&it, &key, &val)) {
@@ -252,36 +270,44 @@ static bool drop_and_rename(map *m, size_t n)
     return true;
 }
 
+/* Append without the function call when the room is there (the common case). */
+static inline void put(wire_buf *o, const void *p, size_t n)
+{
+    if (WIRE_UNLIKELY(o->cap - o->len < n + 1))
+        wire_buf_reserve(o, n);
+    memcpy(o->p + o->len, p, n);
+    o->len += n;
+}
+
 static void write_entries(map *m, size_t n)
 {
     wire_buf *o = &m->out;
     wire_buf_reset(o);
-    wire_buf_putc(o, '{');
+    put(o, "{", 1);
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         const map_entry *e = &m->ent[i];
         if (e->dropped)
             continue;
         if (!first)
-            wire_buf_putc(o, ',');
+            put(o, ",", 1);
         first = false;
         if (e->key_json) {
-            wire_buf_append(o, e->key_json, e->key_json_n);
+            put(o, e->key_json, e->key_json_n);
         } else {
-            wire_buf_reserve(o, e->name_n + 3);
-            o->p[o->len++] = '"';
-            memcpy(o->p + o->len, e->name, e->name_n);
-            o->len += e->name_n;
-            o->p[o->len++] = '"';
-            o->p[o->len++] = ':';
-            o->p[o->len] = '\0';
+            put(o, "\"", 1);
+            put(o, e->name, e->name_n);
+            put(o, "\":", 2);
         }
-        if (e->item >= 0)
+        if (e->item >= 0 && m->is_field[e->item])
+            put(o, m->raw[e->item].p, m->raw[e->item].n);
+        else if (e->item >= 0)
             wire_value_write_json(o, &m->vals[e->item]);
         else
-            wire_buf_append(o, e->val, e->val_n);
+            put(o, e->val, e->val_n);
     }
-    wire_buf_putc(o, '}');
+    put(o, "}", 1);
+    o->p[o->len] = '\0';
 }
 
 /* 1 rewritten, 0 unchanged, <0 evaluation error (err set). */
@@ -294,6 +320,14 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
             const wire_select_item *it = &m->sel->items[k];
             if (!it->expr)
                 continue;
+            if (m->is_field[k]) {
+                /* copied byte for byte: no decoding, numbers keep their text */
+                if (!wire_expr_field_raw(it->expr, ec, &m->raw[k])) {
+                    m->raw[k].p = "null";
+                    m->raw[k].n = 4;
+                }
+                continue;
+            }
             int rc = wire_expr_eval(it->expr, ec, &m->vals[k], err);
             if (rc < 0) {
                 *bad_item = k;
@@ -368,6 +402,11 @@ static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
     b->n = w;
     b->bytes = bytes;
     ec->ev = NULL;
+    /* a one-off huge event should not pin its buffer for the pipeline's life */
+    if (m->out.cap > (1u << 20)) {
+        wire_buf_free(&m->out);
+        wire_buf_reserve(&m->out, 4096);
+    }
     return rc;
 }
 

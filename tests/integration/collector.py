@@ -10,6 +10,8 @@ switched at run time through DIR/mode (re-read on every request):
     ok            answer 200 (default, also when the file is absent)
     503 [N]       answer 503 with Retry-After: 1 (N times, then ok)
     400           answer 400 {"error": ...}
+    reject TEXT   answer 400 to any request whose body contains TEXT
+    503-retry-after SECONDS   answer 503 with Retry-After: SECONDS
     slow SECONDS  sleep, then accept
 
 Every request is also counted in DIR/seen ("<status>" per line).
@@ -72,6 +74,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(503, b'{"error":"try later"}', [("Retry-After", "1")])
         if kind == "400":
             return self.answer(400, b'{"error":"bad batch"}')
+        if kind == "reject" and mode[1].encode() in body:
+            return self.answer(400, b'{"error":"poison event refused"}')
+        if kind == "503-retry-after":
+            return self.answer(503, b'{"error":"busy"}', [("Retry-After", mode[1])])
         if kind == "slow":
             time.sleep(float(mode[1]))
         with lock:

@@ -35,3 +35,10 @@ wait_for() {
     for i in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
     return 1
 }
+# wait_until SECONDS CMD...: retry every 0.1 s for up to SECONDS
+wait_until() {
+    local secs=$1 i
+    shift
+    for i in $(seq 1 $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}

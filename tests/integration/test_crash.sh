@@ -6,6 +6,7 @@
 # order. Also: a corrupt latest checkpoint is skipped with a log line, and
 # SIGTERM under load drains and checkpoints so a restart duplicates nothing.
 . "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$TMP"
 
 N=${CRASH_EVENTS:-1000000}
@@ -50,7 +51,7 @@ crash_loop() {
         wait "$pid" 2>/dev/null
     done
     for i in 1 2 3; do
-        "$WIRE" run --data-dir "data-$name" "$name.yaml" 2>>"$name.log" && return 0
+        timeout 300 "$WIRE" run --data-dir "data-$name" "$name.yaml" 2>>"$name.log" && return 0
     done
     return 1
 }
@@ -108,5 +109,84 @@ check "SIGTERM: stopped, not finished" grep -q "pipeline term stopped" term.log
 "$WIRE" run --data-dir data-term term.yaml 2>>term.log
 check "SIGTERM: restart finishes the rest" [ $? = 0 ]
 check "SIGTERM: output exact even at-least-once (final checkpoint at stop)" cmp out/term.jsonl expected.jsonl
+
+# --- the crash loop with the http sink pointed at a test collector -------------
+mkdir -p col
+CPORT=$(free_port)
+python3 "$HERE/collector.py" "$CPORT" col &
+T_PIDS+=("$!")
+wait_for test -f col/ready
+cat >hc.yaml <<EOF
+name: hc
+source: { type: generate, config: { count: 200000, rate: 100000, template: '{"n": {{seq}}}' } }
+sink: { type: http, config: { url: "http://127.0.0.1:$CPORT/", batch_events: 1000 } }
+checkpoint: { interval: 200ms }
+EOF
+KILLS_SAVED=$KILLS
+KILLS=${CRASH_HTTP_KILLS:-10}
+check "http sink: finishes after $KILLS kills" crash_loop hc
+KILLS=$KILLS_SAVED
+check "http sink: every event reached the collector" python3 -c '
+got = set(l.strip() for l in open("col/bodies") if l.strip())
+assert len(got) == 200000, len(got)
+total = sum(1 for l in open("col/bodies") if l.strip())
+print("collector: %d lines, %d distinct" % (total, len(got)))
+'
+
+# --- the crash loop with a tail source whose file keeps growing and rotates ----
+cat >tail.yaml <<'YAML'
+name: tail
+source: { type: file, config: { path: app.log, mode: tail, poll_interval: 20ms } }
+sink: { type: file, config: { path: out/tail.jsonl } }
+checkpoint: { interval: 200ms }
+YAML
+TOTAL=${CRASH_TAIL_LINES:-200000}
+cat >writer.py <<'PY'
+import os, sys, time
+total = int(sys.argv[1]); gen = 0; t0 = time.time()
+f = open("app.log", "a")
+for i in range(total):
+    f.write('{"n":%d}\n' % i)
+    if i % 1000 == 999:
+        f.flush()
+        delay = t0 + (i + 1) / 25000.0 - time.time()  # about 25k lines/s
+        if delay > 0:
+            time.sleep(delay)
+    if i % 40000 == 39999:  # rotate by rename, as logrotate does
+        f.close()
+        gen += 1
+        os.rename("app.log", "app.log.%d" % gen)
+        f = open("app.log", "a")
+f.close()
+PY
+python3 writer.py "$TOTAL" &
+writer=$!
+T_PIDS+=("$writer")
+tail_loop() {
+    local i pid
+    for i in $(seq 1 "${CRASH_TAIL_KILLS:-10}"); do
+        "$WIRE" run --data-dir data-tail tail.yaml 2>>tail.log &
+        pid=$!
+        T_PIDS+=("$pid")
+        sleep "0.$((RANDOM % 9 + 1))"
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    wait "$writer"
+    "$WIRE" run --data-dir data-tail tail.yaml 2>>tail.log &
+    pid=$!
+    T_PIDS+=("$pid")
+    wait_until 180 grep -q "\"n\":$((TOTAL - 1))}" out/tail.jsonl
+    kill -TERM "$pid"
+    wait "$pid"
+}
+check "tail: a growing, rotating file survives ${CRASH_TAIL_KILLS:-10} kills" tail_loop
+check "tail: every line delivered" python3 -c "
+got = set(l.strip() for l in open('out/tail.jsonl') if l.strip())
+want = set('{\"n\":%d}' % i for i in range($TOTAL))
+missing = want - got
+assert not missing, (len(missing), sorted(missing)[:5])
+print('tail: %d lines out for %d written' % (sum(1 for _ in open('out/tail.jsonl')), $TOTAL))
+"
 
 finish

@@ -249,6 +249,10 @@ TEST(arithmetic)
     CHECK_EQ_STR(ev(doc, "big + 1"), "9.223372036854776e+18"); /* overflow falls to double */
     CHECK_EQ_STR(ev(doc, "big * 2"), "1.8446744073709552e+19");
     CHECK_EQ_STR(ev(doc, "-big - 2"), "-9.223372036854776e+18");
+    CHECK_EQ_STR(ev(doc, "5.5 % 2"), "1.5");
+    CHECK_EQ_STR(ev(doc, "-5.5 % 2"), "-1.5");
+    CHECK_EQ_STR(ev(doc, "1e300 * 1e300"), "null"); /* infinite: JSON has no such number */
+    CHECK_EQ_STR(ev(doc, "1e300 * 1e300 > 1"), "true");
     CHECK_EQ_STR(ev(doc, "missing + 1"), "null");
     CHECK_EQ_STR(ev(doc, "-missing"), "null");
     CHECK_EQ_STR(ev(doc, "s * 2"), "error: operator * needs numbers, got string and integer");
@@ -471,6 +475,13 @@ TEST(parse_errors)
     PARSE_ERR("substr(a)", 0, "substr() takes 2 to 3 arguments, got 1");
     PARSE_ERR("concat()", 0, "concat() takes at least 1 argument, got 0");
     PARSE_ERR("now_ms(1)", 0, "now_ms() takes 0 arguments, got 1");
+    {
+        char many[2000] = "x = 1 OR concat(";
+        for (int i = 0; i < 300; i++)
+            strcat(many, i ? ",1" : "1");
+        strcat(many, ")");
+        PARSE_ERR(many, 9, "concat() takes at most 255 arguments, got 300");
+    }
     PARSE_ERR("level = 'error", 8, "unterminated string: missing closing '");
     PARSE_ERR("`odd", 0, "unterminated name: missing closing `");
     PARSE_ERR("level = \"error\"", 8, "strings are quoted with single quotes");
@@ -513,6 +524,18 @@ TEST(parse_errors)
     PARSE_ERR("NOT", 3, "expected an expression after 'NOT', found end of input");
     PARSE_ERR("a = AND", 4, "expected an expression after '=', found 'AND'");
     PARSE_ERR("\x01", 0, "unexpected character (byte 0x01)");
+    {
+        static char chain[30000];
+        strcpy(chain, "a");
+        for (int i = 0; i < 3000; i++)
+            strcat(chain, "+a");
+        PARSE_ERR(chain, 3999, "expression too deep");
+        /* a long chain of constants folds as it goes */
+        strcpy(chain, "1");
+        for (int i = 0; i < 3000; i++)
+            strcat(chain, "+1");
+        CHECK_EQ_STR(ev(doc, chain), "3001");
+    }
     char deep[2000];
     memset(deep, '(', 1000);
     deep[1000] = '1';
@@ -567,6 +590,50 @@ TEST(field_cache)
     wire_expr_free(e);
 }
 
+/*
+ * The one-pass top-level lookup (several keys in one unit) must agree with
+ * wire_json_get on every event: duplicates (last wins), escaped keys, keys
+ * that are prefixes of each other, spacing.
+ */
+TEST(top_level_pass_matches_json_get)
+{
+    static const char *const keys[] = {"a", "ab", "b", "\\u0061", "a\\u0062", "\\\"", "c"};
+    static const char *const plain[] = {"a", "ab", "b", "\"", "c"};
+    wire_select *s;
+    wire_err err;
+    const char *src = "a, ab, b, `\"`, c";
+    CHECK(wire_select_compile(src, strlen(src), &s, &err) == 0);
+    unsigned seed = 7;
+    char doc_buf[512];
+    for (int round = 0; round < 2000; round++) {
+        size_t at = 0;
+        doc_buf[at++] = '{';
+        seed = seed * 1103515245 + 12345;
+        int nmem = (int)((seed >> 16) % 6);
+        for (int i = 0; i < nmem; i++) {
+            seed = seed * 1103515245 + 12345;
+            unsigned r = seed >> 8;
+            at += (size_t)snprintf(doc_buf + at, sizeof(doc_buf) - at, "%s%s\"%s\"%s:%u",
+                                   i ? "," : "", r & 1 ? " " : "", keys[r % 7], r & 2 ? " " : "",
+                                   r % 100);
+        }
+        doc_buf[at++] = '}';
+        wire_event event = {.data = doc_buf, .len = (uint32_t)at};
+        wire_eval_ctx ctx = {.ev = &event, .arena = &arena, .cache_gen = (uint32_t)round};
+        for (size_t k = 0; k < s->n; k++) {
+            wire_json_val a, b;
+            int fa = wire_expr_field_raw(s->items[k].expr, &ctx, &a);
+            int fb = wire_json_get(doc_buf, at, plain[k], strlen(plain[k]), &b);
+            if (fa != fb || (fa && (a.p != b.p || a.n != b.n))) {
+                fprintf(stderr, "  key '%s' in %.*s: pass %d, get %d\n", plain[k], (int)at, doc_buf,
+                        fa, fb);
+                CHECK(0);
+            }
+        }
+    }
+    wire_select_free(s);
+}
+
 TEST(fast_path_eq)
 {
     const char *d1 = "{\"msg\":\"\\\"level\\\":\\\"error\\\"\",\"level\":\"error\"}";
@@ -582,6 +649,65 @@ TEST(fast_path_eq)
     CHECK_EQ_STR(cond(d2, "ctx.level = 'error'"), "1");
     CHECK_EQ_STR(cond(d3, "'error' = level"), "1");
     CHECK_EQ_STR(ev(d4, "level = 'error'"), "null");
+    /* the substring prefilter must not hide values spelled with escapes */
+    CHECK_EQ_STR(cond("{\"p\":\"a\\/b\"}", "p = 'a/b'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"a\\u002fb\"}", "p = 'a/b'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"x\\\"y\"}", "p = 'x\"y'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"a\\tb\"}", "p = 'a\tb'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"caf\\u00e9\"}", "p = 'caf\xc3\xa9'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"caf\xc3\xa9\"}", "p = 'caf\xc3\xa9'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"\\u0065rror\"}", "p = 'error'"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"\"}", "p = ''"), "1");
+    CHECK_EQ_STR(cond("{\"p\":\"erro\"}", "p = 'error'"), "0");
+    /* a conjunct that cannot be true settles a condition before the rest runs */
+    CHECK_EQ_STR(cond(doc, "level = 'nope' AND s * 2 > 1"), "0");
+    CHECK_EQ_STR(cond(doc, "level = 'error' AND s * 2 > 1"),
+                 "error: operator * needs numbers, got string and integer");
+}
+
+/* eval_bool's fast path (with its prefilter) agrees with full evaluation. */
+TEST(fast_path_differential)
+{
+    static const char *const spellings[] = {
+        "error",     "err\\u006fr", "\\u0065rror", "errors", "Error", "a\\/b", "a/b",
+        "a\\u002fb", "x\\\"y",      "x\\u0022y",   "",       "err",   "\\n",   "error\\n"};
+    static const char *const exprs[] = {
+        "p = 'error'",
+        "p = 'a/b'",
+        "p = 'x\"y'",
+        "p = ''",
+        "p = '\n'",
+        "'error' = p",
+        "p = 'error' AND q IS NOT NULL",
+        "q = 'a/b' AND (z = 1 OR p = 'error') AND n.p = 'error'",
+        "NOT (p = 'error') AND q = 'err'",
+    };
+    unsigned seed = 99;
+    for (size_t x = 0; x < WIRE_ARRAY_LEN(exprs); x++) {
+        wire_expr *e;
+        wire_err err;
+        CHECK(wire_expr_compile(exprs[x], strlen(exprs[x]), &e, &err) == 0);
+        for (int round = 0; round < 300; round++) {
+            char d[256];
+            seed = seed * 1103515245 + 12345;
+            unsigned r = seed >> 8;
+            snprintf(d, sizeof(d), "{\"q\":\"%s\",%s\"p\":\"%s\"%s}",
+                     spellings[(r / 7) % WIRE_ARRAY_LEN(spellings)],
+                     r & 1 ? "\"n\":{\"p\":\"error\"}," : "",
+                     spellings[r % WIRE_ARRAY_LEN(spellings)], r & 2 ? ",\"z\":1" : "");
+            wire_event event = {.data = d, .len = (uint32_t)strlen(d)};
+            wire_eval_ctx ctx = {.ev = &event, .arena = &arena, .cache_gen = (uint32_t)round};
+            wire_value v;
+            CHECK(wire_expr_eval(e, &ctx, &v, &err) == 0);
+            int full = v.type == WIRE_V_BOOL && v.b;
+            int fast = wire_expr_eval_bool(e, &ctx, &err);
+            if (full != fast) {
+                fprintf(stderr, "  %s on %s: full %d fast %d\n", exprs[x], d, full, fast);
+                CHECK(0);
+            }
+        }
+        wire_expr_free(e);
+    }
 }
 
 /* ---- select lists ---- */
@@ -652,6 +778,37 @@ TEST(select_lists)
     SELECT_ERR("a, x = \"y\"", 7, "strings are quoted with single quotes");
 }
 
+TEST(large_inputs_compile)
+{
+    /* many distinct fields and very long paths compile in linear time */
+    wire_buf b;
+    wire_buf_init(&b);
+    for (int i = 0; i < 20000; i++)
+        wire_buf_printf(&b, "%sf%d", i ? ", " : "", i);
+    wire_select *s;
+    wire_err err;
+    CHECK(wire_select_compile(b.p, b.len, &s, &err) == 0);
+    CHECK_EQ_INT(s->n, 20000);
+    CHECK_EQ_STR(s->items[19999].name, "f19999");
+    wire_select_free(s);
+    wire_buf_reset(&b);
+    wire_buf_append(&b, "a", 1);
+    for (int i = 0; i < 20000; i++)
+        wire_buf_printf(&b, i % 3 ? ".a" : "[%d]", i % 5);
+    wire_expr *e;
+    CHECK(wire_expr_compile(b.p, b.len, &e, &err) == WIRE_EPARSE);
+    CHECK(strstr(err.msg, "field path too deep (more than 512 segments)") != NULL);
+    /* 512 segments are fine (and cannot overflow the evaluator's stack) */
+    wire_buf_reset(&b);
+    wire_buf_append(&b, "a", 1);
+    for (int i = 0; i < 511; i++)
+        wire_buf_append(&b, ".a", 2);
+    CHECK(wire_expr_compile(b.p, b.len, &e, &err) == 0);
+    wire_expr_free(e);
+    CHECK_EQ_STR(ev("{\"a\":{\"a\":1}}", b.p), "null");
+    wire_buf_free(&b);
+}
+
 TEST(write_json)
 {
     wire_buf b;
@@ -696,8 +853,11 @@ int main(void)
     RUN(parse_errors);
     RUN(folding_and_text);
     RUN(field_cache);
+    RUN(top_level_pass_matches_json_get);
     RUN(fast_path_eq);
+    RUN(fast_path_differential);
     RUN(select_lists);
+    RUN(large_inputs_compile);
     RUN(write_json);
     wire_batch_free(batch);
     wire_arena_free(&arena);

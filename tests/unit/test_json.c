@@ -608,7 +608,8 @@ static void gen_value(wire_buf *b, rng *r, int depth)
     case 6:
     case 7: {
         wire_buf_putc(b, '{');
-        unsigned n = rn(r, 7);
+        /* sometimes wide, so that lookups take the block-scanning path (>= 128 bytes) */
+        unsigned n = depth == 0 && rn(r, 4) == 0 ? 6 + rn(r, 16) : rn(r, 7);
         for (unsigned k = 0; k < n; k++) {
             if (k)
                 wire_buf_putc(b, ',');
@@ -757,6 +758,8 @@ TEST(random_mutations_vs_rfc_and_cjson)
         wire_err err;
         int ours = wire_json_validate(t, b.len, &err) == 0;
         int reason = ref_check(t, b.len);
+        if (b.len && b.p[0] == '{')
+            CHECK((wire_json_validate_object(t, b.len, NULL) == 0) == ours);
         cJSON *cj = cjson_parse(t, b.len);
         if (ours != (reason == R_OK)) {
             fprintf(stderr, "  wire %d vs RFC reference %d (reason %d, wire: %s) on: ", ours,
@@ -864,6 +867,131 @@ TEST(writer_roundtrip)
     wire_buf_free(&s);
 }
 
+/*
+ * The scanner reads strings 16 bytes at a time and the lookups 64 at a time,
+ * carrying state (escapes, strings, UTF-8 sequences, surrogate pairs) across
+ * those edges: slide each snippet over every alignment and compare the
+ * verdict with the reference, and the lookups with what must be found.
+ */
+TEST(block_boundaries)
+{
+    static const struct {
+        const char *pre, *snippet, *post;
+    } cases[] = {
+        {"{\"p\":\"", "\\u00e9", "\"}"},
+        {"{\"p\":\"", "\\ud83d\\ude00", "\"}"},
+        {"{\"p\":\"", "\\ud83d", "\"}"},
+        {"{\"p\":\"", "\\ud83d\\u0041", "\"}"},
+        {"{\"p\":\"", "\\ude00", "\"}"},
+        {"{\"p\":\"", "\\u12x4", "\"}"},
+        {"{\"p\":\"", "\xc3\xa9", "\"}"},
+        {"{\"p\":\"", "\xe2\x82\xac", "\"}"},
+        {"{\"p\":\"", "\xf0\x9f\x98\x80", "\"}"},
+        {"{\"p\":\"", "\xc3", "\"}"},
+        {"{\"p\":\"", "\xed\xa0\x80", "\"}"},
+        {"{\"p\":\"", "\xf0\x9f\x98", "\"}"},
+        {"{\"p\":\"", "\x01", "\"}"},
+        {"{\"p\":\"", "\x7f", "\"}"},
+        {"{\"p\":\"", "\\\\", "\"}"},
+        {"{\"p\":\"", "\\\\\\\"", "\"}"},
+        {"{\"p\":\"", "\\\"", "\"}"},
+        {"{\"p\":\"", "\\", "\"}"},
+        {"{\"p\":\"", "\\x", "\"}"},
+        {"{\"p\":\"", "{[:,]}", "\"}"},
+        {"{\"p\":\"", "\"", ""},
+        {"[", "123.5e7", "]"},
+        {"[", "-0", "]"},
+        {"[", "true", "]"},
+        {"[", "nul", "]"},
+        {"[", "tru e", "]"},
+        {"[", "1 2", "]"},
+        {"[", "01", "]"},
+        {"[", "1.", "]"},
+        {"[", "\"a\"x", "]"},
+        {"[", "\"a\",\t\"b\"", "]"},
+        {"[", "\x0c", "]"},
+        {"[", "\\", "]"},
+        {"[", "\xc3\xa9", "]"},
+        {"[", "{\"a\":[1,{}]}", "]"},
+        {"[", "{\"a\" : 1 , \"b\" :2}", "]"},
+        {"[", "{\"a\":1,}", "]"},
+        {"[", "]", "]"},
+        {"[", "", ""},
+    };
+    wire_buf b;
+    wire_buf_init(&b);
+    for (size_t c = 0; c < WIRE_ARRAY_LEN(cases); c++) {
+        int string_pad = cases[c].pre[0] == '{';
+        for (int k = 0; k < 600; k++) {
+            if (k > 140 && k < 440)
+                k = 440; /* around the first 64-byte blocks and the 512-byte window */
+            wire_buf_reset(&b);
+            wire_buf_append(&b, cases[c].pre, strlen(cases[c].pre));
+            for (int i = 0; i < k; i++)
+                wire_buf_append(&b, string_pad ? "x" : " ", 1);
+            wire_buf_append(&b, cases[c].snippet, strlen(cases[c].snippet));
+            wire_buf_append(&b, cases[c].post, strlen(cases[c].post));
+            char *t = malloc(b.len);
+            memcpy(t, b.p, b.len);
+            int ours = wire_json_validate(t, b.len, NULL) == 0;
+            int rfc = ref_check(t, b.len) == R_OK;
+            if (ours != rfc) {
+                fprintf(stderr, "  case %zu at %d: wire %d reference %d\n", c, k, ours, rfc);
+                CHECK(0);
+            }
+            if (ours) {
+                /* the padded member is found, and so is one after it */
+                wire_json_val v;
+                wire_json_val top;
+                CHECK(wire_json_value(t, b.len, &top));
+                if (top.kind == WIRE_JSON_OBJECT)
+                    CHECK(wire_json_get(t, b.len, "p", 1, &v) && v.kind == WIRE_JSON_STRING &&
+                          v.p + v.n == t + b.len - 1);
+                else
+                    CHECK(top.n == b.len);
+            }
+            free(t);
+            if (test_failed_checks > 20)
+                break;
+        }
+    }
+    wire_buf_free(&b);
+}
+
+/* Keys (plain, escaped, with escaped quotes) at every alignment of the 64-byte blocks. */
+TEST(get_key_alignment)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    for (int k = 0; k < 200; k++) {
+        for (int variant = 0; variant < 4; variant++) {
+            wire_buf_reset(&b);
+            wire_buf_append(&b, "{\"", 2);
+            for (int i = 0; i < k; i++)
+                wire_buf_putc(&b, (char)('a' + i % 26));
+            static const char *const tails[] = {
+                "\":1,\"level\":2,\"x\":\"level\"}",
+                "\":1,\"lev\\u0065l\" : 2 ,\"x\":[\"level\",{\"level\":3}]}",
+                "\\\"\":{\"level\":3},\"level\":2}",
+                "\":\"\\\\\",\"level\":0,\"level\":2}",
+            };
+            wire_buf_append(&b, tails[variant], strlen(tails[variant]));
+            char *t = malloc(b.len);
+            memcpy(t, b.p, b.len);
+            CHECK(wire_json_validate(t, b.len, NULL) == 0);
+            wire_json_val v;
+            int ok = wire_json_get(t, b.len, "level", 5, &v) && v.n == 1 && v.p[0] == '2';
+            if (!ok)
+                fprintf(stderr, "  variant %d, key length %d: %s\n", variant, k, b.p);
+            CHECK(ok);
+            free(t);
+        }
+        if (test_failed_checks > 20)
+            break;
+    }
+    wire_buf_free(&b);
+}
+
 int main(void)
 {
     RUN(validate_basic);
@@ -877,5 +1005,7 @@ int main(void)
     RUN(random_valid_vs_cjson);
     RUN(random_mutations_vs_rfc_and_cjson);
     RUN(writer_roundtrip);
+    RUN(block_boundaries);
+    RUN(get_key_alignment);
     TEST_MAIN_END();
 }
