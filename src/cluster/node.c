@@ -850,6 +850,11 @@ static const char *state_name(int s)
     }
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp(((const wire_member *)a)->id, ((const wire_member *)b)->id);
+}
+
 static void fill_info(wire_node *n, wire_node_info *info)
 {
     memset(info, 0, sizeof(*info));
@@ -904,6 +909,8 @@ static void fill_info(wire_node *n, wire_node_info *info)
             }
         }
     }
+    if (info->nmembers > 1)
+        qsort(info->members, info->nmembers, sizeof(wire_member), member_cmp);
     info->kv_keys = wire_fsm_kv_count(n->fsm);
     info->pipelines = wire_fsm_pipeline_count(n->fsm);
     info->entries_applied = n->c_entries;
