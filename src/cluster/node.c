@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -121,6 +122,7 @@ struct wire_node {
 
     struct raft raft;
     struct raft_io io;
+    int (*io_random)(struct raft_io *io, int min, int max); /* raft_uv's */
     struct raft_uv_transport transport;
     bool raft_ok;
     bool started; /* raft_start done (deferred while bootstrap-expect decides) */
@@ -1905,6 +1907,20 @@ static void loop_main(void *arg)
 
 /* ---- Public API ---- */
 
+/*
+ * libraft draws each election timeout in [T, 2T]. Wire draws it in
+ * [T, 1.5T]: failover after a leader dies takes ~T/4 less on average, and
+ * 0.5T (hundreds of ms) remains far wider than a loopback or LAN round trip,
+ * which is what keeps split votes rare (pre-vote is on, too).
+ */
+static int narrow_random(struct raft_io *io, int min, int max)
+{
+    wire_node *n = (wire_node *)(void *)((char *)io - offsetof(wire_node, io));
+    if (max > min)
+        max = min + (max - min) / 2;
+    return n->io_random(io, min, max);
+}
+
 static bool dir_has_state(const char *dir)
 {
     char p[1100];
@@ -1989,6 +2005,8 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
     rc = raft_uv_init(&n->io, &n->loop, n->dir, &n->transport);
     if (rc == 0) {
         raft_uv_set_connect_retry_delay(&n->io, 200);
+        n->io_random = n->io.random;
+        n->io.random = narrow_random;
         rc = raft_init(&n->raft, &n->io, wire_fsm_raft(n->fsm), n->rid, n->raft_adv);
         if (rc != 0)
             raft_uv_close(&n->io);
