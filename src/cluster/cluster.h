@@ -195,6 +195,7 @@ enum {
     WIRE_RPC_API_ADDR = 4, /* → api addr */
     WIRE_RPC_APPLY = 5,    /* encoded commands → status, index, per-command results */
     WIRE_RPC_READ = 6,     /* level, key → status, value */
+    WIRE_RPC_COMMIT = 7,   /* → status, the leader's commit index (readyz?sync) */
     WIRE_RPC_REPLY = 128,  /* flag or'ed into replies' type */
 };
 void wire_rpc_frame_begin(wire_buf *b, uint8_t type, uint64_t req_id);

@@ -714,6 +714,26 @@ static void remove_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
         op_done(op, WIRE_EAGAIN, "%.*s", (int)ml, msg);
 }
 
+static void commit_reply(void *arg, int status, const wire_rpc_msg *m)
+{
+    read_fwd *f = arg;
+    wire_node_op *op = f->op;
+    wire_node *n = f->n;
+    free(f);
+    if (status != 0 || !m) {
+        op_done(op, 0, NULL); /* ready_store stays false: 503 naming the store */
+        return;
+    }
+    wire_rd r = {m->payload, m->payload + m->payload_len, false};
+    uint8_t st = wire_get_u8(&r);
+    uint64_t idx = wire_get_u64(&r);
+    if (r.bad || st != RS_OK || n->stopping) {
+        op_done(op, 0, NULL);
+        return;
+    }
+    wait_applied(n, op, idx);
+}
+
 static void handle_op(wire_node *n, wire_node_op *op)
 {
     switch (op->type) {
@@ -779,7 +799,14 @@ static void handle_op(wire_node *n, wire_node_op *op)
         if (op->sync && op->ready_leader && op->ready_store) {
             op->deadline_ms = wire_now_ms() + (op->timeout_ms > 0 ? op->timeout_ms : 5000);
             op->ready_store = false;
-            wait_applied(n, op, n->raft.commit_index);
+            if (is_leader(n))
+                wait_applied(n, op, n->raft.commit_index);
+            else { /* the leader's commit index, not this node's possibly older idea of it */
+                read_fwd *f = wire_xcalloc(1, sizeof(*f));
+                f->n = n;
+                f->op = op;
+                rpc_call(n, leader_addr(n), WIRE_RPC_COMMIT, NULL, commit_reply, f);
+            }
         } else {
             op_done(op, 0, NULL);
         }
@@ -1238,6 +1265,17 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         wire_buf_init(&b);
         wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
         notify_reply_payload(n, &b);
+        wire_rpc_frame_end(&b, 0);
+        wire_rpc_conn_send(c, b.p, b.len);
+        wire_buf_free(&b);
+        return;
+    }
+    case WIRE_RPC_COMMIT: {
+        wire_buf b;
+        wire_buf_init(&b);
+        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        wire_put_u8(&b, is_leader(n) ? RS_OK : RS_NOTLEADER);
+        wire_put_u64(&b, n->raft.commit_index);
         wire_rpc_frame_end(&b, 0);
         wire_rpc_conn_send(c, b.p, b.len);
         wire_buf_free(&b);
