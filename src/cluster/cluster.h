@@ -134,6 +134,8 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err);
 /* Digest of the whole state (determinism checks in tests). */
 uint64_t wire_fsm_digest(const wire_fsm *f);
 uint64_t wire_fsm_applied_index(const wire_fsm *f);
+/* Snapshots restored into this FSM (at start or installed by the leader). */
+uint64_t wire_fsm_restores(const wire_fsm *f);
 
 /* Reads (loop thread only). */
 /* KV value, or NULL. The pointer is valid until the next apply. */

@@ -947,7 +947,7 @@ static void fill_info(wire_node *n, wire_node_info *info)
     info->batches_proposed = n->c_batches;
     info->commands_proposed = n->c_cmds_proposed;
     info->forwarded = n->c_forwarded;
-    info->snapshots_restored = n->c_snap_restored;
+    info->snapshots_restored = wire_fsm_restores(n->fsm);
     if (n->mux)
         wire_mux_stats(n->mux, &info->mux_conns, &info->mux_unknown);
     info->rpc_in = n->c_rpc_in;
