@@ -1828,6 +1828,16 @@ static void node_tick(wire_node *n)
         if (lid)
             n->c_leader_changes++;
         n->last_leader = lid;
+        if (lid == n->rid && is_leader(n)) {
+            /*
+             * A new leader knows entries of earlier terms are committed only
+             * once one of its own term is: append a barrier now, so every
+             * node applies the whole log without waiting for the next write.
+             */
+            struct raft_barrier *bar = wire_xcalloc(1, sizeof(*bar));
+            if (raft_barrier(&n->raft, bar, free_barrier) != 0)
+                free(bar);
+        }
     }
     if (n->waiters)
         check_waiters(n);
