@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster_lib.sh — start, stop and inspect `wire serve` nodes on 127.0.0.1.
 # Source it after lib.sh. Every node gets its own ports and its own dir under
 # $TMP; every process is tracked in T_PIDS, so lib.sh's EXIT trap kills it.
@@ -17,8 +18,20 @@
 # 2 busy cores not to cause spurious elections. Overridable.
 C_TIMING=${C_TIMING:---raft-election-timeout 1s --raft-heartbeat-timeout 200ms}
 C_CURL_TIME=${C_CURL_TIME:-10}
+C_VERB=${C_VERB-serve} # `wire serve FLAGS`; empty = bare `wire FLAGS`
 declare -A C_HTTP C_RAFT C_DIR C_PID C_LOG C_FLAGS
 C_IDS=()
+C_SECTION=main
+
+# section NAME: kill what the previous section left running; new nodes get
+# dirs and logs under $TMP/NAME, so node ids can be reused across sections.
+section() {
+    echo "# ---- $1"
+    node_kill_all "${C_IDS[@]:-}"
+    C_IDS=()
+    C_SECTION=$1
+    mkdir -p "$TMP/$C_SECTION"
+}
 
 # free_ports N: N distinct free loopback ports (all bound at once, so distinct)
 free_ports() {
@@ -38,8 +51,8 @@ node_new() {
     read -r hp rp < <(free_ports 2)
     C_HTTP[$id]=127.0.0.1:$hp
     C_RAFT[$id]=127.0.0.1:$rp
-    C_DIR[$id]=$TMP/$id
-    C_LOG[$id]=$TMP/$id.log
+    C_DIR[$id]=$TMP/$C_SECTION/$id # not created: wire must create its raft dir
+    C_LOG[$id]=$TMP/$C_SECTION/$id.log
     C_PID[$id]=
     case " $* " in *" --raft-election-timeout "*) timing= ;; esac
     C_FLAGS[$id]="--node-id $id --http-addr ${C_HTTP[$id]} --raft-addr ${C_RAFT[$id]} --raft-dir ${C_DIR[$id]} $timing $*"
@@ -66,7 +79,8 @@ node_start() {
     local id=$1 flags
     read -ra flags <<<"${C_FLAGS[$id]}"
     echo "=== $(date +%T.%N | cut -c1-12) start: wire serve ${C_FLAGS[$id]}" >>"${C_LOG[$id]}"
-    "$WIRE" serve "${flags[@]}" >>"${C_LOG[$id]}" 2>&1 &
+    # shellcheck disable=SC2086 # empty C_VERB = bare form
+    "$WIRE" $C_VERB "${flags[@]}" >>"${C_LOG[$id]}" 2>&1 &
     C_PID[$id]=$!
     T_PIDS+=("$!")
 }
@@ -74,6 +88,7 @@ node_start() {
 node_alive() { [ -n "${C_PID[$1]}" ] && kill -0 "${C_PID[$1]}" 2>/dev/null; }
 
 node_kill() {
+    [ -n "$1" ] || return 0
     local id=$1 p=${C_PID[$1]}
     [ -n "$p" ] || return 0
     kill -9 "$p" 2>/dev/null
@@ -116,21 +131,22 @@ node_term_all() {
 }
 
 node_kill_all() { local id; for id in "$@"; do node_kill "$id"; done; }
+live_ids() { local id out=(); for id in "${C_IDS[@]:-}"; do [ -n "$id" ] && node_alive "$id" && out+=("$id"); done; echo "${out[@]}"; }
 
 # req METHOD ID PATH [BODY|@FILE]: sets R_CODE (000 on no answer), R_BODY, R_TYPE.
 # Extra curl args may be given in R_CURL (array), e.g. R_CURL=(-L).
 R_CURL=()
 req() {
-    local m=$1 id=$2 path=$3 out=$TMP/.req.$$ args=()
+    local m=$1 id=$2 path=$3 rf=$TMP/.req.$$ args=()
     [ $# -ge 4 ] && args=(--data-binary "$4")
     R_TYPE=
     R_CODE=$(curl -s --max-time "$C_CURL_TIME" -X "$m" "${args[@]}" "${R_CURL[@]}" \
-        -o "$out" -w '%{http_code} %{content_type}' "http://${C_HTTP[$id]}$path" 2>/dev/null)
+        -o "$rf" -w '%{http_code} %{content_type}' "http://${C_HTTP[$id]}$path" 2>/dev/null)
     R_TYPE=${R_CODE#* }
     R_CODE=${R_CODE%% *}
     [ -n "$R_CODE" ] || R_CODE=000
-    R_BODY=$(cat "$out" 2>/dev/null)
-    rm -f "$out"
+    R_BODY=$(cat "$rf" 2>/dev/null)
+    rm -f "$rf"
 }
 
 # jget PATH: value at a dotted path (a.b, a.0) of the JSON on stdin; strings
@@ -258,4 +274,9 @@ show_logs() {
         echo "---- $id log (tail)"
         tail -n "${C_LOG_LINES:-15}" "${C_LOG[$id]}" 2>/dev/null
     done
+}
+
+# logs_clean: no sanitizer report in any node log of this run
+logs_clean() {
+    ! grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP"/*/*.log 2>/dev/null
 }
