@@ -89,7 +89,7 @@ measure() {
     grep -v '^RESULT' "$D/out.$name" | sed 's/^/       /'
     grep '^RESULT' "$D/out.$name" | sed 's/^RESULT //' >"$D/$name" || echo "writes_per_s=0" >"$D/$name"
 }
-get() { tr ' ' '\n' <"$D/$1" 2>/dev/null | sed -n "s/^$2=//p"; }
+get() { [ -f "$D/$1" ] && tr ' ' '\n' <"$D/$1" | sed -n "s/^$2=//p"; }
 echo "C1   $CONNS concurrent keep-alive clients, one PUT of a unique key (100-byte value) at a time each, $DURATION s per run; data dirs on $(df --output=fstype "$D" | tail -1)"
 
 run_wire() {
@@ -188,5 +188,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else
 for how in all leader; do
     ww=$(get "wire_$how" writes_per_s) ew=$(get "etcd_$how" writes_per_s)
     wp=$(get "wire_$how" p99_ms) ep=$(get "etcd_$how" p99_ms)
+    if [ -z "$ww" ] || [ -z "$ew" ]; then
+        echo "C1   clients on $how: wire ${ww:-not measured} writes/s, etcd ${ew:-not measured} writes/s"
+        continue
+    fi
     echo "C1   clients on $how: wire ${ww:-0} writes/s p99 ${wp:-?} ms | etcd ${ew:-0} writes/s p99 ${ep:-?} ms | wire/etcd throughput $(ratio "${ww:-0}" "${ew:-0}")x, p99 $(ratio "${wp:-0}" "${ep:-0}")x"
 done

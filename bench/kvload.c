@@ -185,14 +185,15 @@ static void conn_send(conn *c)
     int kn = snprintf(key, sizeof(key), "%s-%d-%" PRIu64, opt_prefix, c->id, c->seq++);
     int n;
     if (opt_etcd) {
-        char kb[200], vb[1400];
+        char kb[200], vb[1400], body[1700];
         size_t kl = b64((const unsigned char *)key, (size_t)kn, kb);
         size_t vl = b64((const unsigned char *)value, (size_t)opt_value_size, vb);
-        int blen = (int)(kl + vl) + 22; /* {"key":"","value":""} */
+        int blen = snprintf(body, sizeof(body), "{\"key\":\"%.*s\",\"value\":\"%.*s\"}", (int)kl,
+                            kb, (int)vl, vb);
         n = snprintf(c->req, sizeof(c->req),
                      "POST /v3/kv/put HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %d\r\n\r\n{\"key\":\"%.*s\",\"value\":\"%.*s\"}",
-                     addr_names[c->addr_i], blen, (int)kl, kb, (int)vl, vb);
+                     "Content-Length: %d\r\n\r\n%s",
+                     addr_names[c->addr_i], blen, body);
     } else {
         n = snprintf(c->req, sizeof(c->req),
                      "PUT /v1/kv/%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%.*s", key,
