@@ -22,7 +22,7 @@ struct wire_api {
 };
 
 /* /status?key=a.b: the value at that dotted path of the status document. */
-static int status_key(const char *doc, size_t n, const char *key, wire_buf *out)
+int wire_api_status_key(const char *doc, size_t n, const char *key, wire_buf *out)
 {
     wire_json_val v = {WIRE_JSON_OBJECT, doc, n};
     const char *k = key;
@@ -92,7 +92,7 @@ static void handle(wire_http_req *req, void *arg)
         if (klen > 0) {
             wire_buf val;
             wire_buf_init(&val);
-            if (status_key(doc.p, doc.len, key, &val) != 0) {
+            if (wire_api_status_key(doc.p, doc.len, key, &val) != 0) {
                 wire_http_respond_error(req, 404, "no key '%s' in the status", key);
                 wire_buf_free(&val);
                 wire_buf_free(&doc);

@@ -23,6 +23,20 @@ int wire_api_start(const char *addr, const wire_api_pipelines *src, wire_api **o
 int wire_api_port(const wire_api *a);
 void wire_api_stop(wire_api *a);
 
+/* /status?key=a.b: copy the value at that dotted path of a JSON document; -1 if absent. */
+int wire_api_status_key(const char *doc, size_t n, const char *key, wire_buf *out);
+
+/* The cluster node's API (node_routes.c): status, nodes, readyz, livez, metrics, remove, KV. */
+struct wire_node;
+typedef struct wire_api_node wire_api_node;
+int wire_api_node_start(const char *addr, struct wire_node *node, wire_api_node **out,
+                        wire_err *err);
+int wire_api_node_port(const wire_api_node *a);
+/* Stop accepting (requests in flight are still answered, e.g. by the node stopping). */
+void wire_api_node_stop(wire_api_node *a);
+/* Free once the node no longer answers requests. */
+void wire_api_node_free(wire_api_node *a);
+
 /* Rendering, exposed for tests. */
 void wire_api_metrics(const wire_api_pipelines *src, wire_buf *out);
 void wire_api_status(const wire_api_pipelines *src, bool pretty, wire_buf *out);

@@ -18,5 +18,6 @@ extern const size_t wire_ncommands;
 int wire_cmd_run(int argc, char **argv);
 int wire_cmd_validate(int argc, char **argv);
 int wire_cmd_help(int argc, char **argv);
+int wire_cmd_serve(int argc, char **argv);
 
 #endif

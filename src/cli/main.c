@@ -14,6 +14,7 @@ static int usage(FILE *f)
                "  run FILE.yaml...        run pipelines in this process (standalone)\n"
                "  validate FILE.yaml...   check pipeline files; FILE:LINE:COL: message on error\n"
                "  help [TOPIC]            sources | sinks | transforms | a type's options\n"
+               "  serve [FLAGS]           a cluster node (bare `wire --FLAGS` means serve)\n"
                "  version                 print the version\n");
     return f == stderr ? 1 : 0;
 }
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
             return wire_commands[i].fn(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
         return usage(stdout);
+    if (cmd[0] == '-') /* bare `wire --flags` is a node, as in the original */
+        return wire_cmd_serve(argc, argv);
     fprintf(stderr, "fatal: unknown command '%s' (try: wire --help)\n", cmd);
     return 1;
 }

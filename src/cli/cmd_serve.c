@@ -1,0 +1,325 @@
+/*
+ * cmd_serve.c — `wire serve [FLAGS]` (and bare `wire --flags`): a cluster
+ * node. Parses and checks the node flags of DESIGN.md (compatible with the
+ * original Go Wire: single or double dash, `--flag value` or `--flag=value`),
+ * starts the node (src/cluster) and its HTTP API (src/api), and runs until
+ * SIGINT/SIGTERM, which stop the node gracefully (leadership transfer and
+ * self-removal as configured). A bad flag prints `fatal: message` and exits 1.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "cluster/cluster.h"
+
+typedef struct serve_flags {
+    const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
+    const char *http_cert, *http_key, *node_cert, *node_key, *log_level;
+    int64_t join_attempts, bootstrap_expect, raft_snap;
+    int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
+    int64_t node_timeout_ms;
+    bool non_voter, stepdown, remove_shutdown;
+} serve_flags;
+
+static int fatal(const char *fmt, ...) WIRE_PRINTF(1, 2);
+static int fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wire serve [FLAGS] [DATA_DIR]     (or: wire --FLAGS)\n"
+            "  --node-id ID                   unique node id (default: the raft address)\n"
+            "  --http-addr HOST:PORT          HTTP API bind address (localhost:4001)\n"
+            "  --http-adv-addr HOST:PORT      HTTP address advertised to others\n"
+            "  --raft-addr HOST:PORT          inter-node port (localhost:4002)\n"
+            "  --raft-adv-addr HOST:PORT      inter-node address advertised to others\n"
+            "  --raft-dir DIR                 Raft log and snapshots (./wire-data)\n"
+            "  --join ADDR[,ADDR..]           inter-node addresses of existing members\n"
+            "  --join-attempts N              (5)\n"
+            "  --join-interval DUR            (3s)\n"
+            "  --bootstrap-expect N           form an N-node cluster with the --join nodes\n"
+            "  --bootstrap-expect-timeout DUR (120s)\n"
+            "  --raft-non-voter               join as a non-voting member\n"
+            "  --raft-snap N                  snapshot every N log entries (8192)\n"
+            "  --raft-snap-int DUR            and at least this often when written (30s)\n"
+            "  --raft-election-timeout DUR    (1s)\n"
+            "  --raft-heartbeat-timeout DUR   (100ms)\n"
+            "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
+            "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
+            "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
+            "  --http-cert/--http-key, --node-cert/--node-key FILE   TLS (in pairs)\n"
+            "  --log-level debug|info|warn|error\n");
+}
+
+enum { F_STR, F_INT, F_DUR, F_BOOL };
+typedef struct flag_def {
+    const char *name;
+    int kind;
+    size_t off;
+} flag_def;
+
+#define OFF(f) offsetof(serve_flags, f)
+static const flag_def flag_defs[] = {
+    {"node-id", F_STR, OFF(node_id)},
+    {"http-addr", F_STR, OFF(http_addr)},
+    {"http-adv-addr", F_STR, OFF(http_adv)},
+    {"raft-addr", F_STR, OFF(raft_addr)},
+    {"raft-adv-addr", F_STR, OFF(raft_adv)},
+    {"raft-dir", F_STR, OFF(raft_dir)},
+    {"join", F_STR, OFF(join)},
+    {"join-attempts", F_INT, OFF(join_attempts)},
+    {"join-interval", F_DUR, OFF(join_interval_ms)},
+    {"bootstrap-expect", F_INT, OFF(bootstrap_expect)},
+    {"bootstrap-expect-timeout", F_DUR, OFF(expect_timeout_ms)},
+    {"raft-non-voter", F_BOOL, OFF(non_voter)},
+    {"raft-snap", F_INT, OFF(raft_snap)},
+    {"raft-snap-int", F_DUR, OFF(snap_int_ms)},
+    {"raft-election-timeout", F_DUR, OFF(election_ms)},
+    {"raft-heartbeat-timeout", F_DUR, OFF(heartbeat_ms)},
+    {"raft-shutdown-stepdown", F_BOOL, OFF(stepdown)},
+    {"raft-cluster-remove-shutdown", F_BOOL, OFF(remove_shutdown)},
+    {"node-timeout", F_DUR, OFF(node_timeout_ms)},
+    {"http-cert", F_STR, OFF(http_cert)},
+    {"http-key", F_STR, OFF(http_key)},
+    {"node-cert", F_STR, OFF(node_cert)},
+    {"node-key", F_STR, OFF(node_key)},
+    {"log-level", F_STR, OFF(log_level)},
+};
+
+static int parse_flags(int argc, char **argv, serve_flags *f)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-help") == 0) {
+            serve_usage(stdout);
+            return 2;
+        }
+        if (a[0] != '-') {
+            if (f->raft_dir)
+                return fatal("unexpected argument '%s'", a);
+            f->raft_dir = a; /* the original's positional data directory */
+            continue;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const flag_def *d = NULL;
+        for (size_t k = 0; k < WIRE_ARRAY_LEN(flag_defs); k++)
+            if (strlen(flag_defs[k].name) == nlen && strncmp(flag_defs[k].name, name, nlen) == 0)
+                d = &flag_defs[k];
+        if (!d)
+            return fatal("unknown flag -%s%.*s (see wire serve --help)", a[1] == '-' ? "-" : "",
+                         (int)nlen, name);
+        const char *val = eq ? eq + 1 : NULL;
+        char *p = (char *)f + d->off;
+        if (d->kind == F_BOOL) {
+            bool v = true;
+            if (val) {
+                if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+                    v = true;
+                else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+                    v = false;
+                else
+                    return fatal("--%s takes true or false, not '%s'", d->name, val);
+            }
+            *(bool *)p = v;
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc)
+                return fatal("--%s needs a value", d->name);
+            val = argv[++i];
+        }
+        if (d->kind == F_STR) {
+            *(const char **)p = val;
+        } else if (d->kind == F_INT) {
+            char *end;
+            long long v = strtoll(val, &end, 10);
+            if (!*val || *end || v < 0)
+                return fatal("--%s takes a non-negative integer, not '%s'", d->name, val);
+            *(int64_t *)p = v;
+        } else {
+            int64_t ms;
+            if (wire_parse_duration_ms(val, &ms) != 0)
+                return fatal("--%s takes a duration like 500ms, 1s or 2m, not '%s'", d->name,
+                             val);
+            *(int64_t *)p = ms;
+        }
+    }
+    return 0;
+}
+
+/* "host:port" without a scheme, with a numeric port. */
+static int check_addr(const char *flag, const char *addr, bool advertised)
+{
+    if (strstr(addr, "://"))
+        return fatal("--%s %s: addresses carry no scheme (write host:port)", flag, addr);
+    const char *colon = strrchr(addr, ':');
+    if (!colon || !colon[1])
+        return fatal("--%s %s: expected host:port", flag, addr);
+    for (const char *p = colon + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return fatal("--%s %s: the port must be a number", flag, addr);
+    if (advertised) {
+        size_t hl = (size_t)(colon - addr);
+        if (hl == 0 || (hl == 7 && strncmp(addr, "0.0.0.0", 7) == 0) ||
+            (hl == 4 && strncmp(addr, "[::]", 4) == 0) || (hl == 2 && strncmp(addr, "::", 2) == 0))
+            return fatal("--%s %s: an advertised address must be routable, not 0.0.0.0 (set "
+                         "--%s)",
+                         flag, addr,
+                         strncmp(flag, "http", 4) == 0 ? "http-adv-addr" : "raft-adv-addr");
+    }
+    return 0;
+}
+
+static int check_flags(serve_flags *f)
+{
+    if (check_addr("http-addr", f->http_addr, false) || check_addr("raft-addr", f->raft_addr, false))
+        return 1;
+    if (strcmp(f->http_addr, f->raft_addr) == 0)
+        return fatal("--http-addr and --raft-addr must differ (both %s)", f->http_addr);
+    const char *hadv = f->http_adv ? f->http_adv : f->http_addr;
+    const char *radv = f->raft_adv ? f->raft_adv : f->raft_addr;
+    if (check_addr(f->http_adv ? "http-adv-addr" : "http-addr", hadv, true) ||
+        check_addr(f->raft_adv ? "raft-adv-addr" : "raft-addr", radv, true))
+        return 1;
+    if (strcmp(hadv, radv) == 0)
+        return fatal("advertised HTTP and Raft addresses must differ (both %s)", hadv);
+    if (f->join) {
+        char *list = wire_xstrdup(f->join);
+        int rc = 0;
+        for (char *save, *tok = strtok_r(list, ",", &save); tok && !rc;
+             tok = strtok_r(NULL, ",", &save))
+            rc = check_addr("join", tok, false);
+        free(list);
+        if (rc)
+            return 1;
+    }
+    if (f->bootstrap_expect > 0 && f->non_voter)
+        return fatal("--bootstrap-expect cannot be used with --raft-non-voter");
+    if (f->bootstrap_expect > 0 && !f->join)
+        return fatal("--bootstrap-expect needs --join with the addresses of the other nodes");
+    if (!f->http_cert != !f->http_key)
+        return fatal("--http-cert and --http-key must be given together");
+    if (!f->node_cert != !f->node_key)
+        return fatal("--node-cert and --node-key must be given together");
+    if (f->http_cert || f->node_cert)
+        return fatal("TLS is not supported by this build yet (--http-cert/--node-cert)");
+    if (f->election_ms <= 0 || f->heartbeat_ms <= 0)
+        return fatal("--raft-election-timeout and --raft-heartbeat-timeout must be positive");
+    if (f->heartbeat_ms >= f->election_ms)
+        return fatal("--raft-heartbeat-timeout (%lldms) must be below --raft-election-timeout "
+                     "(%lldms)",
+                     (long long)f->heartbeat_ms, (long long)f->election_ms);
+    if (f->raft_snap <= 0)
+        return fatal("--raft-snap must be at least 1");
+    if (f->join_attempts <= 0)
+        return fatal("--join-attempts must be at least 1");
+    if (f->node_id && (!*f->node_id || strlen(f->node_id) > 127))
+        return fatal("--node-id must be 1 to 127 characters");
+    if (f->log_level) {
+        static const char *const lv[] = {"debug", "info", "warn", "error"};
+        int found = -1;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(f->log_level, lv[k]) == 0)
+                found = k;
+        if (found < 0)
+            return fatal("--log-level must be debug, info, warn or error");
+        wire_log_set_level(found);
+    }
+    return 0;
+}
+
+int wire_cmd_serve(int argc, char **argv)
+{
+    serve_flags f = {0};
+    f.http_addr = "localhost:4001";
+    f.raft_addr = "localhost:4002";
+    f.join_attempts = 5;
+    f.join_interval_ms = 3000;
+    f.expect_timeout_ms = 120000;
+    f.raft_snap = 8192;
+    f.snap_int_ms = 30000;
+    f.election_ms = 1000;
+    f.heartbeat_ms = 100;
+    f.node_timeout_ms = 5000;
+    int rc = parse_flags(argc, argv, &f);
+    if (rc)
+        return rc == 2 ? 0 : 1;
+    if (check_flags(&f))
+        return 1;
+
+    wire_node_config cfg = {0};
+    cfg.node_id = f.node_id;
+    cfg.http_adv_addr = f.http_adv ? f.http_adv : f.http_addr;
+    cfg.raft_addr = f.raft_addr;
+    cfg.raft_adv_addr = f.raft_adv ? f.raft_adv : f.raft_addr;
+    cfg.raft_dir = f.raft_dir ? f.raft_dir : "wire-data";
+    cfg.join = f.join;
+    cfg.join_attempts = (int)f.join_attempts;
+    cfg.join_interval_ms = f.join_interval_ms;
+    cfg.bootstrap_expect = (int)f.bootstrap_expect;
+    cfg.bootstrap_expect_timeout_ms = f.expect_timeout_ms;
+    cfg.non_voter = f.non_voter;
+    cfg.snap_threshold = (unsigned)f.raft_snap;
+    cfg.snap_interval_ms = f.snap_int_ms;
+    cfg.election_timeout_ms = (unsigned)f.election_ms;
+    cfg.heartbeat_timeout_ms = (unsigned)f.heartbeat_ms;
+    cfg.shutdown_stepdown = f.stepdown;
+    cfg.cluster_remove_shutdown = f.remove_shutdown;
+    cfg.node_timeout_ms = f.node_timeout_ms;
+
+    /* Signals are taken synchronously below; block them before any thread starts. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    wire_err err;
+    wire_node *node = NULL;
+    if (wire_node_start(&cfg, &node, &err) != 0)
+        return fatal("%s", err.msg);
+    wire_api_node *api = NULL;
+    if (wire_api_node_start(f.http_addr, node, &api, &err) != 0) {
+        wire_node_stop(node);
+        return fatal("http: %s", err.msg);
+    }
+    wire_info("node %s serving HTTP on %s, inter-node on %s, data in %s",
+              f.node_id ? f.node_id : cfg.raft_adv_addr, f.http_addr, f.raft_addr, cfg.raft_dir);
+    int exit_code = 0;
+    char msg[512];
+    for (;;) {
+        struct timespec ts = {0, 100 * 1000000L};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            wire_info("signal %d: shutting down", sig);
+            break;
+        }
+        if (wire_node_failed(node, msg, sizeof(msg))) {
+            fprintf(stderr, "fatal: %s\n", msg);
+            exit_code = 1;
+            break;
+        }
+    }
+    wire_api_node_stop(api);
+    wire_node_stop(node);
+    wire_api_node_free(api);
+    return exit_code;
+}

@@ -1,0 +1,659 @@
+/*
+ * fsm.c — Wire's replicated state machine: the tables every node holds
+ * identically, changed only by applying committed Raft entries.
+ *
+ *   kv          key → value                          (issue 4)
+ *   nodes       id → raft addr, api addr, voter, last seen
+ *   pipelines   name → version, state, error, spec,
+ *               assignment (node, epoch), checkpoint (epoch, blob)   (issue 5)
+ *
+ * Apply is deterministic: it reads no clock, no randomness, nothing but the
+ * entry (times travel inside commands). Each command yields a result code
+ * (WIRE_APPLY_*), kept for the leader to hand back to the request that
+ * proposed it. Commands of an unknown type or version are skipped with
+ * WIRE_APPLY_UNKNOWN on every node alike.
+ *
+ * Snapshots encode every table in sorted key order, so equal states encode
+ * to equal bytes; snapshot.c frames and compresses them.
+ */
+#include <raft.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+
+/* ---- A small chained hash map, string keys ---- */
+
+typedef struct item {
+    struct item *next;
+    uint64_t h;
+    size_t klen;
+    char *key; /* owned */
+    void *val; /* owned by the table's free function */
+} item;
+
+typedef struct map {
+    item **b;
+    size_t nb, n;
+    void (*free_val)(void *);
+} map;
+
+static void map_init(map *m, void (*free_val)(void *))
+{
+    m->nb = 64;
+    m->n = 0;
+    m->b = wire_xcalloc(m->nb, sizeof(item *));
+    m->free_val = free_val;
+}
+
+static void map_clear(map *m)
+{
+    for (size_t i = 0; i < m->nb; i++) {
+        for (item *it = m->b[i], *nx; it; it = nx) {
+            nx = it->next;
+            m->free_val(it->val);
+            free(it->key);
+            free(it);
+        }
+        m->b[i] = NULL;
+    }
+    m->n = 0;
+}
+
+static void map_free(map *m)
+{
+    map_clear(m);
+    free(m->b);
+}
+
+static uint64_t hkey(const char *k, size_t n)
+{
+    return wire_hash64(k, n, 1469598103934665603ull);
+}
+
+static item *map_find(const map *m, const char *k, size_t n)
+{
+    uint64_t h = hkey(k, n);
+    for (item *it = m->b[h & (m->nb - 1)]; it; it = it->next)
+        if (it->h == h && it->klen == n && memcmp(it->key, k, n) == 0)
+            return it;
+    return NULL;
+}
+
+static void map_grow(map *m)
+{
+    size_t nb = m->nb * 2;
+    item **b = wire_xcalloc(nb, sizeof(item *));
+    for (size_t i = 0; i < m->nb; i++)
+        for (item *it = m->b[i], *nx; it; it = nx) {
+            nx = it->next;
+            it->next = b[it->h & (nb - 1)];
+            b[it->h & (nb - 1)] = it;
+        }
+    free(m->b);
+    m->b = b;
+    m->nb = nb;
+}
+
+/* Insert or replace; the map takes ownership of val (the old one is freed). */
+static void map_put(map *m, const char *k, size_t n, void *val)
+{
+    item *it = map_find(m, k, n);
+    if (it) {
+        m->free_val(it->val);
+        it->val = val;
+        return;
+    }
+    if (m->n >= m->nb)
+        map_grow(m);
+    it = wire_xmalloc(sizeof(*it));
+    it->h = hkey(k, n);
+    it->klen = n;
+    it->key = wire_xstrndup(k, n);
+    it->val = val;
+    it->next = m->b[it->h & (m->nb - 1)];
+    m->b[it->h & (m->nb - 1)] = it;
+    m->n++;
+}
+
+static bool map_del(map *m, const char *k, size_t n)
+{
+    uint64_t h = hkey(k, n);
+    for (item **pp = &m->b[h & (m->nb - 1)]; *pp; pp = &(*pp)->next) {
+        item *it = *pp;
+        if (it->h == h && it->klen == n && memcmp(it->key, k, n) == 0) {
+            *pp = it->next;
+            m->free_val(it->val);
+            free(it->key);
+            free(it);
+            m->n--;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const item *x = *(item *const *)a, *y = *(item *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+/* The items in key order (caller frees the array). */
+static item **map_sorted(const map *m)
+{
+    item **v = wire_xmalloc((m->n ? m->n : 1) * sizeof(item *));
+    size_t k = 0;
+    for (size_t i = 0; i < m->nb; i++)
+        for (item *it = m->b[i]; it; it = it->next)
+            v[k++] = it;
+    qsort(v, k, sizeof(item *), cmp_item);
+    return v;
+}
+
+/* ---- Records ---- */
+
+typedef struct kv_val {
+    size_t len;
+    char data[]; /* NUL-terminated for convenience */
+} kv_val;
+
+typedef struct node_val {
+    char *raft_addr, *api_addr;
+    bool voter;
+    int64_t last_seen_ms;
+} node_val;
+
+typedef struct pipe_val {
+    uint64_t version, epoch, cp_epoch;
+    int state;
+    char *spec, *error, *node, *cp;
+    size_t spec_len, cp_len;
+} pipe_val;
+
+static void free_node(void *p)
+{
+    node_val *v = p;
+    free(v->raft_addr);
+    free(v->api_addr);
+    free(v);
+}
+
+static void free_pipe(void *p)
+{
+    pipe_val *v = p;
+    free(v->spec);
+    free(v->error);
+    free(v->node);
+    free(v->cp);
+    free(v);
+}
+
+struct wire_fsm {
+    struct raft_fsm rf;
+    struct raft *raft;
+    map kv, nodes, pipes;
+    uint64_t applied, term;
+    uint8_t *results;
+    uint32_t nresults, cap_results;
+    void (*on_apply)(void *arg, uint64_t index);
+    void *on_apply_arg;
+};
+
+static kv_val *kv_new(const char *v, size_t n)
+{
+    kv_val *x = wire_xmalloc(sizeof(*x) + n + 1);
+    x->len = n;
+    memcpy(x->data, v, n);
+    x->data[n] = 0;
+    return x;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    return wire_xstrndup(s ? s : "", s ? n : 0);
+}
+
+static pipe_val *pipe_get(wire_fsm *f, const wire_cmd *c)
+{
+    item *it = map_find(&f->pipes, c->a, c->alen);
+    return it ? it->val : NULL;
+}
+
+static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
+{
+    if (c->version != 1 || c->type == 0 || c->type > WIRE_CMD_MAX_TYPE)
+        return WIRE_APPLY_UNKNOWN;
+    switch (c->type) {
+    case WIRE_CMD_KV_SET:
+        map_put(&f->kv, c->a, c->alen, kv_new(c->b, c->blen));
+        return WIRE_APPLY_OK;
+    case WIRE_CMD_KV_DEL:
+        return map_del(&f->kv, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+    case WIRE_CMD_NODE_SET: {
+        node_val *v = wire_xcalloc(1, sizeof(*v));
+        item *old = map_find(&f->nodes, c->a, c->alen);
+        v->last_seen_ms = old ? ((node_val *)old->val)->last_seen_ms : 0;
+        v->raft_addr = dupn(c->b, c->blen);
+        v->api_addr = dupn(c->c, c->clen);
+        v->voter = c->u2 != 0;
+        map_put(&f->nodes, c->a, c->alen, v);
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_NODE_DEL:
+        return map_del(&f->nodes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+    case WIRE_CMD_NODE_SEEN: {
+        item *it = map_find(&f->nodes, c->a, c->alen);
+        if (!it)
+            return WIRE_APPLY_NOTFOUND;
+        ((node_val *)it->val)->last_seen_ms = (int64_t)c->u1;
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_PIPELINE_PUT: {
+        pipe_val *v = pipe_get(f, c);
+        if (c->u1 == 0 && v)
+            return WIRE_APPLY_EXISTS;
+        if (c->u1 != 0 && (!v || v->version != c->u1))
+            return v ? WIRE_APPLY_CONFLICT : WIRE_APPLY_NOTFOUND;
+        if (!v) {
+            v = wire_xcalloc(1, sizeof(*v));
+            v->error = dupn("", 0);
+            v->node = dupn("", 0);
+            v->cp = dupn("", 0);
+            map_put(&f->pipes, c->a, c->alen, v);
+        }
+        free(v->spec);
+        v->spec = dupn(c->c, c->clen);
+        v->spec_len = c->clen;
+        v->version++;
+        v->state = WIRE_PSTATE_PENDING;
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_PIPELINE_DEL:
+        return map_del(&f->pipes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+    case WIRE_CMD_PIPELINE_STATE: {
+        pipe_val *v = pipe_get(f, c);
+        if (!v)
+            return WIRE_APPLY_NOTFOUND;
+        if (c->u1 != v->version)
+            return WIRE_APPLY_CONFLICT;
+        v->state = (int)c->u2;
+        free(v->error);
+        v->error = dupn(c->c, c->clen);
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_ASSIGN: {
+        pipe_val *v = pipe_get(f, c);
+        if (!v)
+            return WIRE_APPLY_NOTFOUND;
+        if (c->u1 <= v->epoch)
+            return WIRE_APPLY_CONFLICT;
+        v->epoch = c->u1;
+        free(v->node);
+        v->node = dupn(c->b, c->blen);
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_CHECKPOINT: {
+        pipe_val *v = pipe_get(f, c);
+        if (!v)
+            return WIRE_APPLY_NOTFOUND;
+        if (c->u1 != v->epoch)
+            return WIRE_APPLY_STALE;
+        free(v->cp);
+        v->cp = wire_xmalloc(c->clen + 1);
+        memcpy(v->cp, c->c, c->clen);
+        v->cp[c->clen] = 0;
+        v->cp_len = c->clen;
+        v->cp_epoch = c->u1;
+        return WIRE_APPLY_OK;
+    }
+    }
+    return WIRE_APPLY_UNKNOWN;
+}
+
+int wire_fsm_apply_entry(wire_fsm *f, uint64_t index, const void *p, size_t n)
+{
+    wire_err err;
+    wire_entry_iter it;
+    f->nresults = 0;
+    f->applied = index;
+    if (wire_entry_open(&it, p, n, &err) != 0) {
+        /* A malformed entry is skipped alike on every node; Raft must move on. */
+        wire_warn("fsm: entry %llu skipped: %s", (unsigned long long)index, err.msg);
+        return 0;
+    }
+    f->term = it.term;
+    if (it.left > f->cap_results) {
+        f->cap_results = it.left;
+        f->results = wire_xrealloc(f->results, f->cap_results);
+    }
+    wire_cmd c;
+    int rc;
+    while ((rc = wire_entry_next(&it, &c, &err)) == 1)
+        f->results[f->nresults++] = apply_cmd(f, &c);
+    if (rc < 0)
+        wire_warn("fsm: entry %llu: %s", (unsigned long long)index, err.msg);
+    if (f->on_apply)
+        f->on_apply(f->on_apply_arg, index);
+    return 0;
+}
+
+const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n)
+{
+    *n = f->nresults;
+    return f->results;
+}
+
+/* ---- Snapshot encoding ---- */
+
+#define FSM_ENC_VERSION 1
+
+void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
+{
+    wire_put_u32(out, FSM_ENC_VERSION);
+    wire_put_u64(out, f->applied);
+    wire_put_u64(out, f->term);
+    item **v = map_sorted(&f->kv);
+    wire_put_u64(out, f->kv.n);
+    for (size_t i = 0; i < f->kv.n; i++) {
+        kv_val *x = v[i]->val;
+        wire_put_str(out, v[i]->key, v[i]->klen);
+        wire_put_str(out, x->data, x->len);
+    }
+    free(v);
+    v = map_sorted(&f->nodes);
+    wire_put_u64(out, f->nodes.n);
+    for (size_t i = 0; i < f->nodes.n; i++) {
+        node_val *x = v[i]->val;
+        wire_put_str(out, v[i]->key, v[i]->klen);
+        wire_put_str(out, x->raft_addr, strlen(x->raft_addr));
+        wire_put_str(out, x->api_addr, strlen(x->api_addr));
+        wire_put_u8(out, x->voter);
+        wire_put_u64(out, (uint64_t)x->last_seen_ms);
+    }
+    free(v);
+    v = map_sorted(&f->pipes);
+    wire_put_u64(out, f->pipes.n);
+    for (size_t i = 0; i < f->pipes.n; i++) {
+        pipe_val *x = v[i]->val;
+        wire_put_str(out, v[i]->key, v[i]->klen);
+        wire_put_u64(out, x->version);
+        wire_put_u64(out, x->epoch);
+        wire_put_u64(out, x->cp_epoch);
+        wire_put_u32(out, (uint32_t)x->state);
+        wire_put_str(out, x->spec, x->spec_len);
+        wire_put_str(out, x->error, strlen(x->error));
+        wire_put_str(out, x->node, strlen(x->node));
+        wire_put_str(out, x->cp, x->cp_len);
+    }
+    free(v);
+}
+
+int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
+{
+    wire_rd r = {p, (const uint8_t *)p + n, false};
+    uint32_t ver = wire_get_u32(&r);
+    if (ver != FSM_ENC_VERSION)
+        return wire_errf(err, WIRE_EPARSE, "snapshot state version %u unknown", ver);
+    map kv, nodes, pipes;
+    map_init(&kv, free);
+    map_init(&nodes, free_node);
+    map_init(&pipes, free_pipe);
+    uint64_t applied = wire_get_u64(&r), term = wire_get_u64(&r);
+    uint64_t cnt = wire_get_u64(&r);
+    for (uint64_t i = 0; i < cnt && !r.bad; i++) {
+        size_t kl, vl;
+        const char *k = wire_get_str(&r, &kl), *val = wire_get_str(&r, &vl);
+        if (!r.bad)
+            map_put(&kv, k, kl, kv_new(val, vl));
+    }
+    cnt = wire_get_u64(&r);
+    for (uint64_t i = 0; i < cnt && !r.bad; i++) {
+        size_t kl, al, pl;
+        const char *k = wire_get_str(&r, &kl), *a = wire_get_str(&r, &al);
+        const char *api = wire_get_str(&r, &pl);
+        node_val *x = wire_xcalloc(1, sizeof(*x));
+        x->raft_addr = dupn(a, al);
+        x->api_addr = dupn(api, pl);
+        x->voter = wire_get_u8(&r) != 0;
+        x->last_seen_ms = (int64_t)wire_get_u64(&r);
+        map_put(&nodes, k, kl, x);
+    }
+    cnt = wire_get_u64(&r);
+    for (uint64_t i = 0; i < cnt && !r.bad; i++) {
+        size_t kl, sl, el, nl, cl;
+        const char *k = wire_get_str(&r, &kl);
+        pipe_val *x = wire_xcalloc(1, sizeof(*x));
+        x->version = wire_get_u64(&r);
+        x->epoch = wire_get_u64(&r);
+        x->cp_epoch = wire_get_u64(&r);
+        x->state = (int)wire_get_u32(&r);
+        const char *s = wire_get_str(&r, &sl);
+        x->spec = dupn(s, sl);
+        x->spec_len = sl;
+        s = wire_get_str(&r, &el);
+        x->error = dupn(s, el);
+        s = wire_get_str(&r, &nl);
+        x->node = dupn(s, nl);
+        s = wire_get_str(&r, &cl);
+        x->cp = dupn(s, cl);
+        x->cp_len = cl;
+        map_put(&pipes, k, kl, x);
+    }
+    if (r.bad) {
+        map_free(&kv);
+        map_free(&nodes);
+        map_free(&pipes);
+        return wire_errf(err, WIRE_EPARSE, "snapshot state truncated");
+    }
+    map_free(&f->kv);
+    map_free(&f->nodes);
+    map_free(&f->pipes);
+    f->kv = kv;
+    f->nodes = nodes;
+    f->pipes = pipes;
+    f->applied = applied;
+    f->term = term;
+    return 0;
+}
+
+uint64_t wire_fsm_digest(const wire_fsm *f)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_fsm_encode(f, &b);
+    /* skip the applied index and term: the digest is of the tables */
+    uint64_t h = b.len > 20 ? wire_hash64(b.p + 20, b.len - 20, 0) : 0;
+    wire_buf_free(&b);
+    return h;
+}
+
+uint64_t wire_fsm_applied_index(const wire_fsm *f)
+{
+    return f->applied;
+}
+
+/* ---- libraft glue ---- */
+
+static int rf_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
+{
+    wire_fsm *f = rf->data;
+    uint64_t index = f->raft ? f->raft->last_applied + 1 : f->applied + 1;
+    *result = NULL;
+    return wire_fsm_apply_entry(f, index, buf->base, buf->len);
+}
+
+static int rf_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    wire_fsm *f = rf->data;
+    wire_buf raw, packed;
+    wire_buf_init(&raw);
+    wire_buf_init(&packed);
+    wire_err err;
+    wire_fsm_encode(f, &raw);
+    uint64_t index = f->raft ? f->raft->last_applied : f->applied;
+    int rc = wire_snapshot_pack(raw.p, raw.len, index, f->term, &packed, &err);
+    wire_buf_free(&raw);
+    if (rc != 0) {
+        wire_error("snapshot: %s", err.msg);
+        wire_buf_free(&packed);
+        return RAFT_NOMEM;
+    }
+    struct raft_buffer *b = raft_malloc(sizeof(*b));
+    size_t padded = (packed.len + 7) & ~(size_t)7; /* libraft likes multiples of 8 */
+    void *base = raft_malloc(padded);
+    if (!b || !base) {
+        raft_free(b);
+        raft_free(base);
+        wire_buf_free(&packed);
+        return RAFT_NOMEM;
+    }
+    memcpy(base, packed.p, packed.len);
+    memset((char *)base + packed.len, 0, padded - packed.len);
+    b->base = base;
+    b->len = padded;
+    wire_buf_free(&packed);
+    *bufs = b;
+    *n_bufs = 1;
+    return 0;
+}
+
+static int rf_restore(struct raft_fsm *rf, struct raft_buffer *buf)
+{
+    wire_fsm *f = rf->data;
+    wire_buf raw;
+    wire_buf_init(&raw);
+    wire_err err;
+    uint64_t index, term;
+    int rc = wire_snapshot_unpack(buf->base, buf->len, &raw, &index, &term, &err);
+    if (rc == 0)
+        rc = wire_fsm_decode(f, raw.p, raw.len, &err);
+    wire_buf_free(&raw);
+    if (rc != 0) {
+        wire_error("snapshot restore: %s", err.msg);
+        return RAFT_CORRUPT;
+    }
+    raft_free(buf->base);
+    f->applied = index;
+    if (f->on_apply)
+        f->on_apply(f->on_apply_arg, index);
+    return 0;
+}
+
+wire_fsm *wire_fsm_new(void)
+{
+    wire_fsm *f = wire_xcalloc(1, sizeof(*f));
+    map_init(&f->kv, free);
+    map_init(&f->nodes, free_node);
+    map_init(&f->pipes, free_pipe);
+    memset(&f->rf, 0, sizeof(f->rf));
+    f->rf.version = 1;
+    f->rf.data = f;
+    f->rf.apply = rf_apply;
+    f->rf.snapshot = rf_snapshot;
+    f->rf.restore = rf_restore;
+    return f;
+}
+
+void wire_fsm_free(wire_fsm *f)
+{
+    if (!f)
+        return;
+    map_free(&f->kv);
+    map_free(&f->nodes);
+    map_free(&f->pipes);
+    free(f->results);
+    free(f);
+}
+
+struct raft_fsm *wire_fsm_raft(wire_fsm *f)
+{
+    return &f->rf;
+}
+
+void wire_fsm_attach(wire_fsm *f, struct raft *r)
+{
+    f->raft = r;
+}
+
+void wire_fsm_on_apply(wire_fsm *f, void (*cb)(void *arg, uint64_t index), void *arg)
+{
+    f->on_apply = cb;
+    f->on_apply_arg = arg;
+}
+
+/* ---- Reads ---- */
+
+const char *wire_fsm_kv_get(const wire_fsm *f, const char *key, size_t klen, size_t *vlen)
+{
+    item *it = map_find(&f->kv, key, klen);
+    if (!it)
+        return NULL;
+    kv_val *v = it->val;
+    *vlen = v->len;
+    return v->data;
+}
+
+size_t wire_fsm_kv_count(const wire_fsm *f)
+{
+    return f->kv.n;
+}
+
+static void node_rec(const item *it, wire_node_rec *out)
+{
+    node_val *v = it->val;
+    out->id = it->key;
+    out->raft_addr = v->raft_addr;
+    out->api_addr = v->api_addr;
+    out->voter = v->voter;
+    out->last_seen_ms = v->last_seen_ms;
+}
+
+bool wire_fsm_node_get(const wire_fsm *f, const char *id, wire_node_rec *out)
+{
+    item *it = map_find(&f->nodes, id, strlen(id));
+    if (!it)
+        return false;
+    node_rec(it, out);
+    return true;
+}
+
+bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_rec *out)
+{
+    for (size_t i = 0; i < f->nodes.nb; i++)
+        for (item *it = f->nodes.b[i]; it; it = it->next)
+            if (strcmp(((node_val *)it->val)->raft_addr, raft_addr) == 0) {
+                node_rec(it, out);
+                return true;
+            }
+    return false;
+}
+
+bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out)
+{
+    item *it = map_find(&f->pipes, name, strlen(name));
+    if (!it)
+        return false;
+    pipe_val *v = it->val;
+    out->name = it->key;
+    out->spec = v->spec;
+    out->spec_len = v->spec_len;
+    out->error = v->error;
+    out->node = v->node;
+    out->version = v->version;
+    out->epoch = v->epoch;
+    out->state = v->state;
+    out->checkpoint = v->cp;
+    out->checkpoint_len = v->cp_len;
+    out->checkpoint_epoch = v->cp_epoch;
+    return true;
+}
+
+size_t wire_fsm_pipeline_count(const wire_fsm *f)
+{
+    return f->pipes.n;
+}
