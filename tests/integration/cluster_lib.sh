@@ -33,6 +33,18 @@ section() {
     mkdir -p "$TMP/$C_SECTION"
 }
 
+# wait_until SECS CMD...: as lib.sh's, but bounded by the wall clock: a
+# cluster probe (curl + python) takes a while itself under ASan.
+wait_until() {
+    local end=$((SECONDS + $1))
+    shift
+    while :; do
+        "$@" >/dev/null 2>&1 && return 0
+        [ "$SECONDS" -ge "$end" ] && return 1
+        sleep 0.1
+    done
+}
+
 # free_ports N: N distinct free loopback ports (all bound at once, so distinct)
 free_ports() {
     python3 -c '
@@ -191,16 +203,16 @@ same_leader() {
 
 # wait_leader SECS ID...: prints the common leader, or fails after SECS
 wait_leader() {
-    local secs=$1 i l
+    local end=$((SECONDS + $1)) l
     shift
-    for ((i = 0; i < secs * 5; i++)); do
+    while :; do
         if l=$(same_leader "$@"); then
             echo "$l"
             return 0
         fi
+        [ "$SECONDS" -ge "$end" ] && return 1
         sleep 0.2
     done
-    return 1
 }
 
 # voters_are N ID...: each ID reports raft.voters == N (count or list)
