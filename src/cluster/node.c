@@ -24,7 +24,7 @@
 
 #include "cluster/internal.h"
 
-#define MAX_INFLIGHT 2
+#define MAX_INFLIGHT 1
 #define MAX_BATCH_BYTES (4u << 20)
 #define TICK_MS 50
 #define RPC_TIMEOUT_MS 5000
@@ -123,6 +123,7 @@ struct wire_node {
     struct raft_io io;
     struct raft_uv_transport transport;
     bool raft_ok;
+    bool started; /* raft_start done (deferred while bootstrap-expect decides) */
     wire_fsm *fsm;
     wire_mux *mux;
 
@@ -391,12 +392,31 @@ static void batch_finish(batch *b, int status, uint64_t index)
     free(b);
 }
 
+static void free_barrier(struct raft_barrier *b, int status)
+{
+    free(b);
+}
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
     batch *b = req->data;
     wire_node *n = b->n;
     n->inflight--;
+    bool remote = false;
+    for (size_t i = 0; i < b->nitems && !remote; i++)
+        remote = b->items[i].kind == ITEM_RPC;
     batch_finish(b, status, req->index);
+    /*
+     * Followers learn the commit index from the next AppendEntries. A forwarded
+     * write is answered only once its own node applied it, so when nothing else
+     * is about to be sent, append a barrier: it carries the new commit index now
+     * instead of at the next heartbeat.
+     */
+    if (status == 0 && remote && n->inflight == 0 && !n->open && is_leader(n)) {
+        struct raft_barrier *bar = wire_xcalloc(1, sizeof(*bar));
+        if (raft_barrier(&n->raft, bar, free_barrier) != 0)
+            free(bar);
+    }
     if (!n->stopping)
         flush(n);
 }
@@ -1467,6 +1487,19 @@ static void bootstrap_with(wire_node *n, const peer *v, size_t k)
     wire_info("bootstrapped a %zu-node cluster", k);
 }
 
+static int start_raft(wire_node *n)
+{
+    if (n->started)
+        return 0;
+    int rc = raft_start(&n->raft);
+    if (rc != 0) {
+        fatal(n, "raft start in %s: %s: %s", n->dir, raft_strerror(rc), raft_errmsg(&n->raft));
+        return rc;
+    }
+    n->started = true;
+    return 0;
+}
+
 static void notify_reply(void *arg, int status, const wire_rpc_msg *m)
 {
     wire_node *n = arg;
@@ -1482,16 +1515,22 @@ static void notify_reply(void *arg, int status, const wire_rpc_msg *m)
         /* A cluster exists already: join it the ordinary way. */
         char addr[256];
         snprintf(addr, sizeof(addr), "%.*s", (int)ll, la);
-        join_send(n, addr, 0, 0);
+        if (start_raft(n) == 0)
+            join_send(n, addr, 0, 0);
     }
 }
 
 /*
  * Bootstrap-expect: every node notifies the --join addresses of itself and
- * the peers it knows. Once a node knows N nodes (itself included) and is
- * the lowest id among them, it bootstraps exactly those N as voters; the
- * others never bootstrap, they are contacted by its leader. Choosing one
- * bootstrapper deterministically is what prevents two clusters.
+ * of every peer it knows, and learns the peers they know from the replies.
+ * Once a node knows N nodes (itself included) it bootstraps the N lowest ids
+ * as voters and starts Raft. Every node computes the same set from the same
+ * N nodes, so all of them write the identical configuration entry at index 1:
+ * one cluster (libraft's pristine nodes do not vote, so each member needs
+ * the configuration itself; a lone bootstrapper could never be elected).
+ * A node outside the N lowest, or one whose notify is answered by a formed
+ * cluster, joins it the ordinary way. Raft is started only after the
+ * decision, since libraft bootstraps only before raft_start.
  */
 static void expect_tick(wire_node *n, int64_t now)
 {
@@ -1518,12 +1557,22 @@ static void expect_tick(wire_node *n, int64_t now)
         if (strcmp(addr, n->raft_adv) != 0)
             rpc_call(n, addr, WIRE_RPC_NOTIFY, &p, notify_reply, n);
     wire_buf_free(&p);
-    if (n->nknown < (size_t)n->cfg.bootstrap_expect)
+    if (n->nknown < (size_t)n->cfg.bootstrap_expect || n->started)
         return;
     qsort(n->known, n->nknown, sizeof(peer), peer_cmp);
-    if (strcmp(n->known[0].id, n->id) != 0)
-        return; /* the lowest id bootstraps */
+    bool member = false;
+    for (int i = 0; i < n->cfg.bootstrap_expect; i++)
+        member |= strcmp(n->known[i].id, n->id) == 0;
+    if (!member) {
+        /* more nodes than expected: the N lowest ids form the cluster; join it */
+        wire_warn("bootstrap-expect: %zu nodes known for %d; joining the lowest ones", n->nknown,
+                  n->cfg.bootstrap_expect);
+        if (start_raft(n) == 0)
+            join_send(n, n->known[0].raft_addr, 0, 0);
+        return;
+    }
     bootstrap_with(n, n->known, (size_t)n->cfg.bootstrap_expect);
+    start_raft(n);
 }
 
 /* Make sure this node's record (id, addresses, role) is in the FSM. */
@@ -1618,11 +1667,6 @@ static void ping_members(wire_node *n)
 }
 
 /* ---- Snapshots on a timer ---- */
-
-static void free_barrier(struct raft_barrier *b, int status)
-{
-    free(b);
-}
 
 static void snap_tick(wire_node *n, int64_t now)
 {
@@ -1989,7 +2033,9 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
                   strlen(n->http_adv));
         n->expect_deadline_ms = wire_now_ms() + n->cfg.bootstrap_expect_timeout_ms;
     }
-    rc = raft_start(&n->raft);
+    bool defer = n->cfg.bootstrap_expect > 0 && !n->have_state;
+    rc = defer ? 0 : raft_start(&n->raft);
+    n->started = !defer;
     if (rc != 0) {
         wire_errf(err, WIRE_EIO, "raft start in %s: %s: %s", n->dir, raft_strerror(rc),
                   raft_errmsg(&n->raft));
