@@ -18,6 +18,7 @@
 # 2 busy cores not to cause spurious elections. Overridable.
 C_TIMING=${C_TIMING:---raft-election-timeout 1s --raft-heartbeat-timeout 200ms}
 C_CURL_TIME=${C_CURL_TIME:-10}
+C_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) # scripts cd to $TMP
 C_VERB=${C_VERB-serve} # `wire serve FLAGS`; empty = bare `wire FLAGS`
 declare -A C_HTTP C_RAFT C_DIR C_PID C_LOG C_FLAGS
 C_IDS=()
@@ -277,7 +278,7 @@ assert isinstance(v.get("error"), str) and v["error"]' 2>/dev/null
 }
 
 # kv_tool ...: the Python keep-alive KV client (bulk writes and checks)
-kv_tool() { python3 "$(dirname "${BASH_SOURCE[0]}")/cluster_kv.py" "$@"; }
+kv_tool() { python3 "$C_LIBDIR/cluster_kv.py" "$@"; }
 
 # show_logs ID...: the tail of each node's log, for a failing check
 show_logs() {

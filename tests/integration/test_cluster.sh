@@ -387,8 +387,10 @@ for t in $(seq 1 "$BE_TRIES"); do
         w=$(printf 'b1\nb2\nb3\n' | shuf -n1 --random-source=<(yes "$t$SEED"))
         if ! kv_put "$w" try "$t"; then
             why="PUT via $w -> $R_CODE $R_BODY"
-        elif ! all_ready b1 b2 b3 || ! kv_is b1 try "$t" || ! kv_is b2 try "$t" || ! kv_is b3 try "$t"; then
-            why="the write via $w is not on every node"
+        elif ! wait_until 20 all_ready b1 b2 b3; then
+            why="not all of b1 b2 b3 answer /readyz?sync 200 within 20 s after a write via $w:$(for id in b1 b2 b3; do req GET $id "/readyz?sync"; printf ' %s=%s' $id "$R_CODE"; done)"
+        elif ! kv_is b1 try "$t" || ! kv_is b2 try "$t" || ! kv_is b3 try "$t"; then
+            why="after /readyz?sync 200 on all, the write via $w is not on every node (level=none):$(for id in b1 b2 b3; do req GET $id "/v1/kv/try?level=none"; printf ' %s=%s/%s' $id "$R_CODE" "$R_BODY"; done)"
         else
             for id in b1 b2 b3; do nodes_ok "$id" "" "$L" b1:true b2:true b3:true >/dev/null || why="/nodes on $id"; done
         fi

@@ -20,7 +20,8 @@ check "chaos: 3 nodes formed" cluster_join 3 --raft-snap 256 --raft-snap-int 5s
 ADDRS="${C_HTTP[n1]},${C_HTTP[n2]},${C_HTTP[n3]}"
 CL=$TMP/chaos/clients
 mkdir -p "$CL"
-kv_tool chaos "$CL" "$ADDRS" 900 3 >"$CL/out" 2>&1 &
+# python directly (not the kv_tool function) so that $! is the client itself
+python3 "$C_LIBDIR/cluster_kv.py" chaos "$CL" "$ADDRS" 900 3 >"$CL/out" 2>&1 &
 CPID=$!
 T_PIDS+=("$CPID")
 sleep 2
