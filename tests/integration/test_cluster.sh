@@ -310,7 +310,7 @@ check "kv: a 20 KB binary value round-trips byte for byte" bin_ok "$FA" "$L"
 # Malformed requests: 4xx with {"error"}, never a crash.
 check "malformed: ?level=bogus -> 4xx JSON" bad_req GET "$FA" "/v1/kv/x?level=bogus"
 check "malformed: PUT with an empty key -> 4xx JSON" bad_req PUT "$FA" "/v1/kv/" v
-check "malformed: POST /v1/kv/x -> 4xx JSON" bad_req POST "$L" "/v1/kv/x" v
+check "malformed: PATCH /v1/kv/x -> 4xx JSON" bad_req PATCH "$L" "/v1/kv/x" v
 check "malformed: unknown path -> 4xx JSON" bad_req GET "$FB" "/v1/nope"
 check "malformed: DELETE /remove with non-JSON -> 4xx JSON" bad_req DELETE "$FA" /remove 'not json'
 check "malformed: DELETE /remove without id -> 4xx JSON" bad_req DELETE "$FA" /remove '{}'
@@ -394,6 +394,15 @@ for t in $(seq 1 "$BE_TRIES"); do
         else
             for id in b1 b2 b3; do nodes_ok "$id" "" "$L" b1:true b2:true b3:true >/dev/null || why="/nodes on $id"; done
         fi
+    fi
+    if [ -n "$why" ]; then # what each node believes
+        for id in b1 b2 b3; do
+            why+=$'\n'"    $id /status: $(curl -s --max-time 5 "http://${C_HTTP[$id]}/status" | python3 -c '
+import json, sys
+s = json.load(sys.stdin); r = s["raft"]
+print("leader", s["leader"], "state", r["state"], "term", r["term"], "commit", r["commit_index"],
+      "applied", r["applied_index"], "voters", r["voters"])' 2>&1 | tail -1)"
+        done
     fi
     if [ -z "$why" ]; then
         BE_OK=$((BE_OK + 1))
