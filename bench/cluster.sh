@@ -21,8 +21,9 @@ make -s -C "$ROOT" -f bench/kvload.mk BUILD="$BUILD" "$BUILD/kvload" >/dev/null
 KVLOAD="$ROOT/$BUILD/kvload"
 D=$(mktemp -d "${C1_DIR:-/var/tmp}/wire-c1.XXXXXX")
 PIDS=()
-cleanup() {
+cleanup() { # set -e: a pid already gone must not end the cleanup early
     local p
+    set +e
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$D"
