@@ -491,8 +491,17 @@ LSNAP=$(status_of "$L" raft.last_snapshot_index)
 echo "  $S stopped at applied_index $S_APPLIED; leader's last_snapshot_index now $LSNAP"
 check "snap: the leader snapshotted well past $S's position" \
     eval '[ "${LSNAP:-0}" -gt $((${S_APPLIED:-0} + 1000)) ]'
+LCOMMIT=$(status_of "$L" raft.commit_index)
 node_start "$S"
 check "snap: $S restarted, /readyz?sync within 60 s" wait_until 60 ready "$S" "?sync"
+sync_ok() { # /readyz?sync answered 200: the node has applied what the leader had committed
+    local a
+    a=$(status_of "$S" raft.applied_index) || return 1
+    [ "$a" -ge "${LCOMMIT:-0}" ] && return 0
+    echo "  $S: /readyz?sync 200 at applied_index $a; the leader had committed $LCOMMIT before the restart"
+    return 1
+}
+check "readyz: ?sync on a restarted follower answers 200 only once it applied the leader's commit index" sync_ok
 check "snap: $S installed a snapshot (last_snapshot_index past its old position)" \
     eval 'v=$(status_of "$S" raft.last_snapshot_index) && [ "$v" -gt "${S_APPLIED:-0}" ]'
 for id in n1 n2 n3; do
