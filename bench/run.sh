@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W3 W4 C1}
+WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 C1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -31,24 +31,29 @@ run_pipeline() {
     read -r wall user sys rss <"$tf"
     local lat
     lat=$(grep -o 'batch latency p50=[0-9.]*ms p99=[0-9.]*ms' "$log" | sed 's/batch latency //')
+    echo "$name $(awk -v e="$events" -v w="$wall" 'BEGIN { printf "%.0f", e / w }')" >>"$BENCH_DIR/rates"
     awk -v n="$name" -v e="$events" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" \
         -v r="$rss" -v l="$lat" 'BEGIN {
         printf "%-4s %10d events %6.2f s  %9.0f events/s  %7.1f MB/s  cpu %.2f s (user %.2f sys %.2f)  peak RSS %.1f MB  %s\n",
             n, e, w, e / w, b / w / 1e6, u + s, u, s, r / 1024, l }'
 }
 
+rm -f "$BENCH_DIR/rates"
 echo "wire bench ($(nproc) cores, $("$WIRE" version), input $LINES lines / $((INPUT_BYTES / 1000000)) MB on tmpfs)"
 for w in $WORKLOADS; do
     case $w in
     W1)
         run_pipeline W1 10000000 0 "$ROOT/bench/pipelines/w1.yaml"
         ;;
-    W2)
-        run_pipeline W2 "$LINES" "$INPUT_BYTES" "$ROOT/bench/pipelines/w2.yaml"
-        if cmp -s "$BENCH_DIR/out/w2.jsonl" "$BENCH_DIR/expected-w2.jsonl"; then
-            echo "     W2 output equals the lines whose top-level level is 'error' (Python json): yes ($(wc -l <"$BENCH_DIR/out/w2.jsonl") lines)"
+    W2 | W2n | W2e)
+        # W2: defaults (at-least-once, 1s checkpoints); W2n: no checkpoints;
+        # W2e: exactly-once with 1s checkpoints
+        lc=$(echo "$w" | tr 'A-Z' 'a-z')
+        run_pipeline "$w" "$LINES" "$INPUT_BYTES" "$ROOT/bench/pipelines/$lc.yaml"
+        if cmp -s "$BENCH_DIR/out/$lc.jsonl" "$BENCH_DIR/expected-w2.jsonl"; then
+            echo "     $w output equals the lines whose top-level level is 'error' (Python json): yes ($(wc -l <"$BENCH_DIR/out/$lc.jsonl") lines)"
         else
-            echo "     W2 output equals the lines whose top-level level is 'error' (Python json): NO"
+            echo "     $w output equals the lines whose top-level level is 'error' (Python json): NO"
         fi
         ;;
     W3)
@@ -64,3 +69,13 @@ for w in $WORKLOADS; do
     *) echo "unknown workload $w" >&2 ;;
     esac
 done
+
+# ratios between workloads of this same run
+if [ -f "$BENCH_DIR/rates" ]; then
+    awk '{ r[$1] = $2 } END {
+        if (("W2e" in r) && ("W2n" in r))
+            printf "W2e / W2n (exactly-once with 1s checkpoints vs no checkpoints): %.2f\n", r["W2e"] / r["W2n"]
+        if (("W2" in r) && ("W2n" in r))
+            printf "W2 / W2n (at-least-once with 1s checkpoints vs no checkpoints): %.2f\n", r["W2"] / r["W2n"]
+    }' "$BENCH_DIR/rates"
+fi

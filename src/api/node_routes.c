@@ -83,8 +83,7 @@ static void render_status(const req_ctx *c, wire_buf *b)
                     ",\"voters\":%d,\"non_voters\":%d,\"leader_changes\":%" PRIu64 "}",
                     i->term, i->commit_index, i->applied_index, i->last_snapshot_index,
                     i->last_log_index, i->voters, i->non_voters, i->leader_changes);
-    wire_buf_printf(b, ",\"store\":{\"kv_keys\":%zu,\"pipelines\":%zu}", i->kv_keys,
-                    i->pipelines);
+    wire_buf_printf(b, ",\"store\":{\"kv_keys\":%zu,\"pipelines\":%zu}", i->kv_keys, i->pipelines);
     wire_buf_append(b, ",\"pipelines\":[]", 15);
     wire_buf_append(b, ",\"build\":{\"version\":", 20);
     str(b, WIRE_VERSION);
@@ -99,9 +98,8 @@ static void render_node(const wire_member *m, wire_buf *b)
     str(b, m->api_addr);
     wire_buf_append(b, ",\"addr\":", 8);
     str(b, m->raft_addr);
-    wire_buf_printf(b, ",\"voter\":%s,\"reachable\":%s,\"leader\":%s}",
-                    m->voter ? "true" : "false", m->reachable ? "true" : "false",
-                    m->leader ? "true" : "false");
+    wire_buf_printf(b, ",\"voter\":%s,\"reachable\":%s,\"leader\":%s}", m->voter ? "true" : "false",
+                    m->reachable ? "true" : "false", m->leader ? "true" : "false");
 }
 
 static void render_nodes(const req_ctx *c, wire_buf *b)
@@ -125,45 +123,40 @@ static void render_nodes(const req_ctx *c, wire_buf *b)
     wire_buf_append(b, c->ver2 ? "]}" : "}", c->ver2 ? 2 : 1);
 }
 
-static void counter(wire_buf *b, const char *name, const char *help, const char *type,
-                    uint64_t v)
+static void counter(wire_buf *b, const char *name, const char *help, const char *type, uint64_t v)
 {
-    wire_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
-                    name, v);
+    wire_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name,
+                    v);
 }
 
 static void render_metrics(const req_ctx *c, wire_buf *b)
 {
     const wire_node_info *i = &c->op.info;
     counter(b, "wire_raft_term", "Current Raft term.", "gauge", i->term);
-    counter(b, "wire_raft_commit_index", "Highest committed log index.", "gauge",
-            i->commit_index);
+    counter(b, "wire_raft_commit_index", "Highest committed log index.", "gauge", i->commit_index);
     counter(b, "wire_raft_applied_index", "Highest log index applied here.", "gauge",
             i->applied_index);
     counter(b, "wire_raft_last_snapshot_index", "Index of the last snapshot.", "gauge",
             i->last_snapshot_index);
     counter(b, "wire_raft_last_log_index", "Index of the last log entry.", "gauge",
             i->last_log_index);
-    counter(b, "wire_raft_is_leader", "1 on the leader.", "gauge",
-            strcmp(i->state, "Leader") == 0);
+    counter(b, "wire_raft_is_leader", "1 on the leader.", "gauge", strcmp(i->state, "Leader") == 0);
     counter(b, "wire_raft_voters", "Voting members.", "gauge", (uint64_t)i->voters);
     counter(b, "wire_raft_non_voters", "Non-voting members.", "gauge", (uint64_t)i->non_voters);
     counter(b, "wire_raft_leader_changes_total", "Leader changes seen.", "counter",
             i->leader_changes);
     counter(b, "wire_raft_entries_applied_total", "Command entries applied.", "counter",
             i->entries_applied);
-    counter(b, "wire_raft_commands_applied_total", "Commands applied (many per entry).",
-            "counter", i->commands_applied);
+    counter(b, "wire_raft_commands_applied_total", "Commands applied (many per entry).", "counter",
+            i->commands_applied);
     counter(b, "wire_raft_batches_proposed_total", "Entries proposed here (group commit).",
             "counter", i->batches_proposed);
     counter(b, "wire_raft_commands_proposed_total", "Commands proposed here.", "counter",
             i->commands_proposed);
     counter(b, "wire_cluster_forwarded_total", "Writes forwarded to the leader.", "counter",
             i->forwarded);
-    counter(b, "wire_cluster_rpc_in_total", "Cluster RPC requests served.", "counter",
-            i->rpc_in);
-    counter(b, "wire_cluster_rpc_out_total", "Cluster RPC requests sent.", "counter",
-            i->rpc_out);
+    counter(b, "wire_cluster_rpc_in_total", "Cluster RPC requests served.", "counter", i->rpc_in);
+    counter(b, "wire_cluster_rpc_out_total", "Cluster RPC requests sent.", "counter", i->rpc_out);
     counter(b, "wire_mux_connections_total", "Connections accepted on the inter-node port.",
             "counter", i->mux_conns);
     counter(b, "wire_mux_unknown_total", "Inter-node connections closed for an unknown byte.",
@@ -242,7 +235,7 @@ static void op_complete(wire_node_op *op)
         wire_buf_append(&b, "[+]node ok", 10);
         if (!c->noleader) {
             ok &= op->ready_leader;
-            wire_buf_append(&b, op->ready_leader ? "\n[+]leader ok" : "\n[-]leader not ok", 
+            wire_buf_append(&b, op->ready_leader ? "\n[+]leader ok" : "\n[-]leader not ok",
                             op->ready_leader ? 13 : 17);
         }
         ok &= op->ready_store;
@@ -271,8 +264,7 @@ static void op_complete(wire_node_op *op)
         if (op->status != 0)
             wire_http_respond_error(req, err_status(op->status), "%s", op->err);
         else
-            wire_http_respond(req, 200, "application/octet-stream", op->value.p,
-                              op->value.len);
+            wire_http_respond(req, 200, "application/octet-stream", op->value.p, op->value.len);
         break;
     }
     wire_buf_free(&b);
@@ -396,8 +388,8 @@ static void handle(wire_http_req *req, void *arg)
         const char *body = wire_http_req_body(req, &blen);
         wire_json_val v;
         if (wire_json_validate_object(body, blen, NULL) != 0 ||
-            !wire_json_get(body, blen, "id", 2, &v) || v.kind != WIRE_JSON_STRING ||
-            v.n < 3 || v.n - 2 >= sizeof(c->id)) {
+            !wire_json_get(body, blen, "id", 2, &v) || v.kind != WIRE_JSON_STRING || v.n < 3 ||
+            v.n - 2 >= sizeof(c->id)) {
             wire_http_respond_error(req, 400, "body must be {\"id\": \"NODE\"}");
             ctx_free(c);
             return;

@@ -19,5 +19,6 @@ int wire_cmd_run(int argc, char **argv);
 int wire_cmd_validate(int argc, char **argv);
 int wire_cmd_help(int argc, char **argv);
 int wire_cmd_serve(int argc, char **argv);
+int wire_cmd_cluster(int argc, char **argv);
 
 #endif

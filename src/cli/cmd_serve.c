@@ -41,29 +41,28 @@ static int fatal(const char *fmt, ...)
 
 static void serve_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wire serve [FLAGS] [DATA_DIR]     (or: wire --FLAGS)\n"
-            "  --node-id ID                   unique node id (default: the raft address)\n"
-            "  --http-addr HOST:PORT          HTTP API bind address (localhost:4001)\n"
-            "  --http-adv-addr HOST:PORT      HTTP address advertised to others\n"
-            "  --raft-addr HOST:PORT          inter-node port (localhost:4002)\n"
-            "  --raft-adv-addr HOST:PORT      inter-node address advertised to others\n"
-            "  --raft-dir DIR                 Raft log and snapshots (./wire-data)\n"
-            "  --join ADDR[,ADDR..]           inter-node addresses of existing members\n"
-            "  --join-attempts N              (5)\n"
-            "  --join-interval DUR            (3s)\n"
-            "  --bootstrap-expect N           form an N-node cluster with the --join nodes\n"
-            "  --bootstrap-expect-timeout DUR (120s)\n"
-            "  --raft-non-voter               join as a non-voting member\n"
-            "  --raft-snap N                  snapshot every N log entries (8192)\n"
-            "  --raft-snap-int DUR            and at least this often when written (30s)\n"
-            "  --raft-election-timeout DUR    (1s)\n"
-            "  --raft-heartbeat-timeout DUR   (100ms)\n"
-            "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
-            "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
-            "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
-            "  --http-cert/--http-key, --node-cert/--node-key FILE   TLS (in pairs)\n"
-            "  --log-level debug|info|warn|error\n");
+    fprintf(f, "usage: wire serve [FLAGS] [DATA_DIR]     (or: wire --FLAGS)\n"
+               "  --node-id ID                   unique node id (default: the raft address)\n"
+               "  --http-addr HOST:PORT          HTTP API bind address (localhost:4001)\n"
+               "  --http-adv-addr HOST:PORT      HTTP address advertised to others\n"
+               "  --raft-addr HOST:PORT          inter-node port (localhost:4002)\n"
+               "  --raft-adv-addr HOST:PORT      inter-node address advertised to others\n"
+               "  --raft-dir DIR                 Raft log and snapshots (./wire-data)\n"
+               "  --join ADDR[,ADDR..]           inter-node addresses of existing members\n"
+               "  --join-attempts N              (5)\n"
+               "  --join-interval DUR            (3s)\n"
+               "  --bootstrap-expect N           form an N-node cluster with the --join nodes\n"
+               "  --bootstrap-expect-timeout DUR (120s)\n"
+               "  --raft-non-voter               join as a non-voting member\n"
+               "  --raft-snap N                  snapshot every N log entries (8192)\n"
+               "  --raft-snap-int DUR            and at least this often when written (30s)\n"
+               "  --raft-election-timeout DUR    (1s)\n"
+               "  --raft-heartbeat-timeout DUR   (100ms)\n"
+               "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
+               "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
+               "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
+               "  --http-cert/--http-key, --node-cert/--node-key FILE   TLS (in pairs)\n"
+               "  --log-level debug|info|warn|error\n");
 }
 
 enum { F_STR, F_INT, F_DUR, F_BOOL };
@@ -156,8 +155,7 @@ static int parse_flags(int argc, char **argv, serve_flags *f)
         } else {
             int64_t ms;
             if (wire_parse_duration_ms(val, &ms) != 0)
-                return fatal("--%s takes a duration like 500ms, 1s or 2m, not '%s'", d->name,
-                             val);
+                return fatal("--%s takes a duration like 500ms, 1s or 2m, not '%s'", d->name, val);
             *(int64_t *)p = ms;
         }
     }
@@ -189,7 +187,8 @@ static int check_addr(const char *flag, const char *addr, bool advertised)
 
 static int check_flags(serve_flags *f)
 {
-    if (check_addr("http-addr", f->http_addr, false) || check_addr("raft-addr", f->raft_addr, false))
+    if (check_addr("http-addr", f->http_addr, false) ||
+        check_addr("raft-addr", f->raft_addr, false))
         return 1;
     if (strcmp(f->http_addr, f->raft_addr) == 0)
         return fatal("--http-addr and --raft-addr must differ (both %s)", f->http_addr);

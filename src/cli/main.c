@@ -15,6 +15,7 @@ static int usage(FILE *f)
                "  validate FILE.yaml...   check pipeline files; FILE:LINE:COL: message on error\n"
                "  help [TOPIC]            sources | sinks | transforms | a type's options\n"
                "  serve [FLAGS]           a cluster node (bare `wire --FLAGS` means serve)\n"
+               "  cluster status | nodes | remove ID   [--addr HOST:PORT] [-o table|json]\n"
                "  version                 print the version\n");
     return f == stderr ? 1 : 0;
 }

@@ -282,15 +282,15 @@ struct wire_node_op {
     size_t klen;
     const char *val;
     size_t vlen;
-    int level;      /* KV_GET */
-    bool noleader;  /* READY */
-    bool sync;      /* READY: wait for the leader's commit index */
+    int level;     /* KV_GET */
+    bool noleader; /* READY */
+    bool sync;     /* READY: wait for the leader's commit index */
     int64_t timeout_ms;
     /* outputs */
-    int status;       /* 0, or WIRE_ENOTFOUND, WIRE_EAGAIN (no leader), WIRE_EINVAL, ... */
-    char err[256];    /* message when status != 0 */
-    uint64_t index;   /* writes: the applied index */
-    wire_buf value;   /* KV_GET */
+    int status;          /* 0, or WIRE_ENOTFOUND, WIRE_EAGAIN (no leader), WIRE_EINVAL, ... */
+    char err[256];       /* message when status != 0 */
+    uint64_t index;      /* writes: the applied index */
+    wire_buf value;      /* KV_GET */
     wire_node_info info; /* STATUS / READY */
     bool ready_leader, ready_store;
     void (*done)(wire_node_op *op); /* on the node's loop thread */

@@ -124,9 +124,7 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         break;
     case WIRE_CMD_KV_DEL:
     case WIRE_CMD_NODE_DEL:
-    case WIRE_CMD_PIPELINE_DEL:
-        wire_put_str(b, c->a, c->alen);
-        break;
+    case WIRE_CMD_PIPELINE_DEL: wire_put_str(b, c->a, c->alen); break;
     case WIRE_CMD_NODE_SET:
         wire_put_str(b, c->a, c->alen);
         wire_put_str(b, c->b, c->blen);
@@ -158,8 +156,7 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         wire_put_str(b, c->a, c->alen);
         wire_put_u64(b, c->u1);
         break;
-    default:
-        break;
+    default: break;
     }
     uint32_t plen = (uint32_t)(b->len - pstart);
     for (int i = 0; i < 4; i++)
@@ -194,8 +191,8 @@ int wire_entry_open(wire_entry_iter *it, const void *p, size_t n, wire_err *err)
     if (it->r.bad || magic != WIRE_ENTRY_MAGIC)
         return wire_errf(err, WIRE_EPARSE, "not a Wire entry (%zu bytes)", n);
     if (ver != WIRE_ENTRY_VERSION)
-        return wire_errf(err, WIRE_EPARSE, "entry format version %u unknown (this binary: %u)",
-                         ver, WIRE_ENTRY_VERSION);
+        return wire_errf(err, WIRE_EPARSE, "entry format version %u unknown (this binary: %u)", ver,
+                         WIRE_ENTRY_VERSION);
     return 0;
 }
 
@@ -222,9 +219,7 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         break;
     case WIRE_CMD_KV_DEL:
     case WIRE_CMD_NODE_DEL:
-    case WIRE_CMD_PIPELINE_DEL:
-        c->a = wire_get_str(&r, &c->alen);
-        break;
+    case WIRE_CMD_PIPELINE_DEL: c->a = wire_get_str(&r, &c->alen); break;
     case WIRE_CMD_NODE_SET:
         c->a = wire_get_str(&r, &c->alen);
         c->b = wire_get_str(&r, &c->blen);
@@ -256,8 +251,7 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         c->a = wire_get_str(&r, &c->alen);
         c->u1 = wire_get_u64(&r);
         break;
-    default:
-        return 1; /* unknown type: the FSM skips it */
+    default: return 1; /* unknown type: the FSM skips it */
     }
     if (r.bad)
         return wire_errf(err, WIRE_EPARSE, "malformed command of type %u", c->type);

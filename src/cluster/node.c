@@ -135,8 +135,8 @@ struct wire_node {
     bool failed;
 
     /* group commit */
-    batch *open;     /* filling this tick */
-    wire_buf entry;  /* its bytes */
+    batch *open;    /* filling this tick */
+    wire_buf entry; /* its bytes */
     uint32_t entry_ncmds;
     int inflight;
     rgroup *reads;
@@ -383,9 +383,7 @@ static void batch_finish(batch *b, int status, uint64_t index)
                             it->first + it->count <= nres ? it->count : 0);
             wire_rpc_conn_release(it->conn);
             break;
-        case ITEM_JOB:
-            job_step(it->job, status, index);
-            break;
+        case ITEM_JOB: job_step(it->job, status, index); break;
         }
     }
     free(b->items);
@@ -564,8 +562,8 @@ static void read_value(wire_node *n, wire_node_op *op)
     op_done(op, 0, NULL);
 }
 
-static void reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st,
-                       const char *key, size_t klen, const char *msg)
+static void reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st, const char *key,
+                       size_t klen, const char *msg)
 {
     wire_buf b;
     wire_buf_init(&b);
@@ -802,8 +800,7 @@ static void handle_op(wire_node *n, wire_node_op *op)
             op_done(op, WIRE_EAGAIN, "no leader");
         }
         break;
-    default:
-        op_done(op, WIRE_EINVAL, "unknown op %d", op->type);
+    default: op_done(op, WIRE_EINVAL, "unknown op %d", op->type);
     }
 }
 
@@ -851,6 +848,11 @@ static const char *state_name(int s)
     case RAFT_CANDIDATE: return "Candidate";
     default: return "Unavailable";
     }
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp(((const wire_member *)a)->id, ((const wire_member *)b)->id);
 }
 
 static void fill_info(wire_node *n, wire_node_info *info)
@@ -907,6 +909,8 @@ static void fill_info(wire_node *n, wire_node_info *info)
             }
         }
     }
+    if (info->nmembers > 1)
+        qsort(info->members, info->nmembers, sizeof(wire_member), member_cmp);
     info->kv_keys = wire_fsm_kv_count(n->fsm);
     info->pipelines = wire_fsm_pipeline_count(n->fsm);
     info->entries_applied = n->c_entries;
@@ -1074,18 +1078,10 @@ static void job_step(job *j, int status, uint64_t index)
             job_record(j);
             return;
         }
-        case 4: /* recorded */
-            job_reply(j, 0, "");
-            return;
-        case 10: /* removed from the configuration: drop the record */
-            job_record(j);
-            return;
-        case 11:
-            job_reply(j, 0, "");
-            return;
-        default:
-            job_reply(j, WIRE_EINVAL, "bad job step");
-            return;
+        case 4: /* recorded */ job_reply(j, 0, ""); return;
+        case 10: /* removed from the configuration: drop the record */ job_record(j); return;
+        case 11: job_reply(j, 0, ""); return;
+        default: job_reply(j, WIRE_EINVAL, "bad job step"); return;
         }
         break;
     }
@@ -1322,8 +1318,7 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         wire_rpc_conn_hold(c);
         return;
     }
-    default:
-        reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
+    default: reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
     }
 }
 
@@ -1338,7 +1333,6 @@ static void server_closed(wire_rpc_conn *c, void *arg)
             return;
         }
 }
-
 
 static void on_rpc_conn(void *arg, uv_tcp_t *tcp)
 {
@@ -1386,8 +1380,8 @@ static bool join_addr(const char *list, size_t idx, char *out, size_t n)
 
 typedef struct join_ctx {
     wire_node *n;
-    size_t idx;  /* in the join list */
-    int hops;    /* leader redirects followed */
+    size_t idx; /* in the join list */
+    int hops;   /* leader redirects followed */
 } join_ctx;
 
 static void join_send(wire_node *n, const char *addr, size_t idx, int hops);
@@ -1434,8 +1428,7 @@ static void join_reply(void *arg, int status, const wire_rpc_msg *m)
     if (st == RS_OK) {
         n->joined = true;
         n->joining = false;
-        wire_info("joined the cluster (as %s %s)", n->cfg.non_voter ? "non-voter" : "voter",
-                  n->id);
+        wire_info("joined the cluster (as %s %s)", n->cfg.non_voter ? "non-voter" : "voter", n->id);
         return;
     }
     if (st == RS_NOTLEADER && ll && hops < 5) {
@@ -1607,8 +1600,7 @@ static void self_check(wire_node *n)
             if (strcmp(n->known[i].id, n->id) == 0 ||
                 wire_fsm_node_get(n->fsm, n->known[i].id, &rec))
                 continue;
-            const struct raft_server *ps =
-                config_find(n, wire_node_raft_id(n->known[i].id), NULL);
+            const struct raft_server *ps = config_find(n, wire_node_raft_id(n->known[i].id), NULL);
             if (!ps)
                 continue;
             j = wire_xcalloc(1, sizeof(*j));
@@ -1802,8 +1794,8 @@ static void node_tick(wire_node *n)
     snap_tick(n, now);
     if (n->cfg.bootstrap_expect > 0 && !n->have_state)
         expect_tick(n, now);
-    else if (n->cfg.join && !n->have_state && !n->joined && !n->joining &&
-             now >= n->next_join_ms && !n->failed) {
+    else if (n->cfg.join && !n->have_state && !n->joined && !n->joining && now >= n->next_join_ms &&
+             !n->failed) {
         char addr[256];
         if (join_addr(n->cfg.join, 0, addr, sizeof(addr)))
             join_send(n, addr, 0, 0);
@@ -1825,7 +1817,6 @@ static void on_timer(uv_timer_t *t)
 {
     node_tick(t->data);
 }
-
 
 static void on_check(uv_check_t *h)
 {

@@ -44,8 +44,8 @@ int wire_rpc_frame_parse(const void *p, size_t n, wire_rpc_msg *msg, size_t *use
     (void)wire_get_u16(&r);
     msg->req_id = wire_get_u64(&r);
     if (msg->version != WIRE_RPC_VERSION)
-        return wire_errf(err, WIRE_EPARSE, "rpc version %u unknown (this binary: %u)",
-                         msg->version, WIRE_RPC_VERSION);
+        return wire_errf(err, WIRE_EPARSE, "rpc version %u unknown (this binary: %u)", msg->version,
+                         WIRE_RPC_VERSION);
     msg->payload = (const uint8_t *)p + WIRE_RPC_HEADER;
     msg->payload_len = len - (WIRE_RPC_HEADER - 4);
     *used = 4 + (size_t)len;
@@ -223,7 +223,7 @@ struct wire_rpc_client {
     wire_dial *dial; /* in progress */
     bool freeing;
     uint64_t next_id;
-    call *calls; /* awaiting replies (sent or queued) */
+    call *calls;     /* awaiting replies (sent or queued) */
     wire_buf queued; /* frames waiting for the connection */
 };
 
@@ -325,8 +325,7 @@ void wire_rpc_call(wire_rpc_client *c, uint8_t type, const void *payload, size_t
     } else if (!c->dial) {
         c->dial = wire_xcalloc(1, sizeof(*c->dial));
         c->dial->data = c;
-        if (wire_dial_start(c->dial, c->loop, c->addr, WIRE_MUX_RPC, NULL, 0, client_dialed) !=
-            0) {
+        if (wire_dial_start(c->dial, c->loop, c->addr, WIRE_MUX_RPC, NULL, 0, client_dialed) != 0) {
             free(c->dial);
             c->dial = NULL;
             wire_buf_free(&tmp);

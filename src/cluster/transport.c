@@ -40,24 +40,24 @@ struct tp {
     raft_id id;
     char address[HS_MAX_ADDR + 1];
     raft_uv_accept_cb accept_cb;
-    creq cq;     /* sentinel */
-    inbound iq;  /* sentinel */
+    creq cq;    /* sentinel */
+    inbound iq; /* sentinel */
     bool closing;
     raft_uv_transport_close_cb close_cb;
     struct raft_uv_transport *self;
 };
 
-#define LIST_UNLINK(x)                                                                         \
-    do {                                                                                       \
-        (x)->prev->next = (x)->next;                                                           \
-        (x)->next->prev = (x)->prev;                                                           \
+#define LIST_UNLINK(x)                                                                             \
+    do {                                                                                           \
+        (x)->prev->next = (x)->next;                                                               \
+        (x)->next->prev = (x)->prev;                                                               \
     } while (0)
-#define LIST_PUSH(head, x)                                                                     \
-    do {                                                                                       \
-        (x)->next = (head)->next;                                                              \
-        (x)->prev = (head);                                                                    \
-        (head)->next->prev = (x);                                                              \
-        (head)->next = (x);                                                                    \
+#define LIST_PUSH(head, x)                                                                         \
+    do {                                                                                           \
+        (x)->next = (head)->next;                                                                  \
+        (x)->prev = (head);                                                                        \
+        (head)->next->prev = (x);                                                                  \
+        (head)->next = (x);                                                                        \
     } while (0)
 
 static void maybe_closed(tp *t)
@@ -190,8 +190,8 @@ static int tp_connect(struct raft_uv_transport *rt, struct raft_uv_connect *req,
     c->req = req;
     c->cb = cb;
     c->dial.data = c;
-    int rc = wire_dial_start(&c->dial, t->loop, address, WIRE_MUX_RAFT, hello, HS_FIXED + alen,
-                             dialed);
+    int rc =
+        wire_dial_start(&c->dial, t->loop, address, WIRE_MUX_RAFT, hello, HS_FIXED + alen, dialed);
     if (rc != 0) {
         free(c);
         snprintf(rt->errmsg, sizeof(rt->errmsg), "connect %s: %s", address, uv_strerror(rc));

@@ -109,6 +109,17 @@ static bool same_file(const file_source *s, const wire_position *pos)
     return pos->identity[0] == (uint64_t)s->dev && pos->identity[1] == (uint64_t)s->ino;
 }
 
+/* The directory of `path` into dir (or "."); returns the file name part. */
+static const char *split_path(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(dir, n, ".");
+    return slash ? slash + 1 : path;
+}
+
 /*
  * Find the checkpointed file after a rotation while we were stopped: a file
  * in the same directory whose name starts with ours and whose inode is the
@@ -117,12 +128,7 @@ static bool same_file(const file_source *s, const wire_position *pos)
 static int find_rotated(const file_source *s, const wire_position *pos, char *out, size_t n)
 {
     char dir[4096];
-    const char *slash = strrchr(s->c->path, '/');
-    const char *base = slash ? slash + 1 : s->c->path;
-    if (slash)
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->c->path), s->c->path);
-    else
-        snprintf(dir, sizeof(dir), ".");
+    const char *base = split_path(s->c->path, dir, sizeof(dir));
     DIR *d = opendir(dir);
     if (!d)
         return 0;
@@ -305,12 +311,7 @@ static size_t newer_generations(const file_source *s, struct timespec after, ino
                                 rotated_file **out)
 {
     char dir[4096];
-    const char *slash = strrchr(s->c->path, '/');
-    const char *base = slash ? slash + 1 : s->c->path;
-    if (slash)
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->c->path), s->c->path);
-    else
-        snprintf(dir, sizeof(dir), ".");
+    const char *base = split_path(s->c->path, dir, sizeof(dir));
     *out = NULL;
     DIR *d = opendir(dir);
     if (!d)

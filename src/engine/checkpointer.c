@@ -40,7 +40,15 @@ static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barr
 {
     wire_err err;
     wire_err_clear(&err);
-    if (p->store->save(p->store, p->spec->name, cp, &err) != 0) {
+    int rc = p->store->save(p->store, p->spec->name, cp, &err);
+    if (rc == WIRE_EPERM) {
+        /* the store refuses us for good (a cluster store: this node lost the
+           pipeline's assignment); running on would fight the new owner */
+        atomic_fetch_add(&p->stats.checkpoint_errors, 1);
+        runner_fail(p, "checkpoint %llu refused: %s", (unsigned long long)cp->id, err.msg);
+        return;
+    }
+    if (rc != 0) {
         atomic_fetch_add(&p->stats.checkpoint_errors, 1);
         wire_error("pipeline %s: checkpoint %llu not saved: %s (the previous one stays valid)",
                    p->spec->name, (unsigned long long)cp->id, err.msg);

@@ -369,11 +369,15 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
 /* Small option tables for the top-level maps: same parser, same messages. */
 typedef struct checkpoint_cfg {
     int64_t interval_ms;
+    bool enabled;
 } checkpoint_cfg;
 
 static const wire_option checkpoint_options[] = {
     {"interval", WIRE_OPT_DURATION, "1s", 0, offsetof(checkpoint_cfg, interval_ms), NULL,
      "How often committed source positions are written to the checkpoint store."},
+    {"enabled", WIRE_OPT_BOOL, "true", 0, offsetof(checkpoint_cfg, enabled), NULL,
+     "false: no checkpoints at all (a restart starts over); for benchmarks and throwaway "
+     "pipelines. Not with delivery: exactly-once."},
     {0},
 };
 
@@ -575,6 +579,13 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (cp.interval_ms <= 0 && iv && iv->kind == WIRE_CFG_SCALAR)
         diag_at(x, iv, "checkpoint: option 'interval' must be at least 1ms");
     s->checkpoint_interval_ms = cp.interval_ms > 0 ? cp.interval_ms : 1000;
+    if (!cp.enabled) {
+        s->checkpoint_interval_ms = 0; /* the runner gets no checkpoint store */
+        if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE)
+            diag_at(x, wire_cfg_get(checkpoint, "enabled"),
+                    "checkpoint: exactly-once needs checkpoints (enabled: false is not allowed "
+                    "with delivery: exactly-once)");
+    }
 
     /* shutdown_timeout */
     s->shutdown_timeout_ms = 10000;

@@ -32,21 +32,33 @@ transforms:
     config: { where: "level != 'debug'" }
 sink: { type: file, config: { path: out/$1.jsonl } }
 delivery: $2
-checkpoint: { interval: 200ms }
+checkpoint: { interval: 20ms }
 EOF
 }
 
+# Calibrate: how long does one uninterrupted run take here (ms)? Kill
+# moments are drawn from [T/25, T/10] after each start so that the kills land
+# mid-run (checkpoints every 20 ms let each run make some progress).
+pipeline calib at-least-once
+t0=$(date +%s%N)
+"$WIRE" run --data-dir data-calib calib.yaml 2>/dev/null
+T_MS=$((($(date +%s%N) - t0) / 1000000))
+echo "one uninterrupted run: $T_MS ms"
+rm -rf data-calib out/calib.jsonl
+
 # crash_loop NAME: kill -9 at KILLS random moments, then run to the end
 crash_loop() {
-    local name=$1 i rc pid
+    local name=$1 i rc pid ms
     local seed=${CRASH_SEED:-$RANDOM}
+    local lo=$((T_MS / 25 + 10)) span=$((T_MS / 10 - T_MS / 25 + 1))
     echo "crash loop $name: seed $seed"
     RANDOM=$seed
     for i in $(seq 1 "$KILLS"); do
         "$WIRE" run --data-dir "data-$name" "$name.yaml" 2>>"$name.log" &
         pid=$!
         T_PIDS+=("$pid")
-        sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+        ms=$((lo + RANDOM % span))
+        sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
         kill -9 "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
@@ -72,13 +84,19 @@ pipeline eo exactly-once
 check "exactly-once: finishes after $KILLS kills" crash_loop eo
 check "exactly-once: output equals the expected lines exactly" cmp out/eo.jsonl expected.jsonl
 check "exactly-once: the uncommitted tail was truncated on recovery" grep -q 'truncated uncommitted tail' eo.log
+# a run that was killed printed no summary: most of the 20 must have been
+check "exactly-once: most kills interrupted a running pipeline" \
+    [ "$(grep -c 'wire: pipeline eo finished' eo.log)" -le $((KILLS / 2)) ]
+check "at-least-once: most kills interrupted a running pipeline" \
+    [ "$(grep -c 'wire: pipeline alo finished' alo.log)" -le $((KILLS / 2)) ]
 
 # --- a corrupt newest checkpoint: the previous one is used, with a log line --
 pipeline corrupt exactly-once
 "$WIRE" run --data-dir data-corrupt corrupt.yaml 2>corrupt.log &
 pid=$!
 T_PIDS+=("$pid")
-sleep 1
+ms=$((T_MS * 2 / 3))
+sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 newest=$(ls data-corrupt/checkpoints/corrupt/*.ckpt | sort | tail -1)
@@ -101,7 +119,8 @@ pipeline term at-least-once
 "$WIRE" run --data-dir data-term term.yaml 2>term.log &
 pid=$!
 T_PIDS+=("$pid")
-sleep 0.7
+ms=$((T_MS / 3))
+sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM: exits 0 after draining" [ $? = 0 ]

@@ -159,6 +159,25 @@ out=$(echo "$line" | sed -E 's/.* out=([0-9]+).*/\1/')
 check "backpressure: source was held back (< 400 batches in 3 s)" [ "$in" -lt 400000 ]
 check "backpressure: every accepted event delivered (in = out)" [ "$in" = "$out" ]
 
+# --- checkpoints: a finished pipeline resumes at its end; enabled: false starts over --
+"$WIRE" run gen.yaml 2>gen2.log
+check "checkpoint: a second run of a finished pipeline resumes at its end" \
+    grep -q 'pipeline gen finished: in=0 out=0' gen2.log
+cat >nockpt.yaml <<'EOF'
+name: nockpt
+source: { type: generate, config: { count: 100 } }
+sink: { type: blackhole }
+checkpoint: { enabled: false }
+EOF
+"$WIRE" run --data-dir nock nockpt.yaml 2>nock1.log && "$WIRE" run --data-dir nock nockpt.yaml 2>nock2.log
+check "checkpoint: enabled false runs from the start every time" \
+    grep -q 'pipeline nockpt finished: in=100 out=100' nock2.log
+check "checkpoint: enabled false writes no checkpoint" [ ! -d nock/checkpoints/nockpt ]
+sed 's/^checkpoint:.*/checkpoint: { enabled: false }\ndelivery: exactly-once/' nockpt.yaml >eo-nock.yaml
+sed -i 's/type: blackhole/type: file, config: { path: out\/x.jsonl }/' eo-nock.yaml
+"$WIRE" validate eo-nock.yaml >eo-nock.out 2>&1
+check "checkpoint: exactly-once without checkpoints is rejected" grep -q 'exactly-once needs checkpoints' eo-nock.out
+
 # --- bad files: nothing runs ---------------------------------------------------------
 cat >broken.yaml <<'EOF'
 name: broken

@@ -307,7 +307,7 @@ TEST(tuning_errors)
     CHECK_EQ_STR(errors_of(doc),
                  "p.yaml:4:24: checkpoint: option 'interval' expects a duration like 500ms, 10s, "
                  "2m or 1h, got 'soon'\n"
-                 "p.yaml:4:30: checkpoint: unknown option 'every' (options are: interval)");
+                 "p.yaml:4:30: checkpoint: unknown option 'every' (options are: interval, enabled)");
     snprintf(doc, sizeof(doc), "%scheckpoint: {interval: 0s}\n", head);
     CHECK_EQ_STR(errors_of(doc), "p.yaml:4:24: checkpoint: option 'interval' must be at least 1ms");
     snprintf(doc, sizeof(doc), "%scheckpoint: 5s\n", head);
