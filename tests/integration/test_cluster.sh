@@ -347,7 +347,7 @@ node_start n3
 check "join twice: n3 restarted with --join again, ready" wait_until 60 ready n3 "?sync"
 check "join twice: still 3 voters on every node" wait_until 20 voters_are 3 n1 n2 n3
 check "join twice: n3 still sees the data" kv_is n3 after-garbage ok
-check "join twice: /nodes unchanged" nodes_ok "$L" "" "$(leader_of n1)" n1:true n2:true n3:true
+check "join twice: /nodes unchanged" wait_until 10 nodes_ok "$L" "" "$(leader_of n1)" n1:true n2:true n3:true
 node_kill n3
 rm -rf "${C_DIR[n3]}"
 node_start n3
@@ -438,8 +438,8 @@ check "nonvoter: all five name the same leader (a voter)" eval '[ -n "$L" ] && [
 check "nonvoter: the leader counts one non-voter" wait_until 20 nv_count "$L"
 check "nonvoter: /nodes lists the voters only" wait_until 10 nodes_ok v5 "" "$L" v1:true v2:true v3:true v4:true
 check "nonvoter: /nodes?nonvoters lists it with voter=false" \
-    nodes_ok v3 "?nonvoters" "$L" v1:true v2:true v3:true v4:true v5:false
-check "nonvoter: ?ver=2&nonvoters too" nodes_ok v1 "?ver=2&nonvoters" "$L" v1:true v2:true v3:true v4:true v5:false
+    wait_until 10 nodes_ok v3 "?nonvoters" "$L" v1:true v2:true v3:true v4:true v5:false
+check "nonvoter: ?ver=2&nonvoters too" wait_until 10 nodes_ok v1 "?ver=2&nonvoters" "$L" v1:true v2:true v3:true v4:true v5:false
 check "nonvoter: a PUT to the non-voter is forwarded (200)" put_index v5 via-nv 1
 check "nonvoter: bulk writes through the voters" \
     kv_tool bulk "${C_HTTP[v1]},${C_HTTP[v2]},${C_HTTP[v4]}" nv 300 "$TMP/nonvoter/exp.json" --delete-every 10
@@ -562,7 +562,7 @@ check "stepdown: writes go on" put_index "${F[1]}" after-stepdown 1
 check "remove-shutdown: n4 SIGTERM -> exit 0" node_term n4
 check "remove-shutdown: n4 left the configuration (3 voters)" wait_until 20 voters_are 3 "${F[@]}"
 check "remove-shutdown: /nodes no longer lists n4" \
-    eval '! curl -s --max-time 5 "http://${C_HTTP[${F[0]}]}/nodes?nonvoters" | grep -q "\"n4\""'
+    wait_until 10 eval '! curl -s --max-time 5 "http://${C_HTTP[${F[0]}]}/nodes?nonvoters" | grep -q "\"n4\""'
 node_start "$L"
 check "stepdown: the old leader rejoins" eval 'wait_until 60 ready "$L" "?sync" && kv_is "$L" after-stepdown 1'
 check "stepdown: SIGTERM all -> exit 0" node_term_all n1 n2 n3
