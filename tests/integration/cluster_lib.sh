@@ -226,6 +226,27 @@ voters_are() {
     done
 }
 
+# eventually SECS CMD...: wait_until, then once more with its output shown
+# (the diagnostics of the last failed attempt)
+eventually() {
+    local secs=$1
+    shift
+    wait_until "$secs" "$@" && return 0
+    "$@"
+}
+
+# caught_up ID...: every ID has applied at least the leader's commit index
+# (read from /status: independent of /readyz?sync, which has its own check)
+caught_up() {
+    local l c id a
+    l=$(same_leader "$@") || return 1
+    c=$(status_of "$l" raft.commit_index) || return 1
+    for id in "$@"; do
+        a=$(status_of "$id" raft.applied_index) || return 1
+        [ "$a" -ge "$c" ] || return 1
+    done
+}
+
 ready() { # ready ID [QUERY]: /readyz answers 200
     [ "$(curl -s -o /dev/null --max-time "$C_CURL_TIME" -w '%{http_code}' \
         "http://${C_HTTP[$1]}/readyz${2:-}")" = 200 ]
