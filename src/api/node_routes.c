@@ -153,6 +153,8 @@ static void render_metrics(const req_ctx *c, wire_buf *b)
             "counter", i->batches_proposed);
     counter(b, "wire_raft_commands_proposed_total", "Commands proposed here.", "counter",
             i->commands_proposed);
+    counter(b, "wire_raft_snapshots_restored_total", "Snapshots restored (start or install).",
+            "counter", i->snapshots_restored);
     counter(b, "wire_cluster_forwarded_total", "Writes forwarded to the leader.", "counter",
             i->forwarded);
     counter(b, "wire_cluster_rpc_in_total", "Cluster RPC requests served.", "counter", i->rpc_in);

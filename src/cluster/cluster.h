@@ -134,6 +134,8 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err);
 /* Digest of the whole state (determinism checks in tests). */
 uint64_t wire_fsm_digest(const wire_fsm *f);
 uint64_t wire_fsm_applied_index(const wire_fsm *f);
+/* Snapshots restored into this FSM (at start or installed by the leader). */
+uint64_t wire_fsm_restores(const wire_fsm *f);
 
 /* Reads (loop thread only). */
 /* KV value, or NULL. The pointer is valid until the next apply. */
@@ -195,6 +197,7 @@ enum {
     WIRE_RPC_API_ADDR = 4, /* → api addr */
     WIRE_RPC_APPLY = 5,    /* encoded commands → status, index, per-command results */
     WIRE_RPC_READ = 6,     /* level, key → status, value */
+    WIRE_RPC_COMMIT = 7,   /* → status, the leader's commit index (readyz?sync) */
     WIRE_RPC_REPLY = 128,  /* flag or'ed into replies' type */
 };
 void wire_rpc_frame_begin(wire_buf *b, uint8_t type, uint64_t req_id);

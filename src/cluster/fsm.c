@@ -197,7 +197,7 @@ struct wire_fsm {
     struct raft_fsm rf;
     struct raft *raft;
     map kv, nodes, pipes;
-    uint64_t applied, term;
+    uint64_t applied, term, restores;
     uint8_t *results;
     uint32_t nresults, cap_results;
     void (*on_apply)(void *arg, uint64_t index);
@@ -472,6 +472,11 @@ uint64_t wire_fsm_digest(const wire_fsm *f)
     return h;
 }
 
+uint64_t wire_fsm_restores(const wire_fsm *f)
+{
+    return f->restores;
+}
+
 uint64_t wire_fsm_applied_index(const wire_fsm *f)
 {
     return f->applied;
@@ -539,6 +544,8 @@ static int rf_restore(struct raft_fsm *rf, struct raft_buffer *buf)
     }
     raft_free(buf->base);
     f->applied = index;
+    f->nresults = 0;
+    f->restores++;
     if (f->on_apply)
         f->on_apply(f->on_apply_arg, index);
     return 0;

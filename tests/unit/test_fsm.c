@@ -415,6 +415,8 @@ TEST(fixture_follower_catches_up_by_snapshot)
     raft_fixture_reconnect(&c.f, 1, 2);
     CHECK(raft_fixture_step_until_applied(&c.f, 2, last, 20000));
     CHECK(lag->log.snapshot.last_index > 0);
+    CHECK_EQ_INT(wire_fsm_restores(c.fsm[2]), 1); /* installed, not replayed */
+    CHECK_EQ_INT(wire_fsm_restores(c.fsm[0]), 0);
     CHECK(all_equal(&c, NMAX));
     CHECK_EQ_INT(wire_fsm_digest(c.fsm[2]), wire_fsm_digest(c.fsm[0]));
     cluster_close(&c);
