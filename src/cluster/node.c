@@ -160,6 +160,7 @@ struct wire_node {
 
     /* forming */
     bool have_state;
+    int64_t start_ms;
     int join_attempt;
     int64_t next_join_ms;
     bool joined, joining;
@@ -189,6 +190,7 @@ struct wire_node {
 };
 
 static void node_tick(wire_node *n);
+static bool self_spare(wire_node *n);
 static void op_done(wire_node_op *op, int status, const char *fmt, ...) WIRE_PRINTF(3, 4);
 static void flush(wire_node *n);
 static void run_jobs(wire_node *n);
@@ -1435,6 +1437,10 @@ static void join_next(wire_node *n, size_t idx)
     }
     n->joining = false;
     n->join_attempt++;
+    if (n->have_state) { /* a restarted member: keep its state, try again later */
+        n->next_join_ms = wire_now_ms() + n->cfg.join_interval_ms;
+        return;
+    }
     if (n->join_attempt >= n->cfg.join_attempts) {
         fatal(n, "could not join the cluster through %s after %d attempts", n->cfg.join,
               n->join_attempt);
@@ -1567,7 +1573,7 @@ static void notify_reply(void *arg, int status, const wire_rpc_msg *m)
  */
 static void expect_tick(wire_node *n, int64_t now)
 {
-    if (n->bootstrapped || n->joined || n->raft.configuration.n > 0)
+    if (n->bootstrapped || n->joined || n->raft.configuration.n > 0 || n->failed)
         return;
     if (n->cfg.bootstrap_expect_timeout_ms > 0 && now > n->expect_deadline_ms) {
         fatal(n, "bootstrap-expect: %zu of %d nodes known after %lld ms", n->nknown,
@@ -1844,8 +1850,14 @@ static void node_tick(wire_node *n)
     snap_tick(n, now);
     if (n->cfg.bootstrap_expect > 0 && !n->have_state)
         expect_tick(n, now);
-    else if (n->cfg.join && !n->have_state && !n->joined && !n->joining && now >= n->next_join_ms &&
-             !n->failed) {
+    else if (n->cfg.join && !n->joined && !n->joining && now >= n->next_join_ms && !n->failed &&
+             (!n->have_state || (!lid && self_spare(n) &&
+                                 now - n->start_ms > 3 * (int64_t)n->cfg.election_timeout_ms))) {
+        /*
+         * Restarted with state as a spare, with no leader in sight: it crashed
+         * between being added (as a spare, which gets no entries) and being
+         * given its role. Join again to finish. (A removed node stays out.)
+         */
         char addr[256];
         if (join_addr(n->cfg.join, 0, addr, sizeof(addr)))
             join_send(n, addr, 0, 0);
@@ -1861,6 +1873,12 @@ static void node_tick(wire_node *n)
     if (!n->job_running)
         run_jobs(n);
     flush(n);
+}
+
+static bool self_spare(wire_node *n)
+{
+    const struct raft_server *s = config_find(n, n->rid, NULL);
+    return s && s->role == RAFT_SPARE;
 }
 
 static void on_timer(uv_timer_t *t)
@@ -2113,6 +2131,7 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
     uv_timer_init(&n->loop, &n->timer);
     n->timer.data = n;
     n->next_snap_ms = wire_now_ms() + n->cfg.snap_interval_ms;
+    n->start_ms = wire_now_ms();
     uv_timer_start(&n->timer, on_timer, TICK_MS, TICK_MS);
     uv_check_init(&n->loop, &n->check);
     n->check.data = n;

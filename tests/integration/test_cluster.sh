@@ -8,6 +8,9 @@
 # follower catching up through snapshot install; quorum loss; full-cluster
 # restart; leadership handover on SIGTERM; remove-on-shutdown.
 # Every node runs on 127.0.0.1 with its own ports and dir under $TMP.
+# Knobs: CLUSTER_ONLY="join snap" (sections: flags single join expect nonvoter
+# snap stepdown), CLUSTER_SEED (start orders), CLUSTER_BE_TRIES (10),
+# C_TIMING (raft timing flags for every node).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 cd "$TMP" || exit 1

@@ -6,6 +6,7 @@
 # with its last acknowledged value on EVERY node (level=none after
 # /readyz?sync), and no strong read went back in time (cluster_kv.py verify).
 # Bounded: each round waits at most ~70 s; the clients stop on a file.
+# Knobs: CHAOS_ROUNDS (10), CHAOS_SEED (kill timings), KV_TIMEOUT (client, 8 s).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 cd "$TMP" || exit 1
