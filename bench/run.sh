@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W2n W2e W3 W4}
+WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 C1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -61,6 +61,10 @@ for w in $WORKLOADS; do
         ;;
     W4)
         "$ROOT/bench/w4.sh" "$WIRE" "$BUILD"
+        ;;
+    C1)
+        # 3-node cluster writes vs etcd 3.4, same client; leader failover
+        "$ROOT/bench/cluster.sh" "$WIRE" "$BUILD" || echo "C1   failed (rc $?)"
         ;;
     *) echo "unknown workload $w" >&2 ;;
     esac

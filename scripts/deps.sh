@@ -1,8 +1,12 @@
 #!/bin/sh
 # Install the Debian packages Wire needs, only those missing. Idempotent.
+#   scripts/deps.sh            what building and `make test` need
+#   scripts/deps.sh PKG...     only these (bench/cluster.sh: etcd-server, which
+#                              the tests do not need, so `make deps` skips it)
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libraft-dev libyaml-dev
 libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev zlib1g-dev python3 curl wrk time"
+[ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
