@@ -193,6 +193,10 @@ int wire_entry_open(wire_entry_iter *it, const void *p, size_t n, wire_err *err)
     if (ver != WIRE_ENTRY_VERSION)
         return wire_errf(err, WIRE_EPARSE, "entry format version %u unknown (this binary: %u)", ver,
                          WIRE_ENTRY_VERSION);
+    /* every command has at least its header: a bigger count is a lie (found by fuzzing) */
+    if (it->left > (size_t)(it->r.end - it->r.p) / WIRE_CMD_HEADER)
+        return wire_errf(err, WIRE_EPARSE, "entry claims %u commands in %zu bytes", it->left,
+                         (size_t)(it->r.end - it->r.p));
     return 0;
 }
 

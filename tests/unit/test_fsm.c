@@ -202,6 +202,10 @@ TEST(fsm_unknown_and_malformed)
     CHECK(kv_is(f, "b", NULL));
     wire_entry_iter it;
     wire_err err;
+    /* a command count larger than the bytes can hold is refused, not allocated */
+    unsigned char liar[24] = {WIRE_ENTRY_MAGIC, WIRE_ENTRY_VERSION, 0, 0, 0, 0, 0, 0x91};
+    CHECK(wire_entry_open(&it, liar, sizeof(liar), &err) != 0);
+    CHECK_EQ_INT(wire_fsm_apply_entry(f, 4, liar, sizeof(liar)), 0);
     unsigned char bad_version[16] = {WIRE_ENTRY_MAGIC, 99};
     CHECK(wire_entry_open(&it, bad_version, 16, &err) != 0);
     wire_buf_free(&e);
