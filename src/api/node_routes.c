@@ -339,7 +339,7 @@ static void handle(wire_http_req *req, void *arg)
         }
         c->op.key = c->kv_key;
         c->op.klen = (size_t)kl;
-        if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
+        if (strcmp(method, "PUT") == 0) {
             c->route = R_KV_PUT;
             c->op.type = WIRE_OP_KV_SET;
             c->op.val = wire_http_req_body(req, &c->op.vlen);

@@ -314,6 +314,7 @@ check "kv: a 20 KB binary value round-trips byte for byte" bin_ok "$FA" "$L"
 check "malformed: ?level=bogus -> 4xx JSON" bad_req GET "$FA" "/v1/kv/x?level=bogus"
 check "malformed: PUT with an empty key -> 4xx JSON" bad_req PUT "$FA" "/v1/kv/" v
 check "malformed: PATCH /v1/kv/x -> 4xx JSON" bad_req PATCH "$L" "/v1/kv/x" v
+check "malformed: POST /v1/kv/x -> 4xx JSON (writes are PUT)" bad_req POST "$L" "/v1/kv/x" v
 check "malformed: unknown path -> 4xx JSON" bad_req GET "$FB" "/v1/nope"
 check "malformed: DELETE /remove with non-JSON -> 4xx JSON" bad_req DELETE "$FA" /remove 'not json'
 check "malformed: DELETE /remove without id -> 4xx JSON" bad_req DELETE "$FA" /remove '{}'
