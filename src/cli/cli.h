@@ -5,7 +5,10 @@
 #ifndef WIRE_CLI_H
 #define WIRE_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "core/core.h"
 
 typedef struct wire_command {
     const char *name;
@@ -20,5 +23,40 @@ int wire_cmd_validate(int argc, char **argv);
 int wire_cmd_help(int argc, char **argv);
 int wire_cmd_serve(int argc, char **argv);
 int wire_cmd_cluster(int argc, char **argv);
+int wire_cmd_pipeline(int argc, char **argv);
+
+/* ---- client.c: shared by the client commands (cluster, pipeline) ---- */
+
+struct wire_json_val;
+
+typedef struct wire_cli_opts {
+    const char *addr; /* --addr, default localhost:4001 */
+    const char *fmt;  /* -o table|json */
+    bool json;
+} wire_cli_opts;
+#define WIRE_CLI_OPTS_INIT                                                                         \
+    {                                                                                              \
+        "localhost:4001", "table", false                                                           \
+    }
+
+/* If argv[*i] is --addr or -o (with its value), take it, advance *i, return 1. */
+int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o);
+/*
+ * One request to a node: METHOD http://ADDR/PATH with `body` (n bytes, or
+ * NULL for none) of `content_type` (or NULL). The answer's body is appended
+ * to `out`. Returns the HTTP status, or -1 if the node could not be reached
+ * (the reason is then in `out`). Call curl_global_init first.
+ */
+long wire_cli_http(const char *method, const char *addr, const char *path, const char *body,
+                   size_t n, const char *content_type, wire_buf *out);
+/* Print "error: <the server's message>" (or the transport error) on stderr; returns 1. */
+int wire_cli_fail(long status, const wire_buf *body);
+/* A JSON scalar as display text (strings unescaped, null empty). */
+void wire_cli_scalar(const struct wire_json_val *v, char *out, size_t n);
+/* The display text of member `key` of an object slice ("" if absent). */
+void wire_cli_field(const char *obj, size_t n, const char *key, char *out, size_t outn);
+/* Print nrows rows of ncols cells (row-major, row 0 the header) in aligned
+   columns two blanks apart. Control characters in cells become blanks. */
+void wire_cli_table(size_t ncols, size_t nrows, char **cells);
 
 #endif
