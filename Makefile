@@ -1,7 +1,7 @@
 # Wire — top-level build. See README.md.
 #
 #   make            release build: build/release/wire
-#   make run        install deps, build, run examples/quickstart.yaml
+#   make run        install deps, build, start a one-node cluster with examples/cluster-quickstart.yaml
 #   make test       install deps, ASan/UBSan build, every unit + integration test
 #   make bench      release build, then bench/run.sh (figures, never verdicts)
 #   make fuzz       clang libFuzzer targets (FUZZ_SECONDS each, default 20)
