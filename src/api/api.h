@@ -37,6 +37,10 @@ void wire_api_node_stop(wire_api_node *a);
 /* Free once the node no longer answers requests. */
 void wire_api_node_free(wire_api_node *a);
 
+/* pipeline_routes.c: /v1/pipelines and the legacy /connector; false if `req` is not for them. */
+struct wire_http_req;
+bool wire_api_pipelines_handle(struct wire_http_req *req, struct wire_node *node, bool pretty);
+
 /* Rendering, exposed for tests. */
 void wire_api_metrics(const wire_api_pipelines *src, wire_buf *out);
 void wire_api_status(const wire_api_pipelines *src, bool pretty, wire_buf *out);

@@ -323,6 +323,10 @@ static void handle(wire_http_req *req, void *arg)
     c->op.arg = c;
     wire_buf_init(&c->op.value);
     c->pretty = flag(req, "pretty");
+    if (wire_api_pipelines_handle(req, a->node, c->pretty)) {
+        ctx_free(c);
+        return;
+    }
     if (strncmp(path, "/v1/kv/", 7) == 0) {
         const char *raw = path + 7;
         c->kv_key = wire_xmalloc(strlen(raw) + 1);

@@ -121,6 +121,8 @@ static void print_pipeline(FILE *f)
           "  shutdown_timeout  how long a stop may drain (default 10s)\n"
           "  buffer            {max_bytes: 8MB, batch_events: 4096}: queue byte budget and "
           "batch size\n"
+          "  placement         {node: ID}: cluster only, run on that node (default: the leader\n"
+          "                    picks the least loaded live node)\n"
           "\n"
           "A component is {type, name?, config}. Transforms and sinks also take\n"
           "on_error: drop | fail | dlq, for events that fail for good (default: drop for\n"

@@ -230,10 +230,11 @@ static void checkpoint_text(const wire_json_val *cp, char *out, size_t n)
 static void print_get(const wire_buf *b)
 {
     char v[4096];
-    static const char *const keys[] = {"name", "version", "state", "node", "epoch", "error"};
+    static const char *const keys[] = {"name",  "version",   "state", "node",
+                                       "epoch", "placement", "error"};
     for (size_t k = 0; k < WIRE_ARRAY_LEN(keys); k++) {
         wire_cli_field(b->p, b->len, keys[k], v, sizeof(v));
-        if (strcmp(keys[k], "error") == 0 && !v[0])
+        if ((strcmp(keys[k], "error") == 0 || strcmp(keys[k], "placement") == 0) && !v[0])
             continue;
         printf("%-12s%s\n", keys[k], v[0] ? v : "-");
     }

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cluster/cluster.h"
+#include "connectors/connectors.h"
 
 typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
@@ -282,6 +283,7 @@ int wire_cmd_serve(int argc, char **argv)
     cfg.shutdown_stepdown = f.stepdown;
     cfg.cluster_remove_shutdown = f.remove_shutdown;
     cfg.node_timeout_ms = f.node_timeout_ms;
+    cfg.registry = &wire_default_registry;
 
     /* Signals are taken synchronously below; block them before any thread starts. */
     sigset_t set;

@@ -53,20 +53,26 @@ enum {
     WIRE_CMD_KV_DEL = 2,         /* key */
     WIRE_CMD_NODE_SET = 3,       /* id, raft addr, api addr, voter */
     WIRE_CMD_NODE_DEL = 4,       /* id */
-    WIRE_CMD_PIPELINE_PUT = 5,   /* name, expected version (0 = create), spec */
+    WIRE_CMD_PIPELINE_PUT = 5,   /* name, placement, expected version (0 create, ~0 any), spec */
     WIRE_CMD_PIPELINE_DEL = 6,   /* name */
-    WIRE_CMD_PIPELINE_STATE = 7, /* name, version, state, error */
+    WIRE_CMD_PIPELINE_STATE = 7, /* name, version, epoch, state, error (from the runner) */
     WIRE_CMD_ASSIGN = 8,         /* pipeline, node id, epoch (must grow) */
-    WIRE_CMD_CHECKPOINT = 9,     /* pipeline, epoch (must be current), blob */
+    WIRE_CMD_CHECKPOINT = 9,     /* pipeline, epoch (must be current), counters, blob */
     WIRE_CMD_NODE_SEEN = 10,     /* id, time_ms (leader's clock, carried in the command) */
-    WIRE_CMD_MAX_TYPE = 10,
+    WIRE_CMD_PIPELINE_CTL = 11,  /* name, action (WIRE_CTL_*) */
+    WIRE_CMD_MAX_TYPE = 11,
 };
+enum { WIRE_CTL_PAUSE = 1, WIRE_CTL_RESUME = 2 };
 #define WIRE_ENTRY_MAGIC 0x57 /* 'W' */
 #define WIRE_ENTRY_VERSION 1
 #define WIRE_ENTRY_HEADER 16
 #define WIRE_CMD_HEADER 8
 
-/* Pipeline states (issue 5). */
+/*
+ * Pipeline states. pending: stored, waiting for a node to start it (after
+ * create, update, resume or a move); running: its runner reported it started;
+ * paused, failed (with its error) and finished stop it where it runs.
+ */
 enum {
     WIRE_PSTATE_PENDING = 0,
     WIRE_PSTATE_RUNNING,
@@ -74,13 +80,14 @@ enum {
     WIRE_PSTATE_FAILED,
     WIRE_PSTATE_FINISHED,
 };
+const char *wire_pstate_name(int state);
 
 /* One decoded command: strings point into the entry. */
 typedef struct wire_cmd {
     uint8_t type, version;
     const char *a, *b, *c; /* key/id/name; value/addr/node; api addr/spec/blob/error */
     size_t alen, blen, clen;
-    uint64_t u1, u2; /* version/epoch/time; state/voter */
+    uint64_t u1, u2, u3; /* version/epoch/time/action; state/voter; epoch (STATE) */
 } wire_cmd;
 
 /* Append one encoded command (its header and payload) to `b`. */
@@ -153,15 +160,18 @@ bool wire_fsm_node_get(const wire_fsm *f, const char *id, wire_node_rec *out);
 bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_rec *out);
 
 typedef struct wire_pipeline_rec {
-    const char *name, *spec, *error, *node;
+    const char *name, *spec, *error, *node, *placement;
     uint64_t version, epoch;
     int state;
-    const char *checkpoint;
+    const char *checkpoint, *stats; /* stats: counters as of the checkpoint (JSON) */
     size_t spec_len, checkpoint_len;
     uint64_t checkpoint_epoch;
 } wire_pipeline_rec;
 bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out);
 size_t wire_fsm_pipeline_count(const wire_fsm *f);
+/* Every pipeline / node, sorted by name / id (malloc'd array; valid until the next apply). */
+size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out);
+size_t wire_fsm_nodes(const wire_fsm *f, wire_node_rec **out);
 
 /* ---- Snapshot framing (snapshot.c) ----
  *
@@ -191,14 +201,15 @@ uint64_t wire_node_raft_id(const char *id);
 #define WIRE_RPC_HEADER 16
 #define WIRE_RPC_MAX_FRAME (64u << 20)
 enum {
-    WIRE_RPC_JOIN = 1,     /* id, raft addr, api addr, voter → status, leader */
-    WIRE_RPC_NOTIFY = 2,   /* id, raft addr, api addr → ok (bootstrap-expect) */
-    WIRE_RPC_REMOVE = 3,   /* id → status */
-    WIRE_RPC_API_ADDR = 4, /* → api addr */
-    WIRE_RPC_APPLY = 5,    /* encoded commands → status, index, per-command results */
-    WIRE_RPC_READ = 6,     /* level, key → status, value */
-    WIRE_RPC_COMMIT = 7,   /* → status, the leader's commit index (readyz?sync) */
-    WIRE_RPC_REPLY = 128,  /* flag or'ed into replies' type */
+    WIRE_RPC_JOIN = 1,      /* id, raft addr, api addr, voter → status, leader */
+    WIRE_RPC_NOTIFY = 2,    /* id, raft addr, api addr → ok (bootstrap-expect) */
+    WIRE_RPC_REMOVE = 3,    /* id → status */
+    WIRE_RPC_API_ADDR = 4,  /* → api addr */
+    WIRE_RPC_APPLY = 5,     /* encoded commands → status, index, per-command results */
+    WIRE_RPC_READ = 6,      /* level, key → status, value */
+    WIRE_RPC_COMMIT = 7,    /* → status, the leader's commit index (readyz?sync) */
+    WIRE_RPC_HEARTBEAT = 8, /* leader → member: term, commit index → ok (liveness) */
+    WIRE_RPC_REPLY = 128,   /* flag or'ed into replies' type */
 };
 void wire_rpc_frame_begin(wire_buf *b, uint8_t type, uint64_t req_id);
 void wire_rpc_frame_end(wire_buf *b, size_t start); /* patch the length */
@@ -236,6 +247,9 @@ typedef struct wire_node_config {
     unsigned election_timeout_ms, heartbeat_timeout_ms;
     bool shutdown_stepdown, cluster_remove_shutdown;
     int64_t node_timeout_ms;
+    /* Pipelines: with a registry the node runs the pipelines assigned to it
+       (runners.c), keeping their working files under raft_dir/pipelines. */
+    const struct wire_registry *registry;
 } wire_node_config;
 
 typedef struct wire_node wire_node;
@@ -254,6 +268,25 @@ enum {
     WIRE_OP_STATUS,
     WIRE_OP_READY,
     WIRE_OP_REMOVE,
+    WIRE_OP_CMD,       /* propose op->cmd; op->result is the state machine's answer */
+    WIRE_OP_PIPELINES, /* copy pipeline records into op->pipes (op->key: one name) */
+};
+
+/* A pipeline record copied out of the state machine (every string owned). */
+typedef struct wire_pipeline_info {
+    char *name, *node, *error, *placement, *spec, *checkpoint, *stats;
+    size_t spec_len, checkpoint_len;
+    uint64_t version, epoch, checkpoint_epoch;
+    int state;
+    bool live; /* stats are this node's live counters (it runs the pipeline) */
+} wire_pipeline_info;
+void wire_pipeline_infos_free(wire_pipeline_info *v, size_t n);
+
+/* What the node's runners may do now (WIRE_OP_PIPELINES with mine). */
+enum {
+    WIRE_RUN_OK,    /* in touch with the leader and caught up: run what is assigned here */
+    WIRE_RUN_HOLD,  /* not sure yet (catching up, short leader gap): change nothing */
+    WIRE_RUN_FENCE, /* out of touch for too long: the leader moved everything, stop all */
 };
 enum { WIRE_READ_NONE = 0, WIRE_READ_WEAK, WIRE_READ_STRONG };
 
@@ -296,6 +329,13 @@ struct wire_node_op {
     wire_buf value;      /* KV_GET */
     wire_node_info info; /* STATUS / READY */
     bool ready_leader, ready_store;
+    wire_cmd cmd;   /* CMD: strings owned by the submitter */
+    uint8_t result; /* CMD: WIRE_APPLY_* once committed */
+    bool mine;      /* PIPELINES: only those assigned to this node, and run_mode */
+    bool with_spec; /* PIPELINES: copy specs and checkpoints too */
+    wire_pipeline_info *pipes;
+    size_t npipes;
+    int run_mode;
     void (*done)(wire_node_op *op); /* on the node's loop thread */
     void *arg;
     /* node-internal */
@@ -304,6 +344,9 @@ struct wire_node_op {
 };
 
 void wire_node_submit(wire_node *n, wire_node_op *op);
+/* Submit and wait for completion (not from the node's loop thread); returns op->status. */
+int wire_node_call(wire_node *n, wire_node_op *op);
+const char *wire_node_id(const wire_node *n);
 void wire_node_info_free(wire_node_info *info);
 
 #endif

@@ -133,14 +133,20 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         break;
     case WIRE_CMD_PIPELINE_PUT:
         wire_put_str(b, c->a, c->alen);
+        wire_put_str(b, c->b, c->blen);
         wire_put_u64(b, c->u1);
         wire_put_str(b, c->c, c->clen);
         break;
     case WIRE_CMD_PIPELINE_STATE:
         wire_put_str(b, c->a, c->alen);
         wire_put_u64(b, c->u1);
+        wire_put_u64(b, c->u3);
         wire_put_u64(b, c->u2);
         wire_put_str(b, c->c, c->clen);
+        break;
+    case WIRE_CMD_PIPELINE_CTL:
+        wire_put_str(b, c->a, c->alen);
+        wire_put_u64(b, c->u1);
         break;
     case WIRE_CMD_ASSIGN:
         wire_put_str(b, c->a, c->alen);
@@ -150,6 +156,7 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
     case WIRE_CMD_CHECKPOINT:
         wire_put_str(b, c->a, c->alen);
         wire_put_u64(b, c->u1);
+        wire_put_str(b, c->b, c->blen);
         wire_put_str(b, c->c, c->clen);
         break;
     case WIRE_CMD_NODE_SEEN:
@@ -232,14 +239,20 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         break;
     case WIRE_CMD_PIPELINE_PUT:
         c->a = wire_get_str(&r, &c->alen);
+        c->b = wire_get_str(&r, &c->blen);
         c->u1 = wire_get_u64(&r);
         c->c = wire_get_str(&r, &c->clen);
         break;
     case WIRE_CMD_PIPELINE_STATE:
         c->a = wire_get_str(&r, &c->alen);
         c->u1 = wire_get_u64(&r);
+        c->u3 = wire_get_u64(&r);
         c->u2 = wire_get_u64(&r);
         c->c = wire_get_str(&r, &c->clen);
+        break;
+    case WIRE_CMD_PIPELINE_CTL:
+        c->a = wire_get_str(&r, &c->alen);
+        c->u1 = wire_get_u64(&r);
         break;
     case WIRE_CMD_ASSIGN:
         c->a = wire_get_str(&r, &c->alen);
@@ -249,6 +262,7 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
     case WIRE_CMD_CHECKPOINT:
         c->a = wire_get_str(&r, &c->alen);
         c->u1 = wire_get_u64(&r);
+        c->b = wire_get_str(&r, &c->blen);
         c->c = wire_get_str(&r, &c->clen);
         break;
     case WIRE_CMD_NODE_SEEN:

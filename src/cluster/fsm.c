@@ -171,7 +171,7 @@ typedef struct node_val {
 typedef struct pipe_val {
     uint64_t version, epoch, cp_epoch;
     int state;
-    char *spec, *error, *node, *cp;
+    char *spec, *error, *node, *cp, *placement, *stats;
     size_t spec_len, cp_len;
 } pipe_val;
 
@@ -190,6 +190,8 @@ static void free_pipe(void *p)
     free(v->error);
     free(v->node);
     free(v->cp);
+    free(v->placement);
+    free(v->stats);
     free(v);
 }
 
@@ -257,29 +259,46 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         pipe_val *v = pipe_get(f, c);
         if (c->u1 == 0 && v)
             return WIRE_APPLY_EXISTS;
-        if (c->u1 != 0 && (!v || v->version != c->u1))
+        if (c->u1 != 0 && (!v || (c->u1 != UINT64_MAX && v->version != c->u1)))
             return v ? WIRE_APPLY_CONFLICT : WIRE_APPLY_NOTFOUND;
         if (!v) {
             v = wire_xcalloc(1, sizeof(*v));
             v->error = dupn("", 0);
             v->node = dupn("", 0);
             v->cp = dupn("", 0);
+            v->placement = dupn("", 0);
+            v->stats = dupn("", 0);
             map_put(&f->pipes, c->a, c->alen, v);
         }
         free(v->spec);
         v->spec = dupn(c->c, c->clen);
         v->spec_len = c->clen;
+        free(v->placement);
+        v->placement = dupn(c->b, c->blen);
+        /* pinned elsewhere now: the leader moves it */
+        if (v->placement[0] && v->node[0] && strcmp(v->placement, v->node) != 0) {
+            free(v->node);
+            v->node = dupn("", 0);
+        }
         v->version++;
-        v->state = WIRE_PSTATE_PENDING;
+        if (v->state != WIRE_PSTATE_PAUSED)
+            v->state = WIRE_PSTATE_PENDING;
+        free(v->error);
+        v->error = dupn("", 0);
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_PIPELINE_DEL:
         return map_del(&f->pipes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
     case WIRE_CMD_PIPELINE_STATE: {
+        /* A runner's report: only the current version on the current assignment counts. */
         pipe_val *v = pipe_get(f, c);
         if (!v)
             return WIRE_APPLY_NOTFOUND;
-        if (c->u1 != v->version)
+        if (c->u3 != v->epoch)
+            return WIRE_APPLY_STALE;
+        if (c->u1 != v->version || v->state == WIRE_PSTATE_PAUSED ||
+            (c->u2 != WIRE_PSTATE_RUNNING && c->u2 != WIRE_PSTATE_FAILED &&
+             c->u2 != WIRE_PSTATE_FINISHED))
             return WIRE_APPLY_CONFLICT;
         v->state = (int)c->u2;
         free(v->error);
@@ -295,6 +314,27 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         v->epoch = c->u1;
         free(v->node);
         v->node = dupn(c->b, c->blen);
+        if (v->state == WIRE_PSTATE_RUNNING)
+            v->state = WIRE_PSTATE_PENDING; /* until the new runner reports */
+        return WIRE_APPLY_OK;
+    }
+    case WIRE_CMD_PIPELINE_CTL: {
+        pipe_val *v = pipe_get(f, c);
+        if (!v)
+            return WIRE_APPLY_NOTFOUND;
+        if (c->u1 == WIRE_CTL_PAUSE) {
+            v->state = WIRE_PSTATE_PAUSED;
+        } else if (c->u1 == WIRE_CTL_RESUME) {
+            if (v->state == WIRE_PSTATE_PENDING || v->state == WIRE_PSTATE_RUNNING)
+                return WIRE_APPLY_OK;
+            /* a new run: a new epoch, so the node starts it afresh from the checkpoint */
+            v->state = WIRE_PSTATE_PENDING;
+            v->epoch++;
+        } else {
+            return WIRE_APPLY_CONFLICT;
+        }
+        free(v->error);
+        v->error = dupn("", 0);
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_CHECKPOINT: {
@@ -309,6 +349,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         v->cp[c->clen] = 0;
         v->cp_len = c->clen;
         v->cp_epoch = c->u1;
+        free(v->stats);
+        v->stats = dupn(c->b, c->blen);
         return WIRE_APPLY_OK;
     }
     }
@@ -350,7 +392,7 @@ const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n)
 
 /* ---- Snapshot encoding ---- */
 
-#define FSM_ENC_VERSION 1
+#define FSM_ENC_VERSION 2
 
 void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
 {
@@ -389,6 +431,8 @@ void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
         wire_put_str(out, x->error, strlen(x->error));
         wire_put_str(out, x->node, strlen(x->node));
         wire_put_str(out, x->cp, x->cp_len);
+        wire_put_str(out, x->placement, strlen(x->placement));
+        wire_put_str(out, x->stats, strlen(x->stats));
     }
     free(v);
 }
@@ -442,6 +486,10 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         s = wire_get_str(&r, &cl);
         x->cp = dupn(s, cl);
         x->cp_len = cl;
+        s = wire_get_str(&r, &sl);
+        x->placement = dupn(s, sl);
+        s = wire_get_str(&r, &sl);
+        x->stats = dupn(s, sl);
         map_put(&pipes, k, kl, x);
     }
     if (r.bad) {
@@ -657,7 +705,43 @@ bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_re
     out->checkpoint = v->cp;
     out->checkpoint_len = v->cp_len;
     out->checkpoint_epoch = v->cp_epoch;
+    out->placement = v->placement;
+    out->stats = v->stats;
     return true;
+}
+
+size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out)
+{
+    item **v = map_sorted(&f->pipes);
+    size_t n = f->pipes.n;
+    *out = wire_xcalloc(n ? n : 1, sizeof(**out));
+    for (size_t i = 0; i < n; i++)
+        wire_fsm_pipeline_get(f, v[i]->key, &(*out)[i]);
+    free(v);
+    return n;
+}
+
+size_t wire_fsm_nodes(const wire_fsm *f, wire_node_rec **out)
+{
+    item **v = map_sorted(&f->nodes);
+    size_t n = f->nodes.n;
+    *out = wire_xcalloc(n ? n : 1, sizeof(**out));
+    for (size_t i = 0; i < n; i++)
+        node_rec(v[i], &(*out)[i]);
+    free(v);
+    return n;
+}
+
+const char *wire_pstate_name(int state)
+{
+    switch (state) {
+    case WIRE_PSTATE_PENDING: return "pending";
+    case WIRE_PSTATE_RUNNING: return "running";
+    case WIRE_PSTATE_PAUSED: return "paused";
+    case WIRE_PSTATE_FAILED: return "failed";
+    case WIRE_PSTATE_FINISHED: return "finished";
+    }
+    return "unknown";
 }
 
 size_t wire_fsm_pipeline_count(const wire_fsm *f)

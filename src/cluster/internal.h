@@ -91,4 +91,33 @@ void wire_rpc_client_tick(wire_rpc_client *c, int64_t now_ms);
 /* Fail every pending call (status WIRE_ECLOSED), close, free when closed. */
 void wire_rpc_client_free(wire_rpc_client *c);
 
+/* ---- scheduler.c: placement decisions (leader), a pure function of the state ---- */
+
+typedef struct wire_assignment {
+    const char *pipeline, *node; /* point into the FSM (valid until the next apply) */
+    uint64_t epoch;
+    const char *reason; /* for the log: "new", "node n2 is down", ... */
+} wire_assignment;
+/*
+ * For every pipeline that should run (pending or running) and has no live
+ * node, pick one: its `placement` node if alive, else the live node with the
+ * fewest assigned pipelines (ties: lowest id). `alive` answers for a node id.
+ * Returns the count; *out is malloc'd.
+ */
+size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node_rec *node),
+                     void *arg, wire_assignment **out);
+
+/* ---- runners.c: the pipelines assigned to this node, run by the engine ---- */
+
+typedef struct wire_runners wire_runners;
+struct wire_registry;
+wire_runners *wire_runners_start(wire_node *node, const struct wire_registry *reg, const char *dir);
+/* Something changed: look again now (any thread; cheap). */
+void wire_runners_kick(wire_runners *r);
+/* Live counters of `name` if it runs here: stats JSON appended to out, true. */
+bool wire_runners_live(wire_runners *r, const char *name, wire_buf *out);
+/* Stop every pipeline (final checkpoints through the node); kick and live stay safe. */
+void wire_runners_stop(wire_runners *r);
+void wire_runners_free(wire_runners *r); /* once the node's loop has ended; NULL is fine */
+
 #endif

@@ -31,6 +31,8 @@
 #define RPC_TIMEOUT_MS 5000
 #define PING_EVERY_MS 1000
 #define REACHABLE_MS 3000
+#define HEARTBEAT_EVERY_MS 500 /* leader → members: liveness for placement, fencing */
+#define SCHEDULE_EVERY_MS 200
 
 /* RPC reply status bytes. */
 enum { RS_OK = 0, RS_NOTLEADER = 1, RS_ERROR = 2, RS_NOTFOUND = 3 };
@@ -187,6 +189,21 @@ struct wire_node {
     uint64_t c_entries, c_cmds_applied, c_batches, c_cmds_proposed, c_forwarded, c_snap_restored;
     uint64_t c_rpc_in, c_rpc_out, c_leader_changes;
     raft_id last_leader;
+
+    /* pipelines: heartbeats, placement (leader), runners (every node) */
+    int64_t last_hb_ms;         /* member: the leader's last heartbeat */
+    uint64_t sync_target;       /* member: the commit index to apply before running anything */
+    bool caught_up;             /* member: applied that much since the last contact gap */
+    int64_t next_hb_ms;         /* leader: next heartbeat round */
+    int64_t leader_since_ms;    /* leader: when this node became it */
+    uint64_t sched_term;        /* leader: the term whose first barrier applied */
+    int64_t next_sched_ms;      /* leader: next placement pass */
+    int sched_inflight;         /* leader: assignments proposed, not yet committed */
+    char last_leader_addr[256]; /* member: the leader it last followed */
+    char prev_leader_addr[256]; /* leader: that one, when it took over */
+    int64_t prev_leader_seen_ms;
+    uint64_t c_assignments;
+    wire_runners *runners;
 };
 
 static void node_tick(wire_node *n);
@@ -296,6 +313,8 @@ static void on_fsm_apply(void *arg, uint64_t index)
     uint32_t k;
     wire_fsm_last_results(n->fsm, &k);
     n->c_cmds_applied += k;
+    if (n->runners)
+        wire_runners_kick(n->runners);
     if (n->waiters) {
         /* raft_last_applied is bumped after this returns: compare with index. */
         waiter **pp = &n->waiters;
@@ -373,6 +392,11 @@ static void batch_finish(batch *b, int status, uint64_t index)
                 uint8_t r = it->first < nres ? res[it->first] : WIRE_APPLY_OK;
                 if (op->type == WIRE_OP_KV_DEL && r == WIRE_APPLY_NOTFOUND)
                     r = WIRE_APPLY_OK; /* deleting an absent key is not an error */
+                op->result = r;
+                if (op->type == WIRE_OP_CMD) { /* the caller reads the state machine's answer */
+                    op_done(op, 0, NULL);
+                    break;
+                }
                 op_done(op, r == WIRE_APPLY_OK ? 0 : WIRE_EINVAL,
                         r == WIRE_APPLY_OK ? NULL : "rejected by the state machine (%u)", r);
             }
@@ -509,7 +533,8 @@ static void fwd_reply(void *arg, int status, const wire_rpc_msg *m)
         if (op->type == WIRE_OP_KV_DEL && r == WIRE_APPLY_NOTFOUND)
             r = WIRE_APPLY_OK;
         op->index = index;
-        if (r != WIRE_APPLY_OK) {
+        op->result = r;
+        if (r != WIRE_APPLY_OK && op->type != WIRE_OP_CMD) {
             op_done(op, WIRE_EINVAL, "rejected by the state machine (%u)", r);
             continue;
         }
@@ -680,6 +705,8 @@ static void read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
 }
 
 static void fill_info(wire_node *n, wire_node_info *info);
+static void fill_pipelines(wire_node *n, wire_node_op *op);
+static void on_heartbeat(wire_node *n, uint64_t term, uint64_t commit);
 
 static void submit_job(wire_node *n, job *j)
 {
@@ -740,14 +767,19 @@ static void handle_op(wire_node *n, wire_node_op *op)
 {
     switch (op->type) {
     case WIRE_OP_KV_SET:
-    case WIRE_OP_KV_DEL: {
+    case WIRE_OP_KV_DEL:
+    case WIRE_OP_CMD: {
         wire_cmd c = {0};
-        c.type = op->type == WIRE_OP_KV_SET ? WIRE_CMD_KV_SET : WIRE_CMD_KV_DEL;
+        if (op->type == WIRE_OP_CMD) {
+            c = op->cmd;
+        } else {
+            c.type = op->type == WIRE_OP_KV_SET ? WIRE_CMD_KV_SET : WIRE_CMD_KV_DEL;
+            c.a = op->key;
+            c.alen = op->klen;
+            c.b = op->val;
+            c.blen = op->vlen;
+        }
         c.version = 1;
-        c.a = op->key;
-        c.alen = op->klen;
-        c.b = op->val;
-        c.blen = op->vlen;
         if (is_leader(n)) {
             uint32_t pos = add_cmd(n, &c);
             bitem *it = batch_add(n->open);
@@ -794,6 +826,7 @@ static void handle_op(wire_node *n, wire_node_op *op)
         fill_info(n, &op->info);
         op_done(op, 0, NULL);
         break;
+    case WIRE_OP_PIPELINES: fill_pipelines(n, op); break;
     case WIRE_OP_READY: {
         fill_info(n, &op->info);
         op->ready_leader = op->info.leader_addr[0] != 0;
@@ -1360,6 +1393,14 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         wire_rpc_conn_hold(c);
         return;
     }
+    case WIRE_RPC_HEARTBEAT: {
+        uint64_t term = wire_get_u64(&r), commit = wire_get_u64(&r);
+        if (!r.bad)
+            on_heartbeat(n, term, commit);
+        reply_simple(c, m->type, m->req_id, r.bad ? RS_ERROR : RS_OK, NULL,
+                     r.bad ? "malformed heartbeat" : "");
+        return;
+    }
     default: reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
     }
 }
@@ -1704,6 +1745,270 @@ static void ping_members(wire_node *n)
     }
 }
 
+/* ---- Pipelines: heartbeats, liveness, placement, what the runners may do ---- */
+
+/* What this node's runners may do now (see WIRE_RUN_*). */
+static int run_mode(wire_node *n, int64_t now)
+{
+    if (!n->raft_ok || n->stopping)
+        return WIRE_RUN_FENCE;
+    if (is_leader(n))
+        return raft_last_applied(&n->raft) >= n->raft.commit_index ? WIRE_RUN_OK : WIRE_RUN_HOLD;
+    /* A member that heard no leader for 3/4 of --node-timeout stops its pipelines before
+       the leader (at the full timeout) gives them to another node. */
+    if (!n->last_hb_ms || now - n->last_hb_ms >= n->cfg.node_timeout_ms * 3 / 4)
+        return WIRE_RUN_FENCE;
+    return n->caught_up ? WIRE_RUN_OK : WIRE_RUN_HOLD;
+}
+
+static void copy_info(wire_node *n, const wire_pipeline_rec *p, bool with_spec,
+                      wire_pipeline_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->name = wire_xstrdup(p->name);
+    o->node = wire_xstrdup(p->node);
+    o->error = wire_xstrdup(p->error);
+    o->placement = wire_xstrdup(p->placement);
+    o->version = p->version;
+    o->epoch = p->epoch;
+    o->state = p->state;
+    o->checkpoint_epoch = p->checkpoint_epoch;
+    if (with_spec) {
+        o->spec = wire_xstrndup(p->spec, p->spec_len);
+        o->spec_len = p->spec_len;
+    }
+    /* the checkpoint's header fields (id, time) are small; the list shows them */
+    o->checkpoint = wire_xstrndup(p->checkpoint, p->checkpoint_len);
+    o->checkpoint_len = p->checkpoint_len;
+    wire_buf live;
+    wire_buf_init(&live);
+    if (n->runners && strcmp(p->node, n->id) == 0 &&
+        wire_runners_live(n->runners, p->name, &live)) {
+        o->stats = wire_xstrndup(live.p, live.len);
+        o->live = true;
+    } else {
+        o->stats = wire_xstrdup(p->stats);
+    }
+    wire_buf_free(&live);
+}
+
+static void fill_pipelines(wire_node *n, wire_node_op *op)
+{
+    wire_pipeline_rec *v;
+    size_t k = wire_fsm_pipelines(n->fsm, &v);
+    op->pipes = wire_xcalloc(k ? k : 1, sizeof(*op->pipes));
+    op->npipes = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (op->key && (strlen(v[i].name) != op->klen || memcmp(v[i].name, op->key, op->klen)))
+            continue;
+        if (op->mine && strcmp(v[i].node, n->id) != 0)
+            continue;
+        copy_info(n, &v[i], op->with_spec, &op->pipes[op->npipes++]);
+    }
+    free(v);
+    if (op->mine)
+        op->run_mode = run_mode(n, wire_now_ms());
+    if (op->key && !op->npipes)
+        op_done(op, WIRE_ENOTFOUND, "pipeline %.*s not found", (int)op->klen, op->key);
+    else
+        op_done(op, 0, NULL);
+}
+
+void wire_pipeline_infos_free(wire_pipeline_info *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].node);
+        free(v[i].error);
+        free(v[i].placement);
+        free(v[i].spec);
+        free(v[i].checkpoint);
+        free(v[i].stats);
+    }
+    free(v);
+}
+
+/* Member side of a heartbeat: the leader is in touch, and how far it has committed. */
+static void on_heartbeat(wire_node *n, uint64_t term, uint64_t commit)
+{
+    if (!n->raft_ok || term < n->raft.current_term)
+        return; /* a deposed leader */
+    n->last_hb_ms = wire_now_ms();
+    if (!n->caught_up && !n->sync_target)
+        n->sync_target = commit ? commit : 1;
+    if (!n->caught_up && raft_last_applied(&n->raft) >= n->sync_target) {
+        n->caught_up = true;
+        if (n->runners)
+            wire_runners_kick(n->runners);
+    }
+}
+
+static void pipelines_member_tick(wire_node *n, int64_t now)
+{
+    if (is_leader(n))
+        return;
+    if (n->last_hb_ms && now - n->last_hb_ms >= n->cfg.node_timeout_ms * 3 / 4) {
+        /* out of touch: before running anything again, catch up with a new leader */
+        n->caught_up = false;
+        n->sync_target = 0;
+    } else if (!n->caught_up && n->sync_target && raft_last_applied(&n->raft) >= n->sync_target) {
+        n->caught_up = true;
+        if (n->runners)
+            wire_runners_kick(n->runners);
+    }
+    const char *la = leader_addr(n);
+    if (la)
+        snprintf(n->last_leader_addr, sizeof(n->last_leader_addr), "%s", la);
+}
+
+/* The leader's heartbeat round: every member, term and commit index. */
+static void send_heartbeats(wire_node *n)
+{
+    struct raft_configuration *c = &n->raft.configuration;
+    wire_buf p;
+    wire_buf_init(&p);
+    wire_put_u64(&p, n->raft.current_term);
+    wire_put_u64(&p, n->raft.commit_index);
+    for (unsigned i = 0; i < c->n; i++) {
+        if (c->servers[i].id == n->rid)
+            continue;
+        ping_ctx *x = wire_xcalloc(1, sizeof(*x));
+        x->n = n;
+        snprintf(x->addr, sizeof(x->addr), "%s", c->servers[i].address);
+        rpc_call(n, x->addr, WIRE_RPC_HEARTBEAT, &p, ping_reply, x);
+    }
+    wire_buf_free(&p);
+}
+
+/* Leader: has node `rec` answered within --node-timeout? */
+static bool node_alive(void *arg, const wire_node_rec *rec)
+{
+    wire_node *n = arg;
+    if (strcmp(rec->id, n->id) == 0)
+        return true;
+    const struct raft_server *s = config_find(n, 0, rec->raft_addr);
+    if (!s || s->role == RAFT_SPARE)
+        return false; /* removed from the cluster */
+    /* Silence is counted from when this node became leader, except for the leader it
+       replaced: from the last heartbeat it got from it. */
+    int64_t seen = n->leader_since_ms;
+    if (n->prev_leader_addr[0] && strcmp(rec->raft_addr, n->prev_leader_addr) == 0 &&
+        n->prev_leader_seen_ms)
+        seen = n->prev_leader_seen_ms;
+    for (size_t i = 0; i < n->nclients; i++)
+        if (strcmp(wire_rpc_client_addr(n->clients[i].c), rec->raft_addr) == 0 &&
+            n->clients[i].last_reply_ms > seen)
+            seen = n->clients[i].last_reply_ms;
+    return wire_now_ms() - seen < n->cfg.node_timeout_ms;
+}
+
+static void sched_done(wire_node_op *op)
+{
+    wire_node *n = op->arg;
+    n->sched_inflight--;
+    if (op->status != 0)
+        wire_warn("placement: assignment not committed: %s", op->err);
+    free(op);
+}
+
+/* Leader: give every pipeline that needs a node one (scheduler.c decides). */
+static void schedule(wire_node *n)
+{
+    wire_assignment *a;
+    size_t k = wire_schedule(n->fsm, node_alive, n, &a);
+    for (size_t i = 0; i < k; i++) {
+        wire_log(WIRE_LOG_INFO, "placement: pipeline %s → node %s (epoch %" PRIu64 "): %s",
+                 a[i].pipeline, a[i].node, a[i].epoch, a[i].reason);
+        wire_cmd c = {0};
+        c.type = WIRE_CMD_ASSIGN;
+        c.version = 1;
+        c.a = a[i].pipeline;
+        c.alen = strlen(a[i].pipeline);
+        c.b = a[i].node;
+        c.blen = strlen(a[i].node);
+        c.u1 = a[i].epoch;
+        wire_node_op *op = wire_xcalloc(1, sizeof(*op));
+        op->type = WIRE_OP_CMD;
+        op->done = sched_done;
+        op->arg = n;
+        uint32_t pos = add_cmd(n, &c);
+        bitem *it = batch_add(n->open);
+        it->kind = ITEM_OP;
+        it->op = op;
+        it->first = pos;
+        it->count = 1;
+        n->sched_inflight++;
+        n->c_assignments++;
+    }
+    free(a);
+}
+
+typedef struct term_barrier {
+    struct raft_barrier req;
+    wire_node *n;
+    uint64_t term;
+} term_barrier;
+
+static void term_barrier_cb(struct raft_barrier *req, int status)
+{
+    term_barrier *b = req->data;
+    /* Everything committed before this term is applied: placement may decide now. */
+    if (status == 0)
+        b->n->sched_term = b->term;
+    free(b);
+}
+
+static void pipelines_leader_tick(wire_node *n, int64_t now)
+{
+    if (!is_leader(n))
+        return;
+    if (now >= n->next_hb_ms) {
+        n->next_hb_ms = now + HEARTBEAT_EVERY_MS;
+        send_heartbeats(n);
+    }
+    if (n->sched_term == n->raft.current_term && !n->sched_inflight && now >= n->next_sched_ms) {
+        n->next_sched_ms = now + SCHEDULE_EVERY_MS;
+        schedule(n);
+    }
+}
+
+const char *wire_node_id(const wire_node *n)
+{
+    return n->id;
+}
+
+typedef struct call_sync {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+} call_sync;
+
+static void call_done(wire_node_op *op)
+{
+    call_sync *s = op->arg;
+    pthread_mutex_lock(&s->m);
+    s->done = true;
+    pthread_cond_signal(&s->c);
+    pthread_mutex_unlock(&s->m);
+}
+
+int wire_node_call(wire_node *n, wire_node_op *op)
+{
+    call_sync s = {.done = false};
+    pthread_mutex_init(&s.m, NULL);
+    pthread_cond_init(&s.c, NULL);
+    op->done = call_done;
+    op->arg = &s;
+    wire_node_submit(n, op);
+    pthread_mutex_lock(&s.m);
+    while (!s.done)
+        pthread_cond_wait(&s.c, &s.m);
+    pthread_mutex_unlock(&s.m);
+    pthread_mutex_destroy(&s.m);
+    pthread_cond_destroy(&s.c);
+    return op->status;
+}
+
 /* ---- Snapshots on a timer ---- */
 
 static void snap_tick(wire_node *n, int64_t now)
@@ -1839,12 +2144,22 @@ static void node_tick(wire_node *n)
              * A new leader knows entries of earlier terms are committed only
              * once one of its own term is: append a barrier now, so every
              * node applies the whole log without waiting for the next write.
+             * Placement waits for it too.
              */
-            struct raft_barrier *bar = wire_xcalloc(1, sizeof(*bar));
-            if (raft_barrier(&n->raft, bar, free_barrier) != 0)
+            n->leader_since_ms = now;
+            snprintf(n->prev_leader_addr, sizeof(n->prev_leader_addr), "%s", n->last_leader_addr);
+            n->prev_leader_seen_ms = n->last_hb_ms;
+            n->next_hb_ms = now;
+            term_barrier *bar = wire_xcalloc(1, sizeof(*bar));
+            bar->n = n;
+            bar->term = n->raft.current_term;
+            bar->req.data = bar;
+            if (raft_barrier(&n->raft, &bar->req, term_barrier_cb) != 0)
                 free(bar);
         }
     }
+    pipelines_member_tick(n, now);
+    pipelines_leader_tick(n, now);
     if (n->waiters)
         check_waiters(n);
     snap_tick(n, now);
@@ -1868,7 +2183,8 @@ static void node_tick(wire_node *n)
     }
     if (now >= n->next_ping_ms) {
         n->next_ping_ms = now + PING_EVERY_MS;
-        ping_members(n);
+        if (!is_leader(n)) /* the leader's heartbeats do this for it */
+            ping_members(n);
     }
     if (!n->job_running)
         run_jobs(n);
@@ -2017,6 +2333,7 @@ static int mkdir_p(const char *dir, wire_err *err)
 
 static void free_node_mem(wire_node *n)
 {
+    wire_runners_free(n->runners);
     wire_fsm_free(n->fsm);
     wire_buf_free(&n->entry);
     wire_buf_free(&n->fwd);
@@ -2136,6 +2453,11 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
     uv_check_init(&n->loop, &n->check);
     n->check.data = n;
     uv_check_start(&n->check, on_check);
+    if (cfg->registry) { /* its first ops wait in the queue until the loop runs */
+        char dir[1100];
+        snprintf(dir, sizeof(dir), "%s/pipelines", n->dir);
+        n->runners = wire_runners_start(n, cfg->registry, dir);
+    }
     if (uv_thread_create(&n->thread, loop_main, n) != 0) {
         wire_errf(err, WIRE_EIO, "cannot start the node thread");
         return WIRE_EIO; /* not reached in practice */
@@ -2177,6 +2499,9 @@ void wire_node_stop(wire_node *n)
 {
     if (!n)
         return;
+    /* Pipelines first, while the node can still commit their final checkpoints. */
+    if (n->runners)
+        wire_runners_stop(n->runners);
     pthread_mutex_lock(&n->lock);
     n->stop_req = true;
     pthread_mutex_unlock(&n->lock);

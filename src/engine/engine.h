@@ -225,6 +225,7 @@ typedef struct wire_pipeline_spec {
     int64_t queue_bytes;  /* byte budget per queue */
     int64_t batch_events; /* max events a source puts in one batch */
     uint64_t hash;        /* of the document text: detects changes on reload */
+    char *placement_node; /* `placement: {node}` (cluster), or NULL */
 } wire_pipeline_spec;
 
 /* Parse a pipeline document; every problem goes to `d`. 0 if none. */
@@ -295,6 +296,8 @@ size_t wire_pipeline_stages(const wire_pipeline *p, wire_stage_info *out, size_t
 /* The newest checkpoint saved (id 0 if none yet) and when. */
 void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t *time_ms);
 uint64_t wire_pipeline_version(const wire_pipeline *p);
+/* wire_mono_ns() when its last thread ended; 0 while it runs. */
+int64_t wire_pipeline_ended_ns(wire_pipeline *p);
 
 /* Sums over the stages' counters (for summaries and invariants). */
 typedef struct wire_pipeline_totals_t {

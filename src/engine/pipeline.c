@@ -356,6 +356,7 @@ void runner_thread_exit(wire_pipeline *p)
     pthread_mutex_lock(&p->lock);
     p->threads_alive--;
     if (p->threads_alive == 0) {
+        p->ended_ns = wire_mono_ns();
         if (p->state == WIRE_PIPE_RUNNING)
             p->state = p->source_finished ? WIRE_PIPE_FINISHED : WIRE_PIPE_STOPPED;
         pthread_cond_broadcast(&p->done_cond);
@@ -670,6 +671,14 @@ void wire_pipeline_checkpoint_info(const wire_pipeline *p, uint64_t *id, int64_t
     *id = p->last_saved_cp;
     *time_ms = atomic_load(&p->stats.last_checkpoint_ms);
     pthread_mutex_unlock(&mp->lock);
+}
+
+int64_t wire_pipeline_ended_ns(wire_pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    int64_t t = p->ended_ns;
+    pthread_mutex_unlock(&p->lock);
+    return t;
 }
 
 uint64_t wire_pipeline_version(const wire_pipeline *p)

@@ -67,6 +67,7 @@ struct wire_pipeline {
     pthread_cond_t done_cond;
     wire_pipe_state state;
     int threads_alive;
+    int64_t ended_ns; /* wire_mono_ns() when the last thread ended */
     bool source_finished;
     char error[512];
 

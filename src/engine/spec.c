@@ -394,9 +394,20 @@ static const wire_option buffer_options[] = {
     {0},
 };
 
+typedef struct placement_cfg {
+    char *node;
+} placement_cfg;
+
+static const wire_option placement_options[] = {
+    {"node", WIRE_OPT_STRING, NULL, 0, offsetof(placement_cfg, node), NULL,
+     "Cluster: run this pipeline on the node with this id (it waits, pending, while that node "
+     "is down). Without it the leader picks the least loaded live node. `wire run` ignores it."},
+    {0},
+};
+
 static const char *const top_keys[] = {
-    "name",       "source", "transforms",       "sink",   "sinks", "delivery",
-    "checkpoint", "dlq",    "shutdown_timeout", "buffer",
+    "name",       "source", "transforms",       "sink",   "sinks",     "delivery",
+    "checkpoint", "dlq",    "shutdown_timeout", "buffer", "placement",
 };
 
 static void check_unique_names(spec_ctx *x, const wire_cfg *root)
@@ -441,7 +452,7 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     }
     const wire_cfg *name = NULL, *source = NULL, *transforms = NULL, *sink = NULL, *sinks = NULL,
                    *delivery = NULL, *checkpoint = NULL, *dlq = NULL, *shutdown = NULL,
-                   *buffer = NULL;
+                   *buffer = NULL, *placement = NULL;
     const wire_cfg *sink_key = NULL, *sinks_key = NULL;
     for (size_t i = 0; i < root->npairs; i++) {
         const wire_cfg *k = root->pairs[i].key, *v = root->pairs[i].val;
@@ -467,6 +478,8 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
             shutdown = v;
         else if (key_is(k, "buffer"))
             buffer = v;
+        else if (key_is(k, "placement"))
+            placement = v;
         else
             unknown_key(x, "", k, top_keys, WIRE_ARRAY_LEN(top_keys));
     }
@@ -622,6 +635,13 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     s->batch_events =
         bc.batch_events >= 1 && bc.batch_events <= SPEC_MAX_BATCH_EVENTS ? bc.batch_events : 4096;
 
+    /* placement */
+    placement_cfg pc = {0};
+    wire_options_parse(placement_options, placement, &pc, "placement", x->d);
+    if (pc.node && !pc.node[0])
+        diag_at(x, wire_cfg_get(placement, "node"), "placement: option 'node' must not be empty");
+    s->placement_node = pc.node;
+
     check_unique_names(x, root);
 }
 
@@ -637,6 +657,7 @@ void wire_spec_free(wire_pipeline_spec *s)
         component_free(&s->sinks[i], KIND_SINK);
     free(s->sinks);
     component_free(&s->dlq, KIND_DLQ);
+    free(s->placement_node);
     free(s->name);
     free(s->file);
     free(s);

@@ -20,6 +20,10 @@ check() {
     local desc=$1; shift
     if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
+# check_eq "description" WANT GOT: passes when equal; shows both when not
+check_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (want '$2', got '$3')"; fi
+}
 finish() {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" = 0 ]

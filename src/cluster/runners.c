@@ -1,0 +1,497 @@
+/*
+ * runners.c — every node runs exactly the pipelines the replicated state
+ * assigns to it.
+ *
+ * One supervisor thread per node reconciles, every 200 ms or when the state
+ * changes: it reads the pipelines assigned here (with the node's run mode),
+ * stops runners that are no longer wanted (deleted, paused, moved, or a new
+ * version or epoch), starts the missing ones, and reports each runner's
+ * transitions (running, failed with its error, finished) as state commands
+ * carrying its version and epoch — a stale runner's reports are refused.
+ *
+ * Each runner checkpoints through Raft: the store below turns a checkpoint
+ * into a CHECKPOINT command with the runner's assignment epoch (plus its
+ * counters, for `GET /v1/pipelines` on any node). When the pipeline has
+ * moved, the state machine answers STALE and the store returns WIRE_EPERM,
+ * which stops the pipeline: a paused-then-revived node cannot overwrite the
+ * new owner's progress.
+ *
+ * Run modes (from the node): OK reconciles; HOLD changes nothing (catching up
+ * after a restart, a short leader gap); FENCE stops everything (no leader for
+ * most of --node-timeout: the leader is about to give them away).
+ *
+ * Locking: `lock` guards the runner list against readers on the node's loop
+ * thread (wire_runners_live). The supervisor never holds it while waiting for
+ * the node, so the loop thread never waits for the supervisor.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/internal.h"
+#include "core/json.h"
+#include "engine/checkpoint.h"
+#include "engine/engine.h"
+
+#define RECONCILE_EVERY_MS 200
+
+typedef struct runner runner;
+
+/* The Raft-backed checkpoint store of one runner (one pipeline, one epoch). */
+typedef struct raft_store {
+    wire_checkpoint_store base;
+    wire_node *node;
+    runner *r;
+} raft_store;
+
+typedef struct counters {
+    uint64_t in, out, filtered, dead_lettered, dropped, invalid, errors;
+} counters;
+
+struct runner {
+    runner *next;
+    char *name;
+    uint64_t version, epoch;
+    wire_pipeline *p; /* NULL: could not start (error below) */
+    raft_store store;
+    counters base;   /* from earlier runs (the state machine's last counters) */
+    int want_report; /* state to report (-1: none) */
+    char *error;
+    bool ended; /* finished or failed; stays until the state machine moves on */
+    int64_t start_ns;
+};
+
+struct wire_runners {
+    wire_node *node;
+    const wire_registry *reg;
+    char *dir;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop, kicked, thread_ok;
+    runner *list;
+    int last_mode;
+};
+
+/* ---- Counters ---- */
+
+static uint64_t jnum(const char *p, size_t n, const char *key)
+{
+    wire_json_val v;
+    if (!n || !wire_json_get(p, n, key, strlen(key), &v) || v.kind != WIRE_JSON_NUMBER)
+        return 0;
+    return strtoull(v.p, NULL, 10);
+}
+
+static void counters_parse(const char *json, counters *c)
+{
+    size_t n = json ? strlen(json) : 0;
+    if (n && wire_json_validate_object(json, n, NULL) != 0)
+        n = 0;
+    c->in = jnum(json, n, "events_in");
+    c->out = jnum(json, n, "events_out");
+    c->filtered = jnum(json, n, "filtered");
+    c->dead_lettered = jnum(json, n, "dead_lettered");
+    c->dropped = jnum(json, n, "dropped");
+    c->invalid = jnum(json, n, "invalid");
+    c->errors = jnum(json, n, "errors");
+}
+
+static void counters_json(const runner *r, wire_buf *out)
+{
+    counters c = r->base;
+    if (r->p) {
+        const wire_pipeline_stats *s = wire_pipeline_stats_of(r->p);
+        wire_pipeline_totals_t t;
+        wire_pipeline_totals(r->p, &t);
+        c.in += atomic_load(&s->events_in);
+        c.out += atomic_load(&s->events_out);
+        c.invalid += atomic_load(&s->invalid);
+        c.filtered += t.filtered;
+        c.dead_lettered += t.dead_lettered;
+        c.dropped += t.dropped;
+        c.errors += t.errors;
+    }
+    wire_buf_printf(out,
+                    "{\"events_in\":%" PRIu64 ",\"events_out\":%" PRIu64 ",\"filtered\":%" PRIu64
+                    ",\"dead_lettered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"invalid\":%" PRIu64
+                    ",\"errors\":%" PRIu64 "}",
+                    c.in, c.out, c.filtered, c.dead_lettered, c.dropped, c.invalid, c.errors);
+}
+
+/* ---- The Raft checkpoint store ---- */
+
+static int store_save(wire_checkpoint_store *s, const char *pipeline, const wire_checkpoint *cp,
+                      wire_err *err)
+{
+    raft_store *st = (raft_store *)s;
+    runner *r = st->r;
+    wire_buf blob, stats;
+    wire_buf_init(&blob);
+    wire_buf_init(&stats);
+    wire_checkpoint_encode(cp, pipeline, &blob);
+    counters_json(r, &stats);
+    wire_node_op op;
+    memset(&op, 0, sizeof(op));
+    op.type = WIRE_OP_CMD;
+    op.cmd.type = WIRE_CMD_CHECKPOINT;
+    op.cmd.a = r->name;
+    op.cmd.alen = strlen(r->name);
+    op.cmd.u1 = r->epoch;
+    op.cmd.b = stats.p;
+    op.cmd.blen = stats.len;
+    op.cmd.c = blob.p;
+    op.cmd.clen = blob.len;
+    int rc = wire_node_call(st->node, &op);
+    wire_buf_free(&blob);
+    wire_buf_free(&stats);
+    if (rc != 0)
+        return wire_errf(err, WIRE_EAGAIN, "checkpoint not committed: %s", op.err);
+    if (op.result == WIRE_APPLY_STALE)
+        return wire_errf(err, WIRE_EPERM,
+                         "checkpoint refused: assignment epoch %" PRIu64
+                         " is stale (the pipeline now runs elsewhere)",
+                         r->epoch);
+    if (op.result == WIRE_APPLY_NOTFOUND)
+        return wire_errf(err, WIRE_EPERM, "checkpoint refused: the pipeline was deleted");
+    if (op.result != WIRE_APPLY_OK)
+        return wire_errf(err, WIRE_EAGAIN, "checkpoint refused by the state machine (%u)",
+                         op.result);
+    return 0;
+}
+
+static int store_load(wire_checkpoint_store *s, const char *pipeline, wire_checkpoint *out,
+                      wire_err *err)
+{
+    raft_store *st = (raft_store *)s;
+    wire_node_op op;
+    memset(&op, 0, sizeof(op));
+    op.type = WIRE_OP_PIPELINES;
+    op.key = st->r->name;
+    op.klen = strlen(st->r->name);
+    int rc = wire_node_call(st->node, &op);
+    if (rc == WIRE_ENOTFOUND) {
+        wire_pipeline_infos_free(op.pipes, op.npipes);
+        return wire_errf(err, WIRE_EPERM, "pipeline %s was deleted", pipeline);
+    }
+    if (rc != 0) {
+        wire_pipeline_infos_free(op.pipes, op.npipes);
+        return wire_errf(err, WIRE_EAGAIN, "cannot read the checkpoint: %s", op.err);
+    }
+    const wire_pipeline_info *pi = &op.pipes[0];
+    if (!pi->checkpoint_len) {
+        wire_pipeline_infos_free(op.pipes, op.npipes);
+        return wire_errf(err, WIRE_ENOTFOUND, "no checkpoint yet");
+    }
+    rc = wire_checkpoint_decode(pi->checkpoint, pi->checkpoint_len, out, err);
+    wire_pipeline_infos_free(op.pipes, op.npipes);
+    return rc;
+}
+
+static int store_remove(wire_checkpoint_store *s, const char *pipeline, wire_err *err)
+{
+    (void)s;
+    (void)pipeline;
+    (void)err;
+    return 0; /* deleting the pipeline from the state machine removes its checkpoint */
+}
+
+static void store_free(wire_checkpoint_store *s)
+{
+    (void)s; /* embedded in its runner */
+}
+
+/* ---- Runners ---- */
+
+static void set_error(runner *r, const char *msg)
+{
+    free(r->error);
+    r->error = wire_xstrdup(msg);
+}
+
+/* Report a runner's state; false if it must be tried again. */
+static bool report(wire_runners *rs, runner *r, int state)
+{
+    wire_node_op op;
+    memset(&op, 0, sizeof(op));
+    op.type = WIRE_OP_CMD;
+    op.cmd.type = WIRE_CMD_PIPELINE_STATE;
+    op.cmd.a = r->name;
+    op.cmd.alen = strlen(r->name);
+    op.cmd.u1 = r->version;
+    op.cmd.u2 = (uint64_t)state;
+    op.cmd.u3 = r->epoch;
+    const char *e = state == WIRE_PSTATE_FAILED && r->error ? r->error : "";
+    op.cmd.c = e;
+    op.cmd.clen = strlen(e);
+    if (wire_node_call(rs->node, &op) != 0)
+        return false;
+    return true; /* applied, or refused because the state moved on: either way done */
+}
+
+static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
+{
+    runner *r = wire_xcalloc(1, sizeof(*r));
+    r->name = wire_xstrdup(pi->name);
+    r->version = pi->version;
+    r->epoch = pi->epoch;
+    r->want_report = WIRE_PSTATE_RUNNING;
+    counters_parse(pi->stats, &r->base);
+    r->store.base.save = store_save;
+    r->store.base.load = store_load;
+    r->store.base.remove = store_remove;
+    r->store.base.free = store_free;
+    r->store.node = rs->node;
+    r->store.r = r;
+
+    wire_diags d = {0};
+    wire_pipeline_spec *spec = NULL;
+    char file[300];
+    snprintf(file, sizeof(file), "%s (version %" PRIu64 ")", pi->name, pi->version);
+    if (wire_spec_load_mem(rs->reg, file, pi->spec, pi->spec_len, &spec, &d) != 0) {
+        wire_buf b;
+        wire_buf_init(&b);
+        for (size_t i = 0; i < d.n; i++)
+            wire_buf_printf(&b, "%s%d:%d: %s", i ? "; " : "", d.v[i].line, d.v[i].col, d.v[i].msg);
+        set_error(r, b.len ? b.p : "invalid pipeline");
+        wire_buf_free(&b);
+        wire_diags_free(&d);
+        wire_spec_free(spec);
+        r->want_report = WIRE_PSTATE_FAILED;
+        r->ended = true;
+        return r;
+    }
+    wire_diags_free(&d);
+    r->start_ns = wire_mono_ns();
+    wire_engine_opts opts = {
+        .data_dir = rs->dir,
+        .store = spec->checkpoint_interval_ms > 0 ? &r->store.base : NULL,
+        .version = pi->version,
+    };
+    wire_err err;
+    wire_pipeline *p = NULL;
+    if (wire_pipeline_new(spec, &opts, &p, &err) != 0 || wire_pipeline_start(p, &err) != 0) {
+        set_error(r, err.msg);
+        if (p)
+            wire_pipeline_free(p);
+        r->want_report = WIRE_PSTATE_FAILED;
+        r->ended = true;
+        return r;
+    }
+    r->p = p;
+    wire_info("pipeline %s: version %" PRIu64 " started here (epoch %" PRIu64 ")", r->name,
+              r->version, r->epoch);
+    return r;
+}
+
+/* Stop (final checkpoint) and free; the runner is already off the list. */
+static void runner_free(runner *r, const char *why)
+{
+    if (r->p) {
+        wire_pipeline_stop(r->p);
+        wire_pipeline_wait(r->p);
+        wire_info("pipeline %s: version %" PRIu64 " stopped here: %s", r->name, r->version, why);
+        wire_pipeline_free(r->p);
+    }
+    free(r->name);
+    free(r->error);
+    free(r);
+}
+
+static void unlink_runner(wire_runners *rs, runner *r)
+{
+    pthread_mutex_lock(&rs->lock);
+    for (runner **pp = &rs->list; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    pthread_mutex_unlock(&rs->lock);
+}
+
+static void stop_all(wire_runners *rs, const char *why)
+{
+    while (rs->list) {
+        runner *r = rs->list;
+        unlink_runner(rs, r);
+        runner_free(r, why);
+    }
+}
+
+static const wire_pipeline_info *find_info(const wire_node_op *op, const char *name)
+{
+    for (size_t i = 0; i < op->npipes; i++)
+        if (strcmp(op->pipes[i].name, name) == 0)
+            return &op->pipes[i];
+    return NULL;
+}
+
+static bool should_run(int state)
+{
+    return state == WIRE_PSTATE_PENDING || state == WIRE_PSTATE_RUNNING;
+}
+
+static void reconcile(wire_runners *rs, const wire_node_op *op)
+{
+    /* stop what is no longer wanted here, as it is */
+    for (runner *r = rs->list, *nx; r; r = nx) {
+        nx = r->next;
+        const wire_pipeline_info *pi = find_info(op, r->name);
+        const char *why = NULL;
+        if (!pi)
+            why = "deleted, or moved to another node";
+        else if (pi->version != r->version)
+            why = "a new version takes over";
+        else if (pi->epoch != r->epoch)
+            why = "assignment changed";
+        else if (pi->state == WIRE_PSTATE_PAUSED)
+            why = "paused";
+        else if (!should_run(pi->state) && (!r->ended || r->want_report < 0))
+            why = r->ended ? "ended" : "stopped by the cluster";
+        if (!why)
+            continue;
+        unlink_runner(rs, r);
+        runner_free(r, why);
+    }
+    /* start what is missing */
+    for (size_t i = 0; i < op->npipes; i++) {
+        const wire_pipeline_info *pi = &op->pipes[i];
+        if (!should_run(pi->state))
+            continue;
+        bool have = false;
+        for (runner *r = rs->list; r && !have; r = r->next)
+            have = strcmp(r->name, pi->name) == 0;
+        if (have)
+            continue;
+        runner *r = runner_start(rs, pi);
+        pthread_mutex_lock(&rs->lock);
+        r->next = rs->list;
+        rs->list = r;
+        pthread_mutex_unlock(&rs->lock);
+    }
+}
+
+/* Runners that ended on their own, and reports still owed. */
+static void poll_runners(wire_runners *rs)
+{
+    for (runner *r = rs->list; r; r = r->next) {
+        if (r->p && !r->ended) {
+            wire_pipe_state st = wire_pipeline_state(r->p);
+            if (st == WIRE_PIPE_FINISHED || st == WIRE_PIPE_FAILED) {
+                r->ended = true;
+                r->want_report =
+                    st == WIRE_PIPE_FINISHED ? WIRE_PSTATE_FINISHED : WIRE_PSTATE_FAILED;
+                if (st == WIRE_PIPE_FAILED)
+                    set_error(r, wire_pipeline_error(r->p) ? wire_pipeline_error(r->p) : "failed");
+                wire_info("pipeline %s: %s%s%s", r->name,
+                          st == WIRE_PIPE_FINISHED ? "finished" : "failed", r->error ? ": " : "",
+                          r->error ? r->error : "");
+            }
+        }
+        if (r->want_report >= 0 && report(rs, r, r->want_report))
+            r->want_report = -1;
+    }
+}
+
+static void *supervise(void *arg)
+{
+    wire_runners *rs = arg;
+    for (;;) {
+        pthread_mutex_lock(&rs->lock);
+        if (!rs->stop && !rs->kicked) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += RECONCILE_EVERY_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&rs->cond, &rs->lock, &ts);
+        }
+        bool stop = rs->stop;
+        rs->kicked = false;
+        pthread_mutex_unlock(&rs->lock);
+        if (stop)
+            break;
+        wire_node_op op;
+        memset(&op, 0, sizeof(op));
+        op.type = WIRE_OP_PIPELINES;
+        op.mine = true;
+        op.with_spec = true;
+        if (wire_node_call(rs->node, &op) == 0) {
+            if (op.run_mode != rs->last_mode && op.run_mode == WIRE_RUN_FENCE && rs->list)
+                wire_warn("no contact with a leader: stopping this node's pipelines (the "
+                          "leader gives them to other nodes)");
+            rs->last_mode = op.run_mode;
+            if (op.run_mode == WIRE_RUN_OK)
+                reconcile(rs, &op);
+            else if (op.run_mode == WIRE_RUN_FENCE)
+                stop_all(rs, "fenced: out of touch with the cluster");
+        }
+        wire_pipeline_infos_free(op.pipes, op.npipes);
+        poll_runners(rs);
+    }
+    stop_all(rs, "node shutting down");
+    return NULL;
+}
+
+wire_runners *wire_runners_start(wire_node *node, const wire_registry *reg, const char *dir)
+{
+    wire_runners *rs = wire_xcalloc(1, sizeof(*rs));
+    rs->node = node;
+    rs->reg = reg;
+    rs->dir = wire_xstrdup(dir);
+    rs->last_mode = -1;
+    pthread_mutex_init(&rs->lock, NULL);
+    pthread_cond_init(&rs->cond, NULL);
+    rs->thread_ok = pthread_create(&rs->thread, NULL, supervise, rs) == 0;
+    if (!rs->thread_ok)
+        wire_error("cannot start the pipeline supervisor thread");
+    return rs;
+}
+
+void wire_runners_kick(wire_runners *rs)
+{
+    pthread_mutex_lock(&rs->lock);
+    rs->kicked = true;
+    pthread_cond_signal(&rs->cond);
+    pthread_mutex_unlock(&rs->lock);
+}
+
+bool wire_runners_live(wire_runners *rs, const char *name, wire_buf *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&rs->lock);
+    for (runner *r = rs->list; r && !found; r = r->next)
+        if (strcmp(r->name, name) == 0 && r->p) {
+            counters_json(r, out);
+            found = true;
+        }
+    pthread_mutex_unlock(&rs->lock);
+    return found;
+}
+
+void wire_runners_stop(wire_runners *rs)
+{
+    if (!rs || !rs->thread_ok)
+        return;
+    pthread_mutex_lock(&rs->lock);
+    rs->stop = true;
+    pthread_cond_signal(&rs->cond);
+    pthread_mutex_unlock(&rs->lock);
+    pthread_join(rs->thread, NULL);
+    rs->thread_ok = false;
+}
+
+void wire_runners_free(wire_runners *rs)
+{
+    if (!rs)
+        return;
+    wire_runners_stop(rs);
+    pthread_mutex_destroy(&rs->lock);
+    pthread_cond_destroy(&rs->cond);
+    free(rs->dir);
+    free(rs);
+}

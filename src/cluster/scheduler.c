@@ -1,0 +1,82 @@
+/*
+ * scheduler.c — where pipelines run: the leader's placement decisions.
+ *
+ * A pure function of the replicated state and of which nodes are alive (the
+ * leader's view, from heartbeats), so it can be tested without a cluster.
+ * The node turns each decision into an ASSIGN command carrying the next
+ * epoch; the state machine refuses an epoch that does not grow, so two
+ * passes deciding from the same state cannot both win.
+ *
+ * Rules: a pipeline needs a node when it should run (pending or running)
+ * and has none, or its node is not alive. It goes to its `placement` node if
+ * that one is alive (else it waits, pending); otherwise to the live node
+ * with the fewest pipelines that should run there, ties to the lowest id.
+ * Paused, failed and finished pipelines keep their node: nothing runs them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/internal.h"
+
+static bool should_run(int state)
+{
+    return state == WIRE_PSTATE_PENDING || state == WIRE_PSTATE_RUNNING;
+}
+
+size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node_rec *node),
+                     void *arg, wire_assignment **out)
+{
+    wire_node_rec *nodes;
+    wire_pipeline_rec *pipes;
+    size_t nn = wire_fsm_nodes(f, &nodes), np = wire_fsm_pipelines(f, &pipes);
+    bool *up = wire_xcalloc(nn ? nn : 1, sizeof(bool));
+    size_t *load = wire_xcalloc(nn ? nn : 1, sizeof(size_t));
+    for (size_t i = 0; i < nn; i++)
+        up[i] = alive(arg, &nodes[i]);
+    /* index of the node a pipeline is on, or nn */
+    size_t *on = wire_xcalloc(np ? np : 1, sizeof(size_t));
+    for (size_t j = 0; j < np; j++) {
+        on[j] = nn;
+        for (size_t i = 0; i < nn; i++)
+            if (strcmp(pipes[j].node, nodes[i].id) == 0)
+                on[j] = i;
+        if (on[j] < nn && should_run(pipes[j].state))
+            load[on[j]]++;
+    }
+    wire_assignment *a = wire_xcalloc(np ? np : 1, sizeof(*a));
+    size_t k = 0;
+    for (size_t j = 0; j < np; j++) {
+        const wire_pipeline_rec *p = &pipes[j];
+        if (!should_run(p->state) || (on[j] < nn && up[on[j]]))
+            continue;
+        size_t pick = nn;
+        if (p->placement[0]) {
+            for (size_t i = 0; i < nn; i++)
+                if (up[i] && strcmp(nodes[i].id, p->placement) == 0)
+                    pick = i;
+        } else {
+            for (size_t i = 0; i < nn; i++)
+                if (up[i] && (pick == nn || load[i] < load[pick]))
+                    pick = i;
+        }
+        if (pick == nn)
+            continue; /* nowhere to go yet: stays pending */
+        if (on[j] < nn)
+            load[on[j]]--;
+        load[pick]++;
+        a[k].pipeline = p->name;
+        a[k].node = nodes[pick].id;
+        a[k].epoch = p->epoch + 1;
+        a[k].reason = !p->node[0]   ? "needs a node"
+                      : on[j] == nn ? "its node left the cluster"
+                                    : "its node stopped answering";
+        k++;
+    }
+    free(on);
+    free(load);
+    free(up);
+    free(nodes);
+    free(pipes);
+    *out = a;
+    return k;
+}

@@ -1,0 +1,292 @@
+/*
+ * test_scheduler.c — the pipeline commands' semantics in the state machine
+ * (runner reports fenced by version and epoch, pause/resume, updates that
+ * keep a pause, placement changes) and the leader's placement decisions
+ * (least loaded, ties to the lowest id, `placement`, dead and removed nodes,
+ * paused pipelines left alone).
+ */
+#include <string.h>
+
+#include "cluster/internal.h"
+#include "test.h"
+
+static uint64_t g_index;
+
+static uint8_t apply1(wire_fsm *f, const wire_cmd *c)
+{
+    wire_buf e;
+    wire_buf_init(&e);
+    wire_entry_begin(&e, 1, 1);
+    wire_cmd x = *c;
+    x.version = 1;
+    wire_cmd_encode(&e, &x);
+    CHECK_EQ_INT(wire_fsm_apply_entry(f, ++g_index, e.p, e.len), 0);
+    wire_buf_free(&e);
+    uint32_t n;
+    const uint8_t *r = wire_fsm_last_results(f, &n);
+    CHECK_EQ_INT(n, 1);
+    return n ? r[0] : 255;
+}
+
+static uint8_t put(wire_fsm *f, const char *name, const char *placement, uint64_t expect,
+                   const char *spec)
+{
+    wire_cmd c = {.type = WIRE_CMD_PIPELINE_PUT, .a = name, .alen = strlen(name)};
+    c.b = placement;
+    c.blen = strlen(placement);
+    c.u1 = expect;
+    c.c = spec;
+    c.clen = strlen(spec);
+    return apply1(f, &c);
+}
+
+static uint8_t assign(wire_fsm *f, const char *name, const char *node, uint64_t epoch)
+{
+    wire_cmd c = {.type = WIRE_CMD_ASSIGN, .a = name, .alen = strlen(name)};
+    c.b = node;
+    c.blen = strlen(node);
+    c.u1 = epoch;
+    return apply1(f, &c);
+}
+
+static uint8_t report(wire_fsm *f, const char *name, uint64_t version, uint64_t epoch, int state,
+                      const char *error)
+{
+    wire_cmd c = {.type = WIRE_CMD_PIPELINE_STATE, .a = name, .alen = strlen(name)};
+    c.u1 = version;
+    c.u2 = (uint64_t)state;
+    c.u3 = epoch;
+    c.c = error;
+    c.clen = strlen(error);
+    return apply1(f, &c);
+}
+
+static uint8_t ctl(wire_fsm *f, const char *name, uint64_t action)
+{
+    wire_cmd c = {.type = WIRE_CMD_PIPELINE_CTL, .a = name, .alen = strlen(name), .u1 = action};
+    return apply1(f, &c);
+}
+
+static uint8_t checkpoint(wire_fsm *f, const char *name, uint64_t epoch, const char *blob)
+{
+    wire_cmd c = {.type = WIRE_CMD_CHECKPOINT, .a = name, .alen = strlen(name), .u1 = epoch};
+    c.b = "{\"events_in\":7}";
+    c.blen = strlen(c.b);
+    c.c = blob;
+    c.clen = strlen(blob);
+    return apply1(f, &c);
+}
+
+static void add_node(wire_fsm *f, const char *id, const char *addr)
+{
+    wire_cmd c = {.type = WIRE_CMD_NODE_SET, .a = id, .alen = strlen(id)};
+    c.b = addr;
+    c.blen = strlen(addr);
+    c.c = addr;
+    c.clen = strlen(addr);
+    c.u2 = 1;
+    CHECK_EQ_INT(apply1(f, &c), WIRE_APPLY_OK);
+}
+
+static wire_pipeline_rec get(wire_fsm *f, const char *name)
+{
+    wire_pipeline_rec p;
+    memset(&p, 0, sizeof(p));
+    CHECK(wire_fsm_pipeline_get(f, name, &p));
+    return p;
+}
+
+TEST(fsm_pipeline_lifecycle)
+{
+    wire_fsm *f = wire_fsm_new();
+    CHECK_EQ_INT(put(f, "p", "", 0, "v1"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PENDING);
+    CHECK_EQ_INT(assign(f, "p", "n1", 1), WIRE_APPLY_OK);
+    /* a runner's reports count only for the current version and epoch */
+    CHECK_EQ_INT(report(f, "p", 1, 0, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_STALE);
+    CHECK_EQ_INT(report(f, "p", 2, 1, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_CONFLICT);
+    CHECK_EQ_INT(report(f, "p", 1, 1, WIRE_PSTATE_PAUSED, ""), WIRE_APPLY_CONFLICT);
+    CHECK_EQ_INT(report(f, "p", 1, 1, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_RUNNING);
+    CHECK_EQ_INT(checkpoint(f, "p", 1, "{\"id\":3}"), WIRE_APPLY_OK);
+    CHECK_EQ_STR(get(f, "p").stats, "{\"events_in\":7}");
+
+    /* pause: a report cannot undo it; the final checkpoint is still taken */
+    CHECK_EQ_INT(ctl(f, "p", WIRE_CTL_PAUSE), WIRE_APPLY_OK);
+    CHECK_EQ_INT(report(f, "p", 1, 1, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_CONFLICT);
+    CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PAUSED);
+    CHECK_EQ_INT(checkpoint(f, "p", 1, "{\"id\":4}"), WIRE_APPLY_OK);
+    /* an update keeps the pause; the checkpoint stays */
+    CHECK_EQ_INT(put(f, "p", "", UINT64_MAX, "v2"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").version, 2);
+    CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PAUSED);
+    CHECK_EQ_STR(get(f, "p").checkpoint, "{\"id\":4}");
+    /* resume: pending again, with a new epoch on the same node */
+    CHECK_EQ_INT(ctl(f, "p", WIRE_CTL_RESUME), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PENDING);
+    CHECK_EQ_INT(get(f, "p").epoch, 2);
+    CHECK_EQ_STR(get(f, "p").node, "n1");
+    CHECK_EQ_INT(ctl(f, "p", WIRE_CTL_RESUME), WIRE_APPLY_OK); /* idempotent */
+    CHECK_EQ_INT(get(f, "p").epoch, 2);
+    CHECK_EQ_INT(checkpoint(f, "p", 1, "{\"id\":99}"), WIRE_APPLY_STALE);
+    CHECK_EQ_INT(ctl(f, "p", 9), WIRE_APPLY_CONFLICT);
+    /* failed, with its error; resume clears it */
+    CHECK_EQ_INT(report(f, "p", 2, 2, WIRE_PSTATE_FAILED, "disk full"), WIRE_APPLY_OK);
+    CHECK_EQ_STR(get(f, "p").error, "disk full");
+    CHECK_EQ_INT(ctl(f, "p", WIRE_CTL_RESUME), WIRE_APPLY_OK);
+    CHECK_EQ_STR(get(f, "p").error, "");
+    CHECK_EQ_INT(get(f, "p").epoch, 3);
+    /* an update pinned to another node releases the assignment */
+    CHECK_EQ_INT(put(f, "p", "n2", UINT64_MAX, "v3"), WIRE_APPLY_OK);
+    CHECK_EQ_STR(get(f, "p").node, "");
+    CHECK_EQ_STR(get(f, "p").placement, "n2");
+    CHECK_EQ_INT(put(f, "q", "", UINT64_MAX, "v1"), WIRE_APPLY_NOTFOUND);
+    CHECK_EQ_INT(ctl(f, "q", WIRE_CTL_PAUSE), WIRE_APPLY_NOTFOUND);
+
+    /* survives a snapshot round trip */
+    wire_buf s;
+    wire_buf_init(&s);
+    wire_fsm_encode(f, &s);
+    wire_fsm *g = wire_fsm_new();
+    wire_err err;
+    CHECK_EQ_INT(wire_fsm_decode(g, s.p, s.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(f));
+    CHECK_EQ_STR(get(g, "p").placement, "n2");
+    CHECK_EQ_STR(get(g, "p").stats, "{\"events_in\":7}");
+    wire_buf_free(&s);
+    wire_fsm_free(g);
+    wire_fsm_free(f);
+}
+
+/* ---- placement ---- */
+
+static const char *g_down[8];
+
+static bool alive(void *arg, const wire_node_rec *n)
+{
+    (void)arg;
+    for (size_t i = 0; i < 8 && g_down[i]; i++)
+        if (strcmp(g_down[i], n->id) == 0)
+            return false;
+    return true;
+}
+
+static const wire_assignment *find(wire_assignment *a, size_t k, const char *p)
+{
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(a[i].pipeline, p) == 0)
+            return &a[i];
+    return NULL;
+}
+
+/* Run the scheduler and apply what it decides; returns how many it moved. */
+static size_t schedule_apply(wire_fsm *f)
+{
+    wire_assignment *a;
+    size_t k = wire_schedule(f, alive, NULL, &a);
+    /* copy first: applying invalidates the pointers into the FSM */
+    char names[16][32], nodes[16][32];
+    uint64_t epochs[16];
+    for (size_t i = 0; i < k && i < 16; i++) {
+        snprintf(names[i], sizeof(names[i]), "%s", a[i].pipeline);
+        snprintf(nodes[i], sizeof(nodes[i]), "%s", a[i].node);
+        epochs[i] = a[i].epoch;
+    }
+    free(a);
+    for (size_t i = 0; i < k && i < 16; i++)
+        CHECK_EQ_INT(assign(f, names[i], nodes[i], epochs[i]), WIRE_APPLY_OK);
+    return k;
+}
+
+TEST(schedule_least_loaded_and_failover)
+{
+    wire_fsm *f = wire_fsm_new();
+    memset(g_down, 0, sizeof(g_down));
+    add_node(f, "n2", "h:2");
+    add_node(f, "n1", "h:1");
+    add_node(f, "n3", "h:3");
+    CHECK_EQ_INT(schedule_apply(f), 0); /* nothing to place */
+    const char *names[] = {"a", "b", "c", "d", "e", "f"};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(put(f, names[i], "", 0, "spec"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply(f), 6);
+    /* least loaded, ties to the lowest id: a,d → n1; b,e → n2; c,f → n3 */
+    CHECK_EQ_STR(get(f, "a").node, "n1");
+    CHECK_EQ_STR(get(f, "b").node, "n2");
+    CHECK_EQ_STR(get(f, "c").node, "n3");
+    CHECK_EQ_STR(get(f, "f").node, "n3");
+    CHECK_EQ_INT(get(f, "a").epoch, 1);
+    CHECK_EQ_INT(schedule_apply(f), 0); /* stable */
+
+    /* n2 stops answering: its two move, one each to n1 and n3 */
+    g_down[0] = "n2";
+    wire_assignment *a;
+    size_t k = wire_schedule(f, alive, NULL, &a);
+    CHECK_EQ_INT(k, 2);
+    const wire_assignment *x = find(a, k, "b"), *y = find(a, k, "e");
+    CHECK(x && y);
+    if (x && y) {
+        CHECK(strcmp(x->node, "n2") != 0 && strcmp(y->node, "n2") != 0);
+        CHECK(strcmp(x->node, y->node) != 0);
+        CHECK_EQ_INT(x->epoch, 2);
+        CHECK_EQ_STR(x->reason, "its node stopped answering");
+    }
+    free(a);
+    CHECK_EQ_INT(schedule_apply(f), 2);
+    /* n2 comes back: nothing moves back by itself */
+    g_down[0] = NULL;
+    CHECK_EQ_INT(schedule_apply(f), 0);
+
+    /* a paused pipeline on a dead node stays where it is; resume moves it */
+    CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_PAUSE), WIRE_APPLY_OK);
+    g_down[0] = "n1";
+    k = wire_schedule(f, alive, NULL, &a);
+    CHECK(find(a, k, "a") == NULL);
+    free(a);
+    CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_RESUME), WIRE_APPLY_OK);
+    k = wire_schedule(f, alive, NULL, &a);
+    CHECK(find(a, k, "a") != NULL);
+    free(a);
+    g_down[0] = NULL;
+
+    /* a node that left the cluster */
+    wire_cmd del = {.type = WIRE_CMD_NODE_DEL, .a = "n3", .alen = 2};
+    CHECK_EQ_INT(apply1(f, &del), WIRE_APPLY_OK);
+    k = wire_schedule(f, alive, NULL, &a);
+    x = find(a, k, "c");
+    CHECK(x != NULL);
+    if (x)
+        CHECK_EQ_STR(x->reason, "its node left the cluster");
+    free(a);
+    wire_fsm_free(f);
+}
+
+TEST(schedule_placement)
+{
+    wire_fsm *f = wire_fsm_new();
+    memset(g_down, 0, sizeof(g_down));
+    add_node(f, "n1", "h:1");
+    add_node(f, "n2", "h:2");
+    CHECK_EQ_INT(put(f, "pinned", "n2", 0, "spec"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(put(f, "nowhere", "n9", 0, "spec"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply(f), 1);
+    CHECK_EQ_STR(get(f, "pinned").node, "n2");
+    CHECK_EQ_STR(get(f, "nowhere").node, ""); /* waits for n9 */
+    /* its node down: it waits rather than run elsewhere */
+    g_down[0] = "n2";
+    CHECK_EQ_INT(schedule_apply(f), 0);
+    g_down[0] = NULL;
+    /* n9 joins: placed */
+    add_node(f, "n9", "h:9");
+    CHECK_EQ_INT(schedule_apply(f), 1);
+    CHECK_EQ_STR(get(f, "nowhere").node, "n9");
+    wire_fsm_free(f);
+}
+
+int main(void)
+{
+    RUN(fsm_pipeline_lifecycle);
+    RUN(schedule_least_loaded_and_failover);
+    RUN(schedule_placement);
+    TEST_MAIN_END();
+}
