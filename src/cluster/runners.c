@@ -385,8 +385,11 @@ static void poll_runners(wire_runners *rs)
                     st == WIRE_PIPE_FINISHED ? WIRE_PSTATE_FINISHED : WIRE_PSTATE_FAILED;
                 if (st == WIRE_PIPE_FAILED)
                     set_error(r, wire_pipeline_error(r->p) ? wire_pipeline_error(r->p) : "failed");
-                wire_info("pipeline %s: %s%s%s", r->name,
-                          st == WIRE_PIPE_FINISHED ? "finished" : "failed", r->error ? ": " : "",
+                double secs = (double)(wire_pipeline_ended_ns(r->p) - r->start_ns) / 1e9;
+                uint64_t in = atomic_load(&wire_pipeline_stats_of(r->p)->events_in);
+                wire_info("pipeline %s: %s after %.3fs, %" PRIu64 " events in (%.0f events/s)%s%s",
+                          r->name, st == WIRE_PIPE_FINISHED ? "finished" : "failed", secs, in,
+                          secs > 0 ? (double)in / secs : 0.0, r->error ? ": " : "",
                           r->error ? r->error : "");
             }
         }

@@ -14,14 +14,15 @@
 #  3. kill -9 of the leader while another node runs the pipeline: the
 #     pipeline keeps its node and epoch (not restarted), and its output
 #     never stalls longer than a checkpoint interval (plus scheduling slack).
-# Knobs: FAILOVER_EVENTS (500000), FAILOVER_RATE (10000/s).
+# Knobs: FAILOVER_EVENTS (500000), FAILOVER_RATE (10000/s),
+# FAILOVER_NODE_TIMEOUT_MS (3000).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 cd "$TMP" || exit 1
 EVENTS=${FAILOVER_EVENTS:-500000}
 RATE=${FAILOVER_RATE:-10000}
-NT_MS=3000 # --node-timeout
-NT="--node-timeout 3s"
+NT_MS=${FAILOVER_NODE_TIMEOUT_MS:-3000} # --node-timeout (the default is 5s; 3s keeps the test short)
+NT="--node-timeout ${NT_MS}ms"
 
 # pipeline_field ID NAME FIELD: a field of GET /v1/pipelines/NAME on node ID
 pfield() {
