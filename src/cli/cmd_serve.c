@@ -212,6 +212,14 @@ static int check_flags(serve_flags *f)
     }
     if (f->bootstrap_expect > 0 && f->non_voter)
         return fatal("--bootstrap-expect cannot be used with --raft-non-voter");
+    /* Members fence themselves after 3/4 of it; the leader's heartbeats come every 500 ms
+       and an election must fit inside it, or pipelines would move at every blip. */
+    if (f->node_timeout_ms < 1000)
+        return fatal("--node-timeout must be at least 1s (got %lldms)",
+                     (long long)f->node_timeout_ms);
+    if (f->node_timeout_ms <= f->election_ms)
+        return fatal("--node-timeout (%lldms) must be longer than --raft-election-timeout (%lldms)",
+                     (long long)f->node_timeout_ms, (long long)f->election_ms);
     if (f->bootstrap_expect > 0 && !f->join)
         return fatal("--bootstrap-expect needs --join with the addresses of the other nodes");
     if (!f->http_cert != !f->http_key)

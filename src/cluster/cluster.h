@@ -56,7 +56,7 @@ enum {
     WIRE_CMD_PIPELINE_PUT = 5,   /* name, placement, expected version (0 create, ~0 any), spec */
     WIRE_CMD_PIPELINE_DEL = 6,   /* name */
     WIRE_CMD_PIPELINE_STATE = 7, /* name, version, epoch, state, error (from the runner) */
-    WIRE_CMD_ASSIGN = 8,         /* pipeline, node id, epoch (must grow) */
+    WIRE_CMD_ASSIGN = 8,         /* pipeline, node id, epoch it replaces (→ a new one) */
     WIRE_CMD_CHECKPOINT = 9,     /* pipeline, epoch (must be current), counters, blob */
     WIRE_CMD_NODE_SEEN = 10,     /* id, time_ms (leader's clock, carried in the command) */
     WIRE_CMD_PIPELINE_CTL = 11,  /* name, action (WIRE_CTL_*) */
@@ -308,6 +308,7 @@ typedef struct wire_node_info {
     uint64_t entries_applied, commands_applied, batches_proposed, commands_proposed;
     uint64_t forwarded, snapshots_taken, snapshots_restored, mux_unknown, mux_conns;
     uint64_t rpc_in, rpc_out, leader_changes;
+    uint64_t assignments; /* placement decisions proposed here (as leader) */
 } wire_node_info;
 
 typedef struct wire_node_op wire_node_op;
@@ -347,6 +348,10 @@ void wire_node_submit(wire_node *n, wire_node_op *op);
 /* Submit and wait for completion (not from the node's loop thread); returns op->status. */
 int wire_node_call(wire_node *n, wire_node_op *op);
 const char *wire_node_id(const wire_node *n);
+/* fn for every pipeline this node runs now (any thread; keep fn short: it holds a lock). */
+struct wire_pipeline;
+void wire_node_pipelines_each(wire_node *n, void (*fn)(struct wire_pipeline *p, void *arg),
+                              void *arg);
 void wire_node_info_free(wire_node_info *info);
 
 #endif

@@ -200,6 +200,7 @@ struct wire_fsm {
     struct raft *raft;
     map kv, nodes, pipes;
     uint64_t applied, term, restores;
+    uint64_t epoch_seq; /* the last assignment epoch handed out, cluster-wide */
     uint8_t *results;
     uint32_t nresults, cap_results;
     void (*on_apply)(void *arg, uint64_t index);
@@ -306,12 +307,15 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_ASSIGN: {
+        /* u1 is the epoch the proposer saw; the new one comes from one cluster-wide
+           sequence, so a pipeline deleted and created again never reuses an epoch an old
+           runner may still hold. */
         pipe_val *v = pipe_get(f, c);
         if (!v)
             return WIRE_APPLY_NOTFOUND;
-        if (c->u1 <= v->epoch)
+        if (c->u1 != v->epoch)
             return WIRE_APPLY_CONFLICT;
-        v->epoch = c->u1;
+        v->epoch = ++f->epoch_seq;
         free(v->node);
         v->node = dupn(c->b, c->blen);
         if (v->state == WIRE_PSTATE_RUNNING)
@@ -329,7 +333,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
                 return WIRE_APPLY_OK;
             /* a new run: a new epoch, so the node starts it afresh from the checkpoint */
             v->state = WIRE_PSTATE_PENDING;
-            v->epoch++;
+            v->epoch = ++f->epoch_seq;
         } else {
             return WIRE_APPLY_CONFLICT;
         }
@@ -399,6 +403,7 @@ void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
     wire_put_u32(out, FSM_ENC_VERSION);
     wire_put_u64(out, f->applied);
     wire_put_u64(out, f->term);
+    wire_put_u64(out, f->epoch_seq);
     item **v = map_sorted(&f->kv);
     wire_put_u64(out, f->kv.n);
     for (size_t i = 0; i < f->kv.n; i++) {
@@ -441,13 +446,14 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
 {
     wire_rd r = {p, (const uint8_t *)p + n, false};
     uint32_t ver = wire_get_u32(&r);
-    if (ver != FSM_ENC_VERSION)
+    if (ver != FSM_ENC_VERSION && ver != 1) /* 1: before pipelines carried placement */
         return wire_errf(err, WIRE_EPARSE, "snapshot state version %u unknown", ver);
     map kv, nodes, pipes;
     map_init(&kv, free);
     map_init(&nodes, free_node);
     map_init(&pipes, free_pipe);
     uint64_t applied = wire_get_u64(&r), term = wire_get_u64(&r);
+    uint64_t epoch_seq = ver >= 2 ? wire_get_u64(&r) : 0;
     uint64_t cnt = wire_get_u64(&r);
     for (uint64_t i = 0; i < cnt && !r.bad; i++) {
         size_t kl, vl;
@@ -486,10 +492,17 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         s = wire_get_str(&r, &cl);
         x->cp = dupn(s, cl);
         x->cp_len = cl;
-        s = wire_get_str(&r, &sl);
-        x->placement = dupn(s, sl);
-        s = wire_get_str(&r, &sl);
-        x->stats = dupn(s, sl);
+        if (ver >= 2) {
+            s = wire_get_str(&r, &sl);
+            x->placement = dupn(s, sl);
+            s = wire_get_str(&r, &sl);
+            x->stats = dupn(s, sl);
+        } else {
+            x->placement = dupn("", 0);
+            x->stats = dupn("", 0);
+        }
+        if (x->epoch > epoch_seq)
+            epoch_seq = x->epoch;
         map_put(&pipes, k, kl, x);
     }
     if (r.bad) {
@@ -506,6 +519,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
     f->pipes = pipes;
     f->applied = applied;
     f->term = term;
+    f->epoch_seq = epoch_seq;
     return 0;
 }
 

@@ -95,13 +95,14 @@ void wire_rpc_client_free(wire_rpc_client *c);
 
 typedef struct wire_assignment {
     const char *pipeline, *node; /* point into the FSM (valid until the next apply) */
-    uint64_t epoch;
-    const char *reason; /* for the log: "new", "node n2 is down", ... */
+    uint64_t epoch;              /* the pipeline's epoch now: the state machine gives the next */
+    const char *reason; /* for the log: "needs a node", "its node stopped answering", ... */
 } wire_assignment;
 /*
  * For every pipeline that should run (pending or running) and has no live
  * node, pick one: its `placement` node if alive, else the live node with the
- * fewest assigned pipelines (ties: lowest id). `alive` answers for a node id.
+ * fewest assigned pipelines (ties: lowest id). `alive` answers for a node;
+ * for one no longer in the nodes table it gets a record with only the id.
  * Returns the count; *out is malloc'd.
  */
 size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node_rec *node),
@@ -116,6 +117,8 @@ wire_runners *wire_runners_start(wire_node *node, const struct wire_registry *re
 void wire_runners_kick(wire_runners *r);
 /* Live counters of `name` if it runs here: stats JSON appended to out, true. */
 bool wire_runners_live(wire_runners *r, const char *name, wire_buf *out);
+/* fn for every pipeline running here, under the runners' lock (keep fn short). */
+void wire_runners_each(wire_runners *r, void (*fn)(struct wire_pipeline *p, void *arg), void *arg);
 /* Stop every pipeline (final checkpoints through the node); kick and live stay safe. */
 void wire_runners_stop(wire_runners *r);
 void wire_runners_free(wire_runners *r); /* once the node's loop has ended; NULL is fine */

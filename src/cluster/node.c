@@ -204,6 +204,10 @@ struct wire_node {
     int64_t prev_leader_seen_ms;
     uint64_t c_assignments;
     wire_runners *runners;
+    struct departed {
+        char id[128];
+        int64_t since_ms;
+    } departed[16]; /* leader: nodes gone from the configuration, and since when */
 };
 
 static void node_tick(wire_node *n);
@@ -988,6 +992,7 @@ static void fill_info(wire_node *n, wire_node_info *info)
     info->rpc_in = n->c_rpc_in;
     info->rpc_out = n->c_rpc_out;
     info->leader_changes = n->c_leader_changes;
+    info->assignments = n->c_assignments;
 }
 
 void wire_node_info_free(wire_node_info *info)
@@ -1752,8 +1757,11 @@ static int run_mode(wire_node *n, int64_t now)
 {
     if (!n->raft_ok || n->stopping)
         return WIRE_RUN_FENCE;
-    if (is_leader(n))
-        return raft_last_applied(&n->raft) >= n->raft.commit_index ? WIRE_RUN_OK : WIRE_RUN_HOLD;
+    if (is_leader(n)) /* once everything committed before its term is applied here */
+        return n->sched_term == n->raft.current_term &&
+                       raft_last_applied(&n->raft) >= n->raft.commit_index
+                   ? WIRE_RUN_OK
+                   : WIRE_RUN_HOLD;
     /* A member that heard no leader for 3/4 of --node-timeout stops its pipelines before
        the leader (at the full timeout) gives them to another node. */
     if (!n->last_hb_ms || now - n->last_hb_ms >= n->cfg.node_timeout_ms * 3 / 4)
@@ -1833,7 +1841,13 @@ static void on_heartbeat(wire_node *n, uint64_t term, uint64_t commit)
 {
     if (!n->raft_ok || term < n->raft.current_term)
         return; /* a deposed leader */
-    n->last_hb_ms = wire_now_ms();
+    int64_t now = wire_now_ms();
+    if (n->last_hb_ms && now - n->last_hb_ms >= n->cfg.node_timeout_ms * 3 / 4) {
+        /* a gap (e.g. this process was stopped): catch up before running anything */
+        n->caught_up = false;
+        n->sync_target = 0;
+    }
+    n->last_hb_ms = now;
     if (!n->caught_up && !n->sync_target)
         n->sync_target = commit ? commit : 1;
     if (!n->caught_up && raft_last_applied(&n->raft) >= n->sync_target) {
@@ -1845,8 +1859,14 @@ static void on_heartbeat(wire_node *n, uint64_t term, uint64_t commit)
 
 static void pipelines_member_tick(wire_node *n, int64_t now)
 {
-    if (is_leader(n))
+    if (is_leader(n)) {
+        /* in touch with itself: stepping down later starts from here, not from a stale
+           heartbeat of the leader before it */
+        n->last_hb_ms = now;
+        n->caught_up = n->sched_term == n->raft.current_term;
+        n->sync_target = 0;
         return;
+    }
     if (n->last_hb_ms && now - n->last_hb_ms >= n->cfg.node_timeout_ms * 3 / 4) {
         /* out of touch: before running anything again, catch up with a new leader */
         n->caught_up = false;
@@ -1880,15 +1900,39 @@ static void send_heartbeats(wire_node *n)
     wire_buf_free(&p);
 }
 
+/*
+ * A node gone from the configuration (removed) may still run its pipelines
+ * until it notices: it fences itself after 3/4 of --node-timeout without
+ * heartbeats, so count it alive for --node-timeout from when the leader
+ * first saw it gone.
+ */
+static bool departed_alive(wire_node *n, const char *id, int64_t now)
+{
+    struct departed *free_slot = NULL, *oldest = &n->departed[0];
+    for (size_t i = 0; i < WIRE_ARRAY_LEN(n->departed); i++) {
+        struct departed *d = &n->departed[i];
+        if (d->id[0] && strcmp(d->id, id) == 0)
+            return now - d->since_ms < n->cfg.node_timeout_ms;
+        if (!d->id[0] && !free_slot)
+            free_slot = d;
+        if (d->since_ms < oldest->since_ms)
+            oldest = d;
+    }
+    struct departed *d = free_slot ? free_slot : oldest;
+    snprintf(d->id, sizeof(d->id), "%s", id);
+    d->since_ms = now;
+    return true;
+}
+
 /* Leader: has node `rec` answered within --node-timeout? */
 static bool node_alive(void *arg, const wire_node_rec *rec)
 {
     wire_node *n = arg;
     if (strcmp(rec->id, n->id) == 0)
         return true;
-    const struct raft_server *s = config_find(n, 0, rec->raft_addr);
+    const struct raft_server *s = rec->raft_addr[0] ? config_find(n, 0, rec->raft_addr) : NULL;
     if (!s || s->role == RAFT_SPARE)
-        return false; /* removed from the cluster */
+        return departed_alive(n, rec->id, wire_now_ms());
     /* Silence is counted from when this node became leader, except for the leader it
        replaced: from the last heartbeat it got from it. */
     int64_t seen = n->leader_since_ms;
@@ -1917,7 +1961,7 @@ static void schedule(wire_node *n)
     wire_assignment *a;
     size_t k = wire_schedule(n->fsm, node_alive, n, &a);
     for (size_t i = 0; i < k; i++) {
-        wire_log(WIRE_LOG_INFO, "placement: pipeline %s → node %s (epoch %" PRIu64 "): %s",
+        wire_log(WIRE_LOG_INFO, "placement: pipeline %s → node %s (was epoch %" PRIu64 "): %s",
                  a[i].pipeline, a[i].node, a[i].epoch, a[i].reason);
         wire_cmd c = {0};
         c.type = WIRE_CMD_ASSIGN;
@@ -1960,13 +2004,15 @@ static void term_barrier_cb(struct raft_barrier *req, int status)
 
 static void pipelines_leader_tick(wire_node *n, int64_t now)
 {
-    if (!is_leader(n))
+    /* Nothing before this term's barrier applied: heartbeats carry a commit index
+       members catch up to, and placement reads the whole state. */
+    if (!is_leader(n) || n->sched_term != n->raft.current_term)
         return;
     if (now >= n->next_hb_ms) {
         n->next_hb_ms = now + HEARTBEAT_EVERY_MS;
         send_heartbeats(n);
     }
-    if (n->sched_term == n->raft.current_term && !n->sched_inflight && now >= n->next_sched_ms) {
+    if (!n->sched_inflight && now >= n->next_sched_ms) {
         n->next_sched_ms = now + SCHEDULE_EVERY_MS;
         schedule(n);
     }
@@ -1975,6 +2021,13 @@ static void pipelines_leader_tick(wire_node *n, int64_t now)
 const char *wire_node_id(const wire_node *n)
 {
     return n->id;
+}
+
+void wire_node_pipelines_each(wire_node *n, void (*fn)(struct wire_pipeline *p, void *arg),
+                              void *arg)
+{
+    if (n->runners)
+        wire_runners_each(n->runners, fn, arg);
 }
 
 typedef struct call_sync {

@@ -42,6 +42,7 @@ typedef struct runner runner;
 /* The Raft-backed checkpoint store of one runner (one pipeline, one epoch). */
 typedef struct raft_store {
     wire_checkpoint_store base;
+    struct wire_runners *rs;
     wire_node *node;
     runner *r;
 } raft_store;
@@ -64,6 +65,7 @@ struct runner {
 };
 
 struct wire_runners {
+    atomic_bool fenced; /* cut off from the cluster: saves cannot commit, do not wait */
     wire_node *node;
     const wire_registry *reg;
     char *dir;
@@ -128,6 +130,8 @@ static int store_save(wire_checkpoint_store *s, const char *pipeline, const wire
 {
     raft_store *st = (raft_store *)s;
     runner *r = st->r;
+    if (atomic_load(&st->rs->fenced))
+        return wire_errf(err, WIRE_EAGAIN, "not saved: this node is out of touch with the cluster");
     wire_buf blob, stats;
     wire_buf_init(&blob);
     wire_buf_init(&stats);
@@ -244,6 +248,7 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     r->store.base.remove = store_remove;
     r->store.base.free = store_free;
     r->store.node = rs->node;
+    r->store.rs = rs;
     r->store.r = r;
 
     wire_diags d = {0};
@@ -272,26 +277,42 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     };
     wire_err err;
     wire_pipeline *p = NULL;
-    if (wire_pipeline_new(spec, &opts, &p, &err) != 0 || wire_pipeline_start(p, &err) != 0) {
-        set_error(r, err.msg);
+    int rc = wire_pipeline_new(spec, &opts, &p, &err);
+    if (rc == 0) {
+        r->p = p; /* before its threads start: the checkpoint store reads it */
+        rc = wire_pipeline_start(p, &err);
+    }
+    if (rc != 0) {
         if (p)
             wire_pipeline_free(p);
+        r->p = NULL;
+        if (rc == WIRE_EAGAIN) { /* e.g. the checkpoint could not be read during an election */
+            wire_warn("pipeline %s: cannot start yet: %s", r->name, err.msg);
+            free(r->name);
+            free(r->error);
+            free(r);
+            return NULL;
+        }
+        set_error(r, err.msg);
         r->want_report = WIRE_PSTATE_FAILED;
         r->ended = true;
         return r;
     }
-    r->p = p;
     wire_info("pipeline %s: version %" PRIu64 " started here (epoch %" PRIu64 ")", r->name,
               r->version, r->epoch);
     return r;
 }
 
-/* Stop (final checkpoint) and free; the runner is already off the list. */
+/* Wait for a stopped runner (its drain and final checkpoint) and free it; it is off the list. */
 static void runner_free(runner *r, const char *why)
 {
     if (r->p) {
         wire_pipeline_stop(r->p);
-        wire_pipeline_wait(r->p);
+        int64_t t = wire_pipeline_spec_of(r->p)->shutdown_timeout_ms;
+        if (!wire_pipeline_timedwait(r->p, t > 0 ? t : 10000)) {
+            wire_warn("pipeline %s: still draining after its shutdown_timeout; waiting", r->name);
+            wire_pipeline_wait(r->p);
+        }
         wire_info("pipeline %s: version %" PRIu64 " stopped here: %s", r->name, r->version, why);
         wire_pipeline_free(r->p);
     }
@@ -311,12 +332,20 @@ static void unlink_runner(wire_runners *rs, runner *r)
     pthread_mutex_unlock(&rs->lock);
 }
 
+/* Stop every runner at once (they drain in parallel), then wait for each. */
 static void stop_all(wire_runners *rs, const char *why)
 {
-    while (rs->list) {
-        runner *r = rs->list;
-        unlink_runner(rs, r);
-        runner_free(r, why);
+    pthread_mutex_lock(&rs->lock);
+    runner *l = rs->list;
+    rs->list = NULL;
+    pthread_mutex_unlock(&rs->lock);
+    for (runner *r = l; r; r = r->next)
+        if (r->p)
+            wire_pipeline_stop(r->p);
+    while (l) {
+        runner *nx = l->next;
+        runner_free(l, why);
+        l = nx;
     }
 }
 
@@ -335,6 +364,7 @@ static bool should_run(int state)
 
 static void reconcile(wire_runners *rs, const wire_node_op *op)
 {
+    bool stopped = false;
     /* stop what is no longer wanted here, as it is */
     for (runner *r = rs->list, *nx; r; r = nx) {
         nx = r->next;
@@ -354,6 +384,12 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
             continue;
         unlink_runner(rs, r);
         runner_free(r, why);
+        stopped = true;
+    }
+    /* a stop can take a while: decide what to start from a fresh look */
+    if (stopped) {
+        wire_runners_kick(rs);
+        return;
     }
     /* start what is missing */
     for (size_t i = 0; i < op->npipes; i++) {
@@ -366,6 +402,8 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
         if (have)
             continue;
         runner *r = runner_start(rs, pi);
+        if (!r)
+            continue; /* try again at the next pass */
         pthread_mutex_lock(&rs->lock);
         r->next = rs->list;
         rs->list = r;
@@ -430,8 +468,13 @@ static void *supervise(void *arg)
             rs->last_mode = op.run_mode;
             if (op.run_mode == WIRE_RUN_OK)
                 reconcile(rs, &op);
-            else if (op.run_mode == WIRE_RUN_FENCE)
+            else if (op.run_mode == WIRE_RUN_FENCE && rs->list) {
+                /* quickly, and without final checkpoints: they could not commit anyway,
+                   and the leader is about to give these pipelines to other nodes */
+                atomic_store(&rs->fenced, true);
                 stop_all(rs, "fenced: out of touch with the cluster");
+                atomic_store(&rs->fenced, false);
+            }
         }
         wire_pipeline_infos_free(op.pipes, op.npipes);
         poll_runners(rs);
@@ -474,6 +517,15 @@ bool wire_runners_live(wire_runners *rs, const char *name, wire_buf *out)
         }
     pthread_mutex_unlock(&rs->lock);
     return found;
+}
+
+void wire_runners_each(wire_runners *rs, void (*fn)(wire_pipeline *p, void *arg), void *arg)
+{
+    pthread_mutex_lock(&rs->lock);
+    for (runner *r = rs->list; r; r = r->next)
+        if (r->p)
+            fn(r->p, arg);
+    pthread_mutex_unlock(&rs->lock);
 }
 
 void wire_runners_stop(wire_runners *rs)

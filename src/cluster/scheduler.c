@@ -49,6 +49,12 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
         const wire_pipeline_rec *p = &pipes[j];
         if (!should_run(p->state) || (on[j] < nn && up[on[j]]))
             continue;
+        if (p->node[0] && on[j] == nn) {
+            /* its node left the cluster: it may not know yet, give it the time to fence */
+            wire_node_rec gone = {.id = p->node, .raft_addr = "", .api_addr = ""};
+            if (alive(arg, &gone))
+                continue;
+        }
         size_t pick = nn;
         if (p->placement[0]) {
             for (size_t i = 0; i < nn; i++)
@@ -66,7 +72,7 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
         load[pick]++;
         a[k].pipeline = p->name;
         a[k].node = nodes[pick].id;
-        a[k].epoch = p->epoch + 1;
+        a[k].epoch = p->epoch;
         a[k].reason = !p->node[0]   ? "needs a node"
                       : on[j] == nn ? "its node left the cluster"
                                     : "its node stopped answering";

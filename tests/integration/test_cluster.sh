@@ -548,7 +548,7 @@ fi
 # takes a node out of the configuration on its way out.
 if want stepdown; then
 section stepdown
-C_TIMING="--raft-election-timeout 5s --raft-heartbeat-timeout 500ms"
+C_TIMING="--raft-election-timeout 5s --raft-heartbeat-timeout 500ms --node-timeout 10s"
 check "stepdown: 3 nodes with --raft-shutdown-stepdown (election timeout 5 s)" \
     cluster_join 3 --raft-shutdown-stepdown
 node_new n4 --join "${C_RAFT[n1]}" --raft-cluster-remove-shutdown

@@ -81,7 +81,10 @@ struct wire_source_ctx {
     void *commit_arg;
 };
 
-uint64_t wire_source_emit_seq(const wire_source_ctx *ctx) { return atomic_load(&ctx->seq); }
+uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
+{
+    return atomic_load(&ctx->seq);
+}
 void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
                            void *arg)
 {

@@ -133,8 +133,8 @@ TEST(event_id_is_uuidv7_and_replay_stable)
     wire_event_id(e2, b2, 99, id2);
     CHECK_EQ_STR(id1, id2);
     CHECK_EQ_INT(strlen(id1), 36);
-    CHECK(id1[14] == '7');                               /* version */
-    CHECK(strchr("89ab", id1[19]) != NULL);              /* variant */
+    CHECK(id1[14] == '7');                                  /* version */
+    CHECK(strchr("89ab", id1[19]) != NULL);                 /* variant */
     CHECK(strncmp(id1, "019ace", 6) == 0 || id1[8] == '-'); /* time prefix, dashes */
     e2->offset = 123457;
     wire_event_id(e2, b2, 99, id3);

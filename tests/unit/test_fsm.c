@@ -96,9 +96,9 @@ TEST(fsm_pipeline_tables)
     c.type = WIRE_CMD_ASSIGN;
     c.b = "n2";
     c.blen = 2;
-    c.u1 = 1;
+    c.u1 = 0; /* replaces epoch 0 (none): gets epoch 1 */
     wire_cmd_encode(&e, &c);
-    wire_cmd_encode(&e, &c); /* same epoch again: conflict */
+    wire_cmd_encode(&e, &c); /* epoch 0 is no longer current: conflict */
     c.type = WIRE_CMD_CHECKPOINT;
     c.u1 = 1;
     c.c = "pos=10";

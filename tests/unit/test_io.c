@@ -11,7 +11,10 @@
 
 static char dir[256];
 
-static void path_in(char *out, const char *name) { sprintf(out, "%s/%s", dir, name); }
+static void path_in(char *out, const char *name)
+{
+    sprintf(out, "%s/%s", dir, name);
+}
 
 static char *slurp(const char *path)
 {
@@ -124,9 +127,8 @@ TEST(open_and_write_faults)
 TEST(fault_spec_parsing)
 {
     wire_err err;
-    CHECK_EQ_INT(wire_fault_parse("fsync:after=2:count=1:errno=ENOSPC:match=out,write:count=-1",
-                                  &err),
-                 0);
+    CHECK_EQ_INT(
+        wire_fault_parse("fsync:after=2:count=1:errno=ENOSPC:match=out,write:count=-1", &err), 0);
     wire_fault_clear_all();
     CHECK_EQ_INT(wire_fault_parse("explode:count=1", &err), WIRE_EINVAL);
     CHECK_EQ_STR(err.msg, "WIRE_FAULTS: unknown fault point 'explode'");

@@ -247,7 +247,8 @@ TEST(three_nodes_join_forward_remove_restart)
     CHECK(i1.batches_proposed < i1.commands_proposed); /* batches held several writes */
     CHECK(i1.last_snapshot_index > 0);                 /* --raft-snap 64 */
     wire_node_info_free(&i1);
-    CHECK_EQ_INT(kv_get_is(n2, "t5-99", WIRE_READ_NONE, "99"), 1);
+    /* acknowledged once applied on the node that took it; n2 may apply it a moment later */
+    WAIT_FOR(kv_get_is(n2, "t5-99", WIRE_READ_NONE, "99") == 1);
 
     /* a non-voter replicates and serves reads */
     cfg_make(&c4, base, 4, c1.raft, true);

@@ -101,7 +101,9 @@ TEST(fsm_pipeline_lifecycle)
     wire_fsm *f = wire_fsm_new();
     CHECK_EQ_INT(put(f, "p", "", 0, "v1"), WIRE_APPLY_OK);
     CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PENDING);
-    CHECK_EQ_INT(assign(f, "p", "n1", 1), WIRE_APPLY_OK);
+    CHECK_EQ_INT(assign(f, "p", "n1", 1), WIRE_APPLY_CONFLICT); /* not its epoch now */
+    CHECK_EQ_INT(assign(f, "p", "n1", 0), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").epoch, 1);
     /* a runner's reports count only for the current version and epoch */
     CHECK_EQ_INT(report(f, "p", 1, 0, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_STALE);
     CHECK_EQ_INT(report(f, "p", 2, 1, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_CONFLICT);
@@ -141,6 +143,18 @@ TEST(fsm_pipeline_lifecycle)
     CHECK_EQ_STR(get(f, "p").node, "");
     CHECK_EQ_STR(get(f, "p").placement, "n2");
     CHECK_EQ_INT(put(f, "q", "", UINT64_MAX, "v1"), WIRE_APPLY_NOTFOUND);
+    /* deleted and created again: epochs are never reused, so a runner of the old
+       pipeline (epoch 3) cannot report or checkpoint into the new one */
+    wire_cmd del = {.type = WIRE_CMD_PIPELINE_DEL, .a = "p", .alen = 1};
+    CHECK_EQ_INT(apply1(f, &del), WIRE_APPLY_OK);
+    CHECK_EQ_INT(put(f, "p", "", 0, "again"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").version, 1);
+    CHECK_EQ_INT(assign(f, "p", "n1", 0), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "p").epoch, 4);
+    CHECK_EQ_INT(checkpoint(f, "p", 3, "{\"id\":1}"), WIRE_APPLY_STALE);
+    CHECK_EQ_INT(report(f, "p", 1, 3, WIRE_PSTATE_RUNNING, ""), WIRE_APPLY_STALE);
+    CHECK_EQ_INT(checkpoint(f, "p", 4, "{\"id\":1}"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(put(f, "p", "n2", UINT64_MAX, "v3"), WIRE_APPLY_OK);
     CHECK_EQ_INT(ctl(f, "q", WIRE_CTL_PAUSE), WIRE_APPLY_NOTFOUND);
 
     /* survives a snapshot round trip */
@@ -153,6 +167,9 @@ TEST(fsm_pipeline_lifecycle)
     CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(f));
     CHECK_EQ_STR(get(g, "p").placement, "n2");
     CHECK_EQ_STR(get(g, "p").stats, "{\"events_in\":7}");
+    /* the epoch sequence too: the next epoch is still new */
+    CHECK_EQ_INT(assign(g, "p", "n2", 4), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(g, "p").epoch, 5);
     wire_buf_free(&s);
     wire_fsm_free(g);
     wire_fsm_free(f);
@@ -228,7 +245,7 @@ TEST(schedule_least_loaded_and_failover)
     if (x && y) {
         CHECK(strcmp(x->node, "n2") != 0 && strcmp(y->node, "n2") != 0);
         CHECK(strcmp(x->node, y->node) != 0);
-        CHECK_EQ_INT(x->epoch, 2);
+        CHECK_EQ_INT(x->epoch, 2); /* its epoch now; the state machine gives the next */
         CHECK_EQ_STR(x->reason, "its node stopped answering");
     }
     free(a);
@@ -249,15 +266,21 @@ TEST(schedule_least_loaded_and_failover)
     free(a);
     g_down[0] = NULL;
 
-    /* a node that left the cluster */
+    /* a node that left the cluster: it gets the time to notice (alive says so), then
+       its pipelines move */
     wire_cmd del = {.type = WIRE_CMD_NODE_DEL, .a = "n3", .alen = 2};
     CHECK_EQ_INT(apply1(f, &del), WIRE_APPLY_OK);
+    k = wire_schedule(f, alive, NULL, &a);
+    CHECK(find(a, k, "c") == NULL);
+    free(a);
+    g_down[0] = "n3";
     k = wire_schedule(f, alive, NULL, &a);
     x = find(a, k, "c");
     CHECK(x != NULL);
     if (x)
         CHECK_EQ_STR(x->reason, "its node left the cluster");
     free(a);
+    g_down[0] = NULL;
     wire_fsm_free(f);
 }
 

@@ -277,7 +277,7 @@ TEST(top_level_errors)
                  "p.yaml:4:1: unknown key 'sinkz' (did you mean 'sink'?)\n"
                  "p.yaml:5:1: unknown key 'deliver' (did you mean 'delivery'?)\n"
                  "p.yaml:6:1: unknown key 'foo' (keys are: name, source, transforms, sink, "
-                 "sinks, delivery, checkpoint, dlq, shutdown_timeout, buffer)");
+                 "sinks, delivery, checkpoint, dlq, shutdown_timeout, buffer, placement)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
                            "sinks: [{type: stdout}]\n"),
                  "p.yaml:4:1: use either 'sink' or 'sinks', not both");
@@ -304,10 +304,11 @@ TEST(tuning_errors)
     const char *head = "name: a\nsource: {type: generate}\nsink: {type: stdout}\n";
     char doc[1024];
     snprintf(doc, sizeof(doc), "%scheckpoint: {interval: soon, every: 1s}\n", head);
-    CHECK_EQ_STR(errors_of(doc),
-                 "p.yaml:4:24: checkpoint: option 'interval' expects a duration like 500ms, 10s, "
-                 "2m or 1h, got 'soon'\n"
-                 "p.yaml:4:30: checkpoint: unknown option 'every' (options are: interval, enabled)");
+    CHECK_EQ_STR(
+        errors_of(doc),
+        "p.yaml:4:24: checkpoint: option 'interval' expects a duration like 500ms, 10s, "
+        "2m or 1h, got 'soon'\n"
+        "p.yaml:4:30: checkpoint: unknown option 'every' (options are: interval, enabled)");
     snprintf(doc, sizeof(doc), "%scheckpoint: {interval: 0s}\n", head);
     CHECK_EQ_STR(errors_of(doc), "p.yaml:4:24: checkpoint: option 'interval' must be at least 1ms");
     snprintf(doc, sizeof(doc), "%scheckpoint: 5s\n", head);
