@@ -206,6 +206,11 @@ check "flags: bad duration -> fatal" \
     fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --raft-election-timeout soon
 check "flags: non-numeric --bootstrap-expect -> fatal" \
     fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --bootstrap-expect three
+check "flags: --node-timeout below 1s -> fatal" \
+    fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --node-timeout 500ms
+check "flags: --node-timeout not longer than the election timeout -> fatal" \
+    fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 \
+    --node-timeout 2s --raft-election-timeout 2s
 check "flags: a cert without its key -> fatal" \
     fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --http-cert "$TMP/none.pem"
 
