@@ -60,7 +60,8 @@ enum {
     WIRE_CMD_CHECKPOINT = 9,     /* pipeline, epoch (must be current), counters, blob */
     WIRE_CMD_NODE_SEEN = 10,     /* id, time_ms (leader's clock, carried in the command) */
     WIRE_CMD_PIPELINE_CTL = 11,  /* name, action (WIRE_CTL_*) */
-    WIRE_CMD_MAX_TYPE = 11,
+    WIRE_CMD_NODE_DRAIN = 12,    /* id, draining (a node stopping: place nothing there) */
+    WIRE_CMD_MAX_TYPE = 12,
 };
 enum { WIRE_CTL_PAUSE = 1, WIRE_CTL_RESUME = 2 };
 #define WIRE_ENTRY_MAGIC 0x57 /* 'W' */
@@ -152,6 +153,7 @@ size_t wire_fsm_kv_count(const wire_fsm *f);
 typedef struct wire_node_rec {
     const char *id, *raft_addr, *api_addr;
     bool voter;
+    bool draining; /* stopped gracefully and not back yet: nothing is placed there */
     int64_t last_seen_ms;
 } wire_node_rec;
 /* Look a node record up by id; returns false if absent. */

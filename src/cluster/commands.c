@@ -145,6 +145,7 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         wire_put_str(b, c->c, c->clen);
         break;
     case WIRE_CMD_PIPELINE_CTL:
+    case WIRE_CMD_NODE_DRAIN:
         wire_put_str(b, c->a, c->alen);
         wire_put_u64(b, c->u1);
         break;
@@ -251,6 +252,7 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         c->c = wire_get_str(&r, &c->clen);
         break;
     case WIRE_CMD_PIPELINE_CTL:
+    case WIRE_CMD_NODE_DRAIN:
         c->a = wire_get_str(&r, &c->alen);
         c->u1 = wire_get_u64(&r);
         break;

@@ -164,7 +164,7 @@ typedef struct kv_val {
 
 typedef struct node_val {
     char *raft_addr, *api_addr;
-    bool voter;
+    bool voter, draining;
     int64_t last_seen_ms;
 } node_val;
 
@@ -241,6 +241,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         node_val *v = wire_xcalloc(1, sizeof(*v));
         item *old = map_find(&f->nodes, c->a, c->alen);
         v->last_seen_ms = old ? ((node_val *)old->val)->last_seen_ms : 0;
+        v->draining = old ? ((node_val *)old->val)->draining : false;
         v->raft_addr = dupn(c->b, c->blen);
         v->api_addr = dupn(c->c, c->clen);
         v->voter = c->u2 != 0;
@@ -249,6 +250,13 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
     }
     case WIRE_CMD_NODE_DEL:
         return map_del(&f->nodes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+    case WIRE_CMD_NODE_DRAIN: {
+        item *it = map_find(&f->nodes, c->a, c->alen);
+        if (!it)
+            return WIRE_APPLY_NOTFOUND;
+        ((node_val *)it->val)->draining = c->u1 != 0;
+        return WIRE_APPLY_OK;
+    }
     case WIRE_CMD_NODE_SEEN: {
         item *it = map_find(&f->nodes, c->a, c->alen);
         if (!it)
@@ -421,6 +429,7 @@ void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
         wire_put_str(out, x->api_addr, strlen(x->api_addr));
         wire_put_u8(out, x->voter);
         wire_put_u64(out, (uint64_t)x->last_seen_ms);
+        wire_put_u8(out, x->draining);
     }
     free(v);
     v = map_sorted(&f->pipes);
@@ -471,6 +480,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         x->api_addr = dupn(api, pl);
         x->voter = wire_get_u8(&r) != 0;
         x->last_seen_ms = (int64_t)wire_get_u64(&r);
+        x->draining = ver >= 2 && wire_get_u8(&r) != 0;
         map_put(&nodes, k, kl, x);
     }
     cnt = wire_get_u64(&r);
@@ -679,6 +689,7 @@ static void node_rec(const item *it, wire_node_rec *out)
     out->raft_addr = v->raft_addr;
     out->api_addr = v->api_addr;
     out->voter = v->voter;
+    out->draining = v->draining;
     out->last_seen_ms = v->last_seen_ms;
 }
 

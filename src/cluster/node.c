@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,8 @@ struct wire_node {
     int64_t prev_leader_seen_ms;
     uint64_t c_assignments;
     wire_runners *runners;
+    atomic_bool leaving; /* wire_node_stop began: place nothing here any more */
+    bool undrain_inflight;
     struct departed {
         char id[128];
         int64_t since_ms;
@@ -711,6 +714,8 @@ static void read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
 static void fill_info(wire_node *n, wire_node_info *info);
 static void fill_pipelines(wire_node *n, wire_node_op *op);
 static void on_heartbeat(wire_node *n, uint64_t term, uint64_t commit);
+static void undrain(wire_node *n, int64_t now);
+static int run_mode(wire_node *n, int64_t now);
 
 static void submit_job(wire_node *n, job *j)
 {
@@ -1946,6 +1951,34 @@ static bool node_alive(void *arg, const wire_node_rec *rec)
     return wire_now_ms() - seen < n->cfg.node_timeout_ms;
 }
 
+static void undrain_done(wire_node_op *op)
+{
+    wire_node *n = op->arg;
+    n->undrain_inflight = false;
+    if (op->status == 0 && op->result == WIRE_APPLY_OK)
+        wire_info("node %s takes pipelines again", n->id);
+    free(op);
+}
+
+/* Back after a graceful stop, and caught up: take pipelines again. */
+static void undrain(wire_node *n, int64_t now)
+{
+    wire_node_rec rec;
+    if (n->undrain_inflight || atomic_load(&n->leaving) || !n->runners ||
+        !wire_fsm_node_get(n->fsm, n->id, &rec) || !rec.draining || run_mode(n, now) != WIRE_RUN_OK)
+        return;
+    wire_node_op *op = wire_xcalloc(1, sizeof(*op));
+    op->type = WIRE_OP_CMD;
+    op->cmd.type = WIRE_CMD_NODE_DRAIN;
+    op->cmd.a = n->id;
+    op->cmd.alen = strlen(n->id);
+    op->cmd.u1 = 0;
+    op->done = undrain_done;
+    op->arg = n;
+    n->undrain_inflight = true;
+    handle_op(n, op);
+}
+
 static void sched_done(wire_node_op *op)
 {
     wire_node *n = op->arg;
@@ -2233,6 +2266,7 @@ static void node_tick(wire_node *n)
     if (now >= n->next_self_ms) {
         n->next_self_ms = now + 1000;
         self_check(n);
+        undrain(n, now);
     }
     if (now >= n->next_ping_ms) {
         n->next_ping_ms = now + PING_EVERY_MS;
@@ -2552,7 +2586,9 @@ void wire_node_stop(wire_node *n)
 {
     if (!n)
         return;
-    /* Pipelines first, while the node can still commit their final checkpoints. */
+    /* Pipelines first, while the node can still commit their final checkpoints and
+       hand their assignments back. */
+    atomic_store(&n->leaving, true);
     if (n->runners)
         wire_runners_stop(n->runners);
     pthread_mutex_lock(&n->lock);

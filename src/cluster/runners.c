@@ -436,6 +436,54 @@ static void poll_runners(wire_runners *rs)
     }
 }
 
+/*
+ * Node shutdown: mark the node draining (the leader places nothing here
+ * any more), stop every pipeline (final checkpoints commit), then give each
+ * assignment back (assign to no node, replacing its epoch), so the leader
+ * places it elsewhere now instead of after --node-timeout. What does not
+ * commit (no leader) changes nothing: the timeout still moves them.
+ */
+static void shutdown_release(wire_runners *rs)
+{
+    size_t n = 0;
+    for (runner *r = rs->list; r; r = r->next)
+        n++;
+    char **names = wire_xcalloc(n ? n : 1, sizeof(char *));
+    uint64_t *epochs = wire_xcalloc(n ? n : 1, sizeof(uint64_t));
+    size_t k = 0;
+    for (runner *r = rs->list; r; r = r->next)
+        if (r->p && !r->ended) {
+            names[k] = wire_xstrdup(r->name);
+            epochs[k++] = r->epoch;
+        }
+    { /* first: nothing may be placed here any more (the node clears it when back) */
+        wire_node_op op;
+        memset(&op, 0, sizeof(op));
+        op.type = WIRE_OP_CMD;
+        op.cmd.type = WIRE_CMD_NODE_DRAIN;
+        op.cmd.a = wire_node_id(rs->node);
+        op.cmd.alen = strlen(op.cmd.a);
+        op.cmd.u1 = 1;
+        wire_node_call(rs->node, &op);
+    }
+    stop_all(rs, "node shutting down");
+    for (size_t i = 0; i < k; i++) {
+        wire_node_op op;
+        memset(&op, 0, sizeof(op));
+        op.type = WIRE_OP_CMD;
+        op.cmd.type = WIRE_CMD_ASSIGN;
+        op.cmd.a = names[i];
+        op.cmd.alen = strlen(names[i]);
+        op.cmd.b = "";
+        op.cmd.u1 = epochs[i];
+        if (wire_node_call(rs->node, &op) == 0 && op.result == WIRE_APPLY_OK)
+            wire_info("pipeline %s: released for another node", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    free(epochs);
+}
+
 static void *supervise(void *arg)
 {
     wire_runners *rs = arg;
@@ -479,7 +527,7 @@ static void *supervise(void *arg)
         wire_pipeline_infos_free(op.pipes, op.npipes);
         poll_runners(rs);
     }
-    stop_all(rs, "node shutting down");
+    shutdown_release(rs);
     return NULL;
 }
 

@@ -12,6 +12,8 @@
  * that one is alive (else it waits, pending); otherwise to the live node
  * with the fewest pipelines that should run there, ties to the lowest id.
  * Paused, failed and finished pipelines keep their node: nothing runs them.
+ * A draining node (stopping gracefully) gets nothing new; what it runs stays
+ * until it hands it back after the final checkpoint.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
     size_t nn = wire_fsm_nodes(f, &nodes), np = wire_fsm_pipelines(f, &pipes);
     bool *up = wire_xcalloc(nn ? nn : 1, sizeof(bool));
     size_t *load = wire_xcalloc(nn ? nn : 1, sizeof(size_t));
+    /* A draining node (stopping gracefully) keeps what it runs until it hands it back
+       after the final checkpoint, but gets nothing new. */
     for (size_t i = 0; i < nn; i++)
         up[i] = alive(arg, &nodes[i]);
     /* index of the node a pipeline is on, or nn */
@@ -58,11 +62,11 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
         size_t pick = nn;
         if (p->placement[0]) {
             for (size_t i = 0; i < nn; i++)
-                if (up[i] && strcmp(nodes[i].id, p->placement) == 0)
+                if (up[i] && !nodes[i].draining && strcmp(nodes[i].id, p->placement) == 0)
                     pick = i;
         } else {
             for (size_t i = 0; i < nn; i++)
-                if (up[i] && (pick == nn || load[i] < load[pick]))
+                if (up[i] && !nodes[i].draining && (pick == nn || load[i] < load[pick]))
                     pick = i;
         }
         if (pick == nn)

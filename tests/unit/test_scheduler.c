@@ -303,6 +303,19 @@ TEST(schedule_placement)
     add_node(f, "n9", "h:9");
     CHECK_EQ_INT(schedule_apply(f), 1);
     CHECK_EQ_STR(get(f, "nowhere").node, "n9");
+    /* a draining node (stopping gracefully) gets nothing, though least loaded */
+    wire_cmd drain = {.type = WIRE_CMD_NODE_DRAIN, .a = "n1", .alen = 2, .u1 = 1};
+    CHECK_EQ_INT(apply1(f, &drain), WIRE_APPLY_OK);
+    wire_node_rec nr;
+    CHECK(wire_fsm_node_get(f, "n1", &nr) && nr.draining);
+    add_node(f, "n1", "h:1"); /* a re-registration keeps the flag */
+    CHECK(wire_fsm_node_get(f, "n1", &nr) && nr.draining);
+    CHECK_EQ_INT(put(f, "late", "", 0, "spec"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply(f), 1);
+    CHECK(strcmp(get(f, "late").node, "n1") != 0);
+    drain.u1 = 0;
+    CHECK_EQ_INT(apply1(f, &drain), WIRE_APPLY_OK);
+    CHECK(wire_fsm_node_get(f, "n1", &nr) && !nr.draining);
     wire_fsm_free(f);
 }
 
