@@ -58,5 +58,7 @@ void wire_cli_field(const char *obj, size_t n, const char *key, char *out, size_
 /* Print nrows rows of ncols cells (row-major, row 0 the header) in aligned
    columns two blanks apart. Control characters in cells become blanks. */
 void wire_cli_table(size_t ncols, size_t nrows, char **cells);
+/* `fatal: MESSAGE` on stderr, then `usage` if not NULL; returns 1 (main.c). */
+int wire_cli_fatal(const char *usage, const char *fmt, ...) WIRE_PRINTF(2, 3);
 
 #endif

@@ -23,18 +23,7 @@
     "resume NAME\n"                                                                                \
     "                     [--addr HOST:PORT] [-o table|json]\n"
 
-static int pipeline_fatal(const char *fmt, ...) WIRE_PRINTF(1, 2);
-static int pipeline_fatal(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("fatal: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    fputs(PIPELINE_USAGE, stderr);
-    return 1;
-}
+#define pipeline_fatal(...) wire_cli_fatal(PIPELINE_USAGE, __VA_ARGS__)
 
 /* /v1/pipelines/NAME[SUFFIX], NAME percent-encoded. */
 static void pipeline_path(wire_buf *b, const char *name, const char *suffix)

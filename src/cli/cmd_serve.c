@@ -28,17 +28,7 @@ typedef struct serve_flags {
     bool non_voter, stepdown, remove_shutdown;
 } serve_flags;
 
-static int fatal(const char *fmt, ...) WIRE_PRINTF(1, 2);
-static int fatal(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("fatal: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
+#define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
 
 static void serve_usage(FILE *f)
 {

@@ -1,6 +1,7 @@
 /*
  * main.c — the `wire` command: dispatch to subcommands.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,19 @@ static int usage(FILE *f)
             "      and -o table|json\n"
             "  version                 print the version\n");
     return f == stderr ? 1 : 0;
+}
+
+int wire_cli_fatal(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (usage)
+        fputs(usage, stderr);
+    return 1;
 }
 
 int main(int argc, char **argv)

@@ -77,6 +77,16 @@ struct wire_runners {
     int last_mode;
 };
 
+/* An op proposing one command of `type` about `name` (the caller fills the rest). */
+static void cmd_op(wire_node_op *op, uint8_t type, const char *name)
+{
+    memset(op, 0, sizeof(*op));
+    op->type = WIRE_OP_CMD;
+    op->cmd.type = type;
+    op->cmd.a = name;
+    op->cmd.alen = strlen(name);
+}
+
 /* ---- Counters ---- */
 
 static uint64_t jnum(const char *p, size_t n, const char *key)
@@ -138,11 +148,7 @@ static int store_save(wire_checkpoint_store *s, const char *pipeline, const wire
     wire_checkpoint_encode(cp, pipeline, &blob);
     counters_json(r, &stats);
     wire_node_op op;
-    memset(&op, 0, sizeof(op));
-    op.type = WIRE_OP_CMD;
-    op.cmd.type = WIRE_CMD_CHECKPOINT;
-    op.cmd.a = r->name;
-    op.cmd.alen = strlen(r->name);
+    cmd_op(&op, WIRE_CMD_CHECKPOINT, r->name);
     op.cmd.u1 = r->epoch;
     op.cmd.b = stats.p;
     op.cmd.blen = stats.len;
@@ -219,11 +225,7 @@ static void set_error(runner *r, const char *msg)
 static bool report(wire_runners *rs, runner *r, int state)
 {
     wire_node_op op;
-    memset(&op, 0, sizeof(op));
-    op.type = WIRE_OP_CMD;
-    op.cmd.type = WIRE_CMD_PIPELINE_STATE;
-    op.cmd.a = r->name;
-    op.cmd.alen = strlen(r->name);
+    cmd_op(&op, WIRE_CMD_PIPELINE_STATE, r->name);
     op.cmd.u1 = r->version;
     op.cmd.u2 = (uint64_t)state;
     op.cmd.u3 = r->epoch;
@@ -458,22 +460,14 @@ static void shutdown_release(wire_runners *rs)
         }
     { /* first: nothing may be placed here any more (the node clears it when back) */
         wire_node_op op;
-        memset(&op, 0, sizeof(op));
-        op.type = WIRE_OP_CMD;
-        op.cmd.type = WIRE_CMD_NODE_DRAIN;
-        op.cmd.a = wire_node_id(rs->node);
-        op.cmd.alen = strlen(op.cmd.a);
+        cmd_op(&op, WIRE_CMD_NODE_DRAIN, wire_node_id(rs->node));
         op.cmd.u1 = 1;
         wire_node_call(rs->node, &op);
     }
     stop_all(rs, "node shutting down");
     for (size_t i = 0; i < k; i++) {
         wire_node_op op;
-        memset(&op, 0, sizeof(op));
-        op.type = WIRE_OP_CMD;
-        op.cmd.type = WIRE_CMD_ASSIGN;
-        op.cmd.a = names[i];
-        op.cmd.alen = strlen(names[i]);
+        cmd_op(&op, WIRE_CMD_ASSIGN, names[i]);
         op.cmd.b = "";
         op.cmd.u1 = epochs[i];
         if (wire_node_call(rs->node, &op) == 0 && op.result == WIRE_APPLY_OK)
