@@ -11,14 +11,8 @@
 # malformed bodies → 400), and the CLI's tables, -o json and exit codes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/pipeline_lib.sh"
 cd "$TMP" || exit 1
-
-pfield() { curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$1]}/v1/pipelines/$2" | jget "$3"; }
-state_is() { [ "$(pfield "$1" "$2" state)" = "$3" ]; }
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
-grows() { local a; a=$(lines "$1"); sleep "${2:-1}"; [ "$(lines "$1")" -gt "$a" ]; }
-still() { local a; a=$(lines "$1"); sleep "${2:-1}"; [ "$(lines "$1")" -eq "$a" ]; }
 
 section api
 check "api: 3 nodes formed" cluster_join 3 --node-timeout 3s

@@ -6,22 +6,9 @@
 # writes, so at the end the file holds every number exactly once, in order.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/pipeline_lib.sh"
 cd "$TMP" || exit 1
 EVENTS=${EXACTLY_EVENTS:-150000}
-
-pfield_any() {
-    local id v
-    for id in $(live_ids); do
-        v=$(curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$id]}/v1/pipelines/$1" | jget "$2") &&
-            { echo "$v"; return 0; }
-    done
-    return 1
-}
-running_on() {
-    [ "$(pfield_any "$1" state)" = running ] && pfield_any "$1" node
-}
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 
 section exactly
 check "exactly: 3 nodes formed" cluster_join 3 --node-timeout 3s

@@ -18,38 +18,12 @@
 # FAILOVER_NODE_TIMEOUT_MS (3000).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/pipeline_lib.sh"
 cd "$TMP" || exit 1
 EVENTS=${FAILOVER_EVENTS:-500000}
 RATE=${FAILOVER_RATE:-10000}
 NT_MS=${FAILOVER_NODE_TIMEOUT_MS:-3000} # --node-timeout (the default is 5s; 3s keeps the test short)
 NT="--node-timeout ${NT_MS}ms"
-
-# pipeline_field ID NAME FIELD: a field of GET /v1/pipelines/NAME on node ID
-pfield() {
-    curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$1]}/v1/pipelines/$2" | jget "$3"
-}
-# any live node's view
-pfield_any() {
-    local id v
-    for id in $(live_ids); do
-        v=$(pfield "$id" "$1" "$2") && { echo "$v"; return 0; }
-    done
-    return 1
-}
-running_on() { # running_on NAME: the node that runs it (state running), or fail
-    local s n
-    s=$(pfield_any "$1" state) && [ "$s" = running ] || return 1
-    n=$(pfield_any "$1" node) && [ -n "$n" ] && echo "$n"
-}
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
-runs_on() { [ "$(running_on "$1")" = "$2" ]; }
-now_ms() { date +%s%3N; }
-
-create_pipeline() { # create_pipeline ID FILE
-    req POST "$1" /v1/pipelines "@$2"
-    [ "$R_CODE" = 201 ] || { echo "create: $R_CODE $R_BODY" >&2; return 1; }
-}
 
 section kill5
 check "kill5: 3 nodes formed" cluster_join 3 $NT

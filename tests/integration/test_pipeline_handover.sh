@@ -6,20 +6,8 @@
 # pipeline's output has no gap and no duplicate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/pipeline_lib.sh"
 cd "$TMP" || exit 1
-
-pfield_any() {
-    local id v
-    for id in $(live_ids); do
-        v=$(curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$id]}/v1/pipelines/$1" | jget "$2") &&
-            { echo "$v"; return 0; }
-    done
-    return 1
-}
-running_on() { [ "$(pfield_any "$1" state)" = running ] && pfield_any "$1" node; }
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-grows() { local a; a=$(lines "$1"); sleep 0.5; [ "$(lines "$1")" -gt "$a" ]; }
-now_ms() { date +%s%3N; }
 
 section handover
 check "handover: 3 nodes formed (--node-timeout 15s)" cluster_join 3 --node-timeout 15s
