@@ -121,6 +121,7 @@ enum {
     WIRE_APPLY_NOTFOUND = 3,
     WIRE_APPLY_STALE = 4,   /* checkpoint with an old assignment epoch */
     WIRE_APPLY_UNKNOWN = 5, /* command type/version this binary does not know: skipped */
+    WIRE_APPLY_INVALID = 6, /* a malformed name (pipelines: [a-z0-9_-]{1,64}; ids: no NUL) */
 };
 
 wire_fsm *wire_fsm_new(void);

@@ -227,6 +227,18 @@ static pipe_val *pipe_get(wire_fsm *f, const wire_cmd *c)
     return it ? it->val : NULL;
 }
 
+/* The pipeline file's rule for names, checked again here: every node alike. */
+static bool pipeline_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
 static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
 {
     if (c->version != 1 || c->type == 0 || c->type > WIRE_CMD_MAX_TYPE)
@@ -238,6 +250,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
     case WIRE_CMD_KV_DEL:
         return map_del(&f->kv, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
     case WIRE_CMD_NODE_SET: {
+        if (!c->alen || memchr(c->a, 0, c->alen))
+            return WIRE_APPLY_INVALID;
         node_val *v = wire_xcalloc(1, sizeof(*v));
         item *old = map_find(&f->nodes, c->a, c->alen);
         v->last_seen_ms = old ? ((node_val *)old->val)->last_seen_ms : 0;
@@ -265,6 +279,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_PIPELINE_PUT: {
+        if (!pipeline_name_ok(c->a, c->alen) || (c->blen && memchr(c->b, 0, c->blen)))
+            return WIRE_APPLY_INVALID;
         pipe_val *v = pipe_get(f, c);
         if (c->u1 == 0 && v)
             return WIRE_APPLY_EXISTS;
@@ -713,11 +729,8 @@ bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_r
     return false;
 }
 
-bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out)
+static void pipe_rec(const item *it, wire_pipeline_rec *out)
 {
-    item *it = map_find(&f->pipes, name, strlen(name));
-    if (!it)
-        return false;
     pipe_val *v = it->val;
     out->name = it->key;
     out->spec = v->spec;
@@ -732,6 +745,14 @@ bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_re
     out->checkpoint_epoch = v->cp_epoch;
     out->placement = v->placement;
     out->stats = v->stats;
+}
+
+bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out)
+{
+    item *it = map_find(&f->pipes, name, strlen(name));
+    if (!it)
+        return false;
+    pipe_rec(it, out);
     return true;
 }
 
@@ -741,7 +762,7 @@ size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out)
     size_t n = f->pipes.n;
     *out = wire_xcalloc(n ? n : 1, sizeof(**out));
     for (size_t i = 0; i < n; i++)
-        wire_fsm_pipeline_get(f, v[i]->key, &(*out)[i]);
+        pipe_rec(v[i], &(*out)[i]); /* not by name: a key may hold a NUL byte */
     free(v);
     return n;
 }

@@ -101,6 +101,12 @@ TEST(fsm_pipeline_lifecycle)
     wire_fsm *f = wire_fsm_new();
     CHECK_EQ_INT(put(f, "p", "", 0, "v1"), WIRE_APPLY_OK);
     CHECK_EQ_INT(get(f, "p").state, WIRE_PSTATE_PENDING);
+    /* names follow the pipeline file's rule on every node (found by fuzz_cluster: a NUL
+       byte in a name made records unreachable by name) */
+    CHECK_EQ_INT(put(f, "Bad", "", 0, "v1"), WIRE_APPLY_INVALID);
+    wire_cmd nul = {.type = WIRE_CMD_PIPELINE_PUT, .a = "a\0b", .alen = 3, .c = "x", .clen = 1};
+    CHECK_EQ_INT(apply1(f, &nul), WIRE_APPLY_INVALID);
+    CHECK_EQ_INT(wire_fsm_pipeline_count(f), 1);
     CHECK_EQ_INT(assign(f, "p", "n1", 1), WIRE_APPLY_CONFLICT); /* not its epoch now */
     CHECK_EQ_INT(assign(f, "p", "n1", 0), WIRE_APPLY_OK);
     CHECK_EQ_INT(get(f, "p").epoch, 1);
