@@ -206,7 +206,7 @@ struct wire_node {
     uint64_t c_assignments;
     wire_runners *runners;
     atomic_bool leaving; /* wire_node_stop began: place nothing here any more */
-    bool undrain_inflight;
+    bool undrain_inflight, gc_inflight;
     struct departed {
         char id[128];
         int64_t since_ms;
@@ -1095,6 +1095,12 @@ static void job_step(job *j, int status, uint64_t index)
         return;
     }
     if (!is_leader(n)) {
+        if (j->type == JOB_REMOVE && j->step == 10) {
+            /* a leader that removed itself steps down once that committed: the removal
+               holds; the next leader drops the leftover record (gc_records) */
+            job_reply(j, 0, "");
+            return;
+        }
         job_reply(j, WIRE_EAGAIN, "not the leader any more");
         return;
     }
@@ -1979,6 +1985,45 @@ static void undrain(wire_node *n, int64_t now)
     handle_op(n, op);
 }
 
+static void gc_done(wire_node_op *op)
+{
+    wire_node *n = op->arg;
+    n->gc_inflight = false;
+    free((char *)op->cmd.a);
+    free(op);
+}
+
+/*
+ * Leader, when no membership job runs: a node record whose address is not in
+ * the configuration is a leftover of a removal that did not finish (a leader
+ * that removed itself steps down before dropping its record). Drop it; its
+ * pipelines then move once --node-timeout has passed (departed_alive).
+ */
+static void gc_records(wire_node *n)
+{
+    if (n->gc_inflight || n->job_running || n->jobs || !is_leader(n) ||
+        n->sched_term != n->raft.current_term)
+        return;
+    wire_node_rec *v;
+    size_t k = wire_fsm_nodes(n->fsm, &v);
+    for (size_t i = 0; i < k; i++) {
+        if (config_find(n, 0, v[i].raft_addr))
+            continue;
+        wire_info("dropping the record of node %s: no longer a member", v[i].id);
+        wire_node_op *op = wire_xcalloc(1, sizeof(*op));
+        op->type = WIRE_OP_CMD;
+        op->cmd.type = WIRE_CMD_NODE_DEL;
+        op->cmd.a = wire_xstrdup(v[i].id);
+        op->cmd.alen = strlen(v[i].id);
+        op->done = gc_done;
+        op->arg = n;
+        n->gc_inflight = true;
+        handle_op(n, op);
+        break; /* one at a time */
+    }
+    free(v);
+}
+
 static void sched_done(wire_node_op *op)
 {
     wire_node *n = op->arg;
@@ -2267,6 +2312,7 @@ static void node_tick(wire_node *n)
         n->next_self_ms = now + 1000;
         self_check(n);
         undrain(n, now);
+        gc_records(n);
     }
     if (now >= n->next_ping_ms) {
         n->next_ping_ms = now + PING_EVERY_MS;

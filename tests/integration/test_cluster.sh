@@ -479,6 +479,18 @@ check "re-add: /nodes lists v6 and not v3" \
     wait_until 10 nodes_ok v4 "?nonvoters" "$L" v1:true v2:true v4:true v5:false v6:true
 check "re-add: v6 holds the whole state" \
     eval 'eventually 30 kv_tool check "${C_HTTP[v6]}" "$TMP/nonvoter/exp.json" && kv_is v6 after-remove 1'
+# remove the leader itself (through another node): it steps down once the
+# change commits; the answer is still 200 and the next leader drops its record
+L=$(wait_leader 30 v1 v2 v4 v5 v6)
+O=v5
+[ "$L" = v5 ] && O=v4
+check "remove leader: DELETE /remove {\"id\":\"$L\"} via $O -> 200" \
+    eval 'req DELETE $O /remove "{\"id\":\"$L\"}"; [ "$R_CODE" = 200 ] || { echo "  -> $R_CODE $R_BODY"; false; }'
+REST=()
+for id in v1 v2 v4 v5 v6; do [ "$id" != "$L" ] && REST+=("$id"); done
+check "remove leader: a new leader among the rest" eval '[ -n "$(wait_leader 30 "${REST[@]}")" ]'
+dropped() { grep -q "dropping the record of node $L" "$TMP"/nonvoter/*.log; }
+check "remove leader: the new leader drops $L's record" wait_until 20 dropped
 check "nonvoter: SIGTERM all -> exit 0 (ASan clean)" node_term_all v1 v2 v4 v5 v6
 
 fi
