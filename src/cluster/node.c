@@ -1244,6 +1244,27 @@ static void read_known(wire_node *n, wire_rd *r)
     }
 }
 
+/* A membership request that only the leader runs: true if answered "not the leader". */
+static bool reply_not_leader(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m)
+{
+    if (is_leader(n))
+        return false;
+    const char *la = leader_addr(n);
+    reply_simple(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
+                 la ? "not the leader" : "no leader");
+    return true;
+}
+
+/* Queue a membership job for a remote requester; it is answered when the job ends. */
+static void submit_rpc_job(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, job *j)
+{
+    j->conn = c;
+    j->req_id = m->req_id;
+    j->rpc_type = m->type;
+    wire_rpc_conn_hold(c);
+    submit_job(n, j);
+}
+
 static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
 {
     wire_node *n = arg;
@@ -1263,23 +1284,15 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
             reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed join");
             return;
         }
-        if (!is_leader(n)) {
-            const char *la = leader_addr(n);
-            reply_simple(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
-                         la ? "not the leader" : "no leader");
+        if (reply_not_leader(n, c, m))
             return;
-        }
         job *j = wire_xcalloc(1, sizeof(*j));
         j->type = JOB_JOIN;
         j->id = wire_xstrndup(id, il);
         j->raft_addr = wire_xstrndup(ra, rl);
         j->api_addr = wire_xstrndup(api, al);
         j->voter = voter;
-        j->conn = c;
-        j->req_id = m->req_id;
-        j->rpc_type = m->type;
-        wire_rpc_conn_hold(c);
-        submit_job(n, j);
+        submit_rpc_job(n, c, m, j);
         return;
     }
     case WIRE_RPC_REMOVE: {
@@ -1289,20 +1302,12 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
             reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed remove");
             return;
         }
-        if (!is_leader(n)) {
-            const char *la = leader_addr(n);
-            reply_simple(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
-                         la ? "not the leader" : "no leader");
+        if (reply_not_leader(n, c, m))
             return;
-        }
         job *j = wire_xcalloc(1, sizeof(*j));
         j->type = JOB_REMOVE;
         j->id = wire_xstrndup(id, il);
-        j->conn = c;
-        j->req_id = m->req_id;
-        j->rpc_type = m->type;
-        wire_rpc_conn_hold(c);
-        submit_job(n, j);
+        submit_rpc_job(n, c, m, j);
         return;
     }
     case WIRE_RPC_NOTIFY: {

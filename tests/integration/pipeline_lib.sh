@@ -10,6 +10,9 @@
 #   create_pipeline ID FILE     POST FILE to node ID; 201 expected
 #   lines FILE / has_lines FILE N / grows FILE [SECS] / still FILE [SECS]
 #   now_ms                      wall clock in ms
+#   numbers_yaml NAME OUT RATE INTERVAL [COUNT]   a pipeline: {"n": 0, 1, ...}
+#                               from generate at RATE/s into file OUT,
+#                               checkpoints every INTERVAL (append more keys)
 
 pfield() { curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$1]}/v1/pipelines/$2" | jget "$3"; }
 pfield_any() {
@@ -35,3 +38,17 @@ has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 grows() { local a; a=$(lines "$1"); sleep "${2:-0.5}"; [ "$(lines "$1")" -gt "$a" ]; }
 still() { local a; a=$(lines "$1"); sleep "${2:-1}"; [ "$(lines "$1")" -eq "$a" ]; }
 now_ms() { date +%s%3N; }
+numbers_yaml() {
+    local count=
+    [ -n "${5:-}" ] && count="count: $5, "
+    cat <<EOF
+name: $1
+source:
+  type: generate
+  config: { ${count}rate: $3, template: '{"n": {{seq}}}' }
+sink:
+  type: file
+  config: { path: $2 }
+checkpoint: { interval: $4 }
+EOF
+}

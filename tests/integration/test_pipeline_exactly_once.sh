@@ -13,17 +13,7 @@ EVENTS=${EXACTLY_EVENTS:-150000}
 section exactly
 check "exactly: 3 nodes formed" cluster_join 3 --node-timeout 3s
 OUT=$TMP/exactly/out.jsonl
-cat >"$TMP/exactly/p.yaml" <<EOF
-name: exact
-source:
-  type: generate
-  config: { count: $EVENTS, rate: 10000, template: '{"n": {{seq}}}' }
-sink:
-  type: file
-  config: { path: $OUT }
-delivery: exactly-once
-checkpoint: { interval: 300ms }
-EOF
+{ numbers_yaml exact "$OUT" 10000 300ms "$EVENTS"; echo "delivery: exactly-once"; } >"$TMP/exactly/p.yaml"
 req POST n2 /v1/pipelines "@$TMP/exactly/p.yaml"
 check_eq "exactly: created" 201 "$R_CODE"
 check "exactly: running" wait_until 30 running_on exact

@@ -28,16 +28,7 @@ NT="--node-timeout ${NT_MS}ms"
 section kill5
 check "kill5: 3 nodes formed" cluster_join 3 $NT
 OUT=$TMP/kill5/out.jsonl
-cat >"$TMP/kill5/p.yaml" <<EOF
-name: numbers
-source:
-  type: generate
-  config: { count: $EVENTS, rate: $RATE, template: '{"n": {{seq}}}' }
-sink:
-  type: file
-  config: { path: $OUT }
-checkpoint: { interval: 500ms }
-EOF
+numbers_yaml numbers "$OUT" "$RATE" 500ms "$EVENTS" >"$TMP/kill5/p.yaml"
 check "kill5: pipeline created" create_pipeline n1 "$TMP/kill5/p.yaml"
 check "kill5: pipeline running" wait_until 30 running_on numbers
 resume_ms=()
@@ -119,16 +110,7 @@ check "kill5: nodes stop cleanly" node_term_all n1 n2 n3
 section revived
 check "revived: 3 nodes formed" cluster_join 3 $NT
 OUT=$TMP/revived/out.jsonl
-cat >"$TMP/revived/p.yaml" <<EOF
-name: sleeper
-source:
-  type: generate
-  config: { rate: 2000, template: '{"n": {{seq}}}' }
-sink:
-  type: file
-  config: { path: $OUT }
-checkpoint: { interval: 200ms }
-EOF
+numbers_yaml sleeper "$OUT" 2000 200ms >"$TMP/revived/p.yaml"
 check "revived: pipeline created" create_pipeline n2 "$TMP/revived/p.yaml"
 check "revived: running" wait_until 30 running_on sleeper
 victim=$(running_on sleeper)
@@ -158,17 +140,7 @@ leader=$(leader_of n1)
 follower=
 for id in n1 n2 n3; do [ "$id" != "$leader" ] && { follower=$id; break; }; done
 OUT=$TMP/leaderchange/out.jsonl
-cat >"$TMP/leaderchange/p.yaml" <<EOF
-name: steady
-source:
-  type: generate
-  config: { rate: 5000, template: '{"n": {{seq}}}' }
-sink:
-  type: file
-  config: { path: $OUT }
-checkpoint: { interval: 1s }
-placement: { node: $follower }
-EOF
+{ numbers_yaml steady "$OUT" 5000 1s; echo "placement: { node: $follower }"; } >"$TMP/leaderchange/p.yaml"
 check "leaderchange: pipeline created" create_pipeline "$leader" "$TMP/leaderchange/p.yaml"
 check "leaderchange: running on $follower" wait_until 30 runs_on steady "$follower"
 epoch=$(pfield "$follower" steady epoch)

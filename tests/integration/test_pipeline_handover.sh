@@ -14,16 +14,7 @@ cd "$TMP" || exit 1
 section handover
 check "handover: 3 nodes formed (--node-timeout 15s)" cluster_join 3 --node-timeout 15s
 OUT=$TMP/handover/out.jsonl
-cat >"$TMP/handover/p.yaml" <<EOF
-name: rolling
-source:
-  type: generate
-  config: { rate: 3000, template: '{"n": {{seq}}}' }
-sink:
-  type: file
-  config: { path: $OUT }
-checkpoint: { interval: 1s }
-EOF
+numbers_yaml rolling "$OUT" 3000 1s >"$TMP/handover/p.yaml"
 req POST n1 /v1/pipelines "@$TMP/handover/p.yaml"
 check_eq "handover: created" 201 "$R_CODE"
 check "handover: running" wait_until 30 running_on rolling
@@ -72,11 +63,11 @@ for id in n1 n2 n3; do
     [ "$id" = "$leader" ] && continue
     if [ -z "$victim" ]; then victim=$id; else other=$id; fi
 done
-{ sed "s|$TMP/handover/out.jsonl|$OUT|" "$TMP/handover/p.yaml"; echo "placement: { node: $victim }"; } >"$TMP/removed/p.yaml"
+{ numbers_yaml rolling "$OUT" 3000 1s; echo "placement: { node: $victim }"; } >"$TMP/removed/p.yaml"
 check "removed: created" create_pipeline "$leader" "$TMP/removed/p.yaml"
 check "removed: running on $victim" wait_until 30 runs_on rolling "$victim"
 # unpin (version 2 stays where it runs), so that it may move when $victim goes
-sed "s|$TMP/handover/out.jsonl|$OUT|" "$TMP/handover/p.yaml" >"$TMP/removed/p2.yaml"
+numbers_yaml rolling "$OUT" 3000 1s >"$TMP/removed/p2.yaml"
 req PUT "$leader" /v1/pipelines/rolling "@$TMP/removed/p2.yaml"
 check_eq "removed: unpinned (version 2)" 200 "$R_CODE"
 v2_on_victim() { [ "$(pfield "$leader" rolling version)" = 2 ] && runs_on rolling "$victim"; }
