@@ -300,11 +300,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         v->spec_len = c->clen;
         free(v->placement);
         v->placement = dupn(c->b, c->blen);
-        /* pinned elsewhere now: the leader moves it */
-        if (v->placement[0] && v->node[0] && strcmp(v->placement, v->node) != 0) {
-            free(v->node);
-            v->node = dupn("", 0);
-        }
+        /* pinned elsewhere now: its node stops it and hands it back (runners.c), then
+           the leader places it; the assignment stays until then, so the two never overlap */
         v->version++;
         if (v->state != WIRE_PSTATE_PAUSED)
             v->state = WIRE_PSTATE_PENDING;

@@ -364,6 +364,25 @@ static bool should_run(int state)
     return state == WIRE_PSTATE_PENDING || state == WIRE_PSTATE_RUNNING;
 }
 
+/* Its `placement`, if any, names this node. */
+static bool placed_here(wire_runners *rs, const wire_pipeline_info *pi)
+{
+    return !pi->placement[0] || strcmp(pi->placement, wire_node_id(rs->node)) == 0;
+}
+
+/* Hand an assignment back (to no node, replacing `epoch`): the leader places it anew. */
+static bool release(wire_runners *rs, const char *name, uint64_t epoch)
+{
+    wire_node_op op;
+    cmd_op(&op, WIRE_CMD_ASSIGN, name);
+    op.cmd.b = "";
+    op.cmd.u1 = epoch;
+    if (wire_node_call(rs->node, &op) != 0 || op.result != WIRE_APPLY_OK)
+        return false;
+    wire_info("pipeline %s: released for another node", name);
+    return true;
+}
+
 static void reconcile(wire_runners *rs, const wire_node_op *op)
 {
     bool stopped = false;
@@ -380,6 +399,8 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
             why = "assignment changed";
         else if (pi->state == WIRE_PSTATE_PAUSED)
             why = "paused";
+        else if (!placed_here(rs, pi))
+            why = "its placement names another node";
         else if (!should_run(pi->state) && (!r->ended || r->want_report < 0))
             why = r->ended ? "ended" : "stopped by the cluster";
         if (!why)
@@ -398,6 +419,10 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
         const wire_pipeline_info *pi = &op->pipes[i];
         if (!should_run(pi->state))
             continue;
+        if (!placed_here(rs, pi)) { /* pinned elsewhere since: not here, and say so */
+            release(rs, pi->name, pi->epoch);
+            continue;
+        }
         bool have = false;
         for (runner *r = rs->list; r && !have; r = r->next)
             have = strcmp(r->name, pi->name) == 0;
@@ -466,12 +491,7 @@ static void shutdown_release(wire_runners *rs)
     }
     stop_all(rs, "node shutting down");
     for (size_t i = 0; i < k; i++) {
-        wire_node_op op;
-        cmd_op(&op, WIRE_CMD_ASSIGN, names[i]);
-        op.cmd.b = "";
-        op.cmd.u1 = epochs[i];
-        if (wire_node_call(rs->node, &op) == 0 && op.result == WIRE_APPLY_OK)
-            wire_info("pipeline %s: released for another node", names[i]);
+        release(rs, names[i], epochs[i]);
         free(names[i]);
     }
     free(names);

@@ -132,6 +132,28 @@ req POST n1 /v1/pipelines "@$D/nowhere.yaml"
 sleep 1
 check_eq "placement on an unknown node: stays pending, unassigned" "pending " \
     "$(pfield n1 nowhere state) $(pfield n1 nowhere node)"
+# a new placement: the old node stops it and hands it back, then it runs on
+# the new one; no epoch ever started twice
+sed "s/node: $other/node: $leader/" "$D/pinned.yaml" >"$D/pinned2.yaml"
+req PUT n1 /v1/pipelines/pinned "@$D/pinned2.yaml"
+check_eq "placement change: 200" 200 "$R_CODE"
+moved_to_leader() { [ "$(pfield n1 pinned node)" = "$leader" ] && state_is n1 pinned running; }
+check "placement change: runs on $leader" wait_until 30 moved_to_leader
+check "placement change: $other stopped it and handed it back first" \
+    grep -q "pipeline pinned: released for another node" "${C_LOG[$other]}"
+starts_once() {
+    python3 - "$TMP"/api/n*.log <<'EOF2'
+import re, sys, collections
+c = collections.Counter()
+for p in sys.argv[1:]:
+    for l in open(p, errors="replace"):
+        m = re.search(r"pipeline pinned: version \d+ started here \(epoch (\d+)\)", l)
+        if m:
+            c[m.group(1)] += 1
+sys.exit(0 if c and all(v == 1 for v in c.values()) else 1)
+EOF2
+}
+check "placement change: every epoch started once" starts_once
 
 # ---- pause / resume: output stops, then continues from the checkpoint
 req POST "$follower" /v1/pipelines/evens/pause

@@ -144,9 +144,10 @@ TEST(fsm_pipeline_lifecycle)
     CHECK_EQ_INT(ctl(f, "p", WIRE_CTL_RESUME), WIRE_APPLY_OK);
     CHECK_EQ_STR(get(f, "p").error, "");
     CHECK_EQ_INT(get(f, "p").epoch, 3);
-    /* an update pinned to another node releases the assignment */
+    /* an update pinned to another node keeps the assignment until n1 hands it back
+       (runners.c), so the two never run it at once */
     CHECK_EQ_INT(put(f, "p", "n2", UINT64_MAX, "v3"), WIRE_APPLY_OK);
-    CHECK_EQ_STR(get(f, "p").node, "");
+    CHECK_EQ_STR(get(f, "p").node, "n1");
     CHECK_EQ_STR(get(f, "p").placement, "n2");
     CHECK_EQ_INT(put(f, "q", "", UINT64_MAX, "v1"), WIRE_APPLY_NOTFOUND);
     /* deleted and created again: epochs are never reused, so a runner of the old
