@@ -44,5 +44,7 @@ bool wire_api_pipelines_handle(struct wire_http_req *req, struct wire_node *node
 /* Rendering, exposed for tests. */
 void wire_api_metrics(const wire_api_pipelines *src, wire_buf *out);
 void wire_api_status(const wire_api_pipelines *src, bool pretty, wire_buf *out);
+/* The JSON array of pipelines that /status shows (wire run's and a node's). */
+void wire_api_status_pipelines(const wire_api_pipelines *src, wire_buf *out);
 
 #endif

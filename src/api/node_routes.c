@@ -56,26 +56,6 @@ static int err_status(int code)
     }
 }
 
-typedef struct status_pipes {
-    wire_buf *b;
-    size_t n;
-} status_pipes;
-
-static void status_pipe(wire_pipeline *p, void *arg)
-{
-    status_pipes *s = arg;
-    const wire_pipeline_stats *st = wire_pipeline_stats_of(p);
-    if (s->n++)
-        wire_buf_putc(s->b, ',');
-    wire_buf_append(s->b, "{\"name\":", 8);
-    str(s->b, wire_pipeline_spec_of(p)->name);
-    wire_buf_printf(s->b,
-                    ",\"version\":%" PRIu64 ",\"state\":\"%s\",\"events_in\":%" PRIu64
-                    ",\"events_out\":%" PRIu64 "}",
-                    wire_pipeline_version(p), wire_pipe_state_name(wire_pipeline_state(p)),
-                    (uint64_t)atomic_load(&st->events_in), (uint64_t)atomic_load(&st->events_out));
-}
-
 static void node_each(void *arg, void (*fn)(wire_pipeline *p, void *fnarg), void *fnarg)
 {
     wire_node_pipelines_each(arg, fn, fnarg);
@@ -109,11 +89,10 @@ static void render_status(const req_ctx *c, wire_buf *b)
                     i->term, i->commit_index, i->applied_index, i->last_snapshot_index,
                     i->last_log_index, i->voters, i->non_voters, i->leader_changes);
     wire_buf_printf(b, ",\"store\":{\"kv_keys\":%zu,\"pipelines\":%zu}", i->kv_keys, i->pipelines);
-    /* the pipelines running on this node (the whole list: GET /v1/pipelines) */
-    wire_buf_append(b, ",\"pipelines\":[", 14);
-    status_pipes sp = {b, 0};
-    wire_node_pipelines_each(c->api->node, status_pipe, &sp);
-    wire_buf_putc(b, ']');
+    /* the pipelines running on this node, as `wire run` shows them (all: /v1/pipelines) */
+    wire_buf_append(b, ",\"pipelines\":", 13);
+    wire_api_pipelines src = {node_each, c->api->node};
+    wire_api_status_pipelines(&src, b);
     wire_buf_append(b, ",\"build\":{\"version\":", 20);
     str(b, WIRE_VERSION);
     wire_buf_append(b, "}}", 2);

@@ -89,17 +89,24 @@ static void pipeline_json(wire_pipeline *p, void *arg)
     wire_buf_append(b, "]}", 2);
 }
 
+void wire_api_status_pipelines(const wire_api_pipelines *src, wire_buf *out)
+{
+    wire_buf_putc(out, '[');
+    status_ctx c = {out, true};
+    src->each(src->arg, pipeline_json, &c);
+    wire_buf_putc(out, ']');
+}
+
 void wire_api_status(const wire_api_pipelines *src, bool pretty, wire_buf *out)
 {
     wire_buf b;
     wire_buf_init(&b);
     wire_buf_printf(&b,
                     "{\"node\":{\"mode\":\"standalone\"},\"build\":{\"version\":\"%s\"},"
-                    "\"pipelines\":[",
+                    "\"pipelines\":",
                     WIRE_VERSION);
-    status_ctx c = {&b, true};
-    src->each(src->arg, pipeline_json, &c);
-    wire_buf_append(&b, "]}", 2);
+    wire_api_status_pipelines(src, &b);
+    wire_buf_putc(&b, '}');
     if (pretty)
         wire_json_pretty(b.p, b.len, out);
     else

@@ -71,6 +71,14 @@ counted() { # counters reach the node that does not run it, through checkpoints
     v=$(pfield "$id" evens counters.events_in) && [ "$v" -gt 0 ]
 }
 for id in n1 n2 n3; do check "counters visible on $id" wait_until 20 counted "$id"; done
+runner=$(pfield n1 evens node)
+req GET "$runner" /status
+check "status of $runner: the pipelines it runs, as wire run shows them" python3 -c '
+import json, sys
+p = [x for x in json.loads(sys.argv[1])["pipelines"] if x["name"] == "evens"][0]
+assert p["state"] == "running" and p["events"]["in"] > 0 and p["stages"], p' "$R_BODY"
+req GET "$runner" /metrics
+check "metrics of $runner: the pipeline series" grep -qE '^wire_pipeline_events_in_total\{pipeline="evens"\} [1-9]' <<<"$R_BODY"
 
 # ---- a bad document: 400 with the same positions as `wire validate`
 cat >"$D/bad.yaml" <<'EOF'
