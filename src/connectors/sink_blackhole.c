@@ -34,9 +34,15 @@ static int blackhole_write(void *self, const wire_batch *b, wire_err *err)
     return 0;
 }
 
-static int blackhole_flush(void *self, wire_err *err) { return 0; }
+static int blackhole_flush(void *self, wire_err *err)
+{
+    return 0;
+}
 
-static void blackhole_close(void *self) { free(self); }
+static void blackhole_close(void *self)
+{
+    free(self);
+}
 
 static const wire_option blackhole_options[] = {
     {"delay", WIRE_OPT_DURATION, "0ms", 0, offsetof(blackhole_config, delay_ms), NULL,
@@ -45,12 +51,16 @@ static const wire_option blackhole_options[] = {
 };
 
 const wire_sink_def wire_sink_blackhole = {
-    .type = "blackhole",
-    .summary = "Accept and count events; write nothing",
-    .options = blackhole_options,
-    .config_size = sizeof(blackhole_config),
-    .open = blackhole_open,
+    .base =
+        {
+            .kind = WIRE_KIND_SINK,
+            .type = "blackhole",
+            .summary = "Accept and count events; write nothing",
+            .options = blackhole_options,
+            .config_size = sizeof(blackhole_config),
+            .create = blackhole_open,
+            .destroy = blackhole_close,
+        },
     .write = blackhole_write,
     .flush = blackhole_flush,
-    .close = blackhole_close,
 };

@@ -153,15 +153,19 @@ static const wire_option file_options[] = {
 };
 
 const wire_sink_def wire_sink_file = {
-    .type = "file",
-    .summary = "Append events as JSON lines to a file",
-    .options = file_options,
-    .config_size = sizeof(file_sink_config),
-    .caps = WIRE_CAP_EXACTLY_ONCE,
-    .open = file_open,
+    .base =
+        {
+            .kind = WIRE_KIND_SINK,
+            .type = "file",
+            .summary = "Append events as JSON lines to a file",
+            .options = file_options,
+            .config_size = sizeof(file_sink_config),
+            .caps = WIRE_CAP_EXACTLY_ONCE,
+            .create = file_open,
+            .destroy = file_close,
+        },
     .write = file_write,
     .flush = file_flush,
-    .close = file_close,
     .sync = file_sync,
     .snapshot = file_snapshot,
     .restore = file_restore,

@@ -29,7 +29,10 @@ static int stdout_write(void *self, const wire_batch *b, wire_err *err)
     return full;
 }
 
-static int stdout_flush(void *self, wire_err *err) { return wire_io_writer_flush(self, err); }
+static int stdout_flush(void *self, wire_err *err)
+{
+    return wire_io_writer_flush(self, err);
+}
 
 static void stdout_close(void *self)
 {
@@ -44,12 +47,16 @@ static const wire_option stdout_options[] = {
 };
 
 const wire_sink_def wire_sink_stdout = {
-    .type = "stdout",
-    .summary = "Write events as JSON lines to standard output",
-    .options = stdout_options,
-    .config_size = sizeof(stdout_sink_config),
-    .open = stdout_open,
+    .base =
+        {
+            .kind = WIRE_KIND_SINK,
+            .type = "stdout",
+            .summary = "Write events as JSON lines to standard output",
+            .options = stdout_options,
+            .config_size = sizeof(stdout_sink_config),
+            .create = stdout_open,
+            .destroy = stdout_close,
+        },
     .write = stdout_write,
     .flush = stdout_flush,
-    .close = stdout_close,
 };

@@ -375,8 +375,8 @@ static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position
     struct timespec after = {0, 0};
     if (fstat(s->fd, &st) == 0)
         after = st.st_mtim;
-    wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
-              rotated, (unsigned long long)resume->offset);
+    wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path, rotated,
+              (unsigned long long)resume->offset);
     seek_to(s, resume);
     if ((rc = drain_open_file(s, ctx, err)) != 0)
         return rc;
@@ -468,12 +468,16 @@ static const wire_option file_options[] = {
 };
 
 const wire_source_def wire_source_file = {
-    .type = "file",
-    .summary = "Read JSON lines (or text lines) from a file, to its end or tailing it",
-    .options = file_options,
-    .config_size = sizeof(file_source_config),
-    .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
-    .create = file_create,
+    .base =
+        {
+            .kind = WIRE_KIND_SOURCE,
+            .type = "file",
+            .summary = "Read JSON lines (or text lines) from a file, to its end or tailing it",
+            .options = file_options,
+            .config_size = sizeof(file_source_config),
+            .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
+            .create = file_create,
+            .destroy = file_destroy,
+        },
     .run = file_run,
-    .destroy = file_destroy,
 };

@@ -43,9 +43,9 @@ typedef struct generate_source {
     bool raw_picks; /* a pick outside a string: renderings must be validated */
 } generate_source;
 
-#define DEFAULT_TEMPLATE                                                                    \
-    "{\"seq\":{{seq}},\"ts\":{{now_ms}},\"level\":\"{{pick info info info warn error}}\","   \
-    "\"host\":\"web-{{rand_int 1 20}}\",\"latency_ms\":{{rand_int 1 900}},\"msg\":\"request " \
+#define DEFAULT_TEMPLATE                                                                           \
+    "{\"seq\":{{seq}},\"ts\":{{now_ms}},\"level\":\"{{pick info info info warn error}}\","         \
+    "\"host\":\"web-{{rand_int 1 20}}\",\"latency_ms\":{{rand_int 1 900}},\"msg\":\"request "      \
     "served\"}"
 
 static void free_segments(generate_source *s)
@@ -167,8 +167,8 @@ static int compile_template(generate_source *s, const char *t, wire_err *err)
                 g->len = i - text_start;
                 s->max_len += g->len;
             }
-            int rc = parse_placeholder(s, t + i + 2, (size_t)(close - (t + i + 2)),
-                                       in_string(t, i), err);
+            int rc = parse_placeholder(s, t + i + 2, (size_t)(close - (t + i + 2)), in_string(t, i),
+                                       err);
             if (rc != 0)
                 return rc;
             i = (size_t)(close - t) + 2;
@@ -245,8 +245,7 @@ static int generate_create(void **self, const void *config, wire_err *err)
     const generate_config *c = config;
     generate_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;
-    int rc = compile_template(s, c->template && *c->template ? c->template : DEFAULT_TEMPLATE,
-                              err);
+    int rc = compile_template(s, c->template && *c->template ? c->template : DEFAULT_TEMPLATE, err);
     if (rc == 0) {
         /* the template must render a JSON object */
         char *buf = wire_xmalloc(s->max_len + 1);
@@ -333,18 +332,21 @@ static const wire_option generate_options[] = {
     {"template", WIRE_OPT_STRING, NULL, 0, offsetof(generate_config, template), NULL,
      "JSON object with {{seq}}, {{now_ms}}, {{rand_int A B}}, {{pick a b c}}; a log-like "
      "default."},
-    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL,
-     "Events per batch."},
+    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL, "Events per batch."},
     {NULL},
 };
 
 const wire_source_def wire_source_generate = {
-    .type = "generate",
-    .summary = "Generate events from a JSON template (count or unbounded, rate limited)",
-    .options = generate_options,
-    .config_size = sizeof(generate_config),
-    .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
-    .create = generate_create,
+    .base =
+        {
+            .kind = WIRE_KIND_SOURCE,
+            .type = "generate",
+            .summary = "Generate events from a JSON template (count or unbounded, rate limited)",
+            .options = generate_options,
+            .config_size = sizeof(generate_config),
+            .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
+            .create = generate_create,
+            .destroy = generate_destroy,
+        },
     .run = generate_run,
-    .destroy = generate_destroy,
 };

@@ -566,13 +566,16 @@ static const wire_option http_source_options[] = {
 };
 
 const wire_source_def wire_source_http = {
-    .type = "http",
-    .summary = "receive JSON events over HTTP POST (object, array or NDJSON)",
-    .options = http_source_options,
-    .config_size = sizeof(http_source_config),
-    .caps = 0,
-    .create = http_create,
+    .base =
+        {
+            .kind = WIRE_KIND_SOURCE,
+            .type = "http",
+            .summary = "receive JSON events over HTTP POST (object, array or NDJSON)",
+            .options = http_source_options,
+            .config_size = sizeof(http_source_config),
+            .create = http_create,
+            .destroy = http_destroy,
+        },
     .run = http_run,
     .wake = http_wake,
-    .destroy = http_destroy,
 };

@@ -95,12 +95,16 @@ static const wire_option stdin_options[] = {
 };
 
 const wire_source_def wire_source_stdin = {
-    .type = "stdin",
-    .summary = "Read JSON lines (or text lines) from standard input until EOF",
-    .options = stdin_options,
-    .config_size = sizeof(stdin_config),
-    .caps = WIRE_CAP_BOUNDED,
-    .create = stdin_create,
+    .base =
+        {
+            .kind = WIRE_KIND_SOURCE,
+            .type = "stdin",
+            .summary = "Read JSON lines (or text lines) from standard input until EOF",
+            .options = stdin_options,
+            .config_size = sizeof(stdin_config),
+            .caps = WIRE_CAP_BOUNDED,
+            .create = stdin_create,
+            .destroy = stdin_destroy,
+        },
     .run = stdin_run,
-    .destroy = stdin_destroy,
 };

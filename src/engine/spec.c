@@ -11,12 +11,12 @@
  * first, so `wire validate` can list them all. docs/configuration.md
  * describes the format this file accepts.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io.h"
 #include "engine/engine.h"
 
 /* Engine tuning defaults (docs/configuration.md). */
@@ -91,63 +91,41 @@ static bool valid_name(const char *s, size_t n, bool upper_ok)
     return true;
 }
 
+/* The registry kind a component is looked up as (a dlq is a sink). */
+static wire_kind registry_kind(comp_kind kind)
+{
+    return kind == KIND_SOURCE      ? WIRE_KIND_SOURCE
+           : kind == KIND_TRANSFORM ? WIRE_KIND_TRANSFORM
+                                    : WIRE_KIND_SINK;
+}
+
 /* The type names of one kind, as an array (caller frees) and as "a, b, c". */
 static size_t known_types(const spec_ctx *x, comp_kind kind, const char ***out, wire_buf *list)
 {
     size_t n = 0;
     const char **v = NULL;
-    const wire_registry *r = x->r;
-    for (size_t i = 0;; i++) {
-        const char *t = NULL;
-        if (kind == KIND_SOURCE && r->sources && r->sources[i])
-            t = r->sources[i]->type;
-        else if (kind == KIND_TRANSFORM && r->transforms && r->transforms[i])
-            t = r->transforms[i]->type;
-        else if ((kind == KIND_SINK || kind == KIND_DLQ) && r->sinks && r->sinks[i])
-            t = r->sinks[i]->type;
-        if (!t)
-            break;
+    wire_kind k = registry_kind(kind);
+    for (const wire_component_def *const *c = x->r ? x->r->components : NULL; c && *c; c++) {
+        if ((*c)->kind != k)
+            continue;
         v = wire_xrealloc(v, (n + 1) * sizeof(char *));
-        v[n++] = t;
-        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", t);
+        v[n++] = (*c)->type;
+        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", (*c)->type);
     }
     *out = v;
     return n;
 }
 
-static const wire_option *def_options(comp_kind kind, const void *def)
+/* wire_component.def points at a kind definition, which starts with its base. */
+static const wire_component_def *base_of(const wire_component *c)
 {
-    if (!def)
-        return NULL;
-    if (kind == KIND_SOURCE)
-        return ((const wire_source_def *)def)->options;
-    if (kind == KIND_TRANSFORM)
-        return ((const wire_transform_def *)def)->options;
-    return ((const wire_sink_def *)def)->options;
+    return c->def;
 }
 
-static size_t def_config_size(comp_kind kind, const void *def)
-{
-    if (kind == KIND_SOURCE)
-        return ((const wire_source_def *)def)->config_size;
-    if (kind == KIND_TRANSFORM)
-        return ((const wire_transform_def *)def)->config_size;
-    return ((const wire_sink_def *)def)->config_size;
-}
-
-static const void *lookup_def(const spec_ctx *x, comp_kind kind, const char *type)
-{
-    if (kind == KIND_SOURCE)
-        return wire_registry_source(x->r, type);
-    if (kind == KIND_TRANSFORM)
-        return wire_registry_transform(x->r, type);
-    return wire_registry_sink(x->r, type);
-}
-
-static void component_free(wire_component *c, comp_kind kind)
+static void component_free(wire_component *c)
 {
     if (c->config) {
-        wire_options_free(def_options(kind, c->def), c->config);
+        wire_options_free(base_of(c)->options, c->config);
         free(c->config);
     }
     free(c->type);
@@ -256,7 +234,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
     }
 
     bool ok = true;
-    const void *def = NULL;
+    const wire_component_def *def = NULL;
     char what[200];
     snprintf(what, sizeof(what), "%s", where);
     if (!type || type->kind == WIRE_CFG_NULL) {
@@ -267,7 +245,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         ok = false;
     } else {
         out->type = wire_xstrndup(type->str, type->len);
-        def = lookup_def(x, kind, out->type);
+        def = wire_registry_find(x->r, registry_kind(kind), out->type);
         const char *kt = kind == KIND_DLQ ? "sink" : kn;
         if (!def) {
             const char **names;
@@ -294,7 +272,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
 
     for (size_t i = 0; i < nstray; i++) {
         const wire_cfg *k = stray[i];
-        const wire_option *opts = def_options(kind, def);
+        const wire_option *opts = def ? def->options : NULL;
         bool is_option = false;
         for (const wire_option *o = opts; o && o->name; o++)
             if (key_is(k, o->name))
@@ -347,7 +325,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         ok = false;
 
     if (def) {
-        size_t sz = def_config_size(kind, def);
+        size_t sz = def->config_size;
         out->config = wire_xcalloc(1, sz ? sz : 1);
         /* No config: missing options are reported at the component. */
         wire_cfg empty = {0};
@@ -360,7 +338,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             empty.line = config->line;
             empty.col = config->col;
         }
-        if (wire_options_parse(def_options(kind, def), cfg, out->config, what, x->d) != 0)
+        if (wire_options_parse(def->options, cfg, out->config, what, x->d) != 0)
             ok = false;
     }
     return ok;
@@ -567,11 +545,11 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
         wire_buf capable;
         wire_buf_init(&capable);
-        for (size_t i = 0; x->r->sinks && x->r->sinks[i]; i++)
-            if (x->r->sinks[i]->caps & WIRE_CAP_EXACTLY_ONCE)
-                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", x->r->sinks[i]->type);
+        for (const wire_component_def *const *c = x->r ? x->r->components : NULL; c && *c; c++)
+            if ((*c)->kind == WIRE_KIND_SINK && ((*c)->caps & WIRE_CAP_EXACTLY_ONCE))
+                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", (*c)->type);
         for (size_t i = 0; i < s->nsinks; i++) {
-            const wire_sink_def *sd = s->sinks[i].def;
+            const wire_component_def *sd = base_of(&s->sinks[i]);
             if (!sd || (sd->caps & WIRE_CAP_EXACTLY_ONCE))
                 continue;
             char label[64] = "";
@@ -649,14 +627,14 @@ void wire_spec_free(wire_pipeline_spec *s)
 {
     if (!s)
         return;
-    component_free(&s->source, KIND_SOURCE);
+    component_free(&s->source);
     for (size_t i = 0; i < s->ntransforms; i++)
-        component_free(&s->transforms[i], KIND_TRANSFORM);
+        component_free(&s->transforms[i]);
     free(s->transforms);
     for (size_t i = 0; i < s->nsinks; i++)
-        component_free(&s->sinks[i], KIND_SINK);
+        component_free(&s->sinks[i]);
     free(s->sinks);
-    component_free(&s->dlq, KIND_DLQ);
+    component_free(&s->dlq);
     free(s->placement_node);
     free(s->name);
     free(s->file);
@@ -710,26 +688,16 @@ int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_
                         wire_diags *d)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        wire_diags_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+    char *text;
+    size_t n;
+    wire_err err;
+    if (wire_io_read_file(path, &text, &n, &err) != 0) {
+        /* "cannot open: ...", "cannot read: ..." */
+        wire_diags_add(d, path, 0, 0, "%s%s", strncmp(err.msg, "cannot ", 7) ? "cannot " : "",
+                       err.msg);
         return WIRE_EIO;
     }
-    wire_buf b;
-    wire_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        wire_buf_append(&b, chunk, got);
-    bool failed = ferror(f) != 0;
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        wire_diags_add(d, path, 0, 0, "cannot read: %s", strerror(saved));
-        wire_buf_free(&b);
-        return WIRE_EIO;
-    }
-    int rc = wire_spec_load_mem(r, path, b.p ? b.p : "", b.len, out, d);
-    wire_buf_free(&b);
+    int rc = wire_spec_load_mem(r, path, text, n, out, d);
+    free(text);
     return rc;
 }

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/connectors.h"
+#include "transforms/transforms.h"
 
 typedef struct map_config {
     wire_select *select;
@@ -367,41 +367,25 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
     return 1;
 }
 
+/* Every event is kept, rewritten or not; an evaluation error names its item. */
+static int map_step(void *self, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, char *msg,
+                    size_t msg_size)
+{
+    map *m = self;
+    wire_err err;
+    size_t bad = 0;
+    int r = map_event(m, ec, ev, b, &err, &bad);
+    if (r >= 0)
+        return 1;
+    snprintf(msg, msg_size, "map: select item '%.80s': %s", wire_expr_text(m->sel->items[bad].expr),
+             err.msg);
+    return r;
+}
+
 static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
 {
     map *m = self;
-    wire_eval_ctx *ec = wire_transform_eval_ctx(ctx, b);
-    wire_err err;
-    uint32_t w = 0, i;
-    size_t bytes = 0;
-    int rc = 0;
-    for (i = 0; i < b->n; i++) {
-        wire_event *ev = &b->ev[i];
-        ec->ev = ev;
-        ec->cache_gen++;
-        size_t bad = 0;
-        int r = map_event(m, ec, ev, b, &err, &bad);
-        if (r >= 0) {
-            if (w != i)
-                b->ev[w] = *ev;
-            bytes += b->ev[w].len;
-            w++;
-            continue;
-        }
-        char msg[700];
-        snprintf(msg, sizeof(msg), "map: select item '%.80s': %s",
-                 wire_expr_text(m->sel->items[bad].expr), err.msg);
-        if ((rc = wire_transform_event_error(ctx, ev, msg)) < 0)
-            break;
-    }
-    for (; i < b->n; i++, w++) {
-        if (w != i)
-            b->ev[w] = b->ev[i];
-        bytes += b->ev[w].len;
-    }
-    b->n = w;
-    b->bytes = bytes;
-    ec->ev = NULL;
+    int rc = wire_transform_each(ctx, b, map_step, m);
     /* a one-off huge event should not pin its buffer for the pipeline's life */
     if (m->out.cap > (1u << 20)) {
         wire_buf_free(&m->out);
@@ -422,12 +406,15 @@ static const wire_option map_options[] = {
 };
 
 const wire_transform_def wire_transform_map = {
-    .type = "map",
-    .summary = "reshape events: select expressions, drop and rename fields",
-    .options = map_options,
-    .config_size = sizeof(map_config),
-    .caps = 0,
-    .create = map_create,
+    .base =
+        {
+            .kind = WIRE_KIND_TRANSFORM,
+            .type = "map",
+            .summary = "reshape events: select expressions, drop and rename fields",
+            .options = map_options,
+            .config_size = sizeof(map_config),
+            .create = map_create,
+            .destroy = map_destroy,
+        },
     .process = map_process,
-    .destroy = map_destroy,
 };
