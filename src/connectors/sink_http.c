@@ -38,6 +38,28 @@ typedef struct http_sink_config {
     int method;
 } http_sink_config;
 
+static const wire_option http_sink_options[] = {
+    {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_sink_config, url), NULL,
+     "where to POST batches (http:// or https://)"},
+    {"batch_events", WIRE_OPT_INT, "1000", 0, offsetof(http_sink_config, batch_events), NULL,
+     "most events in one request"},
+    {"batch_bytes", WIRE_OPT_SIZE, "1MB", 0, offsetof(http_sink_config, batch_bytes), NULL,
+     "most bytes in one request (a larger single event goes alone)"},
+    {"linger", WIRE_OPT_DURATION, "100ms", 0, offsetof(http_sink_config, linger_ms), NULL,
+     "longest time events may wait for a fuller batch before they are sent"},
+    {"headers", WIRE_OPT_STRMAP, NULL, 0, offsetof(http_sink_config, headers), NULL,
+     "extra request headers (e.g. Authorization)"},
+    {"timeout", WIRE_OPT_DURATION, "30s", 0, offsetof(http_sink_config, timeout_ms), NULL,
+     "whole-request timeout; a timeout is retryable"},
+    {"connect_timeout", WIRE_OPT_DURATION, "10s", 0, offsetof(http_sink_config, connect_timeout_ms),
+     NULL, "TCP/TLS connect timeout"},
+    {"content_type", WIRE_OPT_STRING, "application/x-ndjson", 0,
+     offsetof(http_sink_config, content_type), NULL, "Content-Type of the requests"},
+    {"method", WIRE_OPT_ENUM, "POST", 0, offsetof(http_sink_config, method), "POST|PUT",
+     "request method"},
+    {NULL},
+};
+
 typedef struct http_sink {
     const http_sink_config *cfg;
     CURL *curl;
@@ -234,39 +256,9 @@ static void http_close(void *self)
         sink_free(self);
 }
 
-static const wire_option http_sink_options[] = {
-    {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_sink_config, url), NULL,
-     "where to POST batches (http:// or https://)"},
-    {"batch_events", WIRE_OPT_INT, "1000", 0, offsetof(http_sink_config, batch_events), NULL,
-     "most events in one request"},
-    {"batch_bytes", WIRE_OPT_SIZE, "1MB", 0, offsetof(http_sink_config, batch_bytes), NULL,
-     "most bytes in one request (a larger single event goes alone)"},
-    {"linger", WIRE_OPT_DURATION, "100ms", 0, offsetof(http_sink_config, linger_ms), NULL,
-     "longest time events may wait for a fuller batch before they are sent"},
-    {"headers", WIRE_OPT_STRMAP, NULL, 0, offsetof(http_sink_config, headers), NULL,
-     "extra request headers (e.g. Authorization)"},
-    {"timeout", WIRE_OPT_DURATION, "30s", 0, offsetof(http_sink_config, timeout_ms), NULL,
-     "whole-request timeout; a timeout is retryable"},
-    {"connect_timeout", WIRE_OPT_DURATION, "10s", 0, offsetof(http_sink_config, connect_timeout_ms),
-     NULL, "TCP/TLS connect timeout"},
-    {"content_type", WIRE_OPT_STRING, "application/x-ndjson", 0,
-     offsetof(http_sink_config, content_type), NULL, "Content-Type of the requests"},
-    {"method", WIRE_OPT_ENUM, "POST", 0, offsetof(http_sink_config, method), "POST|PUT",
-     "request method"},
-    {NULL},
-};
-
 const wire_sink_def wire_sink_http = {
-    .base =
-        {
-            .kind = WIRE_KIND_SINK,
-            .type = "http",
-            .summary = "POST events as NDJSON batches (libcurl, keep-alive)",
-            .options = http_sink_options,
-            .config_size = sizeof(http_sink_config),
-            .create = http_open,
-            .destroy = http_close,
-        },
+    .base = {WIRE_KIND_SINK, "http", "POST events as NDJSON batches (libcurl, keep-alive)",
+             http_sink_options, sizeof(http_sink_config), 0, http_open, http_close},
     .write = http_write,
     .flush = http_flush,
     .linger_ms = http_linger_ms,

@@ -35,6 +35,18 @@ typedef struct generate_config {
     int64_t batch;
 } generate_config;
 
+static const wire_option generate_options[] = {
+    {"count", WIRE_OPT_INT, "0", 0, offsetof(generate_config, count), NULL,
+     "Events to generate, then finish; 0 = unbounded."},
+    {"rate", WIRE_OPT_INT, "0", 0, offsetof(generate_config, rate), NULL,
+     "Events per second; 0 = as fast as the pipeline takes them."},
+    {"template", WIRE_OPT_STRING, NULL, 0, offsetof(generate_config, template), NULL,
+     "JSON object with {{seq}}, {{now_ms}}, {{rand_int A B}}, {{pick a b c}}; a log-like "
+     "default."},
+    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL, "Events per batch."},
+    {NULL},
+};
+
 typedef struct generate_source {
     const generate_config *c;
     segment *seg;
@@ -324,29 +336,10 @@ static int generate_run(void *self, wire_source_ctx *ctx, wire_err *err)
     return 0;
 }
 
-static const wire_option generate_options[] = {
-    {"count", WIRE_OPT_INT, "0", 0, offsetof(generate_config, count), NULL,
-     "Events to generate, then finish; 0 = unbounded."},
-    {"rate", WIRE_OPT_INT, "0", 0, offsetof(generate_config, rate), NULL,
-     "Events per second; 0 = as fast as the pipeline takes them."},
-    {"template", WIRE_OPT_STRING, NULL, 0, offsetof(generate_config, template), NULL,
-     "JSON object with {{seq}}, {{now_ms}}, {{rand_int A B}}, {{pick a b c}}; a log-like "
-     "default."},
-    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL, "Events per batch."},
-    {NULL},
-};
-
 const wire_source_def wire_source_generate = {
-    .base =
-        {
-            .kind = WIRE_KIND_SOURCE,
-            .type = "generate",
-            .summary = "Generate events from a JSON template (count or unbounded, rate limited)",
-            .options = generate_options,
-            .config_size = sizeof(generate_config),
-            .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
-            .create = generate_create,
-            .destroy = generate_destroy,
-        },
+    .base = {WIRE_KIND_SOURCE, "generate",
+             "Generate events from a JSON template (count or unbounded, rate limited)",
+             generate_options, sizeof(generate_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
+             generate_create, generate_destroy},
     .run = generate_run,
 };

@@ -17,6 +17,13 @@ typedef struct filter_config {
     wire_expr *where;
 } filter_config;
 
+static const wire_option filter_options[] = {
+    {"where", WIRE_OPT_EXPR, NULL, WIRE_OPT_REQUIRED, offsetof(filter_config, where), NULL,
+     "Condition; events for which it is true are kept, false or NULL are removed. "
+     "Example: \"level = 'error' AND latency_ms > 100\" (see docs/expressions.md)"},
+    {NULL},
+};
+
 typedef struct filter {
     const wire_expr *where;
 } filter;
@@ -49,28 +56,8 @@ static int filter_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
     return wire_transform_each(ctx, b, filter_event, self);
 }
 
-static void filter_destroy(void *self)
-{
-    free(self);
-}
-
-static const wire_option filter_options[] = {
-    {"where", WIRE_OPT_EXPR, NULL, WIRE_OPT_REQUIRED, offsetof(filter_config, where), NULL,
-     "Condition; events for which it is true are kept, false or NULL are removed. "
-     "Example: \"level = 'error' AND latency_ms > 100\" (see docs/expressions.md)"},
-    {NULL},
-};
-
 const wire_transform_def wire_transform_filter = {
-    .base =
-        {
-            .kind = WIRE_KIND_TRANSFORM,
-            .type = "filter",
-            .summary = "keep the events matching an expression",
-            .options = filter_options,
-            .config_size = sizeof(filter_config),
-            .create = filter_create,
-            .destroy = filter_destroy,
-        },
+    .base = {WIRE_KIND_TRANSFORM, "filter", "keep the events matching an expression",
+             filter_options, sizeof(filter_config), 0, filter_create, free},
     .process = filter_process,
 };

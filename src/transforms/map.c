@@ -33,6 +33,17 @@ typedef struct map_config {
     wire_strmap rename;
 } map_config;
 
+static const wire_option map_options[] = {
+    {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_config, select), NULL,
+     "Output fields: expressions with AS names, `*` for every input field. Example: "
+     "\"ts, host, msg AS message, latency_ms * 1000 AS latency_us\""},
+    {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_config, drop), NULL,
+     "Top-level fields to remove (after select)"},
+    {"rename", WIRE_OPT_STRMAP, NULL, 0, offsetof(map_config, rename), NULL,
+     "Top-level fields to rename, old: new (after select and drop)"},
+    {NULL},
+};
+
 /* One field of the output being assembled. */
 typedef struct map_entry {
     const char *name; /* raw key body (escaped) or plain text */
@@ -394,27 +405,9 @@ static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
     return rc;
 }
 
-static const wire_option map_options[] = {
-    {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_config, select), NULL,
-     "Output fields: expressions with AS names, `*` for every input field. Example: "
-     "\"ts, host, msg AS message, latency_ms * 1000 AS latency_us\""},
-    {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_config, drop), NULL,
-     "Top-level fields to remove (after select)"},
-    {"rename", WIRE_OPT_STRMAP, NULL, 0, offsetof(map_config, rename), NULL,
-     "Top-level fields to rename, old: new (after select and drop)"},
-    {NULL},
-};
-
 const wire_transform_def wire_transform_map = {
-    .base =
-        {
-            .kind = WIRE_KIND_TRANSFORM,
-            .type = "map",
-            .summary = "reshape events: select expressions, drop and rename fields",
-            .options = map_options,
-            .config_size = sizeof(map_config),
-            .create = map_create,
-            .destroy = map_destroy,
-        },
+    .base = {WIRE_KIND_TRANSFORM, "map",
+             "reshape events: select expressions, drop and rename fields", map_options,
+             sizeof(map_config), 0, map_create, map_destroy},
     .process = map_process,
 };
