@@ -60,6 +60,47 @@ static bool key_is(const wire_cfg *k, const char *s)
     return k->len == strlen(s) && memcmp(k->str, s, k->len) == 0;
 }
 
+/*
+ * Sort a map's pairs by key name: vals[i] (and keys[i], if keys) is the value
+ * (key) of names[i], NULL when absent, the last one when repeated. Every
+ * other key goes to stray, up to max of them. Returns how many strays.
+ */
+static size_t pick_keys(const wire_cfg *map, const char *const *names, size_t n,
+                        const wire_cfg **vals, const wire_cfg **keys, const wire_cfg **stray,
+                        size_t max)
+{
+    size_t nstray = 0;
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = NULL;
+        if (keys)
+            keys[i] = NULL;
+    }
+    for (size_t p = 0; p < map->npairs; p++) {
+        const wire_cfg *k = map->pairs[p].key;
+        size_t i = 0;
+        while (i < n && !key_is(k, names[i]))
+            i++;
+        if (i < n) {
+            vals[i] = map->pairs[p].val;
+            if (keys)
+                keys[i] = k;
+        } else if (nstray < max) {
+            stray[nstray++] = k;
+        }
+    }
+    return nstray;
+}
+
+/* The value picked for `name`, or NULL (also when `name` is not one of names). */
+static const wire_cfg *picked(const char *const *names, size_t n, const wire_cfg *const *vals,
+                              const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return vals[i];
+    return NULL;
+}
+
 /* "unknown key 'x' (did you mean 'y'?)" or "(keys are: ...)". */
 static void unknown_key(spec_ctx *x, const char *where, const wire_cfg *k, const char *const *keys,
                         size_t n)
@@ -211,27 +252,13 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
                                 : kind == KIND_SINK      ? keys_sink
                                                          : keys_dlq;
     size_t nkeys = kind == KIND_SOURCE ? 3 : kind == KIND_SINK ? 5 : 4;
-    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL, *retry = NULL;
-    bool is_sink = kind == KIND_SINK || kind == KIND_DLQ;
     wire_retry_policy_default(&out->retry);
     /* Options written next to type instead of under config: a common slip. */
-    const wire_cfg *stray[64];
-    size_t nstray = 0;
-    for (size_t i = 0; i < n->npairs; i++) {
-        const wire_cfg *k = n->pairs[i].key, *v = n->pairs[i].val;
-        if (key_is(k, "type"))
-            type = v;
-        else if (key_is(k, "name"))
-            name = v;
-        else if (key_is(k, "config"))
-            config = v;
-        else if ((kind == KIND_TRANSFORM || kind == KIND_SINK) && key_is(k, "on_error"))
-            on_error = v;
-        else if (is_sink && key_is(k, "retry"))
-            retry = v;
-        else if (nstray < WIRE_ARRAY_LEN(stray))
-            stray[nstray++] = k;
-    }
+    const wire_cfg *vals[5], *stray[64];
+    size_t nstray = pick_keys(n, keys_t, nkeys, vals, NULL, stray, WIRE_ARRAY_LEN(stray));
+    const wire_cfg *type = vals[0], *name = vals[1], *config = vals[2],
+                   *on_error = picked(keys_t, nkeys, vals, "on_error"),
+                   *retry = picked(keys_t, nkeys, vals, "retry");
 
     bool ok = true;
     const wire_component_def *def = NULL;
@@ -428,39 +455,32 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
                 kind_of(root));
         return;
     }
-    const wire_cfg *name = NULL, *source = NULL, *transforms = NULL, *sink = NULL, *sinks = NULL,
-                   *delivery = NULL, *checkpoint = NULL, *dlq = NULL, *shutdown = NULL,
-                   *buffer = NULL, *placement = NULL;
-    const wire_cfg *sink_key = NULL, *sinks_key = NULL;
-    for (size_t i = 0; i < root->npairs; i++) {
-        const wire_cfg *k = root->pairs[i].key, *v = root->pairs[i].val;
-        if (key_is(k, "name"))
-            name = v;
-        else if (key_is(k, "source"))
-            source = v;
-        else if (key_is(k, "transforms"))
-            transforms = v;
-        else if (key_is(k, "sink")) {
-            sink = v;
-            sink_key = k;
-        } else if (key_is(k, "sinks")) {
-            sinks = v;
-            sinks_key = k;
-        } else if (key_is(k, "delivery"))
-            delivery = v;
-        else if (key_is(k, "checkpoint"))
-            checkpoint = v;
-        else if (key_is(k, "dlq"))
-            dlq = v;
-        else if (key_is(k, "shutdown_timeout"))
-            shutdown = v;
-        else if (key_is(k, "buffer"))
-            buffer = v;
-        else if (key_is(k, "placement"))
-            placement = v;
-        else
-            unknown_key(x, "", k, top_keys, WIRE_ARRAY_LEN(top_keys));
-    }
+    enum {
+        K_NAME,
+        K_SOURCE,
+        K_TRANSFORMS,
+        K_SINK,
+        K_SINKS,
+        K_DELIVERY,
+        K_CHECKPOINT,
+        K_DLQ,
+        K_SHUTDOWN,
+        K_BUFFER,
+        K_PLACEMENT,
+        K_COUNT
+    };
+    _Static_assert(WIRE_ARRAY_LEN(top_keys) == K_COUNT, "one value per top-level key");
+    const wire_cfg *v[K_COUNT], *keys[K_COUNT];
+    const wire_cfg **stray = wire_xcalloc(root->npairs + 1, sizeof(*stray));
+    size_t nstray = pick_keys(root, top_keys, K_COUNT, v, keys, stray, root->npairs);
+    for (size_t i = 0; i < nstray; i++)
+        unknown_key(x, "", stray[i], top_keys, K_COUNT);
+    free(stray);
+    const wire_cfg *name = v[K_NAME], *source = v[K_SOURCE], *transforms = v[K_TRANSFORMS],
+                   *sink = v[K_SINK], *sinks = v[K_SINKS], *delivery = v[K_DELIVERY],
+                   *checkpoint = v[K_CHECKPOINT], *dlq = v[K_DLQ], *shutdown = v[K_SHUTDOWN],
+                   *buffer = v[K_BUFFER], *placement = v[K_PLACEMENT];
+    const wire_cfg *sink_key = keys[K_SINK], *sinks_key = keys[K_SINKS];
     x->dlq_node = dlq && dlq->kind != WIRE_CFG_NULL ? dlq : NULL;
 
     /* name */
