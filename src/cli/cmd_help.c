@@ -20,23 +20,6 @@
 
 static const char *const kind_title[] = {"Sources", "Transforms", "Sinks"};
 
-/* Every definition of kind `k`, in registry order: `for (c = first(r, k); c; c = next(c, k))`. */
-static const wire_component_def *const *first_of(const wire_registry *r, wire_kind k)
-{
-    const wire_component_def *const *c = r->components;
-    while (c && *c && (*c)->kind != k)
-        c++;
-    return c && *c ? c : NULL;
-}
-
-static const wire_component_def *const *next_of(const wire_component_def *const *c, wire_kind k)
-{
-    for (c++; *c; c++)
-        if ((*c)->kind == k)
-            return c;
-    return NULL;
-}
-
 static void caps_text(wire_kind k, unsigned caps, char *buf, size_t bn)
 {
     buf[0] = '\0';
@@ -67,14 +50,15 @@ static void print_topics(FILE *f)
 
 static void print_kind_list(const wire_registry *r, wire_kind k, FILE *f)
 {
+    const wire_component_def *c;
     size_t width = 0;
-    for (const wire_component_def *const *c = first_of(r, k); c; c = next_of(c, k))
-        if (strlen((*c)->type) > width)
-            width = strlen((*c)->type);
+    for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL;)
+        if (strlen(c->type) > width)
+            width = strlen(c->type);
     fprintf(f, "%s:\n", kind_title[k]);
     size_t n = 0;
-    for (const wire_component_def *const *c = first_of(r, k); c; c = next_of(c, k), n++)
-        fprintf(f, "  %-*s  %s\n", (int)width, (*c)->type, (*c)->summary ? (*c)->summary : "");
+    for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL; n++)
+        fprintf(f, "  %-*s  %s\n", (int)width, c->type, c->summary ? c->summary : "");
     if (n == 0)
         fputs("  (none)\n", f);
     fprintf(f, "\nwire help TYPE shows a type's options.\n");
@@ -139,9 +123,9 @@ static void print_markdown(const wire_registry *r, FILE *f)
           f);
     for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
         fprintf(f, "\n## %s\n", kind_title[k]);
+        const wire_component_def *e;
         size_t n = 0;
-        for (const wire_component_def *const *c = first_of(r, k); c; c = next_of(c, k), n++) {
-            const wire_component_def *e = *c;
+        for (size_t i = 0; (e = wire_registry_next(r, k, &i)) != NULL; n++) {
             char caps[256];
             const char *sum = e->summary ? e->summary : "";
             size_t sl = strlen(sum);
@@ -177,12 +161,13 @@ static int help_type(const wire_registry *r, int only, const char *type, FILE *f
     for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
         if (only >= 0 && (int)k != only)
             continue;
-        for (const wire_component_def *const *c = first_of(r, k); c; c = next_of(c, k)) {
-            if (strcmp((*c)->type, type) != 0)
+        const wire_component_def *c;
+        for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL;) {
+            if (strcmp(c->type, type) != 0)
                 continue;
             if (found++)
                 fputc('\n', f);
-            print_type(*c, f);
+            print_type(c, f);
         }
     }
     if (found)
@@ -190,9 +175,11 @@ static int help_type(const wire_registry *r, int only, const char *type, FILE *f
     /* Suggest the closest type name of any kind. */
     const char *names[256];
     size_t n = 0;
-    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++)
-        for (const wire_component_def *const *c = first_of(r, k); c && n < 256; c = next_of(c, k))
-            names[n++] = (*c)->type;
+    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
+        const wire_component_def *c;
+        for (size_t i = 0; n < 256 && (c = wire_registry_next(r, k, &i)) != NULL;)
+            names[n++] = c->type;
+    }
     const char *sug = wire_cfg_suggest(type, names, n);
     const char *what = only >= 0 ? wire_kind_name((wire_kind)only) : "source, transform or sink";
     const char *list = only >= 0 ? wire_kind_plural((wire_kind)only) : "sources";

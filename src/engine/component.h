@@ -57,6 +57,12 @@ typedef struct wire_registry {
     const wire_component_def *const *components;
 } wire_registry;
 
+/*
+ * The next definition of `kind` from position *i on (start with *i = 0), or
+ * NULL after the last: one loop over a kind, in registry order:
+ *   for (size_t i = 0; (c = wire_registry_next(r, kind, &i)) != NULL;)
+ */
+const wire_component_def *wire_registry_next(const wire_registry *r, wire_kind kind, size_t *i);
 /* The definition of `kind` named `type`, or NULL. */
 const wire_component_def *wire_registry_find(const wire_registry *r, wire_kind kind,
                                              const char *type);

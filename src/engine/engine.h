@@ -14,7 +14,8 @@
  * has acknowledged it (issue 3 persists them through a checkpoint store).
  *
  * The engine knows a registry of component definitions, not the connectors:
- * the registry is assembled above it (src/connectors/registry.c).
+ * the registry is assembled above it (src/registry/registry.c). What every
+ * kind of component shares is in engine/component.h.
  */
 #ifndef WIRE_ENGINE_H
 #define WIRE_ENGINE_H

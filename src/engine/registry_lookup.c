@@ -20,12 +20,25 @@ const char *wire_kind_plural(wire_kind kind)
     return kind < WIRE_KIND_COUNT ? kind_plurals[kind] : "components";
 }
 
+const wire_component_def *wire_registry_next(const wire_registry *r, wire_kind kind, size_t *i)
+{
+    if (!r || !r->components)
+        return NULL;
+    for (const wire_component_def *c; (c = r->components[*i]) != NULL;) {
+        ++*i;
+        if (c->kind == kind)
+            return c;
+    }
+    return NULL;
+}
+
 const wire_component_def *wire_registry_find(const wire_registry *r, wire_kind kind,
                                              const char *type)
 {
-    for (const wire_component_def *const *c = r ? r->components : NULL; c && *c; c++)
-        if ((*c)->kind == kind && strcmp((*c)->type, type) == 0)
-            return *c;
+    const wire_component_def *c;
+    for (size_t i = 0; (c = wire_registry_next(r, kind, &i)) != NULL;)
+        if (strcmp(c->type, type) == 0)
+            return c;
     return NULL;
 }
 

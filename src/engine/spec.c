@@ -145,13 +145,11 @@ static size_t known_types(const spec_ctx *x, comp_kind kind, const char ***out, 
 {
     size_t n = 0;
     const char **v = NULL;
-    wire_kind k = registry_kind(kind);
-    for (const wire_component_def *const *c = x->r ? x->r->components : NULL; c && *c; c++) {
-        if ((*c)->kind != k)
-            continue;
+    const wire_component_def *c;
+    for (size_t i = 0; (c = wire_registry_next(x->r, registry_kind(kind), &i)) != NULL;) {
         v = wire_xrealloc(v, (n + 1) * sizeof(char *));
-        v[n++] = (*c)->type;
-        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", (*c)->type);
+        v[n++] = c->type;
+        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", c->type);
     }
     *out = v;
     return n;
@@ -565,9 +563,10 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
         wire_buf capable;
         wire_buf_init(&capable);
-        for (const wire_component_def *const *c = x->r ? x->r->components : NULL; c && *c; c++)
-            if ((*c)->kind == WIRE_KIND_SINK && ((*c)->caps & WIRE_CAP_EXACTLY_ONCE))
-                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", (*c)->type);
+        const wire_component_def *c;
+        for (size_t i = 0; (c = wire_registry_next(x->r, WIRE_KIND_SINK, &i)) != NULL;)
+            if (c->caps & WIRE_CAP_EXACTLY_ONCE)
+                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", c->type);
         for (size_t i = 0; i < s->nsinks; i++) {
             const wire_component_def *sd = base_of(&s->sinks[i]);
             if (!sd || (sd->caps & WIRE_CAP_EXACTLY_ONCE))

@@ -609,7 +609,18 @@ TEST(registry_lookup)
     CHECK(wire_registry_sink(&reg, "filter") == NULL);
     CHECK(wire_registry_find(&reg, WIRE_KIND_SINK, "file") == &fake_file_sink.base);
     CHECK(wire_registry_find(&reg, WIRE_KIND_SOURCE, "file") == &fake_file_src.base);
+    /* one kind at a time, in registry order */
+    const wire_component_def *c;
+    const char *sinks[4] = {0};
+    size_t n = 0;
+    for (size_t i = 0; n < 4 && (c = wire_registry_next(&reg, WIRE_KIND_SINK, &i)) != NULL;)
+        sinks[n++] = c->type;
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_STR(sinks[0], "file");
+    CHECK_EQ_STR(sinks[2], "stdout");
     static const wire_registry empty = {NULL};
+    size_t at = 0;
+    CHECK(wire_registry_next(&empty, WIRE_KIND_SOURCE, &at) == NULL);
     CHECK(wire_registry_sink(&empty, "stdout") == NULL);
 }
 
