@@ -97,6 +97,52 @@ static int ev_is(const wire_event *e, const char *s)
     return 0;
 }
 
+/* ---- the engine's per-event loop ---- */
+
+/* Keeps events whose text has 'k', removes those with 'r', fails on 'x'. */
+static int step_by_letter(void *self, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, char *msg,
+                          size_t msg_size)
+{
+    (*(int *)self)++;
+    if (memchr(ev->data, 'x', ev->len)) {
+        snprintf(msg, msg_size, "bad event %llu", (unsigned long long)ev->offset);
+        return WIRE_EINVAL;
+    }
+    return memchr(ev->data, 'k', ev->len) ? 1 : 0;
+}
+
+TEST(transform_each_compacts_and_applies_policy)
+{
+    static const char *const lines[] = {"{\"a\":\"k1\"}", "{\"a\":\"r\"}", "{\"a\":\"x\"}",
+                                        "{\"a\":\"k22\"}"};
+    wire_stage_stats st = {0};
+    wire_transform_ctx ctx;
+    int calls = 0;
+    /* drop: the failing event goes, the others are decided */
+    wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_DROP, 1);
+    ctx.stats = &st;
+    wire_batch *b = batch_of(lines, 4);
+    CHECK_EQ_INT(wire_transform_each(&ctx, b, step_by_letter, &calls), 0);
+    CHECK_EQ_INT(calls, 4);
+    CHECK_EQ_INT(b->n, 2);
+    CHECK(ev_is(&b->ev[0], lines[0]) && ev_is(&b->ev[1], lines[3]));
+    CHECK_EQ_INT(b->bytes, strlen(lines[0]) + strlen(lines[3]));
+    CHECK_EQ_INT(atomic_load(&st.filtered), 1);
+    CHECK_EQ_INT(atomic_load(&st.dropped), 1);
+    CHECK_EQ_STR(ctx.last_error, "bad event 2");
+    wire_batch_free(b);
+    /* fail: stops at the failing event and keeps it and the rest, in order */
+    wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_FAIL, 1);
+    calls = 0;
+    b = batch_of(lines, 4);
+    CHECK_EQ_INT(wire_transform_each(&ctx, b, step_by_letter, &calls), WIRE_EPERM);
+    CHECK_EQ_INT(calls, 3);
+    CHECK_EQ_INT(b->n, 3);
+    CHECK(ev_is(&b->ev[0], lines[0]) && ev_is(&b->ev[1], lines[2]) && ev_is(&b->ev[2], lines[3]));
+    CHECK_EQ_INT(b->bytes, strlen(lines[0]) + strlen(lines[2]) + strlen(lines[3]));
+    wire_batch_free(b);
+}
+
 /* ---- filter ---- */
 
 TEST(filter_keeps_matching)
@@ -432,6 +478,7 @@ TEST(map_wide_and_many)
 
 int main(void)
 {
+    RUN(transform_each_compacts_and_applies_policy);
     RUN(filter_keeps_matching);
     RUN(filter_complex_and_empty);
     RUN(filter_errors);
