@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "connectors/connectors.h"
+#include "transforms/transforms.h"
 
 #define NEVENTS 8192 /* about what one batch holds: cache-warm, as after ingest */
 #define BATCH 1024
@@ -92,7 +92,7 @@ static void bench_transform(const char *name, const wire_transform_def *d, void 
     wire_err err;
     if (only && !strstr(name, only))
         return;
-    if (d->create(&inst, cfg, &err) != 0) {
+    if (d->base.create(&inst, cfg, &err) != 0) {
         fprintf(stderr, "%s: %s\n", name, err.msg);
         exit(1);
     }
@@ -118,7 +118,7 @@ static void bench_transform(const char *name, const wire_transform_def *d, void 
     printf("%-44s %7.1f ns/event  %6.2f M events/s  kept %.1f%%  out %.0f B/event\n", name,
            (double)(t1 - t0) / total, total / ((double)(t1 - t0) / 1e9) / 1e6,
            100.0 * (double)kept / total, kept ? (double)bytes / (double)kept : 0.0);
-    d->destroy(inst);
+    d->base.destroy(inst);
     wire_batch_free(b);
 }
 
@@ -160,7 +160,7 @@ static void bench_eval(const char *src, const wire_event *ev, size_t n)
 
 static void set_ptr(const wire_transform_def *d, void *cfg, const char *opt, void *p)
 {
-    for (const wire_option *o = d->options; o->name; o++)
+    for (const wire_option *o = d->base.options; o->name; o++)
         if (strcmp(o->name, opt) == 0)
             memcpy((char *)cfg + o->offset, &p, sizeof(p));
 }
@@ -183,14 +183,14 @@ int main(int argc, char **argv)
     bench_eval("msg ~ 'HTTP/1\\.[01] [45]'", ev, NEVENTS);
 
     const wire_transform_def *f = &wire_transform_filter;
-    void *fcfg = calloc(1, f->config_size);
+    void *fcfg = calloc(1, f->base.config_size);
     wire_expr *where;
     wire_expr_compile("level = 'error'", 15, &where, &err);
     set_ptr(f, fcfg, "where", where);
     bench_transform("filter level = 'error'", f, fcfg, ev, NEVENTS);
 
     const wire_transform_def *m = &wire_transform_map;
-    void *mcfg = calloc(1, m->config_size);
+    void *mcfg = calloc(1, m->base.config_size);
     const char *sel = "ts, host, msg AS message, latency_ms * 1000 AS latency_us";
     wire_select *s;
     if (wire_select_compile(sel, strlen(sel), &s, &err) != 0) {

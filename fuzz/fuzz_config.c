@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/connectors.h"
+#include "registry/registry.h"
 
 /* A registry with one option of every type, so that options.c is covered
    whatever connectors exist. Type names: src, tr, sink. */
@@ -44,18 +44,21 @@ static const wire_option every_opts[] = {
     {"r", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(every_cfg, s), NULL, ""},
     {0},
 };
-static const wire_source_def every_src = {
-    .type = "src", .options = every_opts, .config_size = sizeof(every_cfg)};
-static const wire_transform_def every_tr = {
-    .type = "tr", .options = every_opts, .config_size = sizeof(every_cfg)};
-static const wire_sink_def every_sink = {.type = "sink",
-                                         .options = every_opts,
-                                         .config_size = sizeof(every_cfg),
-                                         .caps = WIRE_CAP_EXACTLY_ONCE};
-static const wire_source_def *const every_srcs[] = {&every_src, NULL};
-static const wire_transform_def *const every_trs[] = {&every_tr, NULL};
-static const wire_sink_def *const every_sinks[] = {&every_sink, NULL};
-static const wire_registry every_registry = {every_srcs, every_trs, every_sinks};
+static const wire_component_def every_src = {.kind = WIRE_KIND_SOURCE,
+                                             .type = "src",
+                                             .options = every_opts,
+                                             .config_size = sizeof(every_cfg)};
+static const wire_component_def every_tr = {.kind = WIRE_KIND_TRANSFORM,
+                                            .type = "tr",
+                                            .options = every_opts,
+                                            .config_size = sizeof(every_cfg)};
+static const wire_component_def every_sink = {.kind = WIRE_KIND_SINK,
+                                              .type = "sink",
+                                              .options = every_opts,
+                                              .config_size = sizeof(every_cfg),
+                                              .caps = WIRE_CAP_EXACTLY_ONCE};
+static const wire_component_def *const every_defs[] = {&every_src, &every_tr, &every_sink, NULL};
+static const wire_registry every_registry = {every_defs};
 
 static void load_spec(const wire_registry *r, const uint8_t *data, size_t size)
 {

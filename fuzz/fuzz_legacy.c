@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "api/legacy.h"
-#include "connectors/connectors.h"
 #include "core/config.h"
 #include "core/json.h"
+#include "registry/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

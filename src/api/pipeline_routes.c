@@ -22,9 +22,9 @@
 #include "api/api.h"
 #include "api/legacy.h"
 #include "cluster/cluster.h"
-#include "connectors/connectors.h"
 #include "core/json.h"
 #include "net/net.h"
+#include "registry/registry.h"
 
 enum { P_CREATE, P_LIST, P_GET, P_UPDATE, P_UPDATE_READ, P_DELETE, P_CTL, P_CONN_LIST };
 

@@ -16,51 +16,20 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "connectors/connectors.h"
+#include "registry/registry.h"
 
-typedef enum { HK_SOURCE, HK_TRANSFORM, HK_SINK, HK_COUNT } help_kind;
-
-static const char *const kind_singular[] = {"source", "transform", "sink"};
-static const char *const kind_plural[] = {"sources", "transforms", "sinks"};
 static const char *const kind_title[] = {"Sources", "Transforms", "Sinks"};
 
-/* A uniform view of the three definition structs. */
-typedef struct help_entry {
-    const char *type, *summary;
-    const wire_option *options;
-    unsigned caps;
-} help_entry;
-
-static bool entry_at(const wire_registry *r, help_kind k, size_t i, help_entry *e)
-{
-    if (k == HK_SOURCE && r->sources && r->sources[i]) {
-        *e = (help_entry){r->sources[i]->type, r->sources[i]->summary, r->sources[i]->options,
-                          r->sources[i]->caps};
-        return true;
-    }
-    if (k == HK_TRANSFORM && r->transforms && r->transforms[i]) {
-        *e = (help_entry){r->transforms[i]->type, r->transforms[i]->summary,
-                          r->transforms[i]->options, r->transforms[i]->caps};
-        return true;
-    }
-    if (k == HK_SINK && r->sinks && r->sinks[i]) {
-        *e = (help_entry){r->sinks[i]->type, r->sinks[i]->summary, r->sinks[i]->options,
-                          r->sinks[i]->caps};
-        return true;
-    }
-    return false;
-}
-
-static void caps_text(help_kind k, unsigned caps, char *buf, size_t bn)
+static void caps_text(wire_kind k, unsigned caps, char *buf, size_t bn)
 {
     buf[0] = '\0';
     size_t o = 0;
-    if (k == HK_SINK && (caps & WIRE_CAP_EXACTLY_ONCE))
+    if (k == WIRE_KIND_SINK && (caps & WIRE_CAP_EXACTLY_ONCE))
         o += (size_t)snprintf(buf + o, bn - o, "%sexactly-once delivery", o ? ", " : "");
-    if (k == HK_SOURCE && (caps & WIRE_CAP_BOUNDED) && o < bn)
+    if (k == WIRE_KIND_SOURCE && (caps & WIRE_CAP_BOUNDED) && o < bn)
         o += (size_t)snprintf(buf + o, bn - o, "%smay finish by itself (bounded input)",
                               o ? ", " : "");
-    if (k == HK_SOURCE && (caps & WIRE_CAP_REPLAYABLE) && o < bn)
+    if (k == WIRE_KIND_SOURCE && (caps & WIRE_CAP_REPLAYABLE) && o < bn)
         snprintf(buf + o, bn - o, "%sresumes from its checkpointed position", o ? ", " : "");
 }
 
@@ -79,27 +48,27 @@ static void print_topics(FILE *f)
           f);
 }
 
-static void print_kind_list(const wire_registry *r, help_kind k, FILE *f)
+static void print_kind_list(const wire_registry *r, wire_kind k, FILE *f)
 {
-    help_entry e;
+    const wire_component_def *c;
     size_t width = 0;
-    for (size_t i = 0; entry_at(r, k, i, &e); i++)
-        if (strlen(e.type) > width)
-            width = strlen(e.type);
+    for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL;)
+        if (strlen(c->type) > width)
+            width = strlen(c->type);
     fprintf(f, "%s:\n", kind_title[k]);
     size_t n = 0;
-    for (size_t i = 0; entry_at(r, k, i, &e); i++, n++)
-        fprintf(f, "  %-*s  %s\n", (int)width, e.type, e.summary ? e.summary : "");
+    for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL; n++)
+        fprintf(f, "  %-*s  %s\n", (int)width, c->type, c->summary ? c->summary : "");
     if (n == 0)
         fputs("  (none)\n", f);
     fprintf(f, "\nwire help TYPE shows a type's options.\n");
 }
 
-static void print_type(help_kind k, const help_entry *e, FILE *f)
+static void print_type(const wire_component_def *e, FILE *f)
 {
     char caps[256];
-    fprintf(f, "%s %s: %s\n", kind_singular[k], e->type, e->summary ? e->summary : "");
-    caps_text(k, e->caps, caps, sizeof(caps));
+    fprintf(f, "%s %s: %s\n", wire_kind_name(e->kind), e->type, e->summary ? e->summary : "");
+    caps_text(e->kind, e->caps, caps, sizeof(caps));
     if (caps[0])
         fprintf(f, "  supports: %s\n", caps);
     fputs("\noptions (under config:):\n", f);
@@ -152,21 +121,21 @@ static void print_markdown(const wire_registry *r, FILE *f)
           "`expression` and `select list`: the expression language; `list of strings`: a "
           "YAML list or one comma-separated string; `map of strings`; `JSON`: any value.\n",
           f);
-    for (int k = 0; k < HK_COUNT; k++) {
+    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
         fprintf(f, "\n## %s\n", kind_title[k]);
-        help_entry e;
+        const wire_component_def *e;
         size_t n = 0;
-        for (size_t i = 0; entry_at(r, (help_kind)k, i, &e); i++, n++) {
+        for (size_t i = 0; (e = wire_registry_next(r, k, &i)) != NULL; n++) {
             char caps[256];
-            const char *sum = e.summary ? e.summary : "";
+            const char *sum = e->summary ? e->summary : "";
             size_t sl = strlen(sum);
-            fprintf(f, "\n### `%s` %s\n\n%s%s\n", e.type, kind_singular[k], sum,
+            fprintf(f, "\n### `%s` %s\n\n%s%s\n", e->type, wire_kind_name(k), sum,
                     sl && sum[sl - 1] == '.' ? "" : ".");
-            caps_text((help_kind)k, e.caps, caps, sizeof(caps));
+            caps_text(k, e->caps, caps, sizeof(caps));
             if (caps[0])
                 fprintf(f, "\nSupports: %s.\n", caps);
             fputc('\n', f);
-            wire_options_print(e.options, f, true);
+            wire_options_print(e->options, f, true);
         }
         if (n == 0)
             fputs("\nNone yet.\n", f);
@@ -175,10 +144,12 @@ static void print_markdown(const wire_registry *r, FILE *f)
 
 static int kind_from_word(const char *w, size_t n)
 {
-    for (int k = 0; k < HK_COUNT; k++)
-        if ((strlen(kind_singular[k]) == n && strncmp(w, kind_singular[k], n) == 0) ||
-            (strlen(kind_plural[k]) == n && strncmp(w, kind_plural[k], n) == 0))
-            return k;
+    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
+        const char *one = wire_kind_name(k), *many = wire_kind_plural(k);
+        if ((strlen(one) == n && strncmp(w, one, n) == 0) ||
+            (strlen(many) == n && strncmp(w, many, n) == 0))
+            return (int)k;
+    }
     return -1;
 }
 
@@ -186,16 +157,17 @@ static int kind_from_word(const char *w, size_t n)
 static int help_type(const wire_registry *r, int only, const char *type, FILE *f)
 {
     int found = 0;
-    for (int k = 0; k < HK_COUNT; k++) {
-        if (only >= 0 && k != only)
+    /* kinds in their order, as the list shows them */
+    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
+        if (only >= 0 && (int)k != only)
             continue;
-        help_entry e;
-        for (size_t i = 0; entry_at(r, (help_kind)k, i, &e); i++) {
-            if (strcmp(e.type, type) != 0)
+        const wire_component_def *c;
+        for (size_t i = 0; (c = wire_registry_next(r, k, &i)) != NULL;) {
+            if (strcmp(c->type, type) != 0)
                 continue;
             if (found++)
                 fputc('\n', f);
-            print_type((help_kind)k, &e, f);
+            print_type(c, f);
         }
     }
     if (found)
@@ -203,19 +175,19 @@ static int help_type(const wire_registry *r, int only, const char *type, FILE *f
     /* Suggest the closest type name of any kind. */
     const char *names[256];
     size_t n = 0;
-    for (int k = 0; k < HK_COUNT; k++) {
-        help_entry e;
-        for (size_t i = 0; entry_at(r, (help_kind)k, i, &e) && n < 256; i++)
-            names[n++] = e.type;
+    for (wire_kind k = 0; k < WIRE_KIND_COUNT; k++) {
+        const wire_component_def *c;
+        for (size_t i = 0; n < 256 && (c = wire_registry_next(r, k, &i)) != NULL;)
+            names[n++] = c->type;
     }
     const char *sug = wire_cfg_suggest(type, names, n);
-    const char *what = only >= 0 ? kind_singular[only] : "source, transform or sink";
+    const char *what = only >= 0 ? wire_kind_name((wire_kind)only) : "source, transform or sink";
+    const char *list = only >= 0 ? wire_kind_plural((wire_kind)only) : "sources";
     if (sug)
         fprintf(stderr, "fatal: no %s type '%s' (did you mean '%s'? try: wire help %s)\n", what,
-                type, sug, only >= 0 ? kind_plural[only] : "sources");
+                type, sug, list);
     else
-        fprintf(stderr, "fatal: no %s type '%s' (try: wire help %s)\n", what, type,
-                only >= 0 ? kind_plural[only] : "sources");
+        fprintf(stderr, "fatal: no %s type '%s' (try: wire help %s)\n", what, type, list);
     return 1;
 }
 
@@ -243,7 +215,7 @@ int wire_cmd_help(int argc, char **argv)
     if (k >= 0 && argc >= 3)
         return help_type(r, k, argv[2], stdout);
     if (k >= 0) {
-        print_kind_list(r, (help_kind)k, stdout);
+        print_kind_list(r, (wire_kind)k, stdout);
         return 0;
     }
     /* source/file or sink:file */

@@ -23,9 +23,9 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
-#include "connectors/connectors.h"
 #include "core/io.h"
 #include "engine/checkpoint.h"
+#include "registry/registry.h"
 
 typedef struct run_entry {
     const char *file;

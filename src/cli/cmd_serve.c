@@ -17,7 +17,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cluster/cluster.h"
-#include "connectors/connectors.h"
+#include "registry/registry.h"
 
 typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;

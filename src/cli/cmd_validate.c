@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "connectors/connectors.h"
+#include "registry/registry.h"
 
 static int validate_usage(void)
 {

@@ -1,5 +1,6 @@
 /*
- * lines.c — line splitting for the file and stdin sources; see lines.h.
+ * lines.c — line splitting for the file and stdin sources, line writing for
+ * the file and stdout sinks; see lines.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "connectors/lines.h"
+#include "core/io.h"
 #include "core/json.h"
 
 void wire_lines_init(wire_line_reader *r, int format, size_t read_size, size_t max_line,
@@ -128,4 +130,24 @@ void wire_lines_finish(wire_line_reader *r, wire_batch *b, uint32_t split, uint6
     r->carry_len = 0;
     r->skipping = false;
     *end_offset = r->offset;
+}
+
+int wire_lines_sink_write(void *self, const wire_batch *b, wire_err *err)
+{
+    wire_io_writer *w = self;
+    int full = 0;
+    for (uint32_t i = 0; i < b->n; i++)
+        full |= wire_io_writer_line(w, b->ev[i].data, b->ev[i].len);
+    return full;
+}
+
+int wire_lines_sink_flush(void *self, wire_err *err)
+{
+    return wire_io_writer_flush(self, err);
+}
+
+void wire_lines_sink_close(void *self)
+{
+    wire_io_writer_close(self);
+    free(self);
 }

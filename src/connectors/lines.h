@@ -1,6 +1,7 @@
 /*
- * lines.h — turning a byte stream (file, stdin) into line events. Shared by
- * the file and stdin sources.
+ * lines.h — JSON lines in and out: turning a byte stream (file, stdin) into
+ * line events, shared by the file and stdin sources; and writing events as
+ * lines, shared by the file and stdout sinks.
  *
  * Each read goes straight into the batch's arena, after the partial line
  * carried over from the previous read; complete lines become events pointing
@@ -23,8 +24,8 @@ typedef struct wire_line_reader {
     size_t max_line;
     char *carry; /* partial line from the previous read */
     size_t carry_len, carry_cap;
-    bool skipping;    /* inside an over-long line: drop bytes until '\n' */
-    uint64_t offset;  /* stream offset of the next byte read() returns */
+    bool skipping;     /* inside an over-long line: drop bytes until '\n' */
+    uint64_t offset;   /* stream offset of the next byte read() returns */
     uint64_t too_long; /* lines dropped for exceeding max_line */
     wire_buf tmp;      /* reused to escape text lines */
 } wire_line_reader;
@@ -43,5 +44,15 @@ ssize_t wire_lines_read(wire_line_reader *r, int fd, wire_batch *b, uint32_t spl
                         uint64_t *end_offset);
 /* At EOF of a bounded input, a final line without '\n' becomes an event. */
 void wire_lines_finish(wire_line_reader *r, wire_batch *b, uint32_t split, uint64_t *end_offset);
+
+/*
+ * The writing side: sink callbacks for an instance that starts with a
+ * wire_io_writer (core/io.h). Each event's bytes go out unchanged, one per
+ * line; write asks for a flush (1) once the buffer is past its size.
+ */
+int wire_lines_sink_write(void *self, const wire_batch *b, wire_err *err);
+int wire_lines_sink_flush(void *self, wire_err *err);
+/* Close the writer and free the instance. */
+void wire_lines_sink_close(void *self);
 
 #endif

@@ -11,6 +11,12 @@ typedef struct blackhole_config {
     int64_t delay_ms; /* per batch: simulates a slow sink in tests */
 } blackhole_config;
 
+static const wire_option blackhole_options[] = {
+    {"delay", WIRE_OPT_DURATION, "0ms", 0, offsetof(blackhole_config, delay_ms), NULL,
+     "Pause this long per non-empty batch (simulates a slow sink)."},
+    {NULL},
+};
+
 typedef struct blackhole {
     int64_t delay_ms;
     uint64_t events;
@@ -34,23 +40,14 @@ static int blackhole_write(void *self, const wire_batch *b, wire_err *err)
     return 0;
 }
 
-static int blackhole_flush(void *self, wire_err *err) { return 0; }
-
-static void blackhole_close(void *self) { free(self); }
-
-static const wire_option blackhole_options[] = {
-    {"delay", WIRE_OPT_DURATION, "0ms", 0, offsetof(blackhole_config, delay_ms), NULL,
-     "Pause this long per non-empty batch (simulates a slow sink)."},
-    {NULL},
-};
+static int blackhole_flush(void *self, wire_err *err)
+{
+    return 0;
+}
 
 const wire_sink_def wire_sink_blackhole = {
-    .type = "blackhole",
-    .summary = "Accept and count events; write nothing",
-    .options = blackhole_options,
-    .config_size = sizeof(blackhole_config),
-    .open = blackhole_open,
+    .base = {WIRE_KIND_SINK, "blackhole", "Accept and count events; write nothing",
+             blackhole_options, sizeof(blackhole_config), 0, blackhole_open, free},
     .write = blackhole_write,
     .flush = blackhole_flush,
-    .close = blackhole_close,
 };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "connectors/connectors.h"
+#include "connectors/lines.h"
 #include "core/io.h"
 
 typedef struct file_sink_config {
@@ -23,10 +24,19 @@ typedef struct file_sink_config {
     int64_t buffer;
 } file_sink_config;
 
+static const wire_option file_options[] = {
+    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_sink_config, path), NULL,
+     "File to append JSON lines to; parent directories are created."},
+    {"buffer", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_sink_config, buffer), NULL,
+     "Bytes buffered before a write() is forced."},
+    {NULL},
+};
+
 typedef struct file_sink {
-    wire_io_writer w;
-    uint64_t base; /* file length when opened (or restored) */
+    wire_io_writer w; /* first: the line writer's callbacks take the instance as it */
+    uint64_t base;    /* file length when opened (or restored) */
 } file_sink;
+_Static_assert(offsetof(file_sink, w) == 0, "the line writer comes first");
 
 /*
  * A crash in the middle of a write() leaves a partial last line. Its batch
@@ -83,21 +93,6 @@ static int file_open(void **self, const void *config, wire_err *err)
     return 0;
 }
 
-static int file_write(void *self, const wire_batch *b, wire_err *err)
-{
-    file_sink *s = self;
-    int full = 0;
-    for (uint32_t i = 0; i < b->n; i++)
-        full |= wire_io_writer_line(&s->w, b->ev[i].data, b->ev[i].len);
-    return full;
-}
-
-static int file_flush(void *self, wire_err *err)
-{
-    file_sink *s = self;
-    return wire_io_writer_flush(&s->w, err);
-}
-
 static int file_sync(void *self, wire_err *err)
 {
     file_sink *s = self;
@@ -137,31 +132,11 @@ static int file_restore(void *self, const char *state, size_t n, wire_err *err)
     return 0;
 }
 
-static void file_close(void *self)
-{
-    file_sink *s = self;
-    wire_io_writer_close(&s->w);
-    free(s);
-}
-
-static const wire_option file_options[] = {
-    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_sink_config, path), NULL,
-     "File to append JSON lines to; parent directories are created."},
-    {"buffer", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_sink_config, buffer), NULL,
-     "Bytes buffered before a write() is forced."},
-    {NULL},
-};
-
 const wire_sink_def wire_sink_file = {
-    .type = "file",
-    .summary = "Append events as JSON lines to a file",
-    .options = file_options,
-    .config_size = sizeof(file_sink_config),
-    .caps = WIRE_CAP_EXACTLY_ONCE,
-    .open = file_open,
-    .write = file_write,
-    .flush = file_flush,
-    .close = file_close,
+    .base = {WIRE_KIND_SINK, "file", "Append events as JSON lines to a file", file_options,
+             sizeof(file_sink_config), WIRE_CAP_EXACTLY_ONCE, file_open, wire_lines_sink_close},
+    .write = wire_lines_sink_write,
+    .flush = wire_lines_sink_flush,
     .sync = file_sync,
     .snapshot = file_snapshot,
     .restore = file_restore,

@@ -11,7 +11,8 @@
  * did not stops the flush and stays pending, so the retry resends exactly
  * what was not accepted:
  *   connection errors, timeouts, 408, 429, 5xx  -> WIRE_EAGAIN (retryable;
- *     a Retry-After of the answer is kept, see wire_sink_http_retry_after_ms)
+ *     a Retry-After of the answer goes to the runner's backoff in
+ *     wire_err.retry_after_ms)
  *   other 3xx/4xx                                -> WIRE_EPERM (permanent)
  * The error message names the status, the URL and the start of the answer.
  */
@@ -37,6 +38,28 @@ typedef struct http_sink_config {
     int method;
 } http_sink_config;
 
+static const wire_option http_sink_options[] = {
+    {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_sink_config, url), NULL,
+     "where to POST batches (http:// or https://)"},
+    {"batch_events", WIRE_OPT_INT, "1000", 0, offsetof(http_sink_config, batch_events), NULL,
+     "most events in one request"},
+    {"batch_bytes", WIRE_OPT_SIZE, "1MB", 0, offsetof(http_sink_config, batch_bytes), NULL,
+     "most bytes in one request (a larger single event goes alone)"},
+    {"linger", WIRE_OPT_DURATION, "100ms", 0, offsetof(http_sink_config, linger_ms), NULL,
+     "longest time events may wait for a fuller batch before they are sent"},
+    {"headers", WIRE_OPT_STRMAP, NULL, 0, offsetof(http_sink_config, headers), NULL,
+     "extra request headers (e.g. Authorization)"},
+    {"timeout", WIRE_OPT_DURATION, "30s", 0, offsetof(http_sink_config, timeout_ms), NULL,
+     "whole-request timeout; a timeout is retryable"},
+    {"connect_timeout", WIRE_OPT_DURATION, "10s", 0, offsetof(http_sink_config, connect_timeout_ms),
+     NULL, "TCP/TLS connect timeout"},
+    {"content_type", WIRE_OPT_STRING, "application/x-ndjson", 0,
+     offsetof(http_sink_config, content_type), NULL, "Content-Type of the requests"},
+    {"method", WIRE_OPT_ENUM, "POST", 0, offsetof(http_sink_config, method), "POST|PUT",
+     "request method"},
+    {NULL},
+};
+
 typedef struct http_sink {
     const http_sink_config *cfg;
     CURL *curl;
@@ -45,7 +68,6 @@ typedef struct http_sink {
     size_t *ends;     /* end offset (after '\n') of each pending event */
     size_t nev, ev_cap;
     size_t sent_ev, sent_off; /* prefix already accepted by the server */
-    int64_t retry_after_ms;   /* from the last 429/503, or 0 */
     char answer[256];         /* start of the last response body */
     size_t answer_len;
     char curl_err[CURL_ERROR_SIZE];
@@ -160,22 +182,17 @@ static int post(http_sink *s, size_t off, size_t len, size_t nevents, wire_err *
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, s->pending.p + off);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-        s->retry_after_ms = 0;
+    if (rc != CURLE_OK)
         return wire_errf(err, WIRE_EAGAIN, "sink 'http': POST %s (%zu events) failed: %s",
                          s->cfg->url, nevents,
                          s->curl_err[0] ? s->curl_err : curl_easy_strerror(rc));
-    }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200 && status < 300) {
-        s->retry_after_ms = 0;
+    if (status >= 200 && status < 300)
         return 0;
-    }
     curl_off_t ra = 0;
     if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0)
         ra = 0;
-    s->retry_after_ms = (int64_t)ra * 1000;
     /* keep the answer's text on one line */
     for (size_t i = 0; i < s->answer_len; i++)
         if (s->answer[i] == '\n' || s->answer[i] == '\r')
@@ -188,7 +205,7 @@ static int post(http_sink *s, size_t off, size_t len, size_t nevents, wire_err *
                          "sink 'http': POST %s (%zu events) answered %ld%s%s%.200s", s->cfg->url,
                          nevents, status, extra, s->answer_len ? ": " : "", s->answer);
     if (err)
-        err->retry_after_ms = s->retry_after_ms; /* the runner's backoff honours it */
+        err->retry_after_ms = (int64_t)ra * 1000; /* the runner's backoff honours it */
     return code;
 }
 
@@ -239,44 +256,11 @@ static void http_close(void *self)
         sink_free(self);
 }
 
-int64_t wire_sink_http_retry_after_ms(void *self)
-{
-    http_sink *s = self;
-    return s ? s->retry_after_ms : 0;
-}
-
-static const wire_option http_sink_options[] = {
-    {"url", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_sink_config, url), NULL,
-     "where to POST batches (http:// or https://)"},
-    {"batch_events", WIRE_OPT_INT, "1000", 0, offsetof(http_sink_config, batch_events), NULL,
-     "most events in one request"},
-    {"batch_bytes", WIRE_OPT_SIZE, "1MB", 0, offsetof(http_sink_config, batch_bytes), NULL,
-     "most bytes in one request (a larger single event goes alone)"},
-    {"linger", WIRE_OPT_DURATION, "100ms", 0, offsetof(http_sink_config, linger_ms), NULL,
-     "longest time events may wait for a fuller batch before they are sent"},
-    {"headers", WIRE_OPT_STRMAP, NULL, 0, offsetof(http_sink_config, headers), NULL,
-     "extra request headers (e.g. Authorization)"},
-    {"timeout", WIRE_OPT_DURATION, "30s", 0, offsetof(http_sink_config, timeout_ms), NULL,
-     "whole-request timeout; a timeout is retryable"},
-    {"connect_timeout", WIRE_OPT_DURATION, "10s", 0, offsetof(http_sink_config, connect_timeout_ms),
-     NULL, "TCP/TLS connect timeout"},
-    {"content_type", WIRE_OPT_STRING, "application/x-ndjson", 0,
-     offsetof(http_sink_config, content_type), NULL, "Content-Type of the requests"},
-    {"method", WIRE_OPT_ENUM, "POST", 0, offsetof(http_sink_config, method), "POST|PUT",
-     "request method"},
-    {NULL},
-};
-
 const wire_sink_def wire_sink_http = {
-    .type = "http",
-    .summary = "POST events as NDJSON batches (libcurl, keep-alive)",
-    .options = http_sink_options,
-    .config_size = sizeof(http_sink_config),
-    .caps = 0,
-    .open = http_open,
+    .base = {WIRE_KIND_SINK, "http", "POST events as NDJSON batches (libcurl, keep-alive)",
+             http_sink_options, sizeof(http_sink_config), 0, http_open, http_close},
     .write = http_write,
     .flush = http_flush,
     .linger_ms = http_linger_ms,
     .discard = http_discard,
-    .close = http_close,
 };

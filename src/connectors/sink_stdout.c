@@ -1,16 +1,24 @@
 /*
- * sink_stdout.c — the `stdout` sink: events as JSON lines on standard output.
+ * sink_stdout.c — the `stdout` sink: events as JSON lines on standard output,
+ * written by the line writer the file sink uses too (lines.h).
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "connectors/connectors.h"
+#include "connectors/lines.h"
 #include "core/io.h"
 
 typedef struct stdout_sink_config {
     int64_t buffer;
 } stdout_sink_config;
+
+static const wire_option stdout_options[] = {
+    {"buffer", WIRE_OPT_SIZE, "64KB", 0, offsetof(stdout_sink_config, buffer), NULL,
+     "Bytes buffered before a write() is forced."},
+    {NULL},
+};
 
 static int stdout_open(void **self, const void *config, wire_err *err)
 {
@@ -21,35 +29,9 @@ static int stdout_open(void **self, const void *config, wire_err *err)
     return 0;
 }
 
-static int stdout_write(void *self, const wire_batch *b, wire_err *err)
-{
-    int full = 0;
-    for (uint32_t i = 0; i < b->n; i++)
-        full |= wire_io_writer_line(self, b->ev[i].data, b->ev[i].len);
-    return full;
-}
-
-static int stdout_flush(void *self, wire_err *err) { return wire_io_writer_flush(self, err); }
-
-static void stdout_close(void *self)
-{
-    wire_io_writer_close(self);
-    free(self);
-}
-
-static const wire_option stdout_options[] = {
-    {"buffer", WIRE_OPT_SIZE, "64KB", 0, offsetof(stdout_sink_config, buffer), NULL,
-     "Bytes buffered before a write() is forced."},
-    {NULL},
-};
-
 const wire_sink_def wire_sink_stdout = {
-    .type = "stdout",
-    .summary = "Write events as JSON lines to standard output",
-    .options = stdout_options,
-    .config_size = sizeof(stdout_sink_config),
-    .open = stdout_open,
-    .write = stdout_write,
-    .flush = stdout_flush,
-    .close = stdout_close,
+    .base = {WIRE_KIND_SINK, "stdout", "Write events as JSON lines to standard output",
+             stdout_options, sizeof(stdout_sink_config), 0, stdout_open, wire_lines_sink_close},
+    .write = wire_lines_sink_write,
+    .flush = wire_lines_sink_flush,
 };

@@ -34,6 +34,26 @@ typedef struct file_source_config {
     int64_t max_line;
 } file_source_config;
 
+static const wire_option file_options[] = {
+    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_source_config, path), NULL,
+     "File to read."},
+    {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(file_source_config, mode), "read|tail",
+     "read: to the end, then finish; tail: follow appends, rotation and truncation."},
+    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
+     "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
+    {"start_at", WIRE_OPT_ENUM, "beginning", 0, offsetof(file_source_config, start_at),
+     "beginning|end",
+     "tail mode, first open without a checkpoint: read from the start or "
+     "only what is appended."},
+    {"poll_interval", WIRE_OPT_DURATION, "100ms", 0, offsetof(file_source_config, poll_ms), NULL,
+     "tail mode: how often to look for appended data and rotation."},
+    {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(file_source_config, read_size), NULL,
+     "Bytes per read(); one read makes one batch."},
+    {"max_line", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_source_config, max_line), NULL,
+     "Longer lines are skipped and counted."},
+    {NULL},
+};
+
 typedef struct file_source {
     const file_source_config *c;
     int fd;
@@ -118,36 +138,6 @@ static const char *split_path(const char *path, char *dir, size_t n)
     else
         snprintf(dir, n, ".");
     return slash ? slash + 1 : path;
-}
-
-/*
- * Find the checkpointed file after a rotation while we were stopped: a file
- * in the same directory whose name starts with ours and whose inode is the
- * checkpoint's. Writes its path to `out`; 1 if found.
- */
-static int find_rotated(const file_source *s, const wire_position *pos, char *out, size_t n)
-{
-    char dir[4096];
-    const char *base = split_path(s->c->path, dir, sizeof(dir));
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, base, strlen(base)) != 0 || strcmp(e->d_name, base) == 0)
-            continue;
-        char path[8200];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) == 0 && (uint64_t)st.st_dev == pos->identity[0] &&
-            (uint64_t)st.st_ino == pos->identity[1]) {
-            snprintf(out, n, "%s", path);
-            found = 1;
-        }
-    }
-    closedir(d);
-    return found;
 }
 
 static void set_position(file_source *s, wire_batch *b, uint64_t end)
@@ -257,11 +247,7 @@ static int check_rotation(file_source *s, wire_err *err)
     return 0;
 }
 
-/*
- * Tail start from a checkpoint: the same file continues at its offset; if it
- * was rotated away while we were stopped, finish the rotated copy first.
- */
-/* Read an opened file to its end (it no longer grows: it was rotated away). */
+/* Read an opened file to its end (it no longer grows: it was rotated away), then close it. */
 static int drain_open_file(file_source *s, wire_source_ctx *ctx, wire_err *err)
 {
     int erc = 0;
@@ -289,26 +275,14 @@ static bool compressed_name(const char *name)
     return false;
 }
 
+/* A file beside ours whose name starts with ours: a rotated generation (app.log.1, ...). */
 typedef struct rotated_file {
     char path[8200];
-    struct timespec mtime;
+    struct stat st;
 } rotated_file;
 
-static int by_mtime(const void *a, const void *b)
-{
-    const rotated_file *x = a, *y = b;
-    if (x->mtime.tv_sec != y->mtime.tv_sec)
-        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-    return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : x->mtime.tv_nsec > y->mtime.tv_nsec;
-}
-
-/*
- * Rotated generations written after `after` (the file we resumed in): other
- * files named like ours whose last write is newer, oldest first. Compressed
- * generations are skipped (they are copies of lines already read).
- */
-static size_t newer_generations(const file_source *s, struct timespec after, ino_t skip,
-                                rotated_file **out)
+/* The rotated generations beside our file, in directory order, with their stat. */
+static size_t list_generations(const file_source *s, rotated_file **out)
 {
     char dir[4096];
     const char *base = split_path(s->c->path, dir, sizeof(dir));
@@ -319,23 +293,72 @@ static size_t newer_generations(const file_source *s, struct timespec after, ino
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, base, strlen(base)) != 0 || strcmp(e->d_name, base) == 0 ||
-            compressed_name(e->d_name))
+        if (strncmp(e->d_name, base, strlen(base)) != 0 || strcmp(e->d_name, base) == 0)
             continue;
         rotated_file f;
         snprintf(f.path, sizeof(f.path), "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(f.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino == skip)
-            continue;
-        f.mtime = st.st_mtim;
-        if (by_mtime(&f, &(rotated_file){.mtime = after}) <= 0)
+        if (stat(f.path, &f.st) != 0)
             continue;
         *out = wire_xrealloc(*out, (n + 1) * sizeof(**out));
         (*out)[n++] = f;
     }
     closedir(d);
-    qsort(*out, n, sizeof(**out), by_mtime);
     return n;
+}
+
+/*
+ * Find the checkpointed file after a rotation while we were stopped: a
+ * generation whose inode is the checkpoint's. Writes its path to `out`; 1 if
+ * found.
+ */
+static int find_rotated(const file_source *s, const wire_position *pos, char *out, size_t n)
+{
+    rotated_file *gens;
+    size_t ngens = list_generations(s, &gens);
+    int found = 0;
+    for (size_t i = 0; i < ngens && !found; i++) {
+        if ((uint64_t)gens[i].st.st_dev == pos->identity[0] &&
+            (uint64_t)gens[i].st.st_ino == pos->identity[1]) {
+            snprintf(out, n, "%s", gens[i].path);
+            found = 1;
+        }
+    }
+    free(gens);
+    return found;
+}
+
+static int cmp_time(struct timespec x, struct timespec y)
+{
+    if (x.tv_sec != y.tv_sec)
+        return x.tv_sec < y.tv_sec ? -1 : 1;
+    return x.tv_nsec < y.tv_nsec ? -1 : x.tv_nsec > y.tv_nsec;
+}
+
+static int by_mtime(const void *a, const void *b)
+{
+    const rotated_file *x = a, *y = b;
+    return cmp_time(x->st.st_mtim, y->st.st_mtim);
+}
+
+/*
+ * Rotated generations written after `after` (the file we resumed in): other
+ * files named like ours whose last write is newer, oldest first. Compressed
+ * generations are skipped (they are copies of lines already read).
+ */
+static size_t newer_generations(const file_source *s, struct timespec after, ino_t skip,
+                                rotated_file **out)
+{
+    size_t n = list_generations(s, out), kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rotated_file *f = &(*out)[i];
+        if (compressed_name(f->path) || !S_ISREG(f->st.st_mode) || f->st.st_ino == skip ||
+            cmp_time(f->st.st_mtim, after) <= 0)
+            continue;
+        (*out)[kept++] = *f;
+    }
+    if (kept > 1)
+        qsort(*out, kept, sizeof(**out), by_mtime);
+    return kept;
 }
 
 /*
@@ -375,8 +398,8 @@ static int tail_resume(file_source *s, wire_source_ctx *ctx, const wire_position
     struct timespec after = {0, 0};
     if (fstat(s->fd, &st) == 0)
         after = st.st_mtim;
-    wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path,
-              rotated, (unsigned long long)resume->offset);
+    wire_info("file %s: finishing %s (rotated while stopped) from offset %llu", s->c->path, rotated,
+              (unsigned long long)resume->offset);
     seek_to(s, resume);
     if ((rc = drain_open_file(s, ctx, err)) != 0)
         return rc;
@@ -425,14 +448,9 @@ static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
             return rot;
         if (rot == 1) {
             /* drain anything appended to the old file since our last read */
-            while ((got = read_once(s, ctx, err, &erc)) > 0)
-                ;
-            if (got < 0)
-                return erc;
-            if (emit_final_line(s, ctx) != 0)
-                return WIRE_ESTOPPED;
-            close(s->fd);
-            s->fd = -1;
+            int rc = drain_open_file(s, ctx, err);
+            if (rc != 0)
+                return rc;
             continue; /* open the new file from its beginning */
         }
         wire_sleep_ms(s->c->poll_ms);
@@ -447,33 +465,10 @@ static int file_run(void *self, wire_source_ctx *ctx, wire_err *err)
     return s->c->mode == MODE_READ ? run_read(s, ctx, err) : run_tail(s, ctx, err);
 }
 
-static const wire_option file_options[] = {
-    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_source_config, path), NULL,
-     "File to read."},
-    {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(file_source_config, mode), "read|tail",
-     "read: to the end, then finish; tail: follow appends, rotation and truncation."},
-    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
-     "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
-    {"start_at", WIRE_OPT_ENUM, "beginning", 0, offsetof(file_source_config, start_at),
-     "beginning|end",
-     "tail mode, first open without a checkpoint: read from the start or "
-     "only what is appended."},
-    {"poll_interval", WIRE_OPT_DURATION, "100ms", 0, offsetof(file_source_config, poll_ms), NULL,
-     "tail mode: how often to look for appended data and rotation."},
-    {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(file_source_config, read_size), NULL,
-     "Bytes per read(); one read makes one batch."},
-    {"max_line", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_source_config, max_line), NULL,
-     "Longer lines are skipped and counted."},
-    {NULL},
-};
-
 const wire_source_def wire_source_file = {
-    .type = "file",
-    .summary = "Read JSON lines (or text lines) from a file, to its end or tailing it",
-    .options = file_options,
-    .config_size = sizeof(file_source_config),
-    .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
-    .create = file_create,
+    .base = {WIRE_KIND_SOURCE, "file",
+             "Read JSON lines (or text lines) from a file, to its end or tailing it", file_options,
+             sizeof(file_source_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE, file_create,
+             file_destroy},
     .run = file_run,
-    .destroy = file_destroy,
 };

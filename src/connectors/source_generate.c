@@ -35,6 +35,18 @@ typedef struct generate_config {
     int64_t batch;
 } generate_config;
 
+static const wire_option generate_options[] = {
+    {"count", WIRE_OPT_INT, "0", 0, offsetof(generate_config, count), NULL,
+     "Events to generate, then finish; 0 = unbounded."},
+    {"rate", WIRE_OPT_INT, "0", 0, offsetof(generate_config, rate), NULL,
+     "Events per second; 0 = as fast as the pipeline takes them."},
+    {"template", WIRE_OPT_STRING, NULL, 0, offsetof(generate_config, template), NULL,
+     "JSON object with {{seq}}, {{now_ms}}, {{rand_int A B}}, {{pick a b c}}; a log-like "
+     "default."},
+    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL, "Events per batch."},
+    {NULL},
+};
+
 typedef struct generate_source {
     const generate_config *c;
     segment *seg;
@@ -43,9 +55,9 @@ typedef struct generate_source {
     bool raw_picks; /* a pick outside a string: renderings must be validated */
 } generate_source;
 
-#define DEFAULT_TEMPLATE                                                                    \
-    "{\"seq\":{{seq}},\"ts\":{{now_ms}},\"level\":\"{{pick info info info warn error}}\","   \
-    "\"host\":\"web-{{rand_int 1 20}}\",\"latency_ms\":{{rand_int 1 900}},\"msg\":\"request " \
+#define DEFAULT_TEMPLATE                                                                           \
+    "{\"seq\":{{seq}},\"ts\":{{now_ms}},\"level\":\"{{pick info info info warn error}}\","         \
+    "\"host\":\"web-{{rand_int 1 20}}\",\"latency_ms\":{{rand_int 1 900}},\"msg\":\"request "      \
     "served\"}"
 
 static void free_segments(generate_source *s)
@@ -167,8 +179,8 @@ static int compile_template(generate_source *s, const char *t, wire_err *err)
                 g->len = i - text_start;
                 s->max_len += g->len;
             }
-            int rc = parse_placeholder(s, t + i + 2, (size_t)(close - (t + i + 2)),
-                                       in_string(t, i), err);
+            int rc = parse_placeholder(s, t + i + 2, (size_t)(close - (t + i + 2)), in_string(t, i),
+                                       err);
             if (rc != 0)
                 return rc;
             i = (size_t)(close - t) + 2;
@@ -245,8 +257,7 @@ static int generate_create(void **self, const void *config, wire_err *err)
     const generate_config *c = config;
     generate_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;
-    int rc = compile_template(s, c->template && *c->template ? c->template : DEFAULT_TEMPLATE,
-                              err);
+    int rc = compile_template(s, c->template && *c->template ? c->template : DEFAULT_TEMPLATE, err);
     if (rc == 0) {
         /* the template must render a JSON object */
         char *buf = wire_xmalloc(s->max_len + 1);
@@ -325,26 +336,10 @@ static int generate_run(void *self, wire_source_ctx *ctx, wire_err *err)
     return 0;
 }
 
-static const wire_option generate_options[] = {
-    {"count", WIRE_OPT_INT, "0", 0, offsetof(generate_config, count), NULL,
-     "Events to generate, then finish; 0 = unbounded."},
-    {"rate", WIRE_OPT_INT, "0", 0, offsetof(generate_config, rate), NULL,
-     "Events per second; 0 = as fast as the pipeline takes them."},
-    {"template", WIRE_OPT_STRING, NULL, 0, offsetof(generate_config, template), NULL,
-     "JSON object with {{seq}}, {{now_ms}}, {{rand_int A B}}, {{pick a b c}}; a log-like "
-     "default."},
-    {"batch", WIRE_OPT_INT, "1024", 0, offsetof(generate_config, batch), NULL,
-     "Events per batch."},
-    {NULL},
-};
-
 const wire_source_def wire_source_generate = {
-    .type = "generate",
-    .summary = "Generate events from a JSON template (count or unbounded, rate limited)",
-    .options = generate_options,
-    .config_size = sizeof(generate_config),
-    .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
-    .create = generate_create,
+    .base = {WIRE_KIND_SOURCE, "generate",
+             "Generate events from a JSON template (count or unbounded, rate limited)",
+             generate_options, sizeof(generate_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE,
+             generate_create, generate_destroy},
     .run = generate_run,
-    .destroy = generate_destroy,
 };

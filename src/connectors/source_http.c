@@ -62,6 +62,27 @@ typedef struct http_source_config {
     int64_t idle_timeout_ms;
 } http_source_config;
 
+static const wire_option http_source_options[] = {
+    {"address", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_source_config, address),
+     NULL, "host:port to listen on (\":PORT\" = all interfaces; port 0 picks a free port)"},
+    {"path", WIRE_OPT_STRING, "/", 0, offsetof(http_source_config, path), NULL,
+     "URL path that accepts POSTed events; other paths get 404"},
+    {"max_body", WIRE_OPT_SIZE, "10MB", 0, offsetof(http_source_config, max_body), NULL,
+     "largest request body; larger requests get 413"},
+    {"ack", WIRE_OPT_ENUM, "queued", 0, offsetof(http_source_config, ack), "queued|committed",
+     "answer 200 once the events are in the pipeline's queue (queued), or only once every "
+     "sink has durably accepted them and a checkpoint recorded it (committed)"},
+    {"response_code", WIRE_OPT_INT, "200", 0, offsetof(http_source_config, response_code), NULL,
+     "status of an accepted request: 200, 201, 202 (body {\"accepted\":N}) or 204 (no body)"},
+    {"retry_after", WIRE_OPT_DURATION, "1s", 0, offsetof(http_source_config, retry_after_ms), NULL,
+     "Retry-After sent with 429 (pipeline full) and 503 (stopping), in whole seconds"},
+    {"max_connections", WIRE_OPT_INT, "10000", 0, offsetof(http_source_config, max_connections),
+     NULL, "open connections beyond this are answered 503 and closed"},
+    {"idle_timeout", WIRE_OPT_DURATION, "60s", 0, offsetof(http_source_config, idle_timeout_ms),
+     NULL, "close keep-alive connections idle this long"},
+    {NULL},
+};
+
 typedef struct pending_req {
     struct pending_req *next;
     wire_http_req *req;
@@ -544,35 +565,10 @@ static void http_destroy(void *self)
     free(s);
 }
 
-static const wire_option http_source_options[] = {
-    {"address", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(http_source_config, address),
-     NULL, "host:port to listen on (\":PORT\" = all interfaces; port 0 picks a free port)"},
-    {"path", WIRE_OPT_STRING, "/", 0, offsetof(http_source_config, path), NULL,
-     "URL path that accepts POSTed events; other paths get 404"},
-    {"max_body", WIRE_OPT_SIZE, "10MB", 0, offsetof(http_source_config, max_body), NULL,
-     "largest request body; larger requests get 413"},
-    {"ack", WIRE_OPT_ENUM, "queued", 0, offsetof(http_source_config, ack), "queued|committed",
-     "answer 200 once the events are in the pipeline's queue (queued), or only once every "
-     "sink has durably accepted them and a checkpoint recorded it (committed)"},
-    {"response_code", WIRE_OPT_INT, "200", 0, offsetof(http_source_config, response_code), NULL,
-     "status of an accepted request: 200, 201, 202 (body {\"accepted\":N}) or 204 (no body)"},
-    {"retry_after", WIRE_OPT_DURATION, "1s", 0, offsetof(http_source_config, retry_after_ms), NULL,
-     "Retry-After sent with 429 (pipeline full) and 503 (stopping), in whole seconds"},
-    {"max_connections", WIRE_OPT_INT, "10000", 0, offsetof(http_source_config, max_connections),
-     NULL, "open connections beyond this are answered 503 and closed"},
-    {"idle_timeout", WIRE_OPT_DURATION, "60s", 0, offsetof(http_source_config, idle_timeout_ms),
-     NULL, "close keep-alive connections idle this long"},
-    {NULL},
-};
-
 const wire_source_def wire_source_http = {
-    .type = "http",
-    .summary = "receive JSON events over HTTP POST (object, array or NDJSON)",
-    .options = http_source_options,
-    .config_size = sizeof(http_source_config),
-    .caps = 0,
-    .create = http_create,
+    .base = {WIRE_KIND_SOURCE, "http",
+             "receive JSON events over HTTP POST (object, array or NDJSON)", http_source_options,
+             sizeof(http_source_config), 0, http_create, http_destroy},
     .run = http_run,
     .wake = http_wake,
-    .destroy = http_destroy,
 };

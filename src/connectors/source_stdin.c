@@ -18,6 +18,16 @@ typedef struct stdin_config {
     int64_t max_line;
 } stdin_config;
 
+static const wire_option stdin_options[] = {
+    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(stdin_config, format), "json|lines",
+     "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
+    {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(stdin_config, read_size), NULL,
+     "Bytes per read()."},
+    {"max_line", WIRE_OPT_SIZE, "1MB", 0, offsetof(stdin_config, max_line), NULL,
+     "Longer lines are skipped and counted."},
+    {NULL},
+};
+
 typedef struct stdin_source {
     const stdin_config *c;
     wire_line_reader reader;
@@ -84,23 +94,9 @@ static int stdin_run(void *self, wire_source_ctx *ctx, wire_err *err)
     }
 }
 
-static const wire_option stdin_options[] = {
-    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(stdin_config, format), "json|lines",
-     "json: one JSON object per line; lines: each line becomes {\"message\": line}."},
-    {"read_size", WIRE_OPT_SIZE, "256KB", 0, offsetof(stdin_config, read_size), NULL,
-     "Bytes per read()."},
-    {"max_line", WIRE_OPT_SIZE, "1MB", 0, offsetof(stdin_config, max_line), NULL,
-     "Longer lines are skipped and counted."},
-    {NULL},
-};
-
 const wire_source_def wire_source_stdin = {
-    .type = "stdin",
-    .summary = "Read JSON lines (or text lines) from standard input until EOF",
-    .options = stdin_options,
-    .config_size = sizeof(stdin_config),
-    .caps = WIRE_CAP_BOUNDED,
-    .create = stdin_create,
+    .base = {WIRE_KIND_SOURCE, "stdin",
+             "Read JSON lines (or text lines) from standard input until EOF", stdin_options,
+             sizeof(stdin_config), WIRE_CAP_BOUNDED, stdin_create, stdin_destroy},
     .run = stdin_run,
-    .destroy = stdin_destroy,
 };

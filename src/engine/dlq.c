@@ -27,7 +27,7 @@ int wire_dlq_open(wire_dlq **out, const wire_component *c, const char *pipeline,
 {
     wire_dlq *d = wire_xcalloc(1, sizeof(*d));
     d->def = c->def;
-    int rc = d->def->open(&d->self, c->config, err);
+    int rc = d->def->base.create(&d->self, c->config, err);
     if (rc != 0) {
         free(d);
         return rc;
@@ -87,7 +87,7 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
         d->written++;
     pthread_mutex_unlock(&d->lock);
     if (rc != 0)
-        wire_error("pipeline %s: dead-letter queue (%s) failed: %s", d->pipeline, d->def->type,
+        wire_error("pipeline %s: dead-letter queue (%s) failed: %s", d->pipeline, d->def->base.type,
                    err->msg);
     return rc;
 }
@@ -104,7 +104,7 @@ void wire_dlq_close(wire_dlq *d)
 {
     if (!d)
         return;
-    d->def->close(d->self);
+    d->def->base.destroy(d->self);
     wire_batch_free(d->batch);
     wire_buf_free(&d->buf);
     free(d->pipeline);

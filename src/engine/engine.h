@@ -14,7 +14,8 @@
  * has acknowledged it (issue 3 persists them through a checkpoint store).
  *
  * The engine knows a registry of component definitions, not the connectors:
- * the registry is assembled above it (src/connectors/registry.c).
+ * the registry is assembled above it (src/registry/registry.c). What every
+ * kind of component shares is in engine/component.h.
  */
 #ifndef WIRE_ENGINE_H
 #define WIRE_ENGINE_H
@@ -26,18 +27,12 @@
 #include "core/event.h"
 #include "core/expr.h"
 #include "core/hist.h"
+#include "engine/component.h"
 #include "engine/retry.h"
 
 typedef struct wire_pipeline wire_pipeline;
 typedef struct wire_source_ctx wire_source_ctx;
 typedef struct wire_transform_ctx wire_transform_ctx;
-
-/* Capabilities a component may declare. */
-enum {
-    WIRE_CAP_EXACTLY_ONCE = 1 << 0, /* sink: can truncate/commit at checkpoint boundaries */
-    WIRE_CAP_BOUNDED = 1 << 1,      /* source: may finish by itself */
-    WIRE_CAP_REPLAYABLE = 1 << 2,   /* source: can resume from a position */
-};
 
 /* Counters of one stage (source, each transform, each sink). */
 typedef struct wire_stage_stats {
@@ -46,14 +41,11 @@ typedef struct wire_stage_stats {
 
 /* ---- Sources ---- */
 
+/* The kind definitions: the base first (engine/component.h), then the
+   kind's own callbacks. */
+
 typedef struct wire_source_def {
-    const char *type;
-    const char *summary;
-    const wire_option *options;
-    size_t config_size;
-    unsigned caps;
-    /* Create an instance from its parsed config (owned by the spec, outlives it). */
-    int (*create)(void **self, const void *config, wire_err *err);
+    wire_component_def base; /* kind WIRE_KIND_SOURCE */
     /*
      * Run in the source thread: produce batches with wire_source_batch() and
      * wire_source_emit() until the input ends (return 0: finished), a stop is
@@ -64,7 +56,6 @@ typedef struct wire_source_def {
     int (*run)(void *self, wire_source_ctx *ctx, wire_err *err);
     /* Optional: interrupt a blocking wait after stop was requested (any thread). */
     void (*wake)(void *self);
-    void (*destroy)(void *self);
 } wire_source_def;
 
 /* Get an empty batch from the pipeline's pool. */
@@ -102,21 +93,18 @@ const char *wire_source_pipeline_name(const wire_source_ctx *ctx);
 /* ---- Transforms ---- */
 
 typedef struct wire_transform_def {
-    const char *type;
-    const char *summary;
-    const wire_option *options;
-    size_t config_size;
-    unsigned caps;
-    int (*create)(void **self, const void *config, wire_err *err);
+    wire_component_def base; /* kind WIRE_KIND_TRANSFORM */
     /*
      * Process a batch in place: remove events (filter), rewrite them (write
      * new bytes into b->arena, repoint ev->data, set WIRE_EV_MODIFIED).
-     * Count removals with wire_transform_filtered(). For a per-event
-     * failure call wire_transform_event_error(): if it returns 0 the event is
-     * dropped per on_error and processing goes on; if <0 return it.
+     * A transform that decides event by event hands its step to
+     * wire_transform_each(), which compacts the batch, counts removals and
+     * applies on_error. Otherwise: count removals with
+     * wire_transform_filtered(); for a per-event failure call
+     * wire_transform_event_error(): if it returns 0 the event is dropped per
+     * on_error and processing goes on; if <0 return it.
      */
     int (*process)(void *self, wire_batch *b, wire_transform_ctx *ctx);
-    void (*destroy)(void *self);
 } wire_transform_def;
 
 /*
@@ -141,15 +129,26 @@ wire_eval_ctx *wire_transform_eval_ctx(wire_transform_ctx *ctx, wire_batch *b);
 void wire_transform_filtered(wire_transform_ctx *ctx, uint64_t n);
 int wire_transform_event_error(wire_transform_ctx *ctx, const wire_event *ev, const char *msg);
 
+/*
+ * One event of a per-event transform. `ec` is prepared for `ev` (a fresh
+ * field cache). Return 1 to keep the event (rewritten or not), 0 to remove it
+ * (counted as filtered), or <0 for a failure described in `msg`, which then
+ * goes to the on_error policy.
+ */
+typedef int (*wire_event_step)(void *self, wire_eval_ctx *ec, wire_event *ev, wire_batch *b,
+                               char *msg, size_t msg_size);
+/*
+ * Run `step` over every event of `b`, compacting the kept ones in place (in
+ * order, untouched events byte for byte) and keeping b->bytes right. Returns
+ * 0, or the policy's <0 code; then the events not yet processed are kept, in
+ * order.
+ */
+int wire_transform_each(wire_transform_ctx *ctx, wire_batch *b, wire_event_step step, void *self);
+
 /* ---- Sinks ---- */
 
 typedef struct wire_sink_def {
-    const char *type;
-    const char *summary;
-    const wire_option *options;
-    size_t config_size;
-    unsigned caps;
-    int (*open)(void **self, const void *config, wire_err *err);
+    wire_component_def base; /* kind WIRE_KIND_SINK; create opens, destroy closes */
     /*
      * Accept a batch (may be empty). The sink may buffer. Returns 0, or 1 to
      * ask for a flush now (buffer full), or <0: WIRE_EAGAIN retryable,
@@ -160,7 +159,6 @@ typedef struct wire_sink_def {
     int (*flush)(void *self, wire_err *err);
     /* Longest time the runner may hold written-but-unflushed data (0 = flush when idle). */
     int64_t (*linger_ms)(void *self);
-    void (*close)(void *self);
     /* Optional: make everything flushed so far survive a crash (fsync). Called
        at every checkpoint barrier, after flush. */
     int (*sync)(void *self, wire_err *err);
@@ -178,13 +176,7 @@ typedef struct wire_sink_def {
     size_t (*discard)(void *self);
 } wire_sink_def;
 
-/* ---- Registry (assembled above the engine) ---- */
-
-typedef struct wire_registry {
-    const wire_source_def *const *sources;
-    const wire_transform_def *const *transforms;
-    const wire_sink_def *const *sinks;
-} wire_registry;
+/* ---- Registry lookups by kind (engine/component.h has the registry) ---- */
 
 const wire_source_def *wire_registry_source(const wire_registry *r, const char *type);
 const wire_transform_def *wire_registry_transform(const wire_registry *r, const char *type);
@@ -197,9 +189,11 @@ typedef enum { WIRE_ON_ERROR_DROP, WIRE_ON_ERROR_FAIL, WIRE_ON_ERROR_DLQ } wire_
 
 typedef struct wire_component {
     char *type;
-    char *name;      /* `name:`, or its place: source, transforms[0], sink, sinks[1], dlq */
-    const void *def; /* wire_source_def / wire_transform_def / wire_sink_def */
-    void *config;    /* parsed option struct (def->config_size bytes) */
+    char *name; /* `name:`, or its place: source, transforms[0], sink, sinks[1], dlq */
+    /* wire_source_def / wire_transform_def / wire_sink_def, whose first
+       member is its wire_component_def base */
+    const void *def;
+    void *config; /* parsed option struct (base.config_size bytes) */
     /* Transforms and sinks: wire_on_error. A sink's applies to events it
        rejects for good (permanent error, retries exhausted); default dlq when
        the pipeline has one, else fail (stop). */

@@ -418,7 +418,7 @@ static void *worker_main(void *arg)
             atomic_fetch_add_explicit(&st->in, before, memory_order_relaxed);
             rc = def->process(p->transforms[i], b, &p->tctx[i]);
             if (rc != 0) {
-                runner_fail(p, "transform %s (%s): %s", def->type, p->spec->transforms[i].name,
+                runner_fail(p, "transform %s (%s): %s", def->base.type, p->spec->transforms[i].name,
                             p->tctx[i].last_error[0] ? p->tctx[i].last_error : wire_strerror(rc));
                 break;
             }
@@ -515,7 +515,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     }
 
     p->source_def = spec->source.def;
-    rc = p->source_def->create(&p->source, spec->source.config, err);
+    rc = p->source_def->base.create(&p->source, spec->source.config, err);
     if (rc != 0)
         return rc;
 
@@ -532,7 +532,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         p->tctx[i].dead_letter_arg = &p->tdl[i];
         p->tdl[i].p = p;
         p->tdl[i].index = i;
-        rc = def->create(&p->transforms[i], spec->transforms[i].config, err);
+        rc = def->base.create(&p->transforms[i], spec->transforms[i].config, err);
         if (rc != 0)
             return rc;
     }
@@ -552,7 +552,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
-        rc = s->def->open(&s->self, spec->sinks[i].config, err);
+        rc = s->def->base.create(&s->self, spec->sinks[i].config, err);
         if (rc != 0)
             return rc;
     }
@@ -721,7 +721,7 @@ void wire_pipeline_free(wire_pipeline *p)
         while ((b = wire_queue_pop(&s->q, 0)) != NULL)
             runner_batch_discard(p, b);
         if (s->self)
-            s->def->close(s->self);
+            s->def->base.destroy(s->self);
         wire_queue_destroy(&s->q);
         free(s->pending);
     }
@@ -729,7 +729,7 @@ void wire_pipeline_free(wire_pipeline *p)
     for (size_t i = 0; i < p->ntransforms; i++) {
         const wire_transform_def *def = p->spec->transforms[i].def;
         if (p->transforms[i])
-            def->destroy(p->transforms[i]);
+            def->base.destroy(p->transforms[i]);
     }
     free(p->transforms);
     free(p->tctx);
@@ -737,7 +737,7 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_dlq_close(p->dlq);
     free(p->transform_stats);
     if (p->source)
-        p->source_def->destroy(p->source);
+        p->source_def->base.destroy(p->source);
     wire_queue_destroy(&p->in_q);
     wire_batch_pool_free(p->pool);
     pthread_mutex_destroy(&p->lock);

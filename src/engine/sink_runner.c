@@ -29,7 +29,7 @@ static void sink_pending_push(sink_runner *s, wire_batch *b)
 
 static void stage_name(sink_runner *s, char *out, size_t n)
 {
-    snprintf(out, n, "sink %s (%s)", s->def->type, s->p->spec->sinks[s->index].name);
+    snprintf(out, n, "sink %s (%s)", s->def->base.type, s->p->spec->sinks[s->index].name);
 }
 
 /* Sleep up to ms, waking early when the pipeline stops. */
@@ -97,7 +97,7 @@ static int flush_retrying(sink_runner *s, wire_err *err)
         atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
         if (s->retry.attempts <= 3 || s->retry.attempts % 10 == 0)
             wire_warn("pipeline %s: sink %s: %s (attempt %lld, retrying in %lld ms)", p->spec->name,
-                      s->def->type, err->msg, (long long)s->retry.attempts, (long long)delay);
+                      s->def->base.type, err->msg, (long long)s->retry.attempts, (long long)delay);
         backoff_sleep(p, delay);
     }
 }
@@ -155,7 +155,7 @@ static int bisect(sink_runner *s, ev_ref *refs, size_t lo, size_t hi, const char
         else if (rc == WIRE_EAGAIN && !atomic_load(&s->p->stopping) && !runner_failed(s->p))
             rc = dispose_range(s, refs, a, z, err.msg); /* retries exhausted */
         else if (rc != WIRE_EAGAIN)
-            runner_fail(s->p, "sink %s: %s", s->def->type, err.msg);
+            runner_fail(s->p, "sink %s: %s", s->def->base.type, err.msg);
         if (rc != 0)
             return rc;
     }
@@ -210,7 +210,7 @@ static int sink_flush(sink_runner *s)
         /* stopping while the sink is down: leave the batches unacknowledged
            (they will be replayed) rather than block shutdown */
         wire_warn("pipeline %s: sink %s: %s; stopping with unflushed data", p->spec->name,
-                  s->def->type, err.msg);
+                  s->def->base.type, err.msg);
         return rc;
     }
     if (runner_failed(p))
@@ -227,7 +227,7 @@ static int sink_flush(sink_runner *s)
         size_t accepted = s->def->discard(s->self);
         if (rc == WIRE_EPERM) {
             wire_info("pipeline %s: sink %s refused some of %zu events (%s): looking for them",
-                      p->spec->name, s->def->type, n - accepted, err.msg);
+                      p->spec->name, s->def->base.type, n - accepted, err.msg);
             rc = accepted < n ? bisect(s, refs, accepted, n, err.msg) : 0;
         } else {
             char msg[700];
@@ -241,7 +241,7 @@ static int sink_flush(sink_runner *s)
                  rc == WIRE_EAGAIN ? " (retries exhausted)" : "");
         rc = dispose_pending(s, msg);
     } else {
-        runner_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
+        runner_fail(p, "sink %s (%s): %s", s->def->base.type, p->spec->sinks[s->index].name,
                     err.msg[0] ? err.msg : wire_strerror(rc));
         return rc;
     }
@@ -276,13 +276,13 @@ static int sink_sync(sink_runner *s)
         if (rc == WIRE_EAGAIN && !runner_failed(p) && !atomic_load(&p->stopping))
             delay = wire_retry_failed(&s->retry, err.retry_after_ms);
         if (delay < 0) {
-            runner_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
+            runner_fail(p, "sink %s (%s): %s", s->def->base.type, p->spec->sinks[s->index].name,
                         err.msg[0] ? err.msg : wire_strerror(rc));
             return rc;
         }
         atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-        wire_warn("pipeline %s: sink %s: %s (retrying in %lld ms)", p->spec->name, s->def->type,
-                  err.msg, (long long)delay);
+        wire_warn("pipeline %s: sink %s: %s (retrying in %lld ms)", p->spec->name,
+                  s->def->base.type, err.msg, (long long)delay);
         backoff_sleep(p, delay);
     }
 }
@@ -342,7 +342,7 @@ void *runner_sink_main(void *arg)
         wire_err_clear(&err);
         int rc = s->def->write(s->self, b, &err);
         if (rc < 0) {
-            runner_fail(p, "sink %s (%s): %s", s->def->type, p->spec->sinks[s->index].name,
+            runner_fail(p, "sink %s (%s): %s", s->def->base.type, p->spec->sinks[s->index].name,
                         err.msg[0] ? err.msg : wire_strerror(rc));
             runner_batch_drop(p, b);
             broken = true;

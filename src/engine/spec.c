@@ -11,12 +11,12 @@
  * first, so `wire validate` can list them all. docs/configuration.md
  * describes the format this file accepts.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io.h"
 #include "engine/engine.h"
 
 /* Engine tuning defaults (docs/configuration.md). */
@@ -60,6 +60,47 @@ static bool key_is(const wire_cfg *k, const char *s)
     return k->len == strlen(s) && memcmp(k->str, s, k->len) == 0;
 }
 
+/*
+ * Sort a map's pairs by key name: vals[i] (and keys[i], if keys) is the value
+ * (key) of names[i], NULL when absent, the last one when repeated. Every
+ * other key goes to stray, up to max of them. Returns how many strays.
+ */
+static size_t pick_keys(const wire_cfg *map, const char *const *names, size_t n,
+                        const wire_cfg **vals, const wire_cfg **keys, const wire_cfg **stray,
+                        size_t max)
+{
+    size_t nstray = 0;
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = NULL;
+        if (keys)
+            keys[i] = NULL;
+    }
+    for (size_t p = 0; p < map->npairs; p++) {
+        const wire_cfg *k = map->pairs[p].key;
+        size_t i = 0;
+        while (i < n && !key_is(k, names[i]))
+            i++;
+        if (i < n) {
+            vals[i] = map->pairs[p].val;
+            if (keys)
+                keys[i] = k;
+        } else if (nstray < max) {
+            stray[nstray++] = k;
+        }
+    }
+    return nstray;
+}
+
+/* The value picked for `name`, or NULL (also when `name` is not one of names). */
+static const wire_cfg *picked(const char *const *names, size_t n, const wire_cfg *const *vals,
+                              const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return vals[i];
+    return NULL;
+}
+
 /* "unknown key 'x' (did you mean 'y'?)" or "(keys are: ...)". */
 static void unknown_key(spec_ctx *x, const char *where, const wire_cfg *k, const char *const *keys,
                         size_t n)
@@ -91,63 +132,39 @@ static bool valid_name(const char *s, size_t n, bool upper_ok)
     return true;
 }
 
+/* The registry kind a component is looked up as (a dlq is a sink). */
+static wire_kind registry_kind(comp_kind kind)
+{
+    return kind == KIND_SOURCE      ? WIRE_KIND_SOURCE
+           : kind == KIND_TRANSFORM ? WIRE_KIND_TRANSFORM
+                                    : WIRE_KIND_SINK;
+}
+
 /* The type names of one kind, as an array (caller frees) and as "a, b, c". */
 static size_t known_types(const spec_ctx *x, comp_kind kind, const char ***out, wire_buf *list)
 {
     size_t n = 0;
     const char **v = NULL;
-    const wire_registry *r = x->r;
-    for (size_t i = 0;; i++) {
-        const char *t = NULL;
-        if (kind == KIND_SOURCE && r->sources && r->sources[i])
-            t = r->sources[i]->type;
-        else if (kind == KIND_TRANSFORM && r->transforms && r->transforms[i])
-            t = r->transforms[i]->type;
-        else if ((kind == KIND_SINK || kind == KIND_DLQ) && r->sinks && r->sinks[i])
-            t = r->sinks[i]->type;
-        if (!t)
-            break;
+    const wire_component_def *c;
+    for (size_t i = 0; (c = wire_registry_next(x->r, registry_kind(kind), &i)) != NULL;) {
         v = wire_xrealloc(v, (n + 1) * sizeof(char *));
-        v[n++] = t;
-        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", t);
+        v[n++] = c->type;
+        wire_buf_printf(list, "%s%s", n > 1 ? ", " : "", c->type);
     }
     *out = v;
     return n;
 }
 
-static const wire_option *def_options(comp_kind kind, const void *def)
+/* wire_component.def points at a kind definition, which starts with its base. */
+static const wire_component_def *base_of(const wire_component *c)
 {
-    if (!def)
-        return NULL;
-    if (kind == KIND_SOURCE)
-        return ((const wire_source_def *)def)->options;
-    if (kind == KIND_TRANSFORM)
-        return ((const wire_transform_def *)def)->options;
-    return ((const wire_sink_def *)def)->options;
+    return c->def;
 }
 
-static size_t def_config_size(comp_kind kind, const void *def)
-{
-    if (kind == KIND_SOURCE)
-        return ((const wire_source_def *)def)->config_size;
-    if (kind == KIND_TRANSFORM)
-        return ((const wire_transform_def *)def)->config_size;
-    return ((const wire_sink_def *)def)->config_size;
-}
-
-static const void *lookup_def(const spec_ctx *x, comp_kind kind, const char *type)
-{
-    if (kind == KIND_SOURCE)
-        return wire_registry_source(x->r, type);
-    if (kind == KIND_TRANSFORM)
-        return wire_registry_transform(x->r, type);
-    return wire_registry_sink(x->r, type);
-}
-
-static void component_free(wire_component *c, comp_kind kind)
+static void component_free(wire_component *c)
 {
     if (c->config) {
-        wire_options_free(def_options(kind, c->def), c->config);
+        wire_options_free(base_of(c)->options, c->config);
         free(c->config);
     }
     free(c->type);
@@ -233,30 +250,16 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
                                 : kind == KIND_SINK      ? keys_sink
                                                          : keys_dlq;
     size_t nkeys = kind == KIND_SOURCE ? 3 : kind == KIND_SINK ? 5 : 4;
-    const wire_cfg *type = NULL, *name = NULL, *config = NULL, *on_error = NULL, *retry = NULL;
-    bool is_sink = kind == KIND_SINK || kind == KIND_DLQ;
     wire_retry_policy_default(&out->retry);
     /* Options written next to type instead of under config: a common slip. */
-    const wire_cfg *stray[64];
-    size_t nstray = 0;
-    for (size_t i = 0; i < n->npairs; i++) {
-        const wire_cfg *k = n->pairs[i].key, *v = n->pairs[i].val;
-        if (key_is(k, "type"))
-            type = v;
-        else if (key_is(k, "name"))
-            name = v;
-        else if (key_is(k, "config"))
-            config = v;
-        else if ((kind == KIND_TRANSFORM || kind == KIND_SINK) && key_is(k, "on_error"))
-            on_error = v;
-        else if (is_sink && key_is(k, "retry"))
-            retry = v;
-        else if (nstray < WIRE_ARRAY_LEN(stray))
-            stray[nstray++] = k;
-    }
+    const wire_cfg *vals[5], *stray[64];
+    size_t nstray = pick_keys(n, keys_t, nkeys, vals, NULL, stray, WIRE_ARRAY_LEN(stray));
+    const wire_cfg *type = vals[0], *name = vals[1], *config = vals[2],
+                   *on_error = picked(keys_t, nkeys, vals, "on_error"),
+                   *retry = picked(keys_t, nkeys, vals, "retry");
 
     bool ok = true;
-    const void *def = NULL;
+    const wire_component_def *def = NULL;
     char what[200];
     snprintf(what, sizeof(what), "%s", where);
     if (!type || type->kind == WIRE_CFG_NULL) {
@@ -267,7 +270,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         ok = false;
     } else {
         out->type = wire_xstrndup(type->str, type->len);
-        def = lookup_def(x, kind, out->type);
+        def = wire_registry_find(x->r, registry_kind(kind), out->type);
         const char *kt = kind == KIND_DLQ ? "sink" : kn;
         if (!def) {
             const char **names;
@@ -294,7 +297,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
 
     for (size_t i = 0; i < nstray; i++) {
         const wire_cfg *k = stray[i];
-        const wire_option *opts = def_options(kind, def);
+        const wire_option *opts = def ? def->options : NULL;
         bool is_option = false;
         for (const wire_option *o = opts; o && o->name; o++)
             if (key_is(k, o->name))
@@ -347,7 +350,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         ok = false;
 
     if (def) {
-        size_t sz = def_config_size(kind, def);
+        size_t sz = def->config_size;
         out->config = wire_xcalloc(1, sz ? sz : 1);
         /* No config: missing options are reported at the component. */
         wire_cfg empty = {0};
@@ -360,7 +363,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
             empty.line = config->line;
             empty.col = config->col;
         }
-        if (wire_options_parse(def_options(kind, def), cfg, out->config, what, x->d) != 0)
+        if (wire_options_parse(def->options, cfg, out->config, what, x->d) != 0)
             ok = false;
     }
     return ok;
@@ -450,39 +453,32 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
                 kind_of(root));
         return;
     }
-    const wire_cfg *name = NULL, *source = NULL, *transforms = NULL, *sink = NULL, *sinks = NULL,
-                   *delivery = NULL, *checkpoint = NULL, *dlq = NULL, *shutdown = NULL,
-                   *buffer = NULL, *placement = NULL;
-    const wire_cfg *sink_key = NULL, *sinks_key = NULL;
-    for (size_t i = 0; i < root->npairs; i++) {
-        const wire_cfg *k = root->pairs[i].key, *v = root->pairs[i].val;
-        if (key_is(k, "name"))
-            name = v;
-        else if (key_is(k, "source"))
-            source = v;
-        else if (key_is(k, "transforms"))
-            transforms = v;
-        else if (key_is(k, "sink")) {
-            sink = v;
-            sink_key = k;
-        } else if (key_is(k, "sinks")) {
-            sinks = v;
-            sinks_key = k;
-        } else if (key_is(k, "delivery"))
-            delivery = v;
-        else if (key_is(k, "checkpoint"))
-            checkpoint = v;
-        else if (key_is(k, "dlq"))
-            dlq = v;
-        else if (key_is(k, "shutdown_timeout"))
-            shutdown = v;
-        else if (key_is(k, "buffer"))
-            buffer = v;
-        else if (key_is(k, "placement"))
-            placement = v;
-        else
-            unknown_key(x, "", k, top_keys, WIRE_ARRAY_LEN(top_keys));
-    }
+    enum {
+        K_NAME,
+        K_SOURCE,
+        K_TRANSFORMS,
+        K_SINK,
+        K_SINKS,
+        K_DELIVERY,
+        K_CHECKPOINT,
+        K_DLQ,
+        K_SHUTDOWN,
+        K_BUFFER,
+        K_PLACEMENT,
+        K_COUNT
+    };
+    _Static_assert(WIRE_ARRAY_LEN(top_keys) == K_COUNT, "one value per top-level key");
+    const wire_cfg *v[K_COUNT], *keys[K_COUNT];
+    const wire_cfg **stray = wire_xcalloc(root->npairs + 1, sizeof(*stray));
+    size_t nstray = pick_keys(root, top_keys, K_COUNT, v, keys, stray, root->npairs);
+    for (size_t i = 0; i < nstray; i++)
+        unknown_key(x, "", stray[i], top_keys, K_COUNT);
+    free(stray);
+    const wire_cfg *name = v[K_NAME], *source = v[K_SOURCE], *transforms = v[K_TRANSFORMS],
+                   *sink = v[K_SINK], *sinks = v[K_SINKS], *delivery = v[K_DELIVERY],
+                   *checkpoint = v[K_CHECKPOINT], *dlq = v[K_DLQ], *shutdown = v[K_SHUTDOWN],
+                   *buffer = v[K_BUFFER], *placement = v[K_PLACEMENT];
+    const wire_cfg *sink_key = keys[K_SINK], *sinks_key = keys[K_SINKS];
     x->dlq_node = dlq && dlq->kind != WIRE_CFG_NULL ? dlq : NULL;
 
     /* name */
@@ -567,11 +563,12 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
         wire_buf capable;
         wire_buf_init(&capable);
-        for (size_t i = 0; x->r->sinks && x->r->sinks[i]; i++)
-            if (x->r->sinks[i]->caps & WIRE_CAP_EXACTLY_ONCE)
-                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", x->r->sinks[i]->type);
+        const wire_component_def *c;
+        for (size_t i = 0; (c = wire_registry_next(x->r, WIRE_KIND_SINK, &i)) != NULL;)
+            if (c->caps & WIRE_CAP_EXACTLY_ONCE)
+                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", c->type);
         for (size_t i = 0; i < s->nsinks; i++) {
-            const wire_sink_def *sd = s->sinks[i].def;
+            const wire_component_def *sd = base_of(&s->sinks[i]);
             if (!sd || (sd->caps & WIRE_CAP_EXACTLY_ONCE))
                 continue;
             char label[64] = "";
@@ -649,14 +646,14 @@ void wire_spec_free(wire_pipeline_spec *s)
 {
     if (!s)
         return;
-    component_free(&s->source, KIND_SOURCE);
+    component_free(&s->source);
     for (size_t i = 0; i < s->ntransforms; i++)
-        component_free(&s->transforms[i], KIND_TRANSFORM);
+        component_free(&s->transforms[i]);
     free(s->transforms);
     for (size_t i = 0; i < s->nsinks; i++)
-        component_free(&s->sinks[i], KIND_SINK);
+        component_free(&s->sinks[i]);
     free(s->sinks);
-    component_free(&s->dlq, KIND_DLQ);
+    component_free(&s->dlq);
     free(s->placement_node);
     free(s->name);
     free(s->file);
@@ -710,26 +707,16 @@ int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_
                         wire_diags *d)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        wire_diags_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+    char *text;
+    size_t n;
+    wire_err err;
+    if (wire_io_read_file(path, &text, &n, &err) != 0) {
+        /* "cannot open: ...", "cannot read: ..." */
+        wire_diags_add(d, path, 0, 0, "%s%s", strncmp(err.msg, "cannot ", 7) ? "cannot " : "",
+                       err.msg);
         return WIRE_EIO;
     }
-    wire_buf b;
-    wire_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        wire_buf_append(&b, chunk, got);
-    bool failed = ferror(f) != 0;
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        wire_diags_add(d, path, 0, 0, "cannot read: %s", strerror(saved));
-        wire_buf_free(&b);
-        return WIRE_EIO;
-    }
-    int rc = wire_spec_load_mem(r, path, b.p ? b.p : "", b.len, out, d);
-    wire_buf_free(&b);
+    int rc = wire_spec_load_mem(r, path, text, n, out, d);
+    free(text);
     return rc;
 }

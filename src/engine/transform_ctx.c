@@ -1,6 +1,8 @@
 /*
  * transform_ctx.c — what transforms call back into: evaluation contexts,
- * filtered counts, and the per-event error policy (on_error).
+ * filtered counts, the per-event error policy (on_error), and the per-event
+ * loop that compacts a batch in place (wire_transform_each), so that filter,
+ * map and every later per-event transform share one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,4 +54,42 @@ int wire_transform_event_error(wire_transform_ctx *ctx, const wire_event *ev, co
             atomic_fetch_add_explicit(&ctx->stats->dropped, 1, memory_order_relaxed);
         return 0;
     }
+}
+
+int wire_transform_each(wire_transform_ctx *ctx, wire_batch *b, wire_event_step step, void *self)
+{
+    wire_eval_ctx *ec = wire_transform_eval_ctx(ctx, b);
+    uint32_t w = 0, i;
+    uint64_t filtered = 0;
+    size_t bytes = 0;
+    int rc = 0;
+    char msg[700];
+    for (i = 0; i < b->n; i++) {
+        wire_event *ev = &b->ev[i];
+        ec->ev = ev;
+        ec->cache_gen++;
+        int r = step(self, ec, ev, b, msg, sizeof(msg));
+        if (r > 0) {
+            if (w != i)
+                b->ev[w] = *ev;
+            bytes += b->ev[w].len;
+            w++;
+        } else if (r == 0) {
+            filtered++;
+        } else if ((rc = wire_transform_event_error(ctx, ev, msg)) < 0) {
+            break;
+        }
+    }
+    /* on a fatal error keep what was not processed, in order */
+    for (; i < b->n; i++, w++) {
+        if (w != i)
+            b->ev[w] = b->ev[i];
+        bytes += b->ev[w].len;
+    }
+    b->n = w;
+    b->bytes = bytes;
+    ec->ev = NULL;
+    if (filtered)
+        wire_transform_filtered(ctx, filtered);
+    return rc;
 }

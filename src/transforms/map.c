@@ -25,13 +25,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/connectors.h"
+#include "transforms/transforms.h"
 
 typedef struct map_config {
     wire_select *select;
     wire_strlist drop;
     wire_strmap rename;
 } map_config;
+
+static const wire_option map_options[] = {
+    {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_config, select), NULL,
+     "Output fields: expressions with AS names, `*` for every input field. Example: "
+     "\"ts, host, msg AS message, latency_ms * 1000 AS latency_us\""},
+    {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_config, drop), NULL,
+     "Top-level fields to remove (after select)"},
+    {"rename", WIRE_OPT_STRMAP, NULL, 0, offsetof(map_config, rename), NULL,
+     "Top-level fields to rename, old: new (after select and drop)"},
+    {NULL},
+};
 
 /* One field of the output being assembled. */
 typedef struct map_entry {
@@ -54,18 +65,28 @@ typedef struct map_name {
     size_t key_json_n;
 } map_name;
 
+/* What map keeps per select item; val and raw are per event. */
+typedef struct map_item {
+    map_name name;     /* NULL name for * */
+    bool is_field;     /* a bare field path: copied as raw JSON */
+    wire_value val;    /* a computed item's value */
+    wire_json_val raw; /* a field item's raw JSON */
+} map_item;
+
+/* What map keeps per rename. */
+typedef struct map_rename {
+    map_name target;   /* the new name */
+    size_t source_len; /* strlen of the old name */
+    bool seen;         /* per event: the old name is there */
+} map_rename;
+
 typedef struct map {
     const map_config *cfg;
     const wire_select *sel;
     size_t nitems;
-    map_name *item_names; /* per select item (NULL for *) */
-    map_name *targets;    /* per rename */
-    bool *source_seen;    /* per rename, per event */
-    size_t *source_len;   /* per rename: strlen of the old name */
-    size_t *drop_len;     /* per drop */
-    wire_value *vals;     /* per select item, per event */
-    wire_json_val *raw;   /* per select item that is a bare field, per event */
-    bool *is_field;       /* per select item */
+    map_item *items;     /* per select item */
+    map_rename *renames; /* per rename */
+    size_t *drop_len;    /* per drop */
     map_entry *ent;
     size_t ent_cap;
     wire_buf out;
@@ -83,27 +104,24 @@ static void name_init(map_name *m, const char *s)
     m->key_json_n = b.len;
 }
 
+static void name_free(map_name *m)
+{
+    free(m->name);
+    free(m->key_json);
+}
+
 static void map_destroy(void *self)
 {
     map *m = self;
     if (!m)
         return;
-    for (size_t i = 0; i < m->nitems; i++) {
-        free(m->item_names[i].name);
-        free(m->item_names[i].key_json);
-    }
-    for (size_t i = 0; i < m->cfg->rename.n; i++) {
-        free(m->targets[i].name);
-        free(m->targets[i].key_json);
-    }
-    free(m->item_names);
-    free(m->targets);
-    free(m->source_seen);
-    free(m->source_len);
+    for (size_t i = 0; i < m->nitems; i++)
+        name_free(&m->items[i].name);
+    for (size_t i = 0; i < m->cfg->rename.n; i++)
+        name_free(&m->renames[i].target);
+    free(m->items);
+    free(m->renames);
     free(m->drop_len);
-    free(m->vals);
-    free(m->raw);
-    free(m->is_field);
     free(m->ent);
     wire_buf_free(&m->out);
     free(m);
@@ -119,21 +137,16 @@ static int map_create(void **self, const void *config, wire_err *err)
     m->cfg = cfg;
     m->sel = cfg->select;
     m->nitems = m->sel ? m->sel->n : 0;
-    m->item_names = wire_xcalloc(m->nitems + 1, sizeof(*m->item_names));
-    m->vals = wire_xcalloc(m->nitems + 1, sizeof(*m->vals));
-    m->raw = wire_xcalloc(m->nitems + 1, sizeof(*m->raw));
-    m->is_field = wire_xcalloc(m->nitems + 1, sizeof(*m->is_field));
-    for (size_t i = 0; i < m->nitems; i++)
-        m->is_field[i] = wire_expr_is_field(m->sel->items[i].expr);
-    for (size_t i = 0; i < m->nitems; i++)
+    m->items = wire_xcalloc(m->nitems + 1, sizeof(*m->items));
+    for (size_t i = 0; i < m->nitems; i++) {
+        m->items[i].is_field = wire_expr_is_field(m->sel->items[i].expr);
         if (m->sel->items[i].name)
-            name_init(&m->item_names[i], m->sel->items[i].name);
-    m->targets = wire_xcalloc(cfg->rename.n + 1, sizeof(*m->targets));
-    m->source_seen = wire_xcalloc(cfg->rename.n + 1, sizeof(*m->source_seen));
-    m->source_len = wire_xcalloc(cfg->rename.n + 1, sizeof(*m->source_len));
+            name_init(&m->items[i].name, m->sel->items[i].name);
+    }
+    m->renames = wire_xcalloc(cfg->rename.n + 1, sizeof(*m->renames));
     for (size_t i = 0; i < cfg->rename.n; i++) {
-        name_init(&m->targets[i], cfg->rename.vals[i]);
-        m->source_len[i] = strlen(cfg->rename.keys[i]);
+        name_init(&m->renames[i].target, cfg->rename.vals[i]);
+        m->renames[i].source_len = strlen(cfg->rename.keys[i]);
     }
     m->drop_len = wire_xcalloc(cfg->drop.n + 1, sizeof(*m->drop_len));
     for (size_t i = 0; i < cfg->drop.n; i++)
@@ -169,7 +182,7 @@ static map_entry *push_entry(map *m, size_t *n)
 
 static void set_item(map *m, map_entry *e, size_t k)
 {
-    const map_name *nm = &m->item_names[k];
+    const map_name *nm = &m->items[k].name;
     e->name = nm->name;
     e->name_n = (uint32_t)nm->n;
     e->name_escaped = false;
@@ -212,7 +225,7 @@ static size_t input_entries(map *m, const wire_event *ev)
 static int rename_of(const map *m, const map_entry *e)
 {
     for (size_t r = 0; r < m->cfg->rename.n; r++)
-        if (name_eq(e, m->cfg->rename.keys[r], m->source_len[r]))
+        if (name_eq(e, m->cfg->rename.keys[r], m->renames[r].source_len))
             return (int)r;
     return -1;
 }
@@ -235,12 +248,12 @@ static bool drop_and_rename(map *m, size_t n)
     /* decide every rename before applying any, so a swap a->b, b->a works */
     bool any = false;
     for (size_t r = 0; r < cfg->rename.n; r++)
-        m->source_seen[r] = false;
+        m->renames[r].seen = false;
     for (size_t i = 0; i < n; i++) {
         map_entry *e = &m->ent[i];
         e->rename = e->dropped ? -1 : rename_of(m, e);
         if (e->rename >= 0) {
-            m->source_seen[e->rename] = true;
+            m->renames[e->rename].seen = true;
             any = true;
         }
     }
@@ -251,7 +264,7 @@ static bool drop_and_rename(map *m, size_t n)
         if (e->dropped)
             continue;
         if (e->rename >= 0) {
-            const map_name *t = &m->targets[e->rename];
+            const map_name *t = &m->renames[e->rename].target;
             e->name = t->name;
             e->name_n = (uint32_t)t->n;
             e->name_escaped = false;
@@ -261,7 +274,8 @@ static bool drop_and_rename(map *m, size_t n)
         }
         /* a field already carrying a new name loses to the renamed one */
         for (size_t r = 0; r < cfg->rename.n; r++) {
-            if (m->source_seen[r] && name_eq(e, m->targets[r].name, m->targets[r].n)) {
+            if (m->renames[r].seen &&
+                name_eq(e, m->renames[r].target.name, m->renames[r].target.n)) {
                 e->dropped = true;
                 break;
             }
@@ -299,10 +313,10 @@ static void write_entries(map *m, size_t n)
             put(o, e->name, e->name_n);
             put(o, "\":", 2);
         }
-        if (e->item >= 0 && m->is_field[e->item])
-            put(o, m->raw[e->item].p, m->raw[e->item].n);
+        if (e->item >= 0 && m->items[e->item].is_field)
+            put(o, m->items[e->item].raw.p, m->items[e->item].raw.n);
         else if (e->item >= 0)
-            wire_value_write_json(o, &m->vals[e->item]);
+            wire_value_write_json(o, &m->items[e->item].val);
         else
             put(o, e->val, e->val_n);
     }
@@ -320,15 +334,15 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
             const wire_select_item *it = &m->sel->items[k];
             if (!it->expr)
                 continue;
-            if (m->is_field[k]) {
+            if (m->items[k].is_field) {
                 /* copied byte for byte: no decoding, numbers keep their text */
-                if (!wire_expr_field_raw(it->expr, ec, &m->raw[k])) {
-                    m->raw[k].p = "null";
-                    m->raw[k].n = 4;
+                if (!wire_expr_field_raw(it->expr, ec, &m->items[k].raw)) {
+                    m->items[k].raw.p = "null";
+                    m->items[k].raw.n = 4;
                 }
                 continue;
             }
-            int rc = wire_expr_eval(it->expr, ec, &m->vals[k], err);
+            int rc = wire_expr_eval(it->expr, ec, &m->items[k].val, err);
             if (rc < 0) {
                 *bad_item = k;
                 return rc;
@@ -343,7 +357,7 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
             map_entry *e = NULL;
             for (size_t i = 0; i < ninput; i++) {
                 if (m->ent[i].item < 0 &&
-                    name_eq(&m->ent[i], m->item_names[k].name, m->item_names[k].n)) {
+                    name_eq(&m->ent[i], m->items[k].name.name, m->items[k].name.n)) {
                     e = &m->ent[i];
                     break;
                 }
@@ -367,41 +381,25 @@ static int map_event(map *m, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, w
     return 1;
 }
 
+/* Every event is kept, rewritten or not; an evaluation error names its item. */
+static int map_step(void *self, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, char *msg,
+                    size_t msg_size)
+{
+    map *m = self;
+    wire_err err;
+    size_t bad = 0;
+    int r = map_event(m, ec, ev, b, &err, &bad);
+    if (r >= 0)
+        return 1;
+    snprintf(msg, msg_size, "map: select item '%.80s': %s", wire_expr_text(m->sel->items[bad].expr),
+             err.msg);
+    return r;
+}
+
 static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
 {
     map *m = self;
-    wire_eval_ctx *ec = wire_transform_eval_ctx(ctx, b);
-    wire_err err;
-    uint32_t w = 0, i;
-    size_t bytes = 0;
-    int rc = 0;
-    for (i = 0; i < b->n; i++) {
-        wire_event *ev = &b->ev[i];
-        ec->ev = ev;
-        ec->cache_gen++;
-        size_t bad = 0;
-        int r = map_event(m, ec, ev, b, &err, &bad);
-        if (r >= 0) {
-            if (w != i)
-                b->ev[w] = *ev;
-            bytes += b->ev[w].len;
-            w++;
-            continue;
-        }
-        char msg[700];
-        snprintf(msg, sizeof(msg), "map: select item '%.80s': %s",
-                 wire_expr_text(m->sel->items[bad].expr), err.msg);
-        if ((rc = wire_transform_event_error(ctx, ev, msg)) < 0)
-            break;
-    }
-    for (; i < b->n; i++, w++) {
-        if (w != i)
-            b->ev[w] = b->ev[i];
-        bytes += b->ev[w].len;
-    }
-    b->n = w;
-    b->bytes = bytes;
-    ec->ev = NULL;
+    int rc = wire_transform_each(ctx, b, map_step, m);
     /* a one-off huge event should not pin its buffer for the pipeline's life */
     if (m->out.cap > (1u << 20)) {
         wire_buf_free(&m->out);
@@ -410,24 +408,9 @@ static int map_process(void *self, wire_batch *b, wire_transform_ctx *ctx)
     return rc;
 }
 
-static const wire_option map_options[] = {
-    {"select", WIRE_OPT_SELECT, NULL, 0, offsetof(map_config, select), NULL,
-     "Output fields: expressions with AS names, `*` for every input field. Example: "
-     "\"ts, host, msg AS message, latency_ms * 1000 AS latency_us\""},
-    {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_config, drop), NULL,
-     "Top-level fields to remove (after select)"},
-    {"rename", WIRE_OPT_STRMAP, NULL, 0, offsetof(map_config, rename), NULL,
-     "Top-level fields to rename, old: new (after select and drop)"},
-    {NULL},
-};
-
 const wire_transform_def wire_transform_map = {
-    .type = "map",
-    .summary = "reshape events: select expressions, drop and rename fields",
-    .options = map_options,
-    .config_size = sizeof(map_config),
-    .caps = 0,
-    .create = map_create,
+    .base = {WIRE_KIND_TRANSFORM, "map",
+             "reshape events: select expressions, drop and rename fields", map_options,
+             sizeof(map_config), 0, map_create, map_destroy},
     .process = map_process,
-    .destroy = map_destroy,
 };

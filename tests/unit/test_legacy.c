@@ -10,6 +10,7 @@
 
 #include "api/legacy.h"
 #include "connectors/connectors.h"
+#include "registry/registry.h"
 #include "test.h"
 
 /* Map `body`; returns the document (static) or NULL, with the error in *err. */
@@ -135,17 +136,16 @@ static const wire_option kinds_opts[] = {
     {"x", WIRE_OPT_DOUBLE, "0", 0, offsetof(kinds_cfg, x), NULL, "double"},
     {0},
 };
-static const wire_source_def kinds_src = {.type = "kinds",
-                                          .summary = "Every option kind.",
-                                          .options = kinds_opts,
-                                          .config_size = sizeof(kinds_cfg)};
+static const wire_source_def kinds_src = {.base = {.kind = WIRE_KIND_SOURCE,
+                                                   .type = "kinds",
+                                                   .summary = "Every option kind.",
+                                                   .options = kinds_opts,
+                                                   .config_size = sizeof(kinds_cfg)}};
 
 TEST(string_values_every_option_kind)
 {
-    static const wire_source_def *const srcs[] = {&kinds_src, NULL};
-    static const wire_sink_def *const sinks[] = {&wire_sink_stdout, NULL};
-    static const wire_transform_def *const trs[] = {NULL};
-    const wire_registry reg = {srcs, trs, sinks};
+    static const wire_component_def *const all[] = {&kinds_src.base, &wire_sink_stdout.base, NULL};
+    const wire_registry reg = {all};
     wire_err err;
     const char *doc =
         map("k",

@@ -4,8 +4,8 @@
  * the pipeline, and a pipeline resumes from the store's checkpoint. */
 #include <stdlib.h>
 
-#include "connectors/connectors.h"
 #include "engine/checkpoint.h"
+#include "registry/registry.h"
 #include "test.h"
 
 typedef struct fake_store {

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 #include "connectors/connectors.h"
+#include "registry/registry.h"
 #include "test.h"
+#include "transforms/transforms.h"
 
 typedef struct entry {
     const char *kind, *type;
@@ -19,27 +21,27 @@ static size_t all_entries(entry *out, size_t cap)
 {
     const wire_registry *r = &wire_default_registry;
     size_t n = 0;
-    for (size_t i = 0; r->sources[i] && n < cap; i++)
-        out[n++] = (entry){"source", r->sources[i]->type, r->sources[i]->options,
-                           r->sources[i]->config_size};
-    for (size_t i = 0; r->transforms[i] && n < cap; i++)
-        out[n++] = (entry){"transform", r->transforms[i]->type, r->transforms[i]->options,
-                           r->transforms[i]->config_size};
-    for (size_t i = 0; r->sinks[i] && n < cap; i++)
+    for (const wire_component_def *const *c = r->components; *c && n < cap; c++)
         out[n++] =
-            (entry){"sink", r->sinks[i]->type, r->sinks[i]->options, r->sinks[i]->config_size};
+            (entry){wire_kind_name((*c)->kind), (*c)->type, (*c)->options, (*c)->config_size};
     return n;
 }
 
 TEST(lookups)
 {
     const wire_registry *r = &wire_default_registry;
-    for (size_t i = 0; r->sources[i]; i++)
-        CHECK(wire_registry_source(r, r->sources[i]->type) == r->sources[i]);
-    for (size_t i = 0; r->transforms[i]; i++)
-        CHECK(wire_registry_transform(r, r->transforms[i]->type) == r->transforms[i]);
-    for (size_t i = 0; r->sinks[i]; i++)
-        CHECK(wire_registry_sink(r, r->sinks[i]->type) == r->sinks[i]);
+    size_t kinds[WIRE_KIND_COUNT] = {0};
+    for (const wire_component_def *const *c = r->components; *c; c++) {
+        CHECK((*c)->kind < WIRE_KIND_COUNT);
+        CHECK(wire_registry_find(r, (*c)->kind, (*c)->type) == *c);
+        CHECK((*c)->create != NULL && (*c)->destroy != NULL);
+        kinds[(*c)->kind]++;
+    }
+    for (int k = 0; k < WIRE_KIND_COUNT; k++)
+        CHECK(kinds[k] > 0);
+    CHECK(wire_registry_source(r, "file") == &wire_source_file);
+    CHECK(wire_registry_transform(r, "map") == &wire_transform_map);
+    CHECK(wire_registry_sink(r, "http") == &wire_sink_http);
     CHECK(wire_registry_source(r, "no-such-type") == NULL);
     CHECK(wire_registry_transform(r, "") == NULL);
     CHECK(wire_registry_sink(r, "File") == NULL);

@@ -19,11 +19,12 @@ static const wire_option fsrc_opts[] = {
     {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(fsrc_cfg, mode), "read|tail", "Mode."},
     {0},
 };
-static const wire_source_def fake_file_src = {.type = "file",
-                                              .summary = "Read a file.",
-                                              .options = fsrc_opts,
-                                              .config_size = sizeof(fsrc_cfg),
-                                              .caps = WIRE_CAP_BOUNDED};
+static const wire_source_def fake_file_src = {.base = {.kind = WIRE_KIND_SOURCE,
+                                                       .type = "file",
+                                                       .summary = "Read a file.",
+                                                       .options = fsrc_opts,
+                                                       .config_size = sizeof(fsrc_cfg),
+                                                       .caps = WIRE_CAP_BOUNDED}};
 
 typedef struct gen_cfg {
     int64_t count;
@@ -32,10 +33,11 @@ static const wire_option gen_opts[] = {
     {"count", WIRE_OPT_INT, "0", 0, offsetof(gen_cfg, count), NULL, "Count."},
     {0},
 };
-static const wire_source_def fake_generate = {.type = "generate",
-                                              .summary = "Generate events.",
-                                              .options = gen_opts,
-                                              .config_size = sizeof(gen_cfg)};
+static const wire_source_def fake_generate = {.base = {.kind = WIRE_KIND_SOURCE,
+                                                       .type = "generate",
+                                                       .summary = "Generate events.",
+                                                       .options = gen_opts,
+                                                       .config_size = sizeof(gen_cfg)}};
 
 typedef struct filter_cfg {
     wire_expr *where;
@@ -44,10 +46,11 @@ static const wire_option filter_opts[] = {
     {"where", WIRE_OPT_EXPR, NULL, WIRE_OPT_REQUIRED, offsetof(filter_cfg, where), NULL, "Cond."},
     {0},
 };
-static const wire_transform_def fake_filter = {.type = "filter",
-                                               .summary = "Keep matching events.",
-                                               .options = filter_opts,
-                                               .config_size = sizeof(filter_cfg)};
+static const wire_transform_def fake_filter = {.base = {.kind = WIRE_KIND_TRANSFORM,
+                                                        .type = "filter",
+                                                        .summary = "Keep matching events.",
+                                                        .options = filter_opts,
+                                                        .config_size = sizeof(filter_cfg)}};
 
 typedef struct map_cfg {
     wire_select *select;
@@ -58,10 +61,11 @@ static const wire_option map_opts[] = {
     {"drop", WIRE_OPT_STRLIST, NULL, 0, offsetof(map_cfg, drop), NULL, "Drop."},
     {0},
 };
-static const wire_transform_def fake_map = {.type = "map",
-                                            .summary = "Reshape events.",
-                                            .options = map_opts,
-                                            .config_size = sizeof(map_cfg)};
+static const wire_transform_def fake_map = {.base = {.kind = WIRE_KIND_TRANSFORM,
+                                                     .type = "map",
+                                                     .summary = "Reshape events.",
+                                                     .options = map_opts,
+                                                     .config_size = sizeof(map_cfg)}};
 
 typedef struct fsink_cfg {
     char *path;
@@ -70,11 +74,12 @@ static const wire_option fsink_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(fsink_cfg, path), NULL, "Path."},
     {0},
 };
-static const wire_sink_def fake_file_sink = {.type = "file",
-                                             .summary = "Write a file.",
-                                             .options = fsink_opts,
-                                             .config_size = sizeof(fsink_cfg),
-                                             .caps = WIRE_CAP_EXACTLY_ONCE};
+static const wire_sink_def fake_file_sink = {.base = {.kind = WIRE_KIND_SINK,
+                                                      .type = "file",
+                                                      .summary = "Write a file.",
+                                                      .options = fsink_opts,
+                                                      .config_size = sizeof(fsink_cfg),
+                                                      .caps = WIRE_CAP_EXACTLY_ONCE}};
 
 typedef struct http_cfg {
     char *url;
@@ -85,19 +90,21 @@ static const wire_option http_opts[] = {
     {"batch_events", WIRE_OPT_INT, "500", 0, offsetof(http_cfg, batch_events), NULL, "Batch."},
     {0},
 };
-static const wire_sink_def fake_http = {.type = "http",
-                                        .summary = "POST batches.",
-                                        .options = http_opts,
-                                        .config_size = sizeof(http_cfg)};
+static const wire_sink_def fake_http = {.base = {.kind = WIRE_KIND_SINK,
+                                                 .type = "http",
+                                                 .summary = "POST batches.",
+                                                 .options = http_opts,
+                                                 .config_size = sizeof(http_cfg)}};
 
 static const wire_option no_opts[] = {{0}};
 static const wire_sink_def fake_stdout = {
-    .type = "stdout", .summary = "Print.", .options = no_opts};
+    .base = {.kind = WIRE_KIND_SINK, .type = "stdout", .summary = "Print.", .options = no_opts}};
 
-static const wire_source_def *const srcs[] = {&fake_file_src, &fake_generate, NULL};
-static const wire_transform_def *const trs[] = {&fake_filter, &fake_map, NULL};
-static const wire_sink_def *const snks[] = {&fake_file_sink, &fake_http, &fake_stdout, NULL};
-static const wire_registry reg = {srcs, trs, snks};
+static const wire_component_def *const all[] = {
+    &fake_file_src.base,  &fake_generate.base, &fake_filter.base, &fake_map.base,
+    &fake_file_sink.base, &fake_http.base,     &fake_stdout.base, NULL,
+};
+static const wire_registry reg = {all};
 
 /* Load a document; returns the spec (or NULL) and the diagnostics joined. */
 static wire_pipeline_spec *load(const char *doc, int *rc, char *diag, size_t dn)
@@ -600,7 +607,20 @@ TEST(registry_lookup)
     CHECK(wire_registry_transform(&reg, "file") == NULL);
     CHECK(wire_registry_sink(&reg, "stdout") == &fake_stdout);
     CHECK(wire_registry_sink(&reg, "filter") == NULL);
-    static const wire_registry empty = {NULL, NULL, NULL};
+    CHECK(wire_registry_find(&reg, WIRE_KIND_SINK, "file") == &fake_file_sink.base);
+    CHECK(wire_registry_find(&reg, WIRE_KIND_SOURCE, "file") == &fake_file_src.base);
+    /* one kind at a time, in registry order */
+    const wire_component_def *c;
+    const char *sinks[4] = {0};
+    size_t n = 0;
+    for (size_t i = 0; n < 4 && (c = wire_registry_next(&reg, WIRE_KIND_SINK, &i)) != NULL;)
+        sinks[n++] = c->type;
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_STR(sinks[0], "file");
+    CHECK_EQ_STR(sinks[2], "stdout");
+    static const wire_registry empty = {NULL};
+    size_t at = 0;
+    CHECK(wire_registry_next(&empty, WIRE_KIND_SOURCE, &at) == NULL);
     CHECK(wire_registry_sink(&empty, "stdout") == NULL);
 }
 

@@ -6,12 +6,12 @@
  */
 #include <stddef.h>
 
-#include "connectors/connectors.h"
 #include "test.h"
+#include "transforms/transforms.h"
 
 static const wire_option *find_opt(const wire_transform_def *d, const char *name)
 {
-    for (const wire_option *o = d->options; o->name; o++)
+    for (const wire_option *o = d->base.options; o->name; o++)
         if (strcmp(o->name, name) == 0)
             return o;
     return NULL;
@@ -68,7 +68,7 @@ static void set_rename(const wire_transform_def *d, void *cfg, const char *const
 
 static void free_config(const wire_transform_def *d, void *cfg)
 {
-    for (const wire_option *o = d->options; o->name; o++) {
+    for (const wire_option *o = d->base.options; o->name; o++) {
         void *p;
         memcpy(&p, (char *)cfg + o->offset, sizeof(p));
         if (o->type == WIRE_OPT_EXPR)
@@ -97,16 +97,62 @@ static int ev_is(const wire_event *e, const char *s)
     return 0;
 }
 
+/* ---- the engine's per-event loop ---- */
+
+/* Keeps events whose text has 'k', removes those with 'r', fails on 'x'. */
+static int step_by_letter(void *self, wire_eval_ctx *ec, wire_event *ev, wire_batch *b, char *msg,
+                          size_t msg_size)
+{
+    (*(int *)self)++;
+    if (memchr(ev->data, 'x', ev->len)) {
+        snprintf(msg, msg_size, "bad event %llu", (unsigned long long)ev->offset);
+        return WIRE_EINVAL;
+    }
+    return memchr(ev->data, 'k', ev->len) ? 1 : 0;
+}
+
+TEST(transform_each_compacts_and_applies_policy)
+{
+    static const char *const lines[] = {"{\"a\":\"k1\"}", "{\"a\":\"r\"}", "{\"a\":\"x\"}",
+                                        "{\"a\":\"k22\"}"};
+    wire_stage_stats st = {0};
+    wire_transform_ctx ctx;
+    int calls = 0;
+    /* drop: the failing event goes, the others are decided */
+    wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_DROP, 1);
+    ctx.stats = &st;
+    wire_batch *b = batch_of(lines, 4);
+    CHECK_EQ_INT(wire_transform_each(&ctx, b, step_by_letter, &calls), 0);
+    CHECK_EQ_INT(calls, 4);
+    CHECK_EQ_INT(b->n, 2);
+    CHECK(ev_is(&b->ev[0], lines[0]) && ev_is(&b->ev[1], lines[3]));
+    CHECK_EQ_INT(b->bytes, strlen(lines[0]) + strlen(lines[3]));
+    CHECK_EQ_INT(atomic_load(&st.filtered), 1);
+    CHECK_EQ_INT(atomic_load(&st.dropped), 1);
+    CHECK_EQ_STR(ctx.last_error, "bad event 2");
+    wire_batch_free(b);
+    /* fail: stops at the failing event and keeps it and the rest, in order */
+    wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_FAIL, 1);
+    calls = 0;
+    b = batch_of(lines, 4);
+    CHECK_EQ_INT(wire_transform_each(&ctx, b, step_by_letter, &calls), WIRE_EPERM);
+    CHECK_EQ_INT(calls, 3);
+    CHECK_EQ_INT(b->n, 3);
+    CHECK(ev_is(&b->ev[0], lines[0]) && ev_is(&b->ev[1], lines[2]) && ev_is(&b->ev[2], lines[3]));
+    CHECK_EQ_INT(b->bytes, strlen(lines[0]) + strlen(lines[2]) + strlen(lines[3]));
+    wire_batch_free(b);
+}
+
 /* ---- filter ---- */
 
 TEST(filter_keeps_matching)
 {
     const wire_transform_def *d = &wire_transform_filter;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_expr(d, cfg, "where", "level = 'error'");
     void *f;
     wire_err err;
-    CHECK(d->create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, &err) == 0);
     static const char *const lines[] = {
         "{\"level\":\"error\",\"n\":1}",
         "{\"level\":\"info\",\"msg\":\"\\\"level\\\":\\\"error\\\"\"}",
@@ -140,19 +186,19 @@ TEST(filter_keeps_matching)
     CHECK_EQ_INT(stats.filtered, 6);
     wire_batch_free(b2);
     wire_batch_free(b);
-    d->destroy(f);
+    d->base.destroy(f);
     free_config(d, cfg);
 }
 
 TEST(filter_complex_and_empty)
 {
     const wire_transform_def *d = &wire_transform_filter;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_expr(d, cfg, "where",
              "level IN ('warn', 'error') AND (latency_ms > 100 OR msg LIKE '%timeout%')");
     void *f;
     wire_err err;
-    CHECK(d->create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, &err) == 0);
     static const char *const lines[] = {
         "{\"level\":\"warn\",\"latency_ms\":150}",
         "{\"level\":\"warn\",\"latency_ms\":50,\"msg\":\"ok\"}",
@@ -173,20 +219,20 @@ TEST(filter_complex_and_empty)
     CHECK_EQ_INT(e->n, 0);
     wire_batch_free(e);
     wire_batch_free(b);
-    d->destroy(f);
+    d->base.destroy(f);
     free_config(d, cfg);
 }
 
 TEST(filter_errors)
 {
     const wire_transform_def *d = &wire_transform_filter;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     void *f = NULL;
     wire_err err;
-    CHECK(d->create(&f, cfg, &err) == WIRE_EINVAL);
+    CHECK(d->base.create(&f, cfg, &err) == WIRE_EINVAL);
     CHECK(strstr(err.msg, "'where' is required") != NULL);
     set_expr(d, cfg, "where", "n * 2 > 5");
-    CHECK(d->create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, &err) == 0);
     static const char *const lines[] = {
         "{\"n\":3}",
         "{\"n\":\"three\"}",
@@ -216,7 +262,7 @@ TEST(filter_errors)
     CHECK(d->process(f, b, &ctx) == WIRE_EPERM);
     CHECK_EQ_INT(ctx.event_errors, 1);
     wire_batch_free(b);
-    d->destroy(f);
+    d->base.destroy(f);
     free_config(d, cfg);
 }
 
@@ -227,7 +273,7 @@ static void run_map(void *cfg, const char *const *lines, size_t n, wire_batch **
 {
     const wire_transform_def *d = &wire_transform_map;
     wire_err err;
-    int rc = d->create(inst, cfg, &err);
+    int rc = d->base.create(inst, cfg, &err);
     CHECK(rc == 0);
     *out = batch_of(lines, n);
     CHECK(d->process(*inst, *out, ctx) == 0);
@@ -236,7 +282,7 @@ static void run_map(void *cfg, const char *const *lines, size_t n, wire_batch **
 TEST(map_select)
 {
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_select(d, cfg, "ts, host, msg AS message, latency_ms * 1000 AS latency_us");
     static const char *const lines[] = {
         "{\"ts\":1,\"host\":\"a\",\"msg\":\"hi \\\"there\\\"\",\"latency_ms\":12,\"x\":[1]}",
@@ -264,7 +310,7 @@ TEST(map_select)
     for (uint32_t i = 0; i < b->n; i++)
         CHECK(wire_json_validate_object(b->ev[i].data, b->ev[i].len, NULL) == 0);
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
@@ -272,7 +318,7 @@ TEST(map_copies_fields_verbatim)
 {
     /* bare fields are copied as their JSON text: numbers keep their form */
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_select(d, cfg, "x, y, s, o.p AS p, missing, x + 0 AS x0");
     static const char *const lines[] = {
         "{\"x\":1.50,\"y\":1E3,\"s\":\"\\u00e9\\/\",\"o\":{\"p\":[1, 2]}}",
@@ -285,14 +331,14 @@ TEST(map_copies_fields_verbatim)
     CHECK(ev_is(&b->ev[0], "{\"x\":1.50,\"y\":1E3,\"s\":\"\\u00e9\\/\",\"p\":[1, 2],"
                            "\"missing\":null,\"x0\":1.5}"));
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
 TEST(map_star)
 {
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_select(d, cfg, "*, upper(level) AS level, n + 1 AS n1, `new key`");
     static const char *const lines[] = {
         "{\"b\":1, \"level\" : \"warn\",\"a\":{\"x\":[1,2]}, \"n\":41}",
@@ -309,14 +355,14 @@ TEST(map_star)
                            "\"n1\":42,\"new key\":null}"));
     CHECK(ev_is(&b->ev[1], "{\"k\\u0041\":true,\"new key\":5,\"level\":null,\"n1\":null}"));
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
 TEST(map_drop_rename_only)
 {
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_drop(d, cfg, "secret", "tmp");
     static const char *const pairs[] = {"msg", "message", "a", "b", "b", "a"};
     set_rename(d, cfg, pairs, 3);
@@ -341,14 +387,14 @@ TEST(map_drop_rename_only)
     CHECK(ev_is(&b->ev[4], "{\"message\":\"escaped key\"}"));
     CHECK(b->ev[5].data == lines[5] && b->ev[5].flags == 0);
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
 TEST(map_select_then_drop_rename)
 {
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_select(d, cfg, "*, lower(msg) AS lmsg");
     set_drop(d, cfg, "msg", NULL);
     static const char *const pairs[] = {"lmsg", "msg"};
@@ -361,17 +407,17 @@ TEST(map_select_then_drop_rename)
     run_map(cfg, lines, 1, &b, &ctx, &m);
     CHECK(ev_is(&b->ev[0], "{\"n\":1,\"msg\":\"hello\"}"));
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
 TEST(map_errors)
 {
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     void *m = NULL;
     wire_err err;
-    CHECK(d->create(&m, cfg, &err) == WIRE_EINVAL);
+    CHECK(d->base.create(&m, cfg, &err) == WIRE_EINVAL);
     CHECK(strstr(err.msg, "at least one of") != NULL);
     set_select(d, cfg, "id, n * 2 AS n2");
     static const char *const lines[] = {"{\"id\":1,\"n\":2}", "{\"id\":2,\"n\":\"x\"}",
@@ -389,14 +435,14 @@ TEST(map_errors)
     CHECK_EQ_INT(stats.errors, 1);
     CHECK(strstr(ctx.last_error, "map: select item 'n * 2': operator * needs numbers") != NULL);
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     /* fail policy */
     wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_FAIL, 1);
-    CHECK(d->create(&m, cfg, &err) == 0);
+    CHECK(d->base.create(&m, cfg, &err) == 0);
     b = batch_of(lines, 3);
     CHECK(d->process(m, b, &ctx) == WIRE_EPERM);
     wire_batch_free(b);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
@@ -404,7 +450,7 @@ TEST(map_wide_and_many)
 {
     /* an event wider than the entry scratch, and many events in one batch */
     const wire_transform_def *d = &wire_transform_map;
-    void *cfg = calloc(1, d->config_size);
+    void *cfg = calloc(1, d->base.config_size);
     set_select(d, cfg, "*, f7 + 1 AS g");
     wire_buf wide;
     wire_buf_init(&wide);
@@ -426,12 +472,13 @@ TEST(map_wide_and_many)
     CHECK(memcmp(b->ev[1].data + b->ev[1].len - 7, ",\"g\":8}", 7) == 0);
     wire_batch_free(b);
     wire_buf_free(&wide);
-    d->destroy(m);
+    d->base.destroy(m);
     free_config(d, cfg);
 }
 
 int main(void)
 {
+    RUN(transform_each_compacts_and_applies_policy);
     RUN(filter_keeps_matching);
     RUN(filter_complex_and_empty);
     RUN(filter_errors);
