@@ -3,6 +3,8 @@
 # to it, and keep the node in the foreground until Ctrl-C.
 #
 #   scripts/run-example.sh [WIRE_BINARY]      (default build/release/wire)
+#   WIRE_HTTP_ADDR=localhost:5001 WIRE_RAFT_ADDR=localhost:5002 make run
+#                                             other ports (defaults 4001, 4002)
 #
 # Everything lives under ./wire-data: the node's Raft log and checkpoints
 # (node1/), its log (node.log) and the pipeline's output (out/). A second
@@ -12,8 +14,8 @@ set -u
 WIRE=${1:-build/release/wire}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
-HTTP=localhost:4001
-RAFT=localhost:4002
+HTTP=${WIRE_HTTP_ADDR:-localhost:4001}
+RAFT=${WIRE_RAFT_ADDR:-localhost:4002}
 DATA=./wire-data
 LOG=$DATA/node.log
 EXAMPLE=examples/cluster-quickstart.yaml
@@ -78,7 +80,7 @@ else
     *"already exists"*)
         echo "== pipeline quickstart already exists (from an earlier make run): the node"
         echo "   resumes it from its last checkpoint. To submit $EXAMPLE afresh:"
-        echo "   $WIRE pipeline delete quickstart, then make run again."
+        echo "   $WIRE pipeline delete quickstart --addr $HTTP, then make run again."
         ;;
     *)
         [ "$STOPPING" = 1 ] && { wait "$NODE"; exit 1; }
@@ -93,11 +95,11 @@ cat <<EOF2
    -> $DATA/out/quickstart.jsonl, checkpointed every second
 
 Look at it from another terminal:
-  $WIRE pipeline list
-  $WIRE pipeline get quickstart
+  $WIRE pipeline list --addr $HTTP
+  $WIRE pipeline get quickstart --addr $HTTP
   curl -s $HTTP/v1/pipelines
   tail -f $DATA/out/quickstart.jsonl
-  $WIRE pipeline pause quickstart    # and: resume quickstart, delete quickstart
+  $WIRE pipeline pause quickstart --addr $HTTP    # and: resume, delete
   tail -f $LOG    # the node's log
 
 Ctrl-C stops the node; make run again restarts it and the pipeline resumes.

@@ -52,7 +52,6 @@ static void serve_usage(FILE *f)
                "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
                "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
                "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
-               "  --http-cert/--http-key, --node-cert/--node-key FILE   TLS (in pairs)\n"
                "  --log-level debug|info|warn|error\n");
 }
 
