@@ -126,8 +126,14 @@ enum {
 
 wire_fsm *wire_fsm_new(void);
 void wire_fsm_free(wire_fsm *f);
-/* The raft_fsm to hand to raft_init (version 2; data = f). Filled by _new. */
+/* The raft_fsm to hand to raft_init (data = f). Filled by _new. */
 struct raft_fsm *wire_fsm_raft(wire_fsm *f);
+/*
+ * Snapshots encoded and compressed on the io's thread pool (raft_fsm version
+ * 3; the io must have async_work and version >= 2), or on the loop thread
+ * (version 2, the default: raft_fixture's io has no version 2). Before raft_init.
+ */
+void wire_fsm_set_async_snapshots(wire_fsm *f, bool async);
 /* The raft instance (for the index being applied and snapshot metadata). */
 void wire_fsm_attach(wire_fsm *f, struct raft *r);
 /* Called on the loop thread after each applied entry (index) and after a restore. */

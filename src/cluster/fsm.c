@@ -15,6 +15,16 @@
  *
  * Snapshots encode every table in sorted key order, so equal states encode
  * to equal bytes; snapshot.c frames and compresses them.
+ *
+ * Snapshots are asynchronous (raft_fsm version 3): encoding and compressing
+ * a large KV on the loop thread stalled every request behind it (p99 of KV
+ * writes 180 ms under wrk with a snapshot every 8,192 entries, 5.5 ms
+ * without). On the loop thread, snapshot() encodes the small tables (nodes,
+ * pipelines) and freezes the KV table: until finalize, KV writes go to an
+ * overlay (`kv_delta`, a NULL value marks a delete) and reads look there
+ * first. snapshot_async() runs on libuv's thread pool and reads only the
+ * frozen table; snapshot_finalize() (loop thread, after the snapshot is on
+ * disk) folds the overlay back in, O(writes meanwhile).
  */
 #include <raft.h>
 #include <stdlib.h>
@@ -195,10 +205,23 @@ static void free_pipe(void *p)
     free(v);
 }
 
+/* A snapshot being taken: what the loop thread encoded, and the frozen KV's state. */
+typedef struct snap_job {
+    bool frozen;    /* kv is read-only; KV writes go to kv_delta */
+    size_t kv_live; /* the KV's size as reads see it while frozen */
+    wire_buf head;  /* format version, applied, term, epoch sequence */
+    wire_buf rest;  /* nodes and pipelines */
+    uint64_t index; /* the snapshot's index and term */
+    uint64_t term;
+} snap_job;
+
 struct wire_fsm {
     struct raft_fsm rf;
     struct raft *raft;
     map kv, nodes, pipes;
+    map kv_delta; /* KV writes while a snapshot is taken (see the header) */
+    snap_job snap;
+    bool async; /* snapshot_async runs on the io's thread pool (version 3) */
     uint64_t applied, term, restores;
     uint64_t epoch_seq; /* the last assignment epoch handed out, cluster-wide */
     uint8_t *results;
@@ -214,6 +237,55 @@ static kv_val *kv_new(const char *v, size_t n)
     memcpy(x->data, v, n);
     x->data[n] = 0;
     return x;
+}
+
+/* The KV value of key as reads see it (the overlay first while frozen), or NULL. */
+static kv_val *kv_lookup(const wire_fsm *f, const char *k, size_t n)
+{
+    if (f->snap.frozen) {
+        item *d = map_find(&f->kv_delta, k, n);
+        if (d)
+            return d->val;
+    }
+    item *it = map_find(&f->kv, k, n);
+    return it ? it->val : NULL;
+}
+
+static void kv_set(wire_fsm *f, const char *k, size_t n, kv_val *v)
+{
+    if (!f->snap.frozen) {
+        map_put(&f->kv, k, n, v);
+        return;
+    }
+    if (!kv_lookup(f, k, n))
+        f->snap.kv_live++;
+    map_put(&f->kv_delta, k, n, v);
+}
+
+static bool kv_del(wire_fsm *f, const char *k, size_t n)
+{
+    if (!f->snap.frozen)
+        return map_del(&f->kv, k, n);
+    if (!kv_lookup(f, k, n))
+        return false;
+    f->snap.kv_live--;
+    map_put(&f->kv_delta, k, n, NULL);
+    return true;
+}
+
+/* After a snapshot: fold the overlay into the table and thaw it. */
+static void kv_thaw(wire_fsm *f)
+{
+    for (size_t i = 0; i < f->kv_delta.nb; i++)
+        for (item *it = f->kv_delta.b[i]; it; it = it->next) {
+            if (it->val)
+                map_put(&f->kv, it->key, it->klen, it->val);
+            else
+                map_del(&f->kv, it->key, it->klen);
+            it->val = NULL; /* moved, or a delete mark */
+        }
+    map_clear(&f->kv_delta);
+    f->snap.frozen = false;
 }
 
 static char *dupn(const char *s, size_t n)
@@ -244,11 +316,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
     if (c->version != 1 || c->type == 0 || c->type > WIRE_CMD_MAX_TYPE)
         return WIRE_APPLY_UNKNOWN;
     switch (c->type) {
-    case WIRE_CMD_KV_SET:
-        map_put(&f->kv, c->a, c->alen, kv_new(c->b, c->blen));
-        return WIRE_APPLY_OK;
-    case WIRE_CMD_KV_DEL:
-        return map_del(&f->kv, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+    case WIRE_CMD_KV_SET: kv_set(f, c->a, c->alen, kv_new(c->b, c->blen)); return WIRE_APPLY_OK;
+    case WIRE_CMD_KV_DEL: return kv_del(f, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
     case WIRE_CMD_NODE_SET: {
         if (!c->alen || memchr(c->a, 0, c->alen))
             return WIRE_APPLY_INVALID;
@@ -419,21 +488,29 @@ const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n)
 
 #define FSM_ENC_VERSION 2
 
-void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
+static void encode_head(const wire_fsm *f, wire_buf *out)
 {
     wire_put_u32(out, FSM_ENC_VERSION);
     wire_put_u64(out, f->applied);
     wire_put_u64(out, f->term);
     wire_put_u64(out, f->epoch_seq);
-    item **v = map_sorted(&f->kv);
-    wire_put_u64(out, f->kv.n);
-    for (size_t i = 0; i < f->kv.n; i++) {
+}
+
+/* n KV items, already in key order. */
+static void encode_kv(item *const *v, size_t n, wire_buf *out)
+{
+    wire_put_u64(out, n);
+    for (size_t i = 0; i < n; i++) {
         kv_val *x = v[i]->val;
         wire_put_str(out, v[i]->key, v[i]->klen);
         wire_put_str(out, x->data, x->len);
     }
-    free(v);
-    v = map_sorted(&f->nodes);
+}
+
+/* Everything after the KV: nodes and pipelines. */
+static void encode_rest(const wire_fsm *f, wire_buf *out)
+{
+    item **v = map_sorted(&f->nodes);
     wire_put_u64(out, f->nodes.n);
     for (size_t i = 0; i < f->nodes.n; i++) {
         node_val *x = v[i]->val;
@@ -462,6 +539,39 @@ void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
         wire_put_str(out, x->stats, strlen(x->stats));
     }
     free(v);
+}
+
+/* The KV as reads see it, in key order (malloc'd; *n items): the frozen
+   table under its overlay while a snapshot is taken. */
+static item **kv_sorted(const wire_fsm *f, size_t *n)
+{
+    if (!f->snap.frozen) {
+        *n = f->kv.n;
+        return map_sorted(&f->kv);
+    }
+    item **v = wire_xmalloc((f->kv.n + f->kv_delta.n + 1) * sizeof(item *));
+    size_t k = 0;
+    for (size_t i = 0; i < f->kv.nb; i++)
+        for (item *it = f->kv.b[i]; it; it = it->next)
+            if (!map_find(&f->kv_delta, it->key, it->klen))
+                v[k++] = it;
+    for (size_t i = 0; i < f->kv_delta.nb; i++)
+        for (item *it = f->kv_delta.b[i]; it; it = it->next)
+            if (it->val)
+                v[k++] = it;
+    qsort(v, k, sizeof(item *), cmp_item);
+    *n = k;
+    return v;
+}
+
+void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
+{
+    encode_head(f, out);
+    size_t n;
+    item **v = kv_sorted(f, &n);
+    encode_kv(v, n, out);
+    free(v);
+    encode_rest(f, out);
 }
 
 int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
@@ -577,24 +687,20 @@ static int rf_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **r
     return wire_fsm_apply_entry(f, index, buf->base, buf->len);
 }
 
-static int rf_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+/* Frame raw as a snapshot in one raft buffer (padded to 8 bytes, as libraft likes). */
+static int snapshot_buffers(const wire_buf *raw, uint64_t index, uint64_t term,
+                            struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    wire_fsm *f = rf->data;
-    wire_buf raw, packed;
-    wire_buf_init(&raw);
+    wire_buf packed;
     wire_buf_init(&packed);
     wire_err err;
-    wire_fsm_encode(f, &raw);
-    uint64_t index = f->raft ? f->raft->last_applied : f->applied;
-    int rc = wire_snapshot_pack(raw.p, raw.len, index, f->term, &packed, &err);
-    wire_buf_free(&raw);
-    if (rc != 0) {
+    if (wire_snapshot_pack(raw->p, raw->len, index, term, &packed, &err) != 0) {
         wire_error("snapshot: %s", err.msg);
         wire_buf_free(&packed);
         return RAFT_NOMEM;
     }
     struct raft_buffer *b = raft_malloc(sizeof(*b));
-    size_t padded = (packed.len + 7) & ~(size_t)7; /* libraft likes multiples of 8 */
+    size_t padded = (packed.len + 7) & ~(size_t)7;
     void *base = raft_malloc(padded);
     if (!b || !base) {
         raft_free(b);
@@ -612,9 +718,64 @@ static int rf_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned
     return 0;
 }
 
+static int rf_snapshot_async(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs);
+
+/* Loop thread: encode the small tables, freeze the KV. The buffers come from snapshot_async. */
+static int rf_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    wire_fsm *f = rf->data;
+    if (f->snap.frozen)
+        return RAFT_BUSY; /* libraft takes one at a time; retried at the next threshold */
+    wire_buf_reset(&f->snap.head);
+    wire_buf_reset(&f->snap.rest);
+    encode_head(f, &f->snap.head);
+    encode_rest(f, &f->snap.rest);
+    f->snap.index = f->raft ? f->raft->last_applied : f->applied;
+    f->snap.term = f->term;
+    f->snap.kv_live = f->kv.n;
+    f->snap.frozen = true;
+    *bufs = NULL;
+    *n_bufs = 0;
+    /* without a thread pool (version 2): the same work, now; finalize still thaws */
+    return f->async ? 0 : rf_snapshot_async(rf, bufs, n_bufs);
+}
+
+/* Thread pool: encode the frozen KV between the parts the loop encoded, compress, frame. */
+static int rf_snapshot_async(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    wire_fsm *f = rf->data;
+    wire_buf raw;
+    wire_buf_init(&raw);
+    wire_buf_append(&raw, f->snap.head.p, f->snap.head.len);
+    item **v = map_sorted(&f->kv);
+    encode_kv(v, f->kv.n, &raw);
+    free(v);
+    wire_buf_append(&raw, f->snap.rest.p, f->snap.rest.len);
+    int rc = snapshot_buffers(&raw, f->snap.index, f->snap.term, bufs, n_bufs);
+    wire_buf_free(&raw);
+    return rc;
+}
+
+/* Loop thread, whether the snapshot was written or not: free its buffers, thaw the KV. */
+static int rf_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    wire_fsm *f = rf->data;
+    for (unsigned i = 0; *bufs && i < *n_bufs; i++)
+        raft_free((*bufs)[i].base);
+    raft_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    wire_buf_reset(&f->snap.head);
+    wire_buf_reset(&f->snap.rest);
+    kv_thaw(f);
+    return 0;
+}
+
 static int rf_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 {
     wire_fsm *f = rf->data;
+    if (f->snap.frozen)
+        return RAFT_BUSY; /* libraft installs no snapshot while it takes one */
     wire_buf raw;
     wire_buf_init(&raw);
     wire_err err;
@@ -642,12 +803,16 @@ wire_fsm *wire_fsm_new(void)
     map_init(&f->kv, free);
     map_init(&f->nodes, free_node);
     map_init(&f->pipes, free_pipe);
+    map_init(&f->kv_delta, free);
+    wire_buf_init(&f->snap.head);
+    wire_buf_init(&f->snap.rest);
     memset(&f->rf, 0, sizeof(f->rf));
-    f->rf.version = 1;
     f->rf.data = f;
     f->rf.apply = rf_apply;
     f->rf.snapshot = rf_snapshot;
     f->rf.restore = rf_restore;
+    f->rf.snapshot_finalize = rf_snapshot_finalize;
+    wire_fsm_set_async_snapshots(f, false);
     return f;
 }
 
@@ -656,10 +821,20 @@ void wire_fsm_free(wire_fsm *f)
     if (!f)
         return;
     map_free(&f->kv);
+    map_free(&f->kv_delta);
     map_free(&f->nodes);
     map_free(&f->pipes);
+    wire_buf_free(&f->snap.head);
+    wire_buf_free(&f->snap.rest);
     free(f->results);
     free(f);
+}
+
+void wire_fsm_set_async_snapshots(wire_fsm *f, bool async)
+{
+    f->async = async;
+    f->rf.version = async ? 3 : 2;
+    f->rf.snapshot_async = async ? rf_snapshot_async : NULL;
 }
 
 struct raft_fsm *wire_fsm_raft(wire_fsm *f)
@@ -682,17 +857,16 @@ void wire_fsm_on_apply(wire_fsm *f, void (*cb)(void *arg, uint64_t index), void 
 
 const char *wire_fsm_kv_get(const wire_fsm *f, const char *key, size_t klen, size_t *vlen)
 {
-    item *it = map_find(&f->kv, key, klen);
-    if (!it)
+    kv_val *v = kv_lookup(f, key, klen);
+    if (!v)
         return NULL;
-    kv_val *v = it->val;
     *vlen = v->len;
     return v->data;
 }
 
 size_t wire_fsm_kv_count(const wire_fsm *f)
 {
-    return f->kv.n;
+    return f->snap.frozen ? f->snap.kv_live : f->kv.n;
 }
 
 static void node_rec(const item *it, wire_node_rec *out)

@@ -2528,6 +2528,10 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         raft_uv_set_connect_retry_delay(&n->io, 200);
         n->io_random = n->io.random;
         n->io.random = narrow_random;
+        /* raft_uv has async_work but still says version 1, which makes raft_init refuse
+           asynchronous snapshots (the only use libraft 0.15 makes of io->version) */
+        n->io.version = 2;
+        wire_fsm_set_async_snapshots(n->fsm, true);
         rc = raft_init(&n->raft, &n->io, wire_fsm_raft(n->fsm), n->rid, n->raft_adv);
         if (rc != 0)
             raft_uv_close(&n->io);

@@ -212,6 +212,98 @@ TEST(fsm_unknown_and_malformed)
     wire_fsm_free(f);
 }
 
+/* Writes during an asynchronous snapshot: the snapshot holds the state it was
+   taken at, reads and counts see every write, and finalize folds them in. */
+TEST(fsm_snapshot_while_writing)
+{
+    wire_fsm *f = wire_fsm_new(), *before = wire_fsm_new(), *after = wire_fsm_new();
+    wire_fsm_set_async_snapshots(f, true);
+    struct raft_fsm *rf = wire_fsm_raft(f);
+    CHECK_EQ_INT(rf->version, 3);
+    CHECK(rf->snapshot_async != NULL);
+    wire_buf e1, e2;
+    wire_buf_init(&e1);
+    wire_buf_init(&e2);
+    wire_entry_begin(&e1, 3, 1);
+    cmd_kv(&e1, "a", "1");
+    cmd_kv(&e1, "b", "2");
+    cmd_kv(&e1, "c", "3");
+    wire_entry_begin(&e2, 7, 1);
+    cmd_kv(&e2, "a", "10"); /* overwrite a frozen key */
+    cmd_kv(&e2, "b", NULL); /* delete a frozen key */
+    cmd_kv(&e2, "d", "4");  /* a new key */
+    cmd_kv(&e2, "zz", NULL);
+    cmd_kv(&e2, "b", NULL); /* deleted already */
+    cmd_kv(&e2, "e", "5");
+    cmd_kv(&e2, "e", NULL); /* a new key, gone again */
+    apply_local(f, 1, &e1);
+    apply_local(before, 1, &e1);
+    apply_local(after, 1, &e1);
+    apply_local(after, 2, &e2);
+
+    struct raft_buffer *bufs = NULL;
+    unsigned nbufs = 9;
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 0);                                   /* the work is snapshot_async's */
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), RAFT_BUSY); /* one at a time */
+    apply_local(f, 2, &e2);
+    uint32_t n;
+    const uint8_t *res = wire_fsm_last_results(f, &n);
+    CHECK_EQ_INT(n, 7);
+    CHECK_EQ_INT(res[1], WIRE_APPLY_OK);
+    CHECK_EQ_INT(res[3], WIRE_APPLY_NOTFOUND);
+    CHECK_EQ_INT(res[4], WIRE_APPLY_NOTFOUND);
+    CHECK_EQ_INT(res[6], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "a", "10"));
+    CHECK(kv_is(f, "b", NULL));
+    CHECK(kv_is(f, "c", "3"));
+    CHECK(kv_is(f, "d", "4"));
+    CHECK(kv_is(f, "e", NULL));
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 3);
+    CHECK_EQ_INT(wire_fsm_digest(f), wire_fsm_digest(after));
+
+    /* the snapshot is the state at index 1 */
+    CHECK_EQ_INT(rf->snapshot_async(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 1);
+    wire_buf raw;
+    wire_buf_init(&raw);
+    uint64_t idx, term;
+    wire_err err;
+    CHECK_EQ_INT(wire_snapshot_unpack(bufs[0].base, bufs[0].len, &raw, &idx, &term, &err), 0);
+    CHECK_EQ_INT(idx, 1);
+    wire_fsm *g = wire_fsm_new();
+    CHECK_EQ_INT(wire_fsm_decode(g, raw.p, raw.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(before));
+    CHECK(kv_is(g, "b", "2"));
+
+    CHECK_EQ_INT(rf->snapshot_finalize(rf, &bufs, &nbufs), 0);
+    CHECK(bufs == NULL);
+    CHECK_EQ_INT(wire_fsm_digest(f), wire_fsm_digest(after));
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 3);
+    /* thawed: writes go to the table again, and the next snapshot sees them */
+    wire_entry_begin(&e1, 1, 1);
+    cmd_kv(&e1, "f", "6");
+    apply_local(f, 3, &e1);
+    apply_local(after, 3, &e1);
+    wire_fsm_set_async_snapshots(f, false); /* version 2: the same work, synchronously */
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 1);
+    CHECK_EQ_INT(wire_snapshot_unpack(bufs[0].base, bufs[0].len, &raw, &idx, &term, &err), 0);
+    CHECK_EQ_INT(idx, 3);
+    CHECK_EQ_INT(wire_fsm_decode(g, raw.p, raw.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(after));
+    CHECK_EQ_INT(rf->snapshot_finalize(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 4);
+
+    wire_buf_free(&raw);
+    wire_buf_free(&e1);
+    wire_buf_free(&e2);
+    wire_fsm_free(g);
+    wire_fsm_free(f);
+    wire_fsm_free(before);
+    wire_fsm_free(after);
+}
+
 TEST(snapshot_frame)
 {
     wire_buf raw, packed, out;
@@ -528,6 +620,7 @@ int main(void)
     RUN(fsm_kv_batch);
     RUN(fsm_pipeline_tables);
     RUN(fsm_unknown_and_malformed);
+    RUN(fsm_snapshot_while_writing);
     RUN(snapshot_frame);
     RUN(node_ids);
     RUN(fixture_replicates_deterministically);
