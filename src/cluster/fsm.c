@@ -6,6 +6,8 @@
  *   nodes       id → raft addr, api addr, voter, last seen
  *   pipelines   name → version, state, error, spec,
  *               assignment (node, epoch), checkpoint (epoch, blob)   (issue 5)
+ *   sessions    node id → incarnation, the last forwards' seqs and results
+ *               (a forward retried after its leader died applies once)
  *
  * Apply is deterministic: it reads no clock, no randomness, nothing but the
  * entry (times travel inside commands). Each command yields a result code
@@ -215,10 +217,42 @@ typedef struct snap_job {
     uint64_t term;
 } snap_job;
 
+/* One forward's results, kept to answer its retries. */
+typedef struct session_slot {
+    uint64_t seq; /* 0: empty */
+    uint8_t *res;
+    uint32_t n;
+} session_slot;
+
+/* A forwarding node's session: seq s is applied iff slot[s % WINDOW].seq == s
+   while s > last - WINDOW; older seqs are past telling. */
+typedef struct session_val {
+    uint64_t incarnation, last;
+    session_slot slot[WIRE_SESSION_WINDOW];
+} session_val;
+
+static void free_session(void *p)
+{
+    session_val *v = p;
+    for (int i = 0; i < WIRE_SESSION_WINDOW; i++)
+        free(v->slot[i].res);
+    free(v);
+}
+
+/* The session group being applied: the commands after a SESSION command. */
+enum { GROUP_APPLY, GROUP_DUPLICATE, GROUP_EXPIRED };
+typedef struct session_group {
+    uint64_t left; /* commands of the group still to come in this entry */
+    int mode;
+    session_slot *slot; /* APPLY: where results go; DUPLICATE: where they come from */
+    uint32_t i;
+} session_group;
+
 struct wire_fsm {
     struct raft_fsm rf;
     struct raft *raft;
-    map kv, nodes, pipes;
+    map kv, nodes, pipes, sessions;
+    session_group group;
     map kv_delta; /* KV writes while a snapshot is taken (see the header) */
     snap_job snap;
     bool async; /* snapshot_async runs on the io's thread pool (version 3) */
@@ -332,6 +366,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_NODE_DEL:
+        map_del(&f->sessions, c->a, c->alen); /* a node removed forwards nothing more */
         return map_del(&f->nodes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
     case WIRE_CMD_NODE_DRAIN: {
         item *it = map_find(&f->nodes, c->a, c->alen);
@@ -451,6 +486,71 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
     return WIRE_APPLY_UNKNOWN;
 }
 
+/* A SESSION command: how the `count` commands after it are to be applied. */
+static uint8_t session_begin(wire_fsm *f, const wire_cmd *c, uint32_t left_in_entry)
+{
+    session_group *g = &f->group;
+    memset(g, 0, sizeof(*g));
+    if (!c->alen || memchr(c->a, 0, c->alen) || c->u1 == 0)
+        return WIRE_APPLY_INVALID;
+    g->left = c->u2 < left_in_entry ? c->u2 : left_in_entry;
+    item *it = map_find(&f->sessions, c->a, c->alen);
+    if (!it) {
+        map_put(&f->sessions, c->a, c->alen, wire_xcalloc(1, sizeof(session_val)));
+        it = map_find(&f->sessions, c->a, c->alen);
+        ((session_val *)it->val)->incarnation = c->u3;
+    }
+    session_val *v = it->val;
+    if (c->u3 < v->incarnation) { /* a forward of the node's previous process */
+        g->mode = GROUP_EXPIRED;
+        return WIRE_APPLY_EXPIRED;
+    }
+    if (c->u3 > v->incarnation) { /* the node restarted: its old seqs are gone */
+        for (int i = 0; i < WIRE_SESSION_WINDOW; i++) {
+            free(v->slot[i].res);
+            v->slot[i] = (session_slot){0};
+        }
+        v->incarnation = c->u3;
+        v->last = 0;
+    }
+    uint64_t seq = c->u1;
+    session_slot *slot = &v->slot[seq % WIRE_SESSION_WINDOW];
+    if (seq <= v->last && v->last - seq >= WIRE_SESSION_WINDOW) {
+        g->mode = GROUP_EXPIRED;
+        return WIRE_APPLY_EXPIRED;
+    }
+    if (seq <= v->last && slot->seq == seq) {
+        g->mode = GROUP_DUPLICATE;
+        g->slot = slot;
+        return WIRE_APPLY_DUPLICATE;
+    }
+    free(slot->res);
+    slot->seq = seq;
+    slot->n = (uint32_t)g->left;
+    slot->res = wire_xmalloc(g->left ? g->left : 1);
+    if (seq > v->last)
+        v->last = seq;
+    g->mode = GROUP_APPLY;
+    g->slot = slot;
+    return WIRE_APPLY_OK;
+}
+
+/* One command of the current session group: applied once, or answered from the slot. */
+static uint8_t session_next(wire_fsm *f, const wire_cmd *c)
+{
+    session_group *g = &f->group;
+    g->left--;
+    uint32_t i = g->i++;
+    switch (g->mode) {
+    case GROUP_DUPLICATE: return i < g->slot->n ? g->slot->res[i] : WIRE_APPLY_OK;
+    case GROUP_EXPIRED: return WIRE_APPLY_EXPIRED;
+    }
+    uint8_t r = apply_cmd(f, c);
+    if (i < g->slot->n)
+        g->slot->res[i] = r;
+    return r;
+}
+
 int wire_fsm_apply_entry(wire_fsm *f, uint64_t index, const void *p, size_t n)
 {
     wire_err err;
@@ -469,8 +569,18 @@ int wire_fsm_apply_entry(wire_fsm *f, uint64_t index, const void *p, size_t n)
     }
     wire_cmd c;
     int rc;
-    while ((rc = wire_entry_next(&it, &c, &err)) == 1)
-        f->results[f->nresults++] = apply_cmd(f, &c);
+    f->group.left = 0; /* a session's commands never span entries */
+    while ((rc = wire_entry_next(&it, &c, &err)) == 1) {
+        uint8_t r;
+        if (f->group.left > 0)
+            r = session_next(f, &c);
+        else if (c.type == WIRE_CMD_SESSION && c.version == 1)
+            r = session_begin(f, &c, it.left);
+        else
+            r = apply_cmd(f, &c);
+        f->results[f->nresults++] = r;
+    }
+    f->group.left = 0;
     if (rc < 0)
         wire_warn("fsm: entry %llu: %s", (unsigned long long)index, err.msg);
     if (f->on_apply)
@@ -486,7 +596,7 @@ const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n)
 
 /* ---- Snapshot encoding ---- */
 
-#define FSM_ENC_VERSION 2
+#define FSM_ENC_VERSION 3 /* 3: sessions after the pipelines */
 
 static void encode_head(const wire_fsm *f, wire_buf *out)
 {
@@ -539,6 +649,28 @@ static void encode_rest(const wire_fsm *f, wire_buf *out)
         wire_put_str(out, x->stats, strlen(x->stats));
     }
     free(v);
+    v = map_sorted(&f->sessions);
+    wire_put_u64(out, f->sessions.n);
+    for (size_t i = 0; i < f->sessions.n; i++) {
+        session_val *x = v[i]->val;
+        wire_put_str(out, v[i]->key, v[i]->klen);
+        wire_put_u64(out, x->incarnation);
+        wire_put_u64(out, x->last);
+        /* the window's applied seqs, oldest first */
+        uint32_t k = 0;
+        uint64_t lo = x->last >= WIRE_SESSION_WINDOW ? x->last - WIRE_SESSION_WINDOW + 1 : 1;
+        for (uint64_t s = lo; s <= x->last; s++)
+            k += x->slot[s % WIRE_SESSION_WINDOW].seq == s;
+        wire_put_u32(out, k);
+        for (uint64_t s = lo; s <= x->last; s++) {
+            const session_slot *sl = &x->slot[s % WIRE_SESSION_WINDOW];
+            if (sl->seq != s)
+                continue;
+            wire_put_u64(out, s);
+            wire_put_str(out, (const char *)sl->res, sl->n);
+        }
+    }
+    free(v);
 }
 
 /* The KV as reads see it, in key order (malloc'd; *n items): the frozen
@@ -578,12 +710,13 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
 {
     wire_rd r = {p, (const uint8_t *)p + n, false};
     uint32_t ver = wire_get_u32(&r);
-    if (ver != FSM_ENC_VERSION && ver != 1) /* 1: before pipelines carried placement */
+    if (ver < 1 || ver > FSM_ENC_VERSION) /* 1: no placement yet; 2: no sessions */
         return wire_errf(err, WIRE_EPARSE, "snapshot state version %u unknown", ver);
-    map kv, nodes, pipes;
+    map kv, nodes, pipes, sessions;
     map_init(&kv, free);
     map_init(&nodes, free_node);
     map_init(&pipes, free_pipe);
+    map_init(&sessions, free_session);
     uint64_t applied = wire_get_u64(&r), term = wire_get_u64(&r);
     uint64_t epoch_seq = ver >= 2 ? wire_get_u64(&r) : 0;
     uint64_t cnt = wire_get_u64(&r);
@@ -638,18 +771,45 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
             epoch_seq = x->epoch;
         map_put(&pipes, k, kl, x);
     }
+    cnt = ver >= 3 ? wire_get_u64(&r) : 0;
+    for (uint64_t i = 0; i < cnt && !r.bad; i++) {
+        size_t kl, rl;
+        const char *k = wire_get_str(&r, &kl);
+        session_val *x = wire_xcalloc(1, sizeof(*x));
+        x->incarnation = wire_get_u64(&r);
+        x->last = wire_get_u64(&r);
+        uint32_t k2 = wire_get_u32(&r);
+        for (uint32_t j = 0; j < k2 && !r.bad; j++) {
+            uint64_t seq = wire_get_u64(&r);
+            const char *res = wire_get_str(&r, &rl);
+            session_slot *sl = &x->slot[seq % WIRE_SESSION_WINDOW];
+            if (r.bad || seq == 0 || seq > x->last || x->last - seq >= WIRE_SESSION_WINDOW ||
+                sl->seq) {
+                r.bad = true;
+                break;
+            }
+            sl->seq = seq;
+            sl->n = (uint32_t)rl;
+            sl->res = wire_xmalloc(rl ? rl : 1);
+            memcpy(sl->res, res, rl);
+        }
+        map_put(&sessions, k, kl, x);
+    }
     if (r.bad) {
         map_free(&kv);
         map_free(&nodes);
         map_free(&pipes);
+        map_free(&sessions);
         return wire_errf(err, WIRE_EPARSE, "snapshot state truncated");
     }
     map_free(&f->kv);
     map_free(&f->nodes);
     map_free(&f->pipes);
+    map_free(&f->sessions);
     f->kv = kv;
     f->nodes = nodes;
     f->pipes = pipes;
+    f->sessions = sessions;
     f->applied = applied;
     f->term = term;
     f->epoch_seq = epoch_seq;
@@ -803,6 +963,7 @@ wire_fsm *wire_fsm_new(void)
     map_init(&f->kv, free);
     map_init(&f->nodes, free_node);
     map_init(&f->pipes, free_pipe);
+    map_init(&f->sessions, free_session);
     map_init(&f->kv_delta, free);
     wire_buf_init(&f->snap.head);
     wire_buf_init(&f->snap.rest);
@@ -824,6 +985,7 @@ void wire_fsm_free(wire_fsm *f)
     map_free(&f->kv_delta);
     map_free(&f->nodes);
     map_free(&f->pipes);
+    map_free(&f->sessions);
     wire_buf_free(&f->snap.head);
     wire_buf_free(&f->snap.rest);
     free(f->results);
