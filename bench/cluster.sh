@@ -193,5 +193,10 @@ for how in all leader; do
         echo "C1   clients on $how: wire ${ww:-not measured} writes/s, etcd ${ew:-not measured} writes/s"
         continue
     fi
-    echo "C1   clients on $how: wire ${ww:-0} writes/s p99 ${wp:-?} ms | etcd ${ew:-0} writes/s p99 ${ep:-?} ms | wire/etcd throughput $(ratio "${ww:-0}" "${ew:-0}")x, p99 $(ratio "${wp:-0}" "${ep:-0}")x"
+    for sys in wire etcd; do
+        printf 'C1   clients on %-6s %-4s %8s writes/s  p50 %7s ms  p99 %7s ms  p99.9 %7s ms  max %8s ms\n' \
+            "$how:" "$sys" "$(get "${sys}_$how" writes_per_s)" "$(get "${sys}_$how" p50_ms)" \
+            "$(get "${sys}_$how" p99_ms)" "$(get "${sys}_$how" p999_ms)" "$(get "${sys}_$how" max_ms)"
+    done
+    echo "C1   clients on $how: wire/etcd throughput $(ratio "${ww:-0}" "${ew:-0}")x, p99 $(ratio "${wp:-0}" "${ep:-0}")x (below 1: Wire's tail is shorter)"
 done

@@ -13,7 +13,7 @@
  * complete during --warmup are not counted.
  *
  * Prints a human summary and one line for scripts:
- *   RESULT writes_per_s=N p50_ms=X p99_ms=X max_ms=X ok=N non2xx=N errors=N
+ *   RESULT writes_per_s=N p50_ms=X p99_ms=X p999_ms=X max_ms=X ok=N non2xx=N errors=N
  *
  *   kvload --addr H:P[,H:P...] [--mode wire|etcd] [--conns 64] [--duration 10]
  *          [--warmup 1] [--value-size 100] [--prefix STR]
@@ -148,9 +148,15 @@ static char value[1024];
 static void conn_open(conn *c);
 static void conn_send(conn *c);
 
-static void on_retry_closed(uv_handle_t *h) { (void)h; }
+static void on_retry_closed(uv_handle_t *h)
+{
+    (void)h;
+}
 
-static void on_retry(uv_timer_t *t) { conn_open(t->data); }
+static void on_retry(uv_timer_t *t)
+{
+    conn_open(t->data);
+}
 
 static void on_tcp_closed(uv_handle_t *h)
 {
@@ -233,7 +239,8 @@ static ssize_t response_len(const char *buf, size_t len, bool *close_after)
             break;
         if (!strncasecmp(h, "Content-Length:", 15))
             body = strtoul(h + 15, NULL, 10);
-        else if (!strncasecmp(h, "Transfer-Encoding:", 18) && memmem(h, (size_t)(eol - h), "chunked", 7))
+        else if (!strncasecmp(h, "Transfer-Encoding:", 18) &&
+                 memmem(h, (size_t)(eol - h), "chunked", 7))
             chunked = true;
         else if (!strncasecmp(h, "Connection:", 11) && memmem(h, (size_t)(eol - h), "close", 5))
             *close_after = true;
@@ -359,10 +366,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"addr", required_argument, 0, 'a'},     {"mode", required_argument, 0, 'm'},
-        {"conns", required_argument, 0, 'c'},    {"duration", required_argument, 0, 'd'},
-        {"warmup", required_argument, 0, 'w'},   {"value-size", required_argument, 0, 's'},
-        {"prefix", required_argument, 0, 'p'},   {0, 0, 0, 0},
+        {"addr", required_argument, 0, 'a'},   {"mode", required_argument, 0, 'm'},
+        {"conns", required_argument, 0, 'c'},  {"duration", required_argument, 0, 'd'},
+        {"warmup", required_argument, 0, 'w'}, {"value-size", required_argument, 0, 's'},
+        {"prefix", required_argument, 0, 'p'}, {0, 0, 0, 0},
     };
     snprintf(opt_prefix, sizeof(opt_prefix), "kv%d", (int)getpid());
     int ch;
@@ -430,12 +437,12 @@ int main(int argc, char **argv)
            opt_value_size, opt_duration, opt_warmup);
     printf("  writes %" PRIu64 " ok, %" PRIu64 " non-2xx, %" PRIu64 " connection errors\n", n_ok,
            n_non2xx, n_errors);
-    printf("  %.0f writes/s   latency p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", wps,
-           hist_pct_ms(50), hist_pct_ms(99), (double)hist_max_us / 1000.0);
-    printf("RESULT writes_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f ok=%" PRIu64
+    printf("  %.0f writes/s   latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", wps,
+           hist_pct_ms(50), hist_pct_ms(99), hist_pct_ms(99.9), (double)hist_max_us / 1000.0);
+    printf("RESULT writes_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f ok=%" PRIu64
            " non2xx=%" PRIu64 " errors=%" PRIu64 "\n",
-           wps, hist_pct_ms(50), hist_pct_ms(99), (double)hist_max_us / 1000.0, n_ok, n_non2xx,
-           n_errors);
+           wps, hist_pct_ms(50), hist_pct_ms(99), hist_pct_ms(99.9), (double)hist_max_us / 1000.0,
+           n_ok, n_non2xx, n_errors);
     uv_loop_close(loop);
     for (int i = 0; i < n_addrs; i++)
         free(addr_names[i]);

@@ -61,9 +61,22 @@ enum {
     WIRE_CMD_NODE_SEEN = 10,     /* id, time_ms (leader's clock, carried in the command) */
     WIRE_CMD_PIPELINE_CTL = 11,  /* name, action (WIRE_CTL_*) */
     WIRE_CMD_NODE_DRAIN = 12,    /* id, draining (a node stopping: place nothing there) */
-    WIRE_CMD_MAX_TYPE = 12,
+    WIRE_CMD_SESSION = 13,       /* client (node id), seq, count, incarnation: see below */
+    WIRE_CMD_MAX_TYPE = 13,
 };
 enum { WIRE_CTL_PAUSE = 1, WIRE_CTL_RESUME = 2 };
+/*
+ * Client sessions (the Raft dissertation, §6.3). A node forwarding writes to
+ * the leader puts SESSION {a: its node id, u1: seq, u2: count, u3: incarnation}
+ * before the `count` commands of one forward, numbering its forwards 1, 2, ...
+ * per incarnation (a start of the process). When a forward is retried after
+ * its leader died, the FSM applies it once: a seq it has applied already gets
+ * WIRE_APPLY_DUPLICATE and the first results of those commands, unapplied.
+ * It remembers the last WIRE_SESSION_WINDOW seqs per node (kept in snapshots);
+ * an older seq, or an older incarnation, gets WIRE_APPLY_EXPIRED for the
+ * session and every command in it (the forwarder answers 503: unknown outcome).
+ */
+#define WIRE_SESSION_WINDOW 64
 #define WIRE_ENTRY_MAGIC 0x57 /* 'W' */
 #define WIRE_ENTRY_VERSION 1
 #define WIRE_ENTRY_HEADER 16
@@ -119,15 +132,23 @@ enum {
     WIRE_APPLY_EXISTS = 1,   /* create of something that exists */
     WIRE_APPLY_CONFLICT = 2, /* version/epoch precondition failed */
     WIRE_APPLY_NOTFOUND = 3,
-    WIRE_APPLY_STALE = 4,   /* checkpoint with an old assignment epoch */
-    WIRE_APPLY_UNKNOWN = 5, /* command type/version this binary does not know: skipped */
-    WIRE_APPLY_INVALID = 6, /* a malformed name (pipelines: [a-z0-9_-]{1,64}; ids: no NUL) */
+    WIRE_APPLY_STALE = 4,     /* checkpoint with an old assignment epoch */
+    WIRE_APPLY_UNKNOWN = 5,   /* command type/version this binary does not know: skipped */
+    WIRE_APPLY_INVALID = 6,   /* a malformed name (pipelines: [a-z0-9_-]{1,64}; ids: no NUL) */
+    WIRE_APPLY_DUPLICATE = 7, /* SESSION: applied before; the results are the first ones */
+    WIRE_APPLY_EXPIRED = 8,   /* SESSION (and its commands): too old to tell; not applied */
 };
 
 wire_fsm *wire_fsm_new(void);
 void wire_fsm_free(wire_fsm *f);
-/* The raft_fsm to hand to raft_init (version 2; data = f). Filled by _new. */
+/* The raft_fsm to hand to raft_init (data = f). Filled by _new. */
 struct raft_fsm *wire_fsm_raft(wire_fsm *f);
+/*
+ * Snapshots encoded and compressed on the io's thread pool (raft_fsm version
+ * 3; the io must have async_work and version >= 2), or on the loop thread
+ * (version 2, the default: raft_fixture's io has no version 2). Before raft_init.
+ */
+void wire_fsm_set_async_snapshots(wire_fsm *f, bool async);
 /* The raft instance (for the index being applied and snapshot metadata). */
 void wire_fsm_attach(wire_fsm *f, struct raft *r);
 /* Called on the loop thread after each applied entry (index) and after a restore. */

@@ -164,6 +164,12 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         wire_put_str(b, c->a, c->alen);
         wire_put_u64(b, c->u1);
         break;
+    case WIRE_CMD_SESSION:
+        wire_put_str(b, c->a, c->alen);
+        wire_put_u64(b, c->u1);
+        wire_put_u64(b, c->u2);
+        wire_put_u64(b, c->u3);
+        break;
     default: break;
     }
     uint32_t plen = (uint32_t)(b->len - pstart);
@@ -270,6 +276,12 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
     case WIRE_CMD_NODE_SEEN:
         c->a = wire_get_str(&r, &c->alen);
         c->u1 = wire_get_u64(&r);
+        break;
+    case WIRE_CMD_SESSION:
+        c->a = wire_get_str(&r, &c->alen);
+        c->u1 = wire_get_u64(&r);
+        c->u2 = wire_get_u64(&r);
+        c->u3 = wire_get_u64(&r);
         break;
     default: return 1; /* unknown type: the FSM skips it */
     }

@@ -123,4 +123,12 @@ void wire_runners_each(wire_runners *r, void (*fn)(struct wire_pipeline *p, void
 void wire_runners_stop(wire_runners *r);
 void wire_runners_free(wire_runners *r); /* once the node's loop has ended; NULL is fine */
 
+/* ---- raft_dir.c: the data directory, checked before libraft opens it ---- */
+
+/*
+ * 0 if dir is pristine or holds sound Raft metadata (*has_state says which);
+ * WIRE_EINVAL naming the damaged file otherwise (the node must not start).
+ */
+int wire_raft_dir_check(const char *dir, bool *has_state, wire_err *err);
+
 #endif

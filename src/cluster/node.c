@@ -2441,17 +2441,6 @@ static int narrow_random(struct raft_io *io, int min, int max)
     return n->io_random(io, min, max);
 }
 
-static bool dir_has_state(const char *dir)
-{
-    char p[1100];
-    struct stat st;
-    snprintf(p, sizeof(p), "%s/metadata1", dir);
-    if (stat(p, &st) == 0 && st.st_size > 0)
-        return true;
-    snprintf(p, sizeof(p), "%s/metadata2", dir);
-    return stat(p, &st) == 0 && st.st_size > 0;
-}
-
 static int mkdir_p(const char *dir, wire_err *err)
 {
     char p[1024];
@@ -2513,7 +2502,11 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         free_node_mem(n);
         return rc;
     }
-    n->have_state = dir_has_state(n->dir);
+    rc = wire_raft_dir_check(n->dir, &n->have_state, err);
+    if (rc != 0) {
+        free_node_mem(n);
+        return rc;
+    }
     uv_loop_init(&n->loop);
     rc = wire_mux_start(&n->loop, cfg->raft_addr, &n->mux, err);
     if (rc != 0) {
@@ -2528,6 +2521,10 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         raft_uv_set_connect_retry_delay(&n->io, 200);
         n->io_random = n->io.random;
         n->io.random = narrow_random;
+        /* raft_uv has async_work but still says version 1, which makes raft_init refuse
+           asynchronous snapshots (the only use libraft 0.15 makes of io->version) */
+        n->io.version = 2;
+        wire_fsm_set_async_snapshots(n->fsm, true);
         rc = raft_init(&n->raft, &n->io, wire_fsm_raft(n->fsm), n->rid, n->raft_adv);
         if (rc != 0)
             raft_uv_close(&n->io);

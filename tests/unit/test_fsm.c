@@ -212,6 +212,236 @@ TEST(fsm_unknown_and_malformed)
     wire_fsm_free(f);
 }
 
+/* Writes during an asynchronous snapshot: the snapshot holds the state it was
+   taken at, reads and counts see every write, and finalize folds them in. */
+TEST(fsm_snapshot_while_writing)
+{
+    wire_fsm *f = wire_fsm_new(), *before = wire_fsm_new(), *after = wire_fsm_new();
+    wire_fsm_set_async_snapshots(f, true);
+    struct raft_fsm *rf = wire_fsm_raft(f);
+    CHECK_EQ_INT(rf->version, 3);
+    CHECK(rf->snapshot_async != NULL);
+    wire_buf e1, e2;
+    wire_buf_init(&e1);
+    wire_buf_init(&e2);
+    wire_entry_begin(&e1, 3, 1);
+    cmd_kv(&e1, "a", "1");
+    cmd_kv(&e1, "b", "2");
+    cmd_kv(&e1, "c", "3");
+    wire_entry_begin(&e2, 7, 1);
+    cmd_kv(&e2, "a", "10"); /* overwrite a frozen key */
+    cmd_kv(&e2, "b", NULL); /* delete a frozen key */
+    cmd_kv(&e2, "d", "4");  /* a new key */
+    cmd_kv(&e2, "zz", NULL);
+    cmd_kv(&e2, "b", NULL); /* deleted already */
+    cmd_kv(&e2, "e", "5");
+    cmd_kv(&e2, "e", NULL); /* a new key, gone again */
+    apply_local(f, 1, &e1);
+    apply_local(before, 1, &e1);
+    apply_local(after, 1, &e1);
+    apply_local(after, 2, &e2);
+
+    struct raft_buffer *bufs = NULL;
+    unsigned nbufs = 9;
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 0);                                   /* the work is snapshot_async's */
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), RAFT_BUSY); /* one at a time */
+    apply_local(f, 2, &e2);
+    uint32_t n;
+    const uint8_t *res = wire_fsm_last_results(f, &n);
+    CHECK_EQ_INT(n, 7);
+    CHECK_EQ_INT(res[1], WIRE_APPLY_OK);
+    CHECK_EQ_INT(res[3], WIRE_APPLY_NOTFOUND);
+    CHECK_EQ_INT(res[4], WIRE_APPLY_NOTFOUND);
+    CHECK_EQ_INT(res[6], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "a", "10"));
+    CHECK(kv_is(f, "b", NULL));
+    CHECK(kv_is(f, "c", "3"));
+    CHECK(kv_is(f, "d", "4"));
+    CHECK(kv_is(f, "e", NULL));
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 3);
+    CHECK_EQ_INT(wire_fsm_digest(f), wire_fsm_digest(after));
+
+    /* the snapshot is the state at index 1 */
+    CHECK_EQ_INT(rf->snapshot_async(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 1);
+    wire_buf raw;
+    wire_buf_init(&raw);
+    uint64_t idx, term;
+    wire_err err;
+    CHECK_EQ_INT(wire_snapshot_unpack(bufs[0].base, bufs[0].len, &raw, &idx, &term, &err), 0);
+    CHECK_EQ_INT(idx, 1);
+    wire_fsm *g = wire_fsm_new();
+    CHECK_EQ_INT(wire_fsm_decode(g, raw.p, raw.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(before));
+    CHECK(kv_is(g, "b", "2"));
+
+    CHECK_EQ_INT(rf->snapshot_finalize(rf, &bufs, &nbufs), 0);
+    CHECK(bufs == NULL);
+    CHECK_EQ_INT(wire_fsm_digest(f), wire_fsm_digest(after));
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 3);
+    /* thawed: writes go to the table again, and the next snapshot sees them */
+    wire_entry_begin(&e1, 1, 1);
+    cmd_kv(&e1, "f", "6");
+    apply_local(f, 3, &e1);
+    apply_local(after, 3, &e1);
+    wire_fsm_set_async_snapshots(f, false); /* version 2: the same work, synchronously */
+    CHECK_EQ_INT(rf->snapshot(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(nbufs, 1);
+    CHECK_EQ_INT(wire_snapshot_unpack(bufs[0].base, bufs[0].len, &raw, &idx, &term, &err), 0);
+    CHECK_EQ_INT(idx, 3);
+    CHECK_EQ_INT(wire_fsm_decode(g, raw.p, raw.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(after));
+    CHECK_EQ_INT(rf->snapshot_finalize(rf, &bufs, &nbufs), 0);
+    CHECK_EQ_INT(wire_fsm_kv_count(f), 4);
+
+    wire_buf_free(&raw);
+    wire_buf_free(&e1);
+    wire_buf_free(&e2);
+    wire_fsm_free(g);
+    wire_fsm_free(f);
+    wire_fsm_free(before);
+    wire_fsm_free(after);
+}
+
+static void cmd_session(wire_buf *e, const char *node, uint64_t seq, uint64_t count,
+                        uint64_t incarnation)
+{
+    wire_cmd c = {0};
+    c.type = WIRE_CMD_SESSION;
+    c.version = 1;
+    c.a = node;
+    c.alen = strlen(node);
+    c.u1 = seq;
+    c.u2 = count;
+    c.u3 = incarnation;
+    wire_cmd_encode(e, &c);
+}
+
+static void cmd_create(wire_buf *e, const char *name)
+{
+    wire_cmd c = {0};
+    c.type = WIRE_CMD_PIPELINE_PUT;
+    c.version = 1;
+    c.a = name;
+    c.alen = strlen(name);
+    c.c = "spec";
+    c.clen = 4;
+    wire_cmd_encode(e, &c);
+}
+
+/* apply [SESSION node seq 2 inc] create(name) set(k,v) as entry `index`; results out */
+static void forward(wire_fsm *f, uint64_t index, const char *node, uint64_t seq, uint64_t inc,
+                    const char *name, const char *k, const char *v, uint8_t res[3])
+{
+    wire_buf e;
+    wire_buf_init(&e);
+    wire_entry_begin(&e, 3, 1);
+    cmd_session(&e, node, seq, 2, inc);
+    cmd_create(&e, name);
+    cmd_kv(&e, k, v);
+    apply_local(f, index, &e);
+    uint32_t n;
+    const uint8_t *r = wire_fsm_last_results(f, &n);
+    CHECK_EQ_INT(n, 3);
+    memcpy(res, r, 3);
+    wire_buf_free(&e);
+}
+
+/* A forward retried after its leader died applies once (client sessions). */
+TEST(fsm_sessions)
+{
+    wire_fsm *f = wire_fsm_new();
+    uint8_t r[3];
+    uint64_t idx = 1;
+    forward(f, idx++, "n2", 1, 100, "p1", "k", "first", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_OK);
+    CHECK_EQ_INT(r[1], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "k", "first"));
+    /* someone else writes k; then n2's forward 1 arrives again (a retry) */
+    wire_buf e;
+    wire_buf_init(&e);
+    wire_entry_begin(&e, 1, 1);
+    cmd_kv(&e, "k", "later");
+    apply_local(f, idx++, &e);
+    forward(f, idx++, "n2", 1, 100, "p1", "k", "first", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_DUPLICATE);
+    CHECK_EQ_INT(r[1], WIRE_APPLY_OK); /* the first answer, not EXISTS */
+    CHECK_EQ_INT(r[2], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "k", "later")); /* not applied again */
+    /* the same create without a session is applied, and refused */
+    wire_entry_begin(&e, 1, 1);
+    cmd_create(&e, "p1");
+    apply_local(f, idx++, &e);
+    uint32_t n;
+    CHECK_EQ_INT(wire_fsm_last_results(f, &n)[0], WIRE_APPLY_EXISTS);
+
+    /* out of order: 3 before 2 (2 was sent to a leader that died); 2 still applies once */
+    forward(f, idx++, "n2", 3, 100, "p3", "k3", "3", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_OK);
+    forward(f, idx++, "n2", 2, 100, "p2", "k2", "2", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "k2", "2"));
+    forward(f, idx++, "n2", 2, 100, "p2", "k2", "2", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_DUPLICATE);
+    /* another node's seqs are its own */
+    forward(f, idx++, "n3", 2, 7, "q2", "j2", "2", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_OK);
+
+    /* the session survives a snapshot */
+    wire_buf s;
+    wire_buf_init(&s);
+    wire_fsm_encode(f, &s);
+    wire_fsm *g = wire_fsm_new();
+    wire_err err;
+    CHECK_EQ_INT(wire_fsm_decode(g, s.p, s.len, &err), 0);
+    CHECK_EQ_INT(wire_fsm_digest(g), wire_fsm_digest(f));
+    forward(g, idx, "n2", 3, 100, "p3", "k3", "changed", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_DUPLICATE);
+    CHECK(kv_is(g, "k3", "3"));
+    CHECK(wire_fsm_decode(g, s.p, s.len - 3, &err) != 0); /* truncated sessions: refused */
+
+    /* past the window: too old to tell, nothing applied */
+    for (uint64_t q = 4; q <= 4 + WIRE_SESSION_WINDOW; q++)
+        forward(f, idx++, "n2", q, 100, "w", "kw", "x", r);
+    forward(f, idx++, "n2", 4, 100, "old", "kold", "x", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_EXPIRED);
+    CHECK_EQ_INT(r[1], WIRE_APPLY_EXPIRED);
+    CHECK_EQ_INT(r[2], WIRE_APPLY_EXPIRED);
+    CHECK(kv_is(f, "kold", NULL));
+    /* a restarted n2 (a later incarnation) starts again at 1; the old one is refused */
+    forward(f, idx++, "n2", 1, 101, "r1", "kr", "1", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_OK);
+    CHECK(kv_is(f, "kr", "1"));
+    forward(f, idx++, "n2", 90, 100, "r2", "kr", "old", r);
+    CHECK_EQ_INT(r[0], WIRE_APPLY_EXPIRED);
+    CHECK(kv_is(f, "kr", "1"));
+
+    /* a group claiming more commands than its entry holds ends with the entry */
+    wire_entry_begin(&e, 2, 1);
+    cmd_session(&e, "n3", 3, 5, 7);
+    cmd_kv(&e, "g1", "1");
+    apply_local(f, idx++, &e);
+    wire_entry_begin(&e, 1, 1);
+    cmd_kv(&e, "g2", "2");
+    apply_local(f, idx++, &e);
+    CHECK(kv_is(f, "g1", "1"));
+    CHECK(kv_is(f, "g2", "2"));
+    /* malformed sessions: no id, seq 0 */
+    wire_entry_begin(&e, 2, 1);
+    cmd_session(&e, "", 1, 0, 1);
+    cmd_session(&e, "n4", 0, 0, 1);
+    apply_local(f, idx++, &e);
+    const uint8_t *res = wire_fsm_last_results(f, &n);
+    CHECK_EQ_INT(res[0], WIRE_APPLY_INVALID);
+    CHECK_EQ_INT(res[1], WIRE_APPLY_INVALID);
+
+    wire_buf_free(&s);
+    wire_buf_free(&e);
+    wire_fsm_free(g);
+    wire_fsm_free(f);
+}
+
 TEST(snapshot_frame)
 {
     wire_buf raw, packed, out;
@@ -528,6 +758,8 @@ int main(void)
     RUN(fsm_kv_batch);
     RUN(fsm_pipeline_tables);
     RUN(fsm_unknown_and_malformed);
+    RUN(fsm_snapshot_while_writing);
+    RUN(fsm_sessions);
     RUN(snapshot_frame);
     RUN(node_ids);
     RUN(fixture_replicates_deterministically);
