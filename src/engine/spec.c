@@ -413,12 +413,28 @@ static const char *const top_keys[] = {
     "checkpoint", "dlq",    "shutdown_timeout", "buffer", "placement",
 };
 
+/* Component positions ordered by name, then by position (qsort_r's context: the components). */
+static int cmp_named(const void *pa, const void *pb, void *arg)
+{
+    const wire_component *const *all = arg;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(all[a]->name, all[b]->name);
+    return c ? c : (a < b ? -1 : a > b);
+}
+
+/*
+ * Every component name once, sorted, so a document with many transforms
+ * validates in n log n (the pairwise loop took 4 s for 30,000). A repeat is
+ * reported at its own position, pointing at the first use, in document order.
+ */
 static void check_unique_names(spec_ctx *x, const wire_cfg *root)
 {
     wire_pipeline_spec *s = x->s;
     size_t total = 1 + s->ntransforms + s->nsinks + (s->dlq.type ? 1 : 0);
     const wire_component **all = wire_xmalloc(total * sizeof(*all));
-    size_t n = 0;
+    size_t *order = wire_xmalloc(total * sizeof(*order));
+    size_t *first = wire_xmalloc(total * sizeof(*first));
+    size_t n = 0, k = 0;
     all[n++] = &s->source;
     for (size_t i = 0; i < s->ntransforms; i++)
         all[n++] = &s->transforms[i];
@@ -427,17 +443,21 @@ static void check_unique_names(spec_ctx *x, const wire_cfg *root)
     if (s->dlq.type)
         all[n++] = &s->dlq;
     for (size_t i = 0; i < n; i++) {
-        if (!all[i]->name)
-            continue;
-        for (size_t j = 0; j < i; j++) {
-            if (all[j]->name && strcmp(all[i]->name, all[j]->name) == 0) {
-                wire_diags_add(x->d, root->file, all[i]->line, all[i]->col,
-                               "duplicate component name '%s' (also used at line %d, column %d)",
-                               all[i]->name, all[j]->line, all[j]->col);
-                break;
-            }
-        }
+        first[i] = i;
+        if (all[i]->name)
+            order[k++] = i;
     }
+    qsort_r(order, k, sizeof(*order), cmp_named, all);
+    for (size_t i = 1; i < k; i++)
+        if (strcmp(all[order[i]]->name, all[order[i - 1]]->name) == 0)
+            first[order[i]] = first[order[i - 1]];
+    for (size_t i = 0; i < n; i++)
+        if (first[i] != i)
+            wire_diags_add(x->d, root->file, all[i]->line, all[i]->col,
+                           "duplicate component name '%s' (also used at line %d, column %d)",
+                           all[i]->name, all[first[i]]->line, all[first[i]]->col);
+    free(first);
+    free(order);
     free(all);
 }
 

@@ -392,6 +392,28 @@ TEST(component_errors)
                            "sinks:\n  - {type: stdout, name: x}\n  - {type: stdout, name: x}\n"),
                  "p.yaml:4:5: duplicate component name 'x' (also used at line 2, column 9)\n"
                  "p.yaml:5:5: duplicate component name 'x' (also used at line 2, column 9)");
+    /* many components: repeats found in n log n, reported in document order at the first use */
+    {
+        wire_buf d;
+        wire_buf_init(&d);
+        wire_buf_printf(&d, "name: a\nsource: {type: generate, name: t7}\ntransforms:\n");
+        for (int i = 0; i < 3000; i++) /* line 4 + i */
+            wire_buf_printf(&d, "  - {type: filter, name: t%d, config: {where: 'true'}}\n",
+                            i == 2999   ? 10
+                            : i == 2500 ? 1500
+                                        : i);
+        wire_buf_printf(&d, "sink: {type: stdout, name: t10}\n");
+        wire_buf_putc(&d, 0);
+        CHECK_EQ_STR(errors_of(d.p),
+                     "p.yaml:11:5: duplicate component name 't7' (also used at line 2, column 9)\n"
+                     "p.yaml:2504:5: duplicate component name 't1500' (also used at line 1504, "
+                     "column 5)\n"
+                     "p.yaml:3003:5: duplicate component name 't10' (also used at line 14, "
+                     "column 5)\n"
+                     "p.yaml:3004:7: duplicate component name 't10' (also used at line 14, "
+                     "column 5)");
+        wire_buf_free(&d);
+    }
     /* option errors inside components, with the component named */
     CHECK_EQ_STR(errors_of("name: a\nsource:\n  type: file\n  config:\n    pth: x\n    mode: "
                            "follow\n"
