@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 
 void wire_put_u8(wire_buf *b, uint8_t v)
 {

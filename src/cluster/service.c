@@ -1,0 +1,232 @@
+/*
+ * service.c — the cluster RPC service: every request another node sends
+ * this one (join, remove, notify, apply, read, commit index, API address,
+ * heartbeat) arrives in server_msg and is answered here or handed to the
+ * concept that owns it (membership, group commit, reads, placement).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/private.h"
+
+/* ---- RPC service ---- */
+
+static void reply_simple(wire_rpc_conn *c, uint8_t type, uint64_t req_id, uint8_t st,
+                         const char *leader, const char *msg)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_rpc_frame_begin(&b, type | WIRE_RPC_REPLY, req_id);
+    wire_put_u8(&b, st);
+    wire_put_str(&b, leader ? leader : "", leader ? strlen(leader) : 0);
+    wire_put_str(&b, msg, strlen(msg));
+    wire_rpc_frame_end(&b, 0);
+    wire_rpc_conn_send(c, b.p, b.len);
+    wire_buf_free(&b);
+}
+
+/* A membership request that only the leader runs: true if answered "not the leader". */
+static bool reply_not_leader(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m)
+{
+    if (is_leader(n))
+        return false;
+    const char *la = leader_addr(n);
+    reply_simple(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
+                 la ? "not the leader" : "no leader");
+    return true;
+}
+
+/* Queue a membership job for a remote requester; it is answered when the job ends. */
+static void submit_rpc_job(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, job *j)
+{
+    j->conn = c;
+    j->req_id = m->req_id;
+    j->rpc_type = m->type;
+    wire_rpc_conn_hold(c);
+    node_submit_job(n, j);
+}
+
+static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
+{
+    wire_node *n = arg;
+    n->c_rpc_in++;
+    wire_rd r = {m->payload, m->payload + m->payload_len, false};
+    if (n->stopping) {
+        reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "node is shutting down");
+        return;
+    }
+    switch (m->type) {
+    case WIRE_RPC_JOIN: {
+        size_t il, rl, al;
+        const char *id = wire_get_str(&r, &il), *ra = wire_get_str(&r, &rl);
+        const char *api = wire_get_str(&r, &al);
+        bool voter = wire_get_u8(&r) != 0;
+        if (r.bad || !il || !rl) {
+            reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed join");
+            return;
+        }
+        if (reply_not_leader(n, c, m))
+            return;
+        job *j = wire_xcalloc(1, sizeof(*j));
+        j->type = JOB_JOIN;
+        j->id = wire_xstrndup(id, il);
+        j->raft_addr = wire_xstrndup(ra, rl);
+        j->api_addr = wire_xstrndup(api, al);
+        j->voter = voter;
+        submit_rpc_job(n, c, m, j);
+        return;
+    }
+    case WIRE_RPC_REMOVE: {
+        size_t il;
+        const char *id = wire_get_str(&r, &il);
+        if (r.bad || !il) {
+            reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed remove");
+            return;
+        }
+        if (reply_not_leader(n, c, m))
+            return;
+        job *j = wire_xcalloc(1, sizeof(*j));
+        j->type = JOB_REMOVE;
+        j->id = wire_xstrndup(id, il);
+        submit_rpc_job(n, c, m, j);
+        return;
+    }
+    case WIRE_RPC_NOTIFY: {
+        size_t il, rl, al;
+        const char *id = wire_get_str(&r, &il), *ra = wire_get_str(&r, &rl);
+        const char *api = wire_get_str(&r, &al);
+        if (!r.bad)
+            node_add_known(n, id, il, ra, rl, api, al);
+        node_read_known(n, &r);
+        wire_buf b;
+        wire_buf_init(&b);
+        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        node_notify_reply_payload(n, &b);
+        wire_rpc_frame_end(&b, 0);
+        wire_rpc_conn_send(c, b.p, b.len);
+        wire_buf_free(&b);
+        return;
+    }
+    case WIRE_RPC_COMMIT: {
+        wire_buf b;
+        wire_buf_init(&b);
+        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        wire_put_u8(&b, is_leader(n) ? RS_OK : RS_NOTLEADER);
+        wire_put_u64(&b, n->raft.commit_index);
+        wire_rpc_frame_end(&b, 0);
+        wire_rpc_conn_send(c, b.p, b.len);
+        wire_buf_free(&b);
+        return;
+    }
+    case WIRE_RPC_API_ADDR: {
+        wire_buf b;
+        wire_buf_init(&b);
+        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        wire_put_str(&b, n->http_adv, strlen(n->http_adv));
+        wire_put_str(&b, n->id, strlen(n->id));
+        wire_rpc_frame_end(&b, 0);
+        wire_rpc_conn_send(c, b.p, b.len);
+        wire_buf_free(&b);
+        return;
+    }
+    case WIRE_RPC_APPLY: {
+        uint32_t ncmds = wire_get_u32(&r);
+        if (r.bad) {
+            node_reply_apply(c, m->req_id, RS_ERROR, 0, "malformed apply", NULL, 0);
+            return;
+        }
+        if (!is_leader(n)) {
+            node_reply_apply(c, m->req_id, RS_NOTLEADER, 0, "not the leader", NULL, 0);
+            return;
+        }
+        /* Validate, then append the commands as they are to this tick's entry. */
+        wire_buf tmp;
+        wire_buf_init(&tmp);
+        wire_entry_begin(&tmp, ncmds, 0);
+        wire_buf_append(&tmp, r.p, (size_t)(r.end - r.p));
+        wire_entry_iter it;
+        wire_err err;
+        wire_cmd cmd;
+        int rc = wire_entry_open(&it, tmp.p, tmp.len, &err);
+        while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1)
+            rc = 0;
+        if (rc == 0 && it.r.p != it.r.end)
+            rc = wire_errf(&err, WIRE_EPARSE, "trailing bytes");
+        wire_buf_free(&tmp);
+        if (rc != 0) {
+            node_reply_apply(c, m->req_id, RS_ERROR, 0, err.msg, NULL, 0);
+            return;
+        }
+        node_batch_open(n);
+        wire_buf_append(&n->entry, r.p, (size_t)(r.end - r.p));
+        bitem *bi = node_batch_add(n->open);
+        bi->kind = ITEM_RPC;
+        bi->conn = c;
+        bi->req_id = m->req_id;
+        bi->first = n->entry_ncmds;
+        bi->count = ncmds;
+        n->entry_ncmds += ncmds;
+        wire_rpc_conn_hold(c);
+        return; /* proposed at the end of the read callback's tick */
+    }
+    case WIRE_RPC_READ: {
+        uint8_t level = wire_get_u8(&r);
+        size_t kl;
+        const char *key = wire_get_str(&r, &kl);
+        if (r.bad) {
+            node_reply_read(n, c, m->req_id, RS_ERROR, NULL, 0, "malformed read");
+            return;
+        }
+        if (!is_leader(n)) {
+            node_reply_read(n, c, m->req_id, RS_NOTLEADER, NULL, 0, "not the leader");
+            return;
+        }
+        if (level != WIRE_READ_STRONG) {
+            node_reply_read(n, c, m->req_id, RS_OK, key, kl, "");
+            return;
+        }
+        rgroup *g = node_reads_open(n);
+        g->items[g->nitems].kind = ITEM_RPC;
+        g->items[g->nitems].conn = c;
+        g->items[g->nitems].req_id = m->req_id;
+        g->keys[g->nitems] = wire_xstrndup(key, kl);
+        g->klens[g->nitems] = kl;
+        g->nitems++;
+        wire_rpc_conn_hold(c);
+        return;
+    }
+    case WIRE_RPC_HEARTBEAT: {
+        uint64_t term = wire_get_u64(&r), commit = wire_get_u64(&r);
+        if (!r.bad)
+            node_on_heartbeat(n, term, commit);
+        reply_simple(c, m->type, m->req_id, r.bad ? RS_ERROR : RS_OK, NULL,
+                     r.bad ? "malformed heartbeat" : "");
+        return;
+    }
+    default: reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
+    }
+}
+
+static void server_closed(wire_rpc_conn *c, void *arg)
+{
+    wire_node *n = arg;
+    for (server_conn *s = n->sconns.next; s != &n->sconns; s = s->next)
+        if (s->c == c) {
+            s->prev->next = s->next;
+            s->next->prev = s->prev;
+            free(s);
+            return;
+        }
+}
+
+void node_on_rpc_conn(void *arg, uv_tcp_t *tcp)
+{
+    wire_node *n = arg;
+    server_conn *s = wire_xcalloc(1, sizeof(*s));
+    s->c = wire_rpc_conn_new(tcp, server_msg, server_closed, n);
+    s->next = n->sconns.next;
+    s->prev = &n->sconns;
+    n->sconns.next->prev = s;
+    n->sconns.next = s;
+}
