@@ -89,17 +89,14 @@ void node_reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_
                       const char *msg, const uint8_t *results, uint32_t nres)
 {
     wire_buf b;
-    wire_buf_init(&b);
-    wire_rpc_frame_begin(&b, WIRE_RPC_APPLY | WIRE_RPC_REPLY, req_id);
+    node_reply_begin(&b, WIRE_RPC_APPLY, req_id);
     wire_put_u8(&b, status);
     wire_put_u64(&b, index);
     wire_put_str(&b, msg, strlen(msg));
     wire_put_u32(&b, nres);
     if (nres)
         wire_buf_append(&b, results, nres);
-    wire_rpc_frame_end(&b, 0);
-    wire_rpc_conn_send(c, b.p, b.len);
-    wire_buf_free(&b);
+    node_reply_send(c, &b);
 }
 
 static void batch_finish(batch *b, int status, uint64_t index)
@@ -211,11 +208,21 @@ void node_propose(wire_node *n)
 }
 
 /* Append an encoded command to the open batch; returns its position. */
-uint32_t node_add_cmd(wire_node *n, const wire_cmd *c)
+static uint32_t add_cmd(wire_node *n, const wire_cmd *c)
 {
     node_batch_open(n);
     wire_cmd_encode(&n->entry, c);
     return n->entry_ncmds++;
+}
+
+bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind)
+{
+    uint32_t pos = add_cmd(n, c);
+    bitem *it = node_batch_add(n->open);
+    it->kind = kind;
+    it->first = pos;
+    it->count = 1;
+    return it;
 }
 
 /* ---- Group commit: follower side (forwarding) ---- */
@@ -318,12 +325,7 @@ void node_write(wire_node *n, wire_node_op *op)
     }
     c.version = 1;
     if (is_leader(n)) {
-        uint32_t pos = node_add_cmd(n, &c);
-        bitem *it = node_batch_add(n->open);
-        it->kind = ITEM_OP;
-        it->op = op;
-        it->first = pos;
-        it->count = 1;
+        node_batch_cmd(n, &c, ITEM_OP)->op = op;
     } else if (leader_addr(n)) {
         wire_cmd_encode(&n->fwd, &c);
         n->fwd_ncmds++;

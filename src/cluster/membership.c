@@ -14,6 +14,33 @@
 
 #include "cluster/private.h"
 
+/* This node's id, raft and API addresses (join, notify, self record). */
+static void put_self(wire_node *n, wire_buf *p)
+{
+    wire_put_str(p, n->id, strlen(n->id));
+    wire_put_str(p, n->raft_adv, strlen(n->raft_adv));
+    wire_put_str(p, n->http_adv, strlen(n->http_adv));
+}
+
+/* The peers bootstrap-expect knows of (read back by node_read_known). */
+static void put_known(wire_node *n, wire_buf *b)
+{
+    wire_put_u32(b, (uint32_t)n->nknown);
+    for (size_t i = 0; i < n->nknown; i++) {
+        wire_put_str(b, n->known[i].id, strlen(n->known[i].id));
+        wire_put_str(b, n->known[i].raft_addr, strlen(n->known[i].raft_addr));
+        wire_put_str(b, n->known[i].api_addr, strlen(n->known[i].api_addr));
+    }
+}
+
+job *node_job_new(int type, const char *id, size_t idlen)
+{
+    job *j = wire_xcalloc(1, sizeof(*j));
+    j->type = type;
+    j->id = wire_xstrndup(id, idlen);
+    return j;
+}
+
 void node_submit_job(wire_node *n, job *j)
 {
     j->n = n;
@@ -53,9 +80,7 @@ static void remove_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
 void node_remove_op(wire_node *n, wire_node_op *op)
 {
     if (is_leader(n)) {
-        job *j = wire_xcalloc(1, sizeof(*j));
-        j->type = JOB_REMOVE;
-        j->id = wire_xstrndup(op->key, op->klen);
+        job *j = node_job_new(JOB_REMOVE, op->key, op->klen);
         j->op = op;
         node_submit_job(n, j);
     } else if (leader_addr(n)) {
@@ -82,16 +107,11 @@ void node_job_reply(job *j, int status, const char *msg)
         else
             op_done(j->op, status, "%s", msg);
     } else if (j->conn) {
-        wire_buf b;
-        wire_buf_init(&b);
-        wire_rpc_frame_begin(&b, j->rpc_type | WIRE_RPC_REPLY, j->req_id);
-        wire_put_u8(&b, status == 0 ? RS_OK : status == WIRE_ENOTFOUND ? RS_NOTFOUND : RS_ERROR);
-        const char *la = leader_addr(n);
-        wire_put_str(&b, la ? la : "", la ? strlen(la) : 0);
-        wire_put_str(&b, msg, strlen(msg));
-        wire_rpc_frame_end(&b, 0);
-        wire_rpc_conn_send(j->conn, b.p, b.len);
-        wire_buf_free(&b);
+        node_reply_status(j->conn, j->rpc_type, j->req_id,
+                          status == 0                ? RS_OK
+                          : status == WIRE_ENOTFOUND ? RS_NOTFOUND
+                                                     : RS_ERROR,
+                          leader_addr(n), msg);
         wire_rpc_conn_release(j->conn);
     }
     free(j->id);
@@ -126,13 +146,9 @@ static void job_record(job *j)
     } else {
         c.type = WIRE_CMD_NODE_DEL;
     }
-    uint32_t pos = node_add_cmd(n, &c);
-    bitem *it = node_batch_add(n->open);
-    it->kind = ITEM_JOB;
+    bitem *it = node_batch_cmd(n, &c, ITEM_JOB);
     it->job = j;
     it->job_done = job_step;
-    it->first = pos;
-    it->count = 1;
     node_flush(n);
 }
 
@@ -264,12 +280,7 @@ void node_notify_reply_payload(wire_node *n, wire_buf *b)
     const char *la = leader_addr(n);
     wire_put_u8(b, formed);
     wire_put_str(b, la ? la : "", la ? strlen(la) : 0);
-    wire_put_u32(b, (uint32_t)n->nknown);
-    for (size_t i = 0; i < n->nknown; i++) {
-        wire_put_str(b, n->known[i].id, strlen(n->known[i].id));
-        wire_put_str(b, n->known[i].raft_addr, strlen(n->known[i].raft_addr));
-        wire_put_str(b, n->known[i].api_addr, strlen(n->known[i].api_addr));
-    }
+    put_known(n, b);
 }
 
 void node_read_known(wire_node *n, wire_rd *r)
@@ -390,9 +401,7 @@ void node_join_send(wire_node *n, const char *addr, size_t idx, int hops)
     n->joining = true;
     wire_buf p;
     wire_buf_init(&p);
-    wire_put_str(&p, n->id, strlen(n->id));
-    wire_put_str(&p, n->raft_adv, strlen(n->raft_adv));
-    wire_put_str(&p, n->http_adv, strlen(n->http_adv));
+    put_self(n, &p);
     wire_put_u8(&p, !n->cfg.non_voter);
     join_ctx *j = wire_xcalloc(1, sizeof(*j));
     j->n = n;
@@ -480,15 +489,8 @@ void node_expect_tick(wire_node *n, int64_t now)
     }
     wire_buf p;
     wire_buf_init(&p);
-    wire_put_str(&p, n->id, strlen(n->id));
-    wire_put_str(&p, n->raft_adv, strlen(n->raft_adv));
-    wire_put_str(&p, n->http_adv, strlen(n->http_adv));
-    wire_put_u32(&p, (uint32_t)n->nknown);
-    for (size_t i = 0; i < n->nknown; i++) {
-        wire_put_str(&p, n->known[i].id, strlen(n->known[i].id));
-        wire_put_str(&p, n->known[i].raft_addr, strlen(n->known[i].raft_addr));
-        wire_put_str(&p, n->known[i].api_addr, strlen(n->known[i].api_addr));
-    }
+    put_self(n, &p);
+    put_known(n, &p);
     char addr[256];
     for (size_t i = 0; node_join_addr(n->cfg.join, i, addr, sizeof(addr)); i++)
         if (strcmp(addr, n->raft_adv) != 0)
@@ -532,9 +534,7 @@ void node_self_check(wire_node *n)
         strcmp(rec.api_addr, n->http_adv) == 0 && rec.voter == voter)
         return;
     if (is_leader(n)) {
-        job *j = wire_xcalloc(1, sizeof(*j));
-        j->type = JOB_JOIN;
-        j->id = wire_xstrdup(n->id);
+        job *j = node_job_new(JOB_JOIN, n->id, strlen(n->id));
         j->raft_addr = wire_xstrdup(n->raft_adv);
         j->api_addr = wire_xstrdup(n->http_adv);
         j->voter = voter;
@@ -547,9 +547,7 @@ void node_self_check(wire_node *n)
             const struct raft_server *ps = config_find(n, wire_node_raft_id(n->known[i].id), NULL);
             if (!ps)
                 continue;
-            j = wire_xcalloc(1, sizeof(*j));
-            j->type = JOB_JOIN;
-            j->id = wire_xstrdup(n->known[i].id);
+            j = node_job_new(JOB_JOIN, n->known[i].id, strlen(n->known[i].id));
             j->raft_addr = wire_xstrdup(n->known[i].raft_addr);
             j->api_addr = wire_xstrdup(n->known[i].api_addr);
             j->voter = ps->role == RAFT_VOTER;
@@ -563,9 +561,7 @@ void node_self_check(wire_node *n)
         return;
     wire_buf p;
     wire_buf_init(&p);
-    wire_put_str(&p, n->id, strlen(n->id));
-    wire_put_str(&p, n->raft_adv, strlen(n->raft_adv));
-    wire_put_str(&p, n->http_adv, strlen(n->http_adv));
+    put_self(n, &p);
     wire_put_u8(&p, voter);
     n->self_inflight = true;
     node_rpc_call(n, la, WIRE_RPC_JOIN, &p, self_reply, n);

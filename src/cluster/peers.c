@@ -30,7 +30,12 @@ void node_rpc_call(wire_node *n, const char *addr, uint8_t type, const wire_buf 
                   payload ? payload->len : 0, RPC_TIMEOUT_MS, cb, arg);
 }
 
-void node_ping_reply(void *arg, int status, const wire_rpc_msg *m)
+typedef struct ping_ctx {
+    wire_node *n;
+    char addr[256];
+} ping_ctx;
+
+static void ping_reply(void *arg, int status, const wire_rpc_msg *m)
 {
     ping_ctx *p = arg;
     wire_node *n = p->n;
@@ -41,8 +46,8 @@ void node_ping_reply(void *arg, int status, const wire_rpc_msg *m)
     free(p);
 }
 
-/* get-node-API-address to every member: keeps /nodes' `reachable` current. */
-void node_ping_members(wire_node *n)
+/* `type` (with `payload`) to every other member; an answer counts as a ping's. */
+void node_call_members(wire_node *n, uint8_t type, const wire_buf *payload)
 {
     struct raft_configuration *c = &n->raft.configuration;
     for (unsigned i = 0; i < c->n; i++) {
@@ -51,6 +56,38 @@ void node_ping_members(wire_node *n)
         ping_ctx *p = wire_xcalloc(1, sizeof(*p));
         p->n = n;
         snprintf(p->addr, sizeof(p->addr), "%s", c->servers[i].address);
-        node_rpc_call(n, p->addr, WIRE_RPC_API_ADDR, NULL, node_ping_reply, p);
+        node_rpc_call(n, p->addr, type, payload, ping_reply, p);
     }
+}
+
+/* get-node-API-address to every member: keeps /nodes' `reachable` current. */
+void node_ping_members(wire_node *n)
+{
+    node_call_members(n, WIRE_RPC_API_ADDR, NULL);
+}
+
+/* ---- Replies of the RPC service (and of the jobs it queued) ---- */
+
+void node_reply_begin(wire_buf *b, uint8_t type, uint64_t req_id)
+{
+    wire_buf_init(b);
+    wire_rpc_frame_begin(b, type | WIRE_RPC_REPLY, req_id);
+}
+
+void node_reply_send(wire_rpc_conn *c, wire_buf *b)
+{
+    wire_rpc_frame_end(b, 0);
+    wire_rpc_conn_send(c, b->p, b->len);
+    wire_buf_free(b);
+}
+
+void node_reply_status(wire_rpc_conn *c, uint8_t type, uint64_t req_id, uint8_t st,
+                       const char *leader, const char *msg)
+{
+    wire_buf b;
+    node_reply_begin(&b, type, req_id);
+    wire_put_u8(&b, st);
+    wire_put_str(&b, leader ? leader : "", leader ? strlen(leader) : 0);
+    wire_put_str(&b, msg, strlen(msg));
+    node_reply_send(c, &b);
 }

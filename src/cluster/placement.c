@@ -79,19 +79,11 @@ void node_pipelines_member_tick(wire_node *n, int64_t now)
 /* The leader's heartbeat round: every member, term and commit index. */
 static void send_heartbeats(wire_node *n)
 {
-    struct raft_configuration *c = &n->raft.configuration;
     wire_buf p;
     wire_buf_init(&p);
     wire_put_u64(&p, n->raft.current_term);
     wire_put_u64(&p, n->raft.commit_index);
-    for (unsigned i = 0; i < c->n; i++) {
-        if (c->servers[i].id == n->rid)
-            continue;
-        ping_ctx *x = wire_xcalloc(1, sizeof(*x));
-        x->n = n;
-        snprintf(x->addr, sizeof(x->addr), "%s", c->servers[i].address);
-        node_rpc_call(n, x->addr, WIRE_RPC_HEARTBEAT, &p, node_ping_reply, x);
-    }
+    node_call_members(n, WIRE_RPC_HEARTBEAT, &p);
     wire_buf_free(&p);
 }
 
@@ -238,12 +230,7 @@ static void schedule(wire_node *n)
         op->type = WIRE_OP_CMD;
         op->done = sched_done;
         op->arg = n;
-        uint32_t pos = node_add_cmd(n, &c);
-        bitem *it = node_batch_add(n->open);
-        it->kind = ITEM_OP;
-        it->op = op;
-        it->first = pos;
-        it->count = 1;
+        node_batch_cmd(n, &c, ITEM_OP)->op = op;
         n->sched_inflight++;
         n->c_assignments++;
     }

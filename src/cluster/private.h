@@ -218,11 +218,6 @@ typedef struct read_fwd {
     wire_node_op *op;
 } read_fwd;
 
-typedef struct ping_ctx {
-    wire_node *n;
-    char addr[256];
-} ping_ctx;
-
 /* ---- Small helpers every piece uses ---- */
 
 static inline void op_done(wire_node_op *op, int status, const char *fmt, ...) WIRE_PRINTF(3, 4);
@@ -266,15 +261,22 @@ static inline const struct raft_server *config_find(wire_node *n, uint64_t rid, 
 client_ent *node_client_for(wire_node *n, const char *addr);
 void node_rpc_call(wire_node *n, const char *addr, uint8_t type, const wire_buf *payload,
                    wire_rpc_reply_cb cb, void *arg);
-void node_ping_reply(void *arg, int status, const wire_rpc_msg *m); /* arg: a ping_ctx */
+void node_call_members(wire_node *n, uint8_t type, const wire_buf *payload);
 void node_ping_members(wire_node *n);
+/* Replies: begin one to (type, req_id) in b; finish, send and free it. */
+void node_reply_begin(wire_buf *b, uint8_t type, uint64_t req_id);
+void node_reply_send(wire_rpc_conn *c, wire_buf *b);
+/* A reply of {status, leader address, message} (join, remove, heartbeat, errors). */
+void node_reply_status(wire_rpc_conn *c, uint8_t type, uint64_t req_id, uint8_t st,
+                       const char *leader, const char *msg);
 
 /* ---- commit.c ---- */
 void node_check_waiters(wire_node *n);
 void node_wait_applied(wire_node *n, wire_node_op *op, uint64_t index);
 batch *node_batch_open(wire_node *n);
 bitem *node_batch_add(batch *b);
-uint32_t node_add_cmd(wire_node *n, const wire_cmd *c);
+/* Append one command to the open batch with the item (of `kind`) that waits for it. */
+bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind);
 void node_reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_t index,
                       const char *msg, const uint8_t *results, uint32_t nres);
 void node_free_barrier(struct raft_barrier *b, int status);
@@ -293,6 +295,8 @@ void node_reads_flush(wire_node *n);
 void node_read_fwd_reply(void *arg, int status, const wire_rpc_msg *m);
 
 /* ---- membership.c ---- */
+/* A membership job of `type` (JOB_*) about node `id`; the caller fills the rest. */
+job *node_job_new(int type, const char *id, size_t idlen);
 void node_submit_job(wire_node *n, job *j);
 void node_remove_op(wire_node *n, wire_node_op *op);
 void node_job_reply(job *j, int status, const char *msg);

@@ -29,8 +29,7 @@ void node_reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st
                      size_t klen, const char *msg)
 {
     wire_buf b;
-    wire_buf_init(&b);
-    wire_rpc_frame_begin(&b, WIRE_RPC_READ | WIRE_RPC_REPLY, req_id);
+    node_reply_begin(&b, WIRE_RPC_READ, req_id);
     if (st == RS_OK) {
         size_t vlen;
         const char *v = wire_fsm_kv_get(n->fsm, key, klen, &vlen);
@@ -45,9 +44,7 @@ void node_reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st
         wire_put_u8(&b, st);
         wire_put_str(&b, msg, strlen(msg));
     }
-    wire_rpc_frame_end(&b, 0);
-    wire_rpc_conn_send(c, b.p, b.len);
-    wire_buf_free(&b);
+    node_reply_send(c, &b);
 }
 
 static void barrier_cb(struct raft_barrier *req, int status)

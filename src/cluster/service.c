@@ -12,28 +12,14 @@
 
 /* ---- RPC service ---- */
 
-static void reply_simple(wire_rpc_conn *c, uint8_t type, uint64_t req_id, uint8_t st,
-                         const char *leader, const char *msg)
-{
-    wire_buf b;
-    wire_buf_init(&b);
-    wire_rpc_frame_begin(&b, type | WIRE_RPC_REPLY, req_id);
-    wire_put_u8(&b, st);
-    wire_put_str(&b, leader ? leader : "", leader ? strlen(leader) : 0);
-    wire_put_str(&b, msg, strlen(msg));
-    wire_rpc_frame_end(&b, 0);
-    wire_rpc_conn_send(c, b.p, b.len);
-    wire_buf_free(&b);
-}
-
 /* A membership request that only the leader runs: true if answered "not the leader". */
 static bool reply_not_leader(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m)
 {
     if (is_leader(n))
         return false;
     const char *la = leader_addr(n);
-    reply_simple(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
-                 la ? "not the leader" : "no leader");
+    node_reply_status(c, m->type, m->req_id, la ? RS_NOTLEADER : RS_ERROR, la,
+                      la ? "not the leader" : "no leader");
     return true;
 }
 
@@ -53,7 +39,7 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
     n->c_rpc_in++;
     wire_rd r = {m->payload, m->payload + m->payload_len, false};
     if (n->stopping) {
-        reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "node is shutting down");
+        node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, "node is shutting down");
         return;
     }
     switch (m->type) {
@@ -63,14 +49,12 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         const char *api = wire_get_str(&r, &al);
         bool voter = wire_get_u8(&r) != 0;
         if (r.bad || !il || !rl) {
-            reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed join");
+            node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, "malformed join");
             return;
         }
         if (reply_not_leader(n, c, m))
             return;
-        job *j = wire_xcalloc(1, sizeof(*j));
-        j->type = JOB_JOIN;
-        j->id = wire_xstrndup(id, il);
+        job *j = node_job_new(JOB_JOIN, id, il);
         j->raft_addr = wire_xstrndup(ra, rl);
         j->api_addr = wire_xstrndup(api, al);
         j->voter = voter;
@@ -81,14 +65,12 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         size_t il;
         const char *id = wire_get_str(&r, &il);
         if (r.bad || !il) {
-            reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "malformed remove");
+            node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, "malformed remove");
             return;
         }
         if (reply_not_leader(n, c, m))
             return;
-        job *j = wire_xcalloc(1, sizeof(*j));
-        j->type = JOB_REMOVE;
-        j->id = wire_xstrndup(id, il);
+        job *j = node_job_new(JOB_REMOVE, id, il);
         submit_rpc_job(n, c, m, j);
         return;
     }
@@ -100,34 +82,25 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
             node_add_known(n, id, il, ra, rl, api, al);
         node_read_known(n, &r);
         wire_buf b;
-        wire_buf_init(&b);
-        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        node_reply_begin(&b, m->type, m->req_id);
         node_notify_reply_payload(n, &b);
-        wire_rpc_frame_end(&b, 0);
-        wire_rpc_conn_send(c, b.p, b.len);
-        wire_buf_free(&b);
+        node_reply_send(c, &b);
         return;
     }
     case WIRE_RPC_COMMIT: {
         wire_buf b;
-        wire_buf_init(&b);
-        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        node_reply_begin(&b, m->type, m->req_id);
         wire_put_u8(&b, is_leader(n) ? RS_OK : RS_NOTLEADER);
         wire_put_u64(&b, n->raft.commit_index);
-        wire_rpc_frame_end(&b, 0);
-        wire_rpc_conn_send(c, b.p, b.len);
-        wire_buf_free(&b);
+        node_reply_send(c, &b);
         return;
     }
     case WIRE_RPC_API_ADDR: {
         wire_buf b;
-        wire_buf_init(&b);
-        wire_rpc_frame_begin(&b, m->type | WIRE_RPC_REPLY, m->req_id);
+        node_reply_begin(&b, m->type, m->req_id);
         wire_put_str(&b, n->http_adv, strlen(n->http_adv));
         wire_put_str(&b, n->id, strlen(n->id));
-        wire_rpc_frame_end(&b, 0);
-        wire_rpc_conn_send(c, b.p, b.len);
-        wire_buf_free(&b);
+        node_reply_send(c, &b);
         return;
     }
     case WIRE_RPC_APPLY: {
@@ -200,11 +173,11 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         uint64_t term = wire_get_u64(&r), commit = wire_get_u64(&r);
         if (!r.bad)
             node_on_heartbeat(n, term, commit);
-        reply_simple(c, m->type, m->req_id, r.bad ? RS_ERROR : RS_OK, NULL,
-                     r.bad ? "malformed heartbeat" : "");
+        node_reply_status(c, m->type, m->req_id, r.bad ? RS_ERROR : RS_OK, NULL,
+                          r.bad ? "malformed heartbeat" : "");
         return;
     }
-    default: reply_simple(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
+    default: node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, "unknown rpc type");
     }
 }
 
