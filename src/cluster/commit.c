@@ -61,9 +61,27 @@ void node_wait_applied(wire_node *n, wire_node_op *op, uint64_t index)
     n->waiters = w;
 }
 
+/* Entry `index` applied (raft_last_applied is bumped after this returns): answer its writes. */
+void node_waiters_applied(wire_node *n, uint64_t index)
+{
+    /* raft_last_applied is bumped after this returns: compare with index. */
+    waiter **pp = &n->waiters;
+    while (*pp) {
+        waiter *w = *pp;
+        if (w->index > index || w->op->type == WIRE_OP_READY) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        wire_node_op *op = w->op;
+        free(w);
+        op_done(op, 0, NULL);
+    }
+}
+
 /* ---- Group commit: leader side ---- */
 
-batch *node_batch_open(wire_node *n)
+static batch *batch_open(wire_node *n)
 {
     if (!n->open) {
         n->open = wire_xcalloc(1, sizeof(batch));
@@ -74,7 +92,7 @@ batch *node_batch_open(wire_node *n)
     return n->open;
 }
 
-bitem *node_batch_add(batch *b)
+static bitem *batch_add(batch *b)
 {
     if (b->nitems == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 16;
@@ -85,8 +103,8 @@ bitem *node_batch_add(batch *b)
     return it;
 }
 
-void node_reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_t index,
-                      const char *msg, const uint8_t *results, uint32_t nres)
+static void reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_t index,
+                        const char *msg, const uint8_t *results, uint32_t nres)
 {
     wire_buf b;
     node_reply_begin(&b, WIRE_RPC_APPLY, req_id);
@@ -128,11 +146,11 @@ static void batch_finish(batch *b, int status, uint64_t index)
         }
         case ITEM_RPC:
             if (status != 0)
-                node_reply_apply(it->conn, it->req_id, RS_ERROR, 0, raft_strerror(status), NULL, 0);
+                reply_apply(it->conn, it->req_id, RS_ERROR, 0, raft_strerror(status), NULL, 0);
             else
-                node_reply_apply(it->conn, it->req_id, RS_OK, index, "",
-                                 it->first + it->count <= nres ? res + it->first : NULL,
-                                 it->first + it->count <= nres ? it->count : 0);
+                reply_apply(it->conn, it->req_id, RS_OK, index, "",
+                            it->first + it->count <= nres ? res + it->first : NULL,
+                            it->first + it->count <= nres ? it->count : 0);
             wire_rpc_conn_release(it->conn);
             break;
         case ITEM_JOB: it->job_done(it->job, status, index); break;
@@ -210,7 +228,7 @@ void node_propose(wire_node *n)
 /* Append an encoded command to the open batch; returns its position. */
 static uint32_t add_cmd(wire_node *n, const wire_cmd *c)
 {
-    node_batch_open(n);
+    batch_open(n);
     wire_cmd_encode(&n->entry, c);
     return n->entry_ncmds++;
 }
@@ -218,7 +236,7 @@ static uint32_t add_cmd(wire_node *n, const wire_cmd *c)
 bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind)
 {
     uint32_t pos = add_cmd(n, c);
-    bitem *it = node_batch_add(n->open);
+    bitem *it = batch_add(n->open);
     it->kind = kind;
     it->first = pos;
     it->count = 1;
@@ -351,4 +369,46 @@ void node_flush(wire_node *n)
     node_forward_flush(n);
     if (n->reads)
         node_reads_flush(n);
+}
+
+/* A forwarding follower's APPLY (commands after r): appended as they are to this tick's entry. */
+void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r)
+{
+    uint32_t ncmds = wire_get_u32(r);
+    if (r->bad) {
+        reply_apply(c, m->req_id, RS_ERROR, 0, "malformed apply", NULL, 0);
+        return;
+    }
+    if (!is_leader(n)) {
+        reply_apply(c, m->req_id, RS_NOTLEADER, 0, "not the leader", NULL, 0);
+        return;
+    }
+    /* Validate, then append the commands as they are to this tick's entry. */
+    wire_buf tmp;
+    wire_buf_init(&tmp);
+    wire_entry_begin(&tmp, ncmds, 0);
+    wire_buf_append(&tmp, r->p, (size_t)(r->end - r->p));
+    wire_entry_iter it;
+    wire_err err;
+    wire_cmd cmd;
+    int rc = wire_entry_open(&it, tmp.p, tmp.len, &err);
+    while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1)
+        rc = 0;
+    if (rc == 0 && it.r.p != it.r.end)
+        rc = wire_errf(&err, WIRE_EPARSE, "trailing bytes");
+    wire_buf_free(&tmp);
+    if (rc != 0) {
+        reply_apply(c, m->req_id, RS_ERROR, 0, err.msg, NULL, 0);
+        return;
+    }
+    batch_open(n);
+    wire_buf_append(&n->entry, r->p, (size_t)(r->end - r->p));
+    bitem *bi = batch_add(n->open);
+    bi->kind = ITEM_RPC;
+    bi->conn = c;
+    bi->req_id = m->req_id;
+    bi->first = n->entry_ncmds;
+    bi->count = ncmds;
+    n->entry_ncmds += ncmds;
+    wire_rpc_conn_hold(c); /* proposed at the end of the read callback's tick */
 }

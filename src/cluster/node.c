@@ -40,21 +40,8 @@ static void on_fsm_apply(void *arg, uint64_t index)
     n->c_cmds_applied += k;
     if (n->runners)
         wire_runners_kick(n->runners);
-    if (n->waiters) {
-        /* raft_last_applied is bumped after this returns: compare with index. */
-        waiter **pp = &n->waiters;
-        while (*pp) {
-            waiter *w = *pp;
-            if (w->index > index || w->op->type == WIRE_OP_READY) {
-                pp = &w->next;
-                continue;
-            }
-            *pp = w->next;
-            wire_node_op *op = w->op;
-            free(w);
-            op_done(op, 0, NULL);
-        }
-    }
+    if (n->waiters)
+        node_waiters_applied(n, index);
 }
 
 static void commit_reply(void *arg, int status, const wire_rpc_msg *m)
@@ -83,28 +70,7 @@ static void handle_op(wire_node *n, wire_node_op *op)
     case WIRE_OP_KV_SET:
     case WIRE_OP_KV_DEL:
     case WIRE_OP_CMD: node_write(n, op); break;
-    case WIRE_OP_KV_GET:
-        if (op->level == WIRE_READ_NONE || (op->level == WIRE_READ_WEAK && is_leader(n))) {
-            node_read_value(n, op);
-        } else if (is_leader(n)) {
-            rgroup *g = node_reads_open(n);
-            g->items[g->nitems].kind = ITEM_OP;
-            g->items[g->nitems].op = op;
-            g->nitems++;
-        } else if (leader_addr(n)) {
-            wire_buf p;
-            wire_buf_init(&p);
-            wire_put_u8(&p, (uint8_t)op->level);
-            wire_put_str(&p, op->key, op->klen);
-            read_fwd *f = wire_xcalloc(1, sizeof(*f));
-            f->n = n;
-            f->op = op;
-            node_rpc_call(n, leader_addr(n), WIRE_RPC_READ, &p, node_read_fwd_reply, f);
-            wire_buf_free(&p);
-        } else {
-            op_done(op, WIRE_EAGAIN, "no leader");
-        }
-        break;
+    case WIRE_OP_KV_GET: node_read(n, op); break;
     case WIRE_OP_STATUS:
         node_fill_info(n, &op->info);
         op_done(op, 0, NULL);

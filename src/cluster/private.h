@@ -273,26 +273,21 @@ void node_reply_status(wire_rpc_conn *c, uint8_t type, uint64_t req_id, uint8_t 
 /* ---- commit.c ---- */
 void node_check_waiters(wire_node *n);
 void node_wait_applied(wire_node *n, wire_node_op *op, uint64_t index);
-batch *node_batch_open(wire_node *n);
-bitem *node_batch_add(batch *b);
+void node_waiters_applied(wire_node *n, uint64_t index);
 /* Append one command to the open batch with the item (of `kind`) that waits for it. */
 bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind);
-void node_reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_t index,
-                      const char *msg, const uint8_t *results, uint32_t nres);
 void node_free_barrier(struct raft_barrier *b, int status);
 void node_fail_open_batch(wire_node *n, int status);
 void node_forward_flush(wire_node *n);
 void node_write(wire_node *n, wire_node_op *op);
 void node_flush(wire_node *n);
+void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r);
 void node_propose(wire_node *n); /* the open batch, if allowed */
 
 /* ---- reads.c ---- */
-void node_read_value(wire_node *n, wire_node_op *op);
-void node_reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st, const char *key,
-                     size_t klen, const char *msg);
-rgroup *node_reads_open(wire_node *n);
+void node_read(wire_node *n, wire_node_op *op); /* a KV_GET op */
 void node_reads_flush(wire_node *n);
-void node_read_fwd_reply(void *arg, int status, const wire_rpc_msg *m);
+void node_read_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r);
 
 /* ---- membership.c ---- */
 /* A membership job of `type` (JOB_*) about node `id`; the caller fills the rest. */

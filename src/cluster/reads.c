@@ -12,7 +12,7 @@
 
 /* ---- Strong reads ---- */
 
-void node_read_value(wire_node *n, wire_node_op *op)
+static void read_value(wire_node *n, wire_node_op *op)
 {
     size_t vlen;
     const char *v = wire_fsm_kv_get(n->fsm, op->key, op->klen, &vlen);
@@ -25,8 +25,8 @@ void node_read_value(wire_node *n, wire_node_op *op)
     op_done(op, 0, NULL);
 }
 
-void node_reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st, const char *key,
-                     size_t klen, const char *msg)
+static void reply_read(wire_node *n, wire_rpc_conn *c, uint64_t req_id, uint8_t st, const char *key,
+                       size_t klen, const char *msg)
 {
     wire_buf b;
     node_reply_begin(&b, WIRE_RPC_READ, req_id);
@@ -57,10 +57,10 @@ static void barrier_cb(struct raft_barrier *req, int status)
             if (status != 0)
                 op_done(it->op, WIRE_EAGAIN, "strong read failed: %s", raft_strerror(status));
             else
-                node_read_value(n, it->op);
+                read_value(n, it->op);
         } else {
-            node_reply_read(n, it->conn, it->req_id, status == 0 ? RS_OK : RS_ERROR, g->keys[i],
-                            g->klens[i], status == 0 ? "" : raft_strerror(status));
+            reply_read(n, it->conn, it->req_id, status == 0 ? RS_OK : RS_ERROR, g->keys[i],
+                       g->klens[i], status == 0 ? "" : raft_strerror(status));
             wire_rpc_conn_release(it->conn);
         }
         free(g->keys[i]);
@@ -71,7 +71,7 @@ static void barrier_cb(struct raft_barrier *req, int status)
     free(g);
 }
 
-rgroup *node_reads_open(wire_node *n)
+static rgroup *reads_open(wire_node *n)
 {
     if (!n->reads) {
         n->reads = wire_xcalloc(1, sizeof(rgroup));
@@ -102,7 +102,7 @@ void node_reads_flush(wire_node *n)
         barrier_cb(&g->req, rc);
 }
 
-void node_read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+static void read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
 {
     read_fwd *f = arg;
     wire_node_op *op = f->op;
@@ -126,4 +126,57 @@ void node_read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
     } else {
         op_done(op, WIRE_EAGAIN, "leader: %.*s", (int)len, s);
     }
+}
+
+/* A KV_GET op at its level: answered here, in this tick's barrier group, or by the leader. */
+void node_read(wire_node *n, wire_node_op *op)
+{
+    if (op->level == WIRE_READ_NONE || (op->level == WIRE_READ_WEAK && is_leader(n))) {
+        read_value(n, op);
+    } else if (is_leader(n)) {
+        rgroup *g = reads_open(n);
+        g->items[g->nitems].kind = ITEM_OP;
+        g->items[g->nitems].op = op;
+        g->nitems++;
+    } else if (leader_addr(n)) {
+        wire_buf p;
+        wire_buf_init(&p);
+        wire_put_u8(&p, (uint8_t)op->level);
+        wire_put_str(&p, op->key, op->klen);
+        read_fwd *f = wire_xcalloc(1, sizeof(*f));
+        f->n = n;
+        f->op = op;
+        node_rpc_call(n, leader_addr(n), WIRE_RPC_READ, &p, read_fwd_reply, f);
+        wire_buf_free(&p);
+    } else {
+        op_done(op, WIRE_EAGAIN, "no leader");
+    }
+}
+
+/* A follower's forwarded READ (level, key after r). */
+void node_read_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r)
+{
+    uint8_t level = wire_get_u8(r);
+    size_t kl;
+    const char *key = wire_get_str(r, &kl);
+    if (r->bad) {
+        reply_read(n, c, m->req_id, RS_ERROR, NULL, 0, "malformed read");
+        return;
+    }
+    if (!is_leader(n)) {
+        reply_read(n, c, m->req_id, RS_NOTLEADER, NULL, 0, "not the leader");
+        return;
+    }
+    if (level != WIRE_READ_STRONG) {
+        reply_read(n, c, m->req_id, RS_OK, key, kl, "");
+        return;
+    }
+    rgroup *g = reads_open(n);
+    g->items[g->nitems].kind = ITEM_RPC;
+    g->items[g->nitems].conn = c;
+    g->items[g->nitems].req_id = m->req_id;
+    g->keys[g->nitems] = wire_xstrndup(key, kl);
+    g->klens[g->nitems] = kl;
+    g->nitems++;
+    wire_rpc_conn_hold(c);
 }

@@ -103,72 +103,8 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         node_reply_send(c, &b);
         return;
     }
-    case WIRE_RPC_APPLY: {
-        uint32_t ncmds = wire_get_u32(&r);
-        if (r.bad) {
-            node_reply_apply(c, m->req_id, RS_ERROR, 0, "malformed apply", NULL, 0);
-            return;
-        }
-        if (!is_leader(n)) {
-            node_reply_apply(c, m->req_id, RS_NOTLEADER, 0, "not the leader", NULL, 0);
-            return;
-        }
-        /* Validate, then append the commands as they are to this tick's entry. */
-        wire_buf tmp;
-        wire_buf_init(&tmp);
-        wire_entry_begin(&tmp, ncmds, 0);
-        wire_buf_append(&tmp, r.p, (size_t)(r.end - r.p));
-        wire_entry_iter it;
-        wire_err err;
-        wire_cmd cmd;
-        int rc = wire_entry_open(&it, tmp.p, tmp.len, &err);
-        while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1)
-            rc = 0;
-        if (rc == 0 && it.r.p != it.r.end)
-            rc = wire_errf(&err, WIRE_EPARSE, "trailing bytes");
-        wire_buf_free(&tmp);
-        if (rc != 0) {
-            node_reply_apply(c, m->req_id, RS_ERROR, 0, err.msg, NULL, 0);
-            return;
-        }
-        node_batch_open(n);
-        wire_buf_append(&n->entry, r.p, (size_t)(r.end - r.p));
-        bitem *bi = node_batch_add(n->open);
-        bi->kind = ITEM_RPC;
-        bi->conn = c;
-        bi->req_id = m->req_id;
-        bi->first = n->entry_ncmds;
-        bi->count = ncmds;
-        n->entry_ncmds += ncmds;
-        wire_rpc_conn_hold(c);
-        return; /* proposed at the end of the read callback's tick */
-    }
-    case WIRE_RPC_READ: {
-        uint8_t level = wire_get_u8(&r);
-        size_t kl;
-        const char *key = wire_get_str(&r, &kl);
-        if (r.bad) {
-            node_reply_read(n, c, m->req_id, RS_ERROR, NULL, 0, "malformed read");
-            return;
-        }
-        if (!is_leader(n)) {
-            node_reply_read(n, c, m->req_id, RS_NOTLEADER, NULL, 0, "not the leader");
-            return;
-        }
-        if (level != WIRE_READ_STRONG) {
-            node_reply_read(n, c, m->req_id, RS_OK, key, kl, "");
-            return;
-        }
-        rgroup *g = node_reads_open(n);
-        g->items[g->nitems].kind = ITEM_RPC;
-        g->items[g->nitems].conn = c;
-        g->items[g->nitems].req_id = m->req_id;
-        g->keys[g->nitems] = wire_xstrndup(key, kl);
-        g->klens[g->nitems] = kl;
-        g->nitems++;
-        wire_rpc_conn_hold(c);
-        return;
-    }
+    case WIRE_RPC_APPLY: node_apply_remote(n, c, m, &r); return;
+    case WIRE_RPC_READ: node_read_remote(n, c, m, &r); return;
     case WIRE_RPC_HEARTBEAT: {
         uint64_t term = wire_get_u64(&r), commit = wire_get_u64(&r);
         if (!r.bad)
