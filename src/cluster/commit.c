@@ -1,6 +1,6 @@
 /*
  * commit.c — group commit and forwarding to the leader. On the leader every
- * node_write of a loop tick goes into ONE Raft entry (the open batch); at most
+ * write of a loop tick goes into ONE Raft entry (the open batch); at most
  * MAX_INFLIGHT entries are in flight, so writes arriving meanwhile wait for
  * the next entry and batches grow with the load. On a follower the writes of
  * a tick go to the leader in ONE forwarding RPC and are answered once this
@@ -176,7 +176,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     batch_finish(b, status, req->index);
     /*
      * Followers learn the commit index from the next AppendEntries. A forwarded
-     * node_write is answered only once its own node applied it, so when nothing else
+     * write is answered only once its own node applied it, so when nothing else
      * is about to be sent, append a barrier: it carries the new commit index now
      * instead of at the next heartbeat.
      */
@@ -328,7 +328,7 @@ void node_forward_flush(wire_node *n)
     wire_buf_reset(&n->fwd);
 }
 
-/* Propose or forward one node_write op (KV set/delete or a command) in this tick. */
+/* Propose or forward one write op (KV set/delete or a command) in this tick. */
 void node_write(wire_node *n, wire_node_op *op)
 {
     wire_cmd c = {0};

@@ -471,7 +471,7 @@ static void notify_reply(void *arg, int status, const wire_rpc_msg *m)
  * of every peer it knows, and learns the peers they know from the replies.
  * Once a node knows N nodes (itself included) it bootstraps the N lowest ids
  * as voters and starts Raft. Every node computes the same set from the same
- * N nodes, so all of them node_write the identical configuration entry at index 1:
+ * N nodes, so all of them write the identical configuration entry at index 1:
  * one cluster (libraft's pristine nodes do not vote, so each member needs
  * the configuration itself; a lone bootstrapper could never be elected).
  * A node outside the N lowest, or one whose notify is answered by a formed

@@ -10,7 +10,7 @@
  *
  * Threads: everything below runs on the node's loop thread except
  * wire_node_submit(), which queues an op under a mutex and wakes the loop
- * with a uv_async. Ops are drained once per wakeup ("tick"): every node_write of
+ * with a uv_async. Ops are drained once per wakeup ("tick"): every write of
  * a tick goes into ONE Raft entry (group commit), or into ONE forwarding RPC
  * when this node is a follower.
  *

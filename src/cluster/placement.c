@@ -3,7 +3,7 @@
  * its own: the leader's heartbeats to every member, its view of which nodes
  * are alive (and of removed ones that may still run), placement passes
  * (scheduler.c decides, this file proposes), the term barrier a new leader
- * waits for before deciding, drain and node_undrain, dropping leftover node
+ * waits for before deciding, drain and undrain, dropping leftover node
  * records; on members, the run mode (OK, HOLD, FENCE) the runners obey.
  */
 #include <inttypes.h>
@@ -274,7 +274,7 @@ void node_leader_began(wire_node *n, int64_t now)
     /*
      * A new leader knows entries of earlier terms are committed only
      * once one of its own term is: append a barrier now, so every
-     * node applies the whole log without waiting for the next node_write.
+     * node applies the whole log without waiting for the next write.
      * Placement waits for it too.
      */
     n->leader_since_ms = now;
