@@ -6,33 +6,35 @@
  */
 #include <string.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 
 void wire_put_u8(wire_buf *b, uint8_t v)
 {
     wire_buf_append(b, &v, 1);
 }
 
+/* The low `n` bytes of v, little-endian. */
+static void put_le(wire_buf *b, uint64_t v, int n)
+{
+    uint8_t t[8];
+    for (int i = 0; i < n; i++)
+        t[i] = (uint8_t)(v >> (8 * i));
+    wire_buf_append(b, t, (size_t)n);
+}
+
 void wire_put_u16(wire_buf *b, uint16_t v)
 {
-    uint8_t t[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    wire_buf_append(b, t, 2);
+    put_le(b, v, 2);
 }
 
 void wire_put_u32(wire_buf *b, uint32_t v)
 {
-    uint8_t t[4];
-    for (int i = 0; i < 4; i++)
-        t[i] = (uint8_t)(v >> (8 * i));
-    wire_buf_append(b, t, 4);
+    put_le(b, v, 4);
 }
 
 void wire_put_u64(wire_buf *b, uint64_t v)
 {
-    uint8_t t[8];
-    for (int i = 0; i < 8; i++)
-        t[i] = (uint8_t)(v >> (8 * i));
-    wire_buf_append(b, t, 8);
+    put_le(b, v, 8);
 }
 
 void wire_put_str(wire_buf *b, const char *s, size_t n)
@@ -58,35 +60,31 @@ uint8_t wire_get_u8(wire_rd *r)
     return *r->p++;
 }
 
+/* n bytes, little-endian; 0 (and r->bad) past the end. */
+static uint64_t get_le(wire_rd *r, int n)
+{
+    if (!need(r, (size_t)n))
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += n;
+    return v;
+}
+
 uint16_t wire_get_u16(wire_rd *r)
 {
-    if (!need(r, 2))
-        return 0;
-    uint16_t v = (uint16_t)(r->p[0] | (r->p[1] << 8));
-    r->p += 2;
-    return v;
+    return (uint16_t)get_le(r, 2);
 }
 
 uint32_t wire_get_u32(wire_rd *r)
 {
-    if (!need(r, 4))
-        return 0;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)r->p[i] << (8 * i);
-    r->p += 4;
-    return v;
+    return (uint32_t)get_le(r, 4);
 }
 
 uint64_t wire_get_u64(wire_rd *r)
 {
-    if (!need(r, 8))
-        return 0;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += 8;
-    return v;
+    return get_le(r, 8);
 }
 
 const char *wire_get_str(wire_rd *r, size_t *n)

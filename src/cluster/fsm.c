@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 
 /* ---- A small chained hash map, string keys ---- */
 
@@ -1126,4 +1126,19 @@ const char *wire_pstate_name(int state)
 size_t wire_fsm_pipeline_count(const wire_fsm *f)
 {
     return f->pipes.n;
+}
+
+/* Records copied out of the state machine (node ops) are freed here, below every user. */
+void wire_pipeline_infos_free(wire_pipeline_info *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].node);
+        free(v[i].error);
+        free(v[i].placement);
+        free(v[i].spec);
+        free(v[i].checkpoint);
+        free(v[i].stats);
+    }
+    free(v);
 }

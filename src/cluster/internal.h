@@ -1,7 +1,9 @@
 /*
  * internal.h — what the files of src/cluster share with each other and with
- * their unit tests, and nobody above: the mux, the Raft transport over it,
- * and RPC connections. Everything here runs on the node's loop thread.
+ * their unit tests, and nobody above: byte encoding and entries, the state
+ * machine, snapshot and RPC framing, the mux, the Raft transport over it,
+ * RPC connections, the scheduler and the runners. Everything here runs on
+ * the node's loop thread unless it says otherwise.
  */
 #ifndef WIRE_CLUSTER_INTERNAL_H
 #define WIRE_CLUSTER_INTERNAL_H
@@ -11,6 +13,186 @@
 #include <uv.h>
 
 #include "cluster/cluster.h"
+
+/* ---- Byte encoding (commands.c): little-endian, bounds-checked reads ---- */
+
+typedef struct wire_rd {
+    const uint8_t *p, *end;
+    bool bad; /* set on any read past the end; reads then return zeros */
+} wire_rd;
+
+void wire_put_u8(wire_buf *b, uint8_t v);
+void wire_put_u16(wire_buf *b, uint16_t v);
+void wire_put_u32(wire_buf *b, uint32_t v);
+void wire_put_u64(wire_buf *b, uint64_t v);
+void wire_put_str(wire_buf *b, const char *s, size_t n); /* u32 length + bytes */
+uint8_t wire_get_u8(wire_rd *r);
+uint16_t wire_get_u16(wire_rd *r);
+uint32_t wire_get_u32(wire_rd *r);
+uint64_t wire_get_u64(wire_rd *r);
+/* Points into the reader's buffer (not NUL-terminated). */
+const char *wire_get_str(wire_rd *r, size_t *n);
+
+/* ---- Entries (commands.c) ----
+ *
+ * A Raft entry is a batch: {magic 'W', entry version, ncmds, term} followed
+ * by ncmds commands {type, version, payload length, payload}. Group commit
+ * packs every write of a loop tick into one entry.
+ */
+/*
+ * Client sessions (the Raft dissertation, §6.3). A node forwarding writes to
+ * the leader puts SESSION {a: its node id, u1: seq, u2: count, u3: incarnation}
+ * before the `count` commands of one forward, numbering its forwards 1, 2, ...
+ * per incarnation (a start of the process). When a forward is retried after
+ * its leader died, the FSM applies it once: a seq it has applied already gets
+ * WIRE_APPLY_DUPLICATE and the first results of those commands, unapplied.
+ * It remembers the last WIRE_SESSION_WINDOW seqs per node (kept in snapshots);
+ * an older seq, or an older incarnation, gets WIRE_APPLY_EXPIRED for the
+ * session and every command in it (the forwarder answers 503: unknown outcome).
+ */
+#define WIRE_SESSION_WINDOW 64
+#define WIRE_ENTRY_MAGIC 0x57 /* 'W' */
+#define WIRE_ENTRY_VERSION 1
+#define WIRE_ENTRY_HEADER 16
+#define WIRE_CMD_HEADER 8
+
+/* Append one encoded command (its header and payload) to `b`. */
+void wire_cmd_encode(wire_buf *b, const wire_cmd *c);
+/* Begin an entry of `ncmds` commands in `b` (reset first); commands follow. */
+void wire_entry_begin(wire_buf *b, uint32_t ncmds, uint64_t term);
+/* Patch the command count of an entry built in `b`. */
+void wire_entry_set_count(wire_buf *b, uint32_t ncmds);
+/*
+ * Iterate an entry. wire_entry_open validates the header; wire_entry_next
+ * returns 1 with the next command, 0 at the end, or WIRE_EPARSE.
+ */
+typedef struct wire_entry_iter {
+    wire_rd r;
+    uint32_t left;
+    uint64_t term;
+} wire_entry_iter;
+int wire_entry_open(wire_entry_iter *it, const void *p, size_t n, wire_err *err);
+int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err);
+
+/* ---- State machine (fsm.c) ---- */
+
+typedef struct wire_fsm wire_fsm;
+
+struct raft;
+struct raft_fsm;
+
+wire_fsm *wire_fsm_new(void);
+void wire_fsm_free(wire_fsm *f);
+/* The raft_fsm to hand to raft_init (version 2; data = f). Filled by _new. */
+struct raft_fsm *wire_fsm_raft(wire_fsm *f);
+/*
+ * Snapshots encoded and compressed on the io's thread pool (raft_fsm version
+ * 3; the io must have async_work and version >= 2), or on the loop thread
+ * (version 2, the default: raft_fixture's io has no version 2). Before raft_init.
+ */
+void wire_fsm_set_async_snapshots(wire_fsm *f, bool async);
+/* The raft instance (for the index being applied and snapshot metadata). */
+void wire_fsm_attach(wire_fsm *f, struct raft *r);
+/* Called on the loop thread after each applied entry (index) and after a restore. */
+void wire_fsm_on_apply(wire_fsm *f, void (*cb)(void *arg, uint64_t index), void *arg);
+
+/* Apply one entry directly (the raft apply callback does this). */
+int wire_fsm_apply_entry(wire_fsm *f, uint64_t index, const void *p, size_t n);
+/* Results of the last applied entry, one per command (valid until the next apply). */
+const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n);
+/* Snapshot payload: the uncompressed, deterministic encoding of every table. */
+void wire_fsm_encode(const wire_fsm *f, wire_buf *out);
+int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err);
+/* Digest of the whole state (determinism checks in tests). */
+uint64_t wire_fsm_digest(const wire_fsm *f);
+uint64_t wire_fsm_applied_index(const wire_fsm *f);
+/* Snapshots restored into this FSM (at start or installed by the leader). */
+uint64_t wire_fsm_restores(const wire_fsm *f);
+
+/* Reads (loop thread only). */
+/* KV value, or NULL. The pointer is valid until the next apply. */
+const char *wire_fsm_kv_get(const wire_fsm *f, const char *key, size_t klen, size_t *vlen);
+size_t wire_fsm_kv_count(const wire_fsm *f);
+
+typedef struct wire_node_rec {
+    const char *id, *raft_addr, *api_addr;
+    bool voter;
+    bool draining; /* stopped gracefully and not back yet: nothing is placed there */
+    int64_t last_seen_ms;
+} wire_node_rec;
+/* Look a node record up by id; returns false if absent. */
+bool wire_fsm_node_get(const wire_fsm *f, const char *id, wire_node_rec *out);
+/* Find a node record by raft address; returns false if absent. */
+bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_rec *out);
+
+typedef struct wire_pipeline_rec {
+    const char *name, *spec, *error, *node, *placement;
+    uint64_t version, epoch;
+    int state;
+    const char *checkpoint, *stats; /* stats: counters as of the checkpoint (JSON) */
+    size_t spec_len, checkpoint_len;
+    uint64_t checkpoint_epoch;
+} wire_pipeline_rec;
+bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out);
+size_t wire_fsm_pipeline_count(const wire_fsm *f);
+/* Every pipeline / node, sorted by name / id (malloc'd array; valid until the next apply). */
+size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out);
+size_t wire_fsm_nodes(const wire_fsm *f, wire_node_rec **out);
+
+/* ---- Snapshot framing (snapshot.c) ----
+ *
+ * {magic "WSNP", format version u32, index u64, term u64, raw length u64,
+ * compressed length u64, checksum u64 (FNV-1a of the compressed payload)}
+ * followed by the zstd-compressed FSM encoding.
+ */
+#define WIRE_SNAP_MAGIC 0x504e5357u /* "WSNP" little-endian */
+#define WIRE_SNAP_VERSION 1
+#define WIRE_SNAP_HEADER 48
+int wire_snapshot_pack(const void *raw, size_t n, uint64_t index, uint64_t term, wire_buf *out,
+                       wire_err *err);
+/* On success `raw` holds the decompressed payload; index/term from the frame. */
+int wire_snapshot_unpack(const void *p, size_t n, wire_buf *raw, uint64_t *index, uint64_t *term,
+                         wire_err *err);
+
+/* ---- Node ids ---- */
+/* Raft ids are a 64-bit hash of the string node id (never 0). */
+uint64_t wire_node_raft_id(const char *id);
+
+/* ---- RPC framing (rpc.c) ----
+ *
+ * Every RPC message: {length u32 (of what follows), version u8, type u8,
+ * flags u16, request id u64} then a payload. Replies carry the request id.
+ */
+#define WIRE_RPC_VERSION 1
+#define WIRE_RPC_HEADER 16
+#define WIRE_RPC_MAX_FRAME (64u << 20)
+enum {
+    WIRE_RPC_JOIN = 1,      /* id, raft addr, api addr, voter → status, leader */
+    WIRE_RPC_NOTIFY = 2,    /* id, raft addr, api addr → ok (bootstrap-expect) */
+    WIRE_RPC_REMOVE = 3,    /* id → status */
+    WIRE_RPC_API_ADDR = 4,  /* → api addr */
+    WIRE_RPC_APPLY = 5,     /* encoded commands → status, index, per-command results */
+    WIRE_RPC_READ = 6,      /* level, key → status, value */
+    WIRE_RPC_COMMIT = 7,    /* → status, the leader's commit index (readyz?sync) */
+    WIRE_RPC_HEARTBEAT = 8, /* leader → member: term, commit index → ok (liveness) */
+    WIRE_RPC_REPLY = 128,   /* flag or'ed into replies' type */
+};
+void wire_rpc_frame_begin(wire_buf *b, uint8_t type, uint64_t req_id);
+void wire_rpc_frame_end(wire_buf *b, size_t start); /* patch the length */
+typedef struct wire_rpc_msg {
+    uint8_t version, type;
+    uint64_t req_id;
+    const uint8_t *payload;
+    size_t payload_len;
+} wire_rpc_msg;
+/*
+ * Parse one frame from p[0..n): 1 with *msg and *used filled, 0 if more bytes
+ * are needed, WIRE_EPARSE for a malformed frame (bad version, too large).
+ */
+int wire_rpc_frame_parse(const void *p, size_t n, wire_rpc_msg *msg, size_t *used, wire_err *err);
+
+/* ---- Mux (mux.c) ---- */
+enum { WIRE_MUX_RAFT = 1, WIRE_MUX_RPC = 2 };
 
 /* ---- mux.c: one listening port, the first byte picks the service ---- */
 
@@ -112,7 +294,17 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
 
 typedef struct wire_runners wire_runners;
 struct wire_registry;
-wire_runners *wire_runners_start(wire_node *node, const struct wire_registry *reg, const char *dir);
+/*
+ * What the runners may ask of the node that owns them, registered at start
+ * (the runners never call up into node.c otherwise).
+ */
+typedef struct wire_runners_host {
+    int (*call)(void *node, wire_node_op *op); /* submit and wait, from the supervisor */
+    void *node;
+    const char *node_id; /* valid while the runners live */
+} wire_runners_host;
+wire_runners *wire_runners_start(const wire_runners_host *host, const struct wire_registry *reg,
+                                 const char *dir);
 /* Something changed: look again now (any thread; cheap). */
 void wire_runners_kick(wire_runners *r);
 /* Live counters of `name` if it runs here: stats JSON appended to out, true. */

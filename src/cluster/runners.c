@@ -43,7 +43,6 @@ typedef struct runner runner;
 typedef struct raft_store {
     wire_checkpoint_store base;
     struct wire_runners *rs;
-    wire_node *node;
     runner *r;
 } raft_store;
 
@@ -65,8 +64,8 @@ struct runner {
 };
 
 struct wire_runners {
-    atomic_bool fenced; /* cut off from the cluster: saves cannot commit, do not wait */
-    wire_node *node;
+    atomic_bool fenced;     /* cut off from the cluster: saves cannot commit, do not wait */
+    wire_runners_host host; /* the node, through the callbacks it registered */
     const wire_registry *reg;
     char *dir;
     pthread_t thread;
@@ -76,6 +75,12 @@ struct wire_runners {
     runner *list;
     int last_mode;
 };
+
+/* Submit an op to the node and wait for it (the node's wire_node_call). */
+static int node_call(struct wire_runners *rs, wire_node_op *op)
+{
+    return rs->host.call(rs->host.node, op);
+}
 
 /* An op proposing one command of `type` about `name` (the caller fills the rest). */
 static void cmd_op(wire_node_op *op, uint8_t type, const char *name)
@@ -154,7 +159,7 @@ static int store_save(wire_checkpoint_store *s, const char *pipeline, const wire
     op.cmd.blen = stats.len;
     op.cmd.c = blob.p;
     op.cmd.clen = blob.len;
-    int rc = wire_node_call(st->node, &op);
+    int rc = node_call(st->rs, &op);
     wire_buf_free(&blob);
     wire_buf_free(&stats);
     if (rc != 0)
@@ -181,7 +186,7 @@ static int store_load(wire_checkpoint_store *s, const char *pipeline, wire_check
     op.type = WIRE_OP_PIPELINES;
     op.key = st->r->name;
     op.klen = strlen(st->r->name);
-    int rc = wire_node_call(st->node, &op);
+    int rc = node_call(st->rs, &op);
     if (rc == WIRE_ENOTFOUND) {
         wire_pipeline_infos_free(op.pipes, op.npipes);
         return wire_errf(err, WIRE_EPERM, "pipeline %s was deleted", pipeline);
@@ -232,7 +237,7 @@ static bool report(wire_runners *rs, runner *r, int state)
     const char *e = state == WIRE_PSTATE_FAILED && r->error ? r->error : "";
     op.cmd.c = e;
     op.cmd.clen = strlen(e);
-    if (wire_node_call(rs->node, &op) != 0)
+    if (node_call(rs, &op) != 0)
         return false;
     return true; /* applied, or refused because the state moved on: either way done */
 }
@@ -249,7 +254,6 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     r->store.base.load = store_load;
     r->store.base.remove = store_remove;
     r->store.base.free = store_free;
-    r->store.node = rs->node;
     r->store.rs = rs;
     r->store.r = r;
 
@@ -367,7 +371,7 @@ static bool should_run(int state)
 /* Its `placement`, if any, names this node. */
 static bool placed_here(wire_runners *rs, const wire_pipeline_info *pi)
 {
-    return !pi->placement[0] || strcmp(pi->placement, wire_node_id(rs->node)) == 0;
+    return !pi->placement[0] || strcmp(pi->placement, rs->host.node_id) == 0;
 }
 
 /* Hand an assignment back (to no node, replacing `epoch`): the leader places it anew. */
@@ -377,7 +381,7 @@ static bool release(wire_runners *rs, const char *name, uint64_t epoch)
     cmd_op(&op, WIRE_CMD_ASSIGN, name);
     op.cmd.b = "";
     op.cmd.u1 = epoch;
-    if (wire_node_call(rs->node, &op) != 0 || op.result != WIRE_APPLY_OK)
+    if (node_call(rs, &op) != 0 || op.result != WIRE_APPLY_OK)
         return false;
     wire_info("pipeline %s: released for another node", name);
     return true;
@@ -485,9 +489,9 @@ static void shutdown_release(wire_runners *rs)
         }
     { /* first: nothing may be placed here any more (the node clears it when back) */
         wire_node_op op;
-        cmd_op(&op, WIRE_CMD_NODE_DRAIN, wire_node_id(rs->node));
+        cmd_op(&op, WIRE_CMD_NODE_DRAIN, rs->host.node_id);
         op.cmd.u1 = 1;
-        wire_node_call(rs->node, &op);
+        node_call(rs, &op);
     }
     stop_all(rs, "node shutting down");
     for (size_t i = 0; i < k; i++) {
@@ -523,7 +527,7 @@ static void *supervise(void *arg)
         op.type = WIRE_OP_PIPELINES;
         op.mine = true;
         op.with_spec = true;
-        if (wire_node_call(rs->node, &op) == 0) {
+        if (node_call(rs, &op) == 0) {
             if (op.run_mode != rs->last_mode && op.run_mode == WIRE_RUN_FENCE && rs->list)
                 wire_warn("no contact with a leader: stopping this node's pipelines (the "
                           "leader gives them to other nodes)");
@@ -545,10 +549,11 @@ static void *supervise(void *arg)
     return NULL;
 }
 
-wire_runners *wire_runners_start(wire_node *node, const wire_registry *reg, const char *dir)
+wire_runners *wire_runners_start(const wire_runners_host *host, const wire_registry *reg,
+                                 const char *dir)
 {
     wire_runners *rs = wire_xcalloc(1, sizeof(*rs));
-    rs->node = node;
+    rs->host = *host;
     rs->reg = reg;
     rs->dir = wire_xstrdup(dir);
     rs->last_mode = -1;

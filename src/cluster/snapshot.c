@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 
 #define SNAP_ZSTD_LEVEL 1
 #define SNAP_MAX_RAW (4ull << 30)

@@ -9,7 +9,7 @@
 #include <raft.h>
 #include <raft/fixture.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 #include "test.h"
 
 /* ---- helpers ---- */

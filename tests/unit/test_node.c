@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 #include "test.h"
 
 typedef struct waitop {

@@ -1,0 +1,414 @@
+/*
+ * commit.c — group commit and forwarding to the leader. On the leader every
+ * write of a loop tick goes into ONE Raft entry (the open batch); at most
+ * MAX_INFLIGHT entries are in flight, so writes arriving meanwhile wait for
+ * the next entry and batches grow with the load. On a follower the writes of
+ * a tick go to the leader in ONE forwarding RPC and are answered once this
+ * node has applied them (the applied-index waiters, also used by
+ * readyz?sync). Items of a batch that are membership jobs are finished
+ * through the callback their owner put in the item.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/private.h"
+
+/* ---- The applied-index waiters ---- */
+
+void node_check_waiters(wire_node *n)
+{
+    uint64_t applied = n->raft_ok ? raft_last_applied(&n->raft) : 0;
+    waiter **pp = &n->waiters;
+    int64_t now = wire_now_ms();
+    while (*pp) {
+        waiter *w = *pp;
+        bool ok = w->index <= applied;
+        bool late = !ok && w->op->deadline_ms && now >= w->op->deadline_ms;
+        if (!ok && !late) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        wire_node_op *op = w->op;
+        free(w);
+        if (op->type == WIRE_OP_READY) {
+            op->ready_store = ok;
+            op_done(op, ok ? 0 : WIRE_EAGAIN, ok ? NULL : "not synced with the leader in time");
+        } else if (ok) {
+            op_done(op, 0, NULL);
+        } else {
+            op_done(op, WIRE_EAGAIN, "committed at index %" PRIu64 " but not applied here in time",
+                    op->index);
+        }
+    }
+}
+
+void node_wait_applied(wire_node *n, wire_node_op *op, uint64_t index)
+{
+    if (n->raft_ok && raft_last_applied(&n->raft) >= index) {
+        if (op->type == WIRE_OP_READY)
+            op->ready_store = true;
+        op_done(op, 0, NULL);
+        return;
+    }
+    if (!op->deadline_ms)
+        op->deadline_ms = wire_now_ms() + RPC_TIMEOUT_MS;
+    waiter *w = wire_xcalloc(1, sizeof(*w));
+    w->op = op;
+    w->index = index;
+    w->next = n->waiters;
+    n->waiters = w;
+}
+
+/* Entry `index` applied (raft_last_applied is bumped after this returns): answer its writes. */
+void node_waiters_applied(wire_node *n, uint64_t index)
+{
+    /* raft_last_applied is bumped after this returns: compare with index. */
+    waiter **pp = &n->waiters;
+    while (*pp) {
+        waiter *w = *pp;
+        if (w->index > index || w->op->type == WIRE_OP_READY) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        wire_node_op *op = w->op;
+        free(w);
+        op_done(op, 0, NULL);
+    }
+}
+
+/* ---- Group commit: leader side ---- */
+
+static batch *batch_open(wire_node *n)
+{
+    if (!n->open) {
+        n->open = wire_xcalloc(1, sizeof(batch));
+        n->open->n = n;
+        wire_entry_begin(&n->entry, 0, n->raft.current_term);
+        n->entry_ncmds = 0;
+    }
+    return n->open;
+}
+
+static bitem *batch_add(batch *b)
+{
+    if (b->nitems == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->items = wire_xrealloc(b->items, b->cap * sizeof(bitem));
+    }
+    bitem *it = &b->items[b->nitems++];
+    memset(it, 0, sizeof(*it));
+    return it;
+}
+
+static void reply_apply(wire_rpc_conn *c, uint64_t req_id, uint8_t status, uint64_t index,
+                        const char *msg, const uint8_t *results, uint32_t nres)
+{
+    wire_buf b;
+    node_reply_begin(&b, WIRE_RPC_APPLY, req_id);
+    wire_put_u8(&b, status);
+    wire_put_u64(&b, index);
+    wire_put_str(&b, msg, strlen(msg));
+    wire_put_u32(&b, nres);
+    if (nres)
+        wire_buf_append(&b, results, nres);
+    node_reply_send(c, &b);
+}
+
+static void batch_finish(batch *b, int status, uint64_t index)
+{
+    wire_node *n = b->n;
+    uint32_t nres = 0;
+    const uint8_t *res = status == 0 ? wire_fsm_last_results(n->fsm, &nres) : NULL;
+    for (size_t i = 0; i < b->nitems; i++) {
+        bitem *it = &b->items[i];
+        switch (it->kind) {
+        case ITEM_OP: {
+            wire_node_op *op = it->op;
+            op->index = index;
+            if (status != 0) {
+                op_done(op, WIRE_EAGAIN, "not committed: %s", raft_strerror(status));
+            } else {
+                uint8_t r = it->first < nres ? res[it->first] : WIRE_APPLY_OK;
+                if (op->type == WIRE_OP_KV_DEL && r == WIRE_APPLY_NOTFOUND)
+                    r = WIRE_APPLY_OK; /* deleting an absent key is not an error */
+                op->result = r;
+                if (op->type == WIRE_OP_CMD) { /* the caller reads the state machine's answer */
+                    op_done(op, 0, NULL);
+                    break;
+                }
+                op_done(op, r == WIRE_APPLY_OK ? 0 : WIRE_EINVAL,
+                        r == WIRE_APPLY_OK ? NULL : "rejected by the state machine (%u)", r);
+            }
+            break;
+        }
+        case ITEM_RPC:
+            if (status != 0)
+                reply_apply(it->conn, it->req_id, RS_ERROR, 0, raft_strerror(status), NULL, 0);
+            else
+                reply_apply(it->conn, it->req_id, RS_OK, index, "",
+                            it->first + it->count <= nres ? res + it->first : NULL,
+                            it->first + it->count <= nres ? it->count : 0);
+            wire_rpc_conn_release(it->conn);
+            break;
+        case ITEM_JOB: it->job_done(it->job, status, index); break;
+        }
+    }
+    free(b->items);
+    free(b);
+}
+
+void node_free_barrier(struct raft_barrier *b, int status)
+{
+    free(b);
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+    batch *b = req->data;
+    wire_node *n = b->n;
+    n->inflight--;
+    bool remote = false;
+    for (size_t i = 0; i < b->nitems && !remote; i++)
+        remote = b->items[i].kind == ITEM_RPC;
+    batch_finish(b, status, req->index);
+    /*
+     * Followers learn the commit index from the next AppendEntries. A forwarded
+     * write is answered only once its own node applied it, so when nothing else
+     * is about to be sent, append a barrier: it carries the new commit index now
+     * instead of at the next heartbeat.
+     */
+    if (status == 0 && remote && n->inflight == 0 && !n->open && is_leader(n)) {
+        struct raft_barrier *bar = wire_xcalloc(1, sizeof(*bar));
+        if (raft_barrier(&n->raft, bar, node_free_barrier) != 0)
+            free(bar);
+    }
+    if (!n->stopping)
+        node_flush(n);
+}
+
+void node_fail_open_batch(wire_node *n, int status)
+{
+    if (!n->open)
+        return;
+    batch *b = n->open;
+    n->open = NULL;
+    batch_finish(b, status, 0);
+}
+
+/* Propose the open batch if allowed. */
+void node_propose(wire_node *n)
+{
+    if (!n->open || n->inflight >= MAX_INFLIGHT)
+        return;
+    batch *b = n->open;
+    n->open = NULL;
+    wire_entry_set_count(&n->entry, n->entry_ncmds);
+    /* libraft's segment format needs entry lengths in multiples of 8 (zero padding is
+     * harmless: the entry header counts its commands). */
+    struct raft_buffer buf;
+    buf.len = (n->entry.len + 7) & ~(size_t)7;
+    buf.base = raft_malloc(buf.len);
+    memcpy(buf.base, n->entry.p, n->entry.len);
+    memset((char *)buf.base + n->entry.len, 0, buf.len - n->entry.len);
+    b->req.data = b;
+    int rc = raft_apply(&n->raft, &b->req, &buf, 1, apply_cb);
+    if (rc != 0) {
+        raft_free(buf.base);
+        batch_finish(b, rc, 0);
+        return;
+    }
+    n->inflight++;
+    n->c_batches++;
+    n->c_cmds_proposed += n->entry_ncmds;
+}
+
+/* Append an encoded command to the open batch; returns its position. */
+static uint32_t add_cmd(wire_node *n, const wire_cmd *c)
+{
+    batch_open(n);
+    wire_cmd_encode(&n->entry, c);
+    return n->entry_ncmds++;
+}
+
+bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind)
+{
+    uint32_t pos = add_cmd(n, c);
+    bitem *it = batch_add(n->open);
+    it->kind = kind;
+    it->first = pos;
+    it->count = 1;
+    return it;
+}
+
+/* ---- Group commit: follower side (forwarding) ---- */
+
+typedef struct fwd_call {
+    wire_node *n;
+    wire_node_op **ops;
+    size_t nops;
+} fwd_call;
+
+static void fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+{
+    fwd_call *f = arg;
+    wire_node *n = f->n;
+    uint8_t st = RS_ERROR;
+    uint64_t index = 0;
+    const char *msg = "leader unreachable";
+    size_t msglen = strlen(msg);
+    uint32_t nres = 0;
+    const uint8_t *res = NULL;
+    if (status == 0 && m) {
+        wire_rd r = {m->payload, m->payload + m->payload_len, false};
+        st = wire_get_u8(&r);
+        index = wire_get_u64(&r);
+        msg = wire_get_str(&r, &msglen);
+        nres = wire_get_u32(&r);
+        res = r.p;
+        if (r.bad || (size_t)(r.end - r.p) < nres) {
+            st = RS_ERROR;
+            nres = 0;
+            msg = "malformed reply";
+            msglen = strlen(msg);
+        }
+    }
+    for (size_t i = 0; i < f->nops; i++) {
+        wire_node_op *op = f->ops[i];
+        if (st != RS_OK) {
+            op_done(op, WIRE_EAGAIN, "forwarding to the leader failed: %.*s", (int)msglen, msg);
+            continue;
+        }
+        uint8_t r = i < nres ? res[i] : WIRE_APPLY_OK;
+        if (op->type == WIRE_OP_KV_DEL && r == WIRE_APPLY_NOTFOUND)
+            r = WIRE_APPLY_OK;
+        op->index = index;
+        op->result = r;
+        if (r != WIRE_APPLY_OK && op->type != WIRE_OP_CMD) {
+            op_done(op, WIRE_EINVAL, "rejected by the state machine (%u)", r);
+            continue;
+        }
+        /* Answer once this node has applied it too. */
+        if (n->stopping)
+            op_done(op, WIRE_ESTOPPED, "node stopping");
+        else
+            node_wait_applied(n, op, index);
+    }
+    free(f->ops);
+    free(f);
+}
+
+void node_forward_flush(wire_node *n)
+{
+    if (!n->nfwd)
+        return;
+    const char *la = leader_addr(n);
+    if (!la) {
+        for (size_t i = 0; i < n->nfwd; i++)
+            op_done(n->fwd_ops[i], WIRE_EAGAIN, "no leader");
+    } else {
+        wire_buf p;
+        wire_buf_init(&p);
+        wire_put_u32(&p, n->fwd_ncmds);
+        wire_buf_append(&p, n->fwd.p, n->fwd.len);
+        fwd_call *f = wire_xcalloc(1, sizeof(*f));
+        f->n = n;
+        f->ops = n->fwd_ops;
+        f->nops = n->nfwd;
+        n->fwd_ops = NULL;
+        n->capfwd = 0;
+        n->c_forwarded += n->nfwd;
+        node_rpc_call(n, la, WIRE_RPC_APPLY, &p, fwd_reply, f);
+        wire_buf_free(&p);
+    }
+    n->nfwd = 0;
+    n->fwd_ncmds = 0;
+    wire_buf_reset(&n->fwd);
+}
+
+/* Propose or forward one write op (KV set/delete or a command) in this tick. */
+void node_write(wire_node *n, wire_node_op *op)
+{
+    wire_cmd c = {0};
+    if (op->type == WIRE_OP_CMD) {
+        c = op->cmd;
+    } else {
+        c.type = op->type == WIRE_OP_KV_SET ? WIRE_CMD_KV_SET : WIRE_CMD_KV_DEL;
+        c.a = op->key;
+        c.alen = op->klen;
+        c.b = op->val;
+        c.blen = op->vlen;
+    }
+    c.version = 1;
+    if (is_leader(n)) {
+        node_batch_cmd(n, &c, ITEM_OP)->op = op;
+    } else if (leader_addr(n)) {
+        wire_cmd_encode(&n->fwd, &c);
+        n->fwd_ncmds++;
+        if (n->nfwd == n->capfwd) {
+            n->capfwd = n->capfwd ? 2 * n->capfwd : 16;
+            n->fwd_ops = wire_xrealloc(n->fwd_ops, n->capfwd * sizeof(*n->fwd_ops));
+        }
+        n->fwd_ops[n->nfwd++] = op;
+    } else {
+        op_done(op, WIRE_EAGAIN, "no leader");
+    }
+}
+
+/* Proposals of this tick: one entry (leader) or one forwarding RPC (follower). */
+void node_flush(wire_node *n)
+{
+    if (n->open) {
+        if (is_leader(n))
+            node_propose(n);
+        else
+            node_fail_open_batch(n, RAFT_NOTLEADER);
+    }
+    node_forward_flush(n);
+    if (n->reads)
+        node_reads_flush(n);
+}
+
+/* A forwarding follower's APPLY (commands after r): appended as they are to this tick's entry. */
+void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r)
+{
+    uint32_t ncmds = wire_get_u32(r);
+    if (r->bad) {
+        reply_apply(c, m->req_id, RS_ERROR, 0, "malformed apply", NULL, 0);
+        return;
+    }
+    if (!is_leader(n)) {
+        reply_apply(c, m->req_id, RS_NOTLEADER, 0, "not the leader", NULL, 0);
+        return;
+    }
+    /* Validate, then append the commands as they are to this tick's entry. */
+    wire_buf tmp;
+    wire_buf_init(&tmp);
+    wire_entry_begin(&tmp, ncmds, 0);
+    wire_buf_append(&tmp, r->p, (size_t)(r->end - r->p));
+    wire_entry_iter it;
+    wire_err err;
+    wire_cmd cmd;
+    int rc = wire_entry_open(&it, tmp.p, tmp.len, &err);
+    while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1)
+        rc = 0;
+    if (rc == 0 && it.r.p != it.r.end)
+        rc = wire_errf(&err, WIRE_EPARSE, "trailing bytes");
+    wire_buf_free(&tmp);
+    if (rc != 0) {
+        reply_apply(c, m->req_id, RS_ERROR, 0, err.msg, NULL, 0);
+        return;
+    }
+    batch_open(n);
+    wire_buf_append(&n->entry, r->p, (size_t)(r->end - r->p));
+    bitem *bi = batch_add(n->open);
+    bi->kind = ITEM_RPC;
+    bi->conn = c;
+    bi->req_id = m->req_id;
+    bi->first = n->entry_ncmds;
+    bi->count = ncmds;
+    n->entry_ncmds += ncmds;
+    wire_rpc_conn_hold(c); /* proposed at the end of the read callback's tick */
+}
