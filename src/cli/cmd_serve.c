@@ -25,6 +25,7 @@ typedef struct serve_flags {
     int64_t join_attempts, bootstrap_expect, raft_snap;
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
+    int64_t request_timeout_ms;
     bool non_voter, stepdown, remove_shutdown;
 } serve_flags;
 
@@ -52,6 +53,7 @@ static void serve_usage(FILE *f)
                "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
                "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
                "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
+               "  --request-timeout DUR          a write waits this long for a leader (5s)\n"
                "  --log-level debug|info|warn|error\n");
 }
 
@@ -83,6 +85,7 @@ static const flag_def flag_defs[] = {
     {"raft-shutdown-stepdown", F_BOOL, OFF(stepdown)},
     {"raft-cluster-remove-shutdown", F_BOOL, OFF(remove_shutdown)},
     {"node-timeout", F_DUR, OFF(node_timeout_ms)},
+    {"request-timeout", F_DUR, OFF(request_timeout_ms)},
     {"http-cert", F_STR, OFF(http_cert)},
     {"http-key", F_STR, OFF(http_key)},
     {"node-cert", F_STR, OFF(node_cert)},
@@ -203,6 +206,9 @@ static int check_flags(serve_flags *f)
         return fatal("--bootstrap-expect cannot be used with --raft-non-voter");
     /* Members fence themselves after 3/4 of it; the leader's heartbeats come every 500 ms
        and an election must fit inside it, or pipelines would move at every blip. */
+    if (f->request_timeout_ms <= 0)
+        return fatal("--request-timeout must be positive (got %lldms)",
+                     (long long)f->request_timeout_ms);
     if (f->node_timeout_ms < 1000)
         return fatal("--node-timeout must be at least 1s (got %lldms)",
                      (long long)f->node_timeout_ms);
@@ -255,6 +261,7 @@ int wire_cmd_serve(int argc, char **argv)
     f.election_ms = 1000;
     f.heartbeat_ms = 100;
     f.node_timeout_ms = 5000;
+    f.request_timeout_ms = 5000;
     int rc = parse_flags(argc, argv, &f);
     if (rc)
         return rc == 2 ? 0 : 1;
@@ -280,6 +287,7 @@ int wire_cmd_serve(int argc, char **argv)
     cfg.shutdown_stepdown = f.stepdown;
     cfg.cluster_remove_shutdown = f.remove_shutdown;
     cfg.node_timeout_ms = f.node_timeout_ms;
+    cfg.request_timeout_ms = f.request_timeout_ms;
     cfg.registry = &wire_default_registry;
 
     /* Signals are taken synchronously below; block them before any thread starts. */

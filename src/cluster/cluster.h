@@ -95,6 +95,8 @@ typedef struct wire_node_config {
     unsigned election_timeout_ms, heartbeat_timeout_ms;
     bool shutdown_stepdown, cluster_remove_shutdown;
     int64_t node_timeout_ms;
+    /* A write with no leader to take it waits this long for one (--request-timeout; 5s) */
+    int64_t request_timeout_ms;
     /* Pipelines: with a registry the node runs the pipelines assigned to it
        (runners.c), keeping their working files under raft_dir/pipelines. */
     const struct wire_registry *registry;

@@ -7,12 +7,22 @@
  * node has applied them (the applied-index waiters, also used by
  * readyz?sync). Items of a batch that are membership jobs are finished
  * through the callback their owner put in the item.
+ *
+ * Test hook (fault injection, as SQLite's test VFS): with
+ * WIRE_FAULT_EXIT_AFTER_COMMIT=NAME in its environment, a leader exits (75)
+ * right after committing a forwarded write of a key or pipeline named NAME,
+ * before answering it: the "leader died mid-commit" a forwarder must survive.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/private.h"
+
+static void fwd_park(wire_node *n, fwd_call *f, const char *why, size_t whylen);
+static void fwd_answer(wire_node *n, fwd_call *f, uint64_t index, const uint8_t *res,
+                       uint32_t nres);
 
 /* ---- The applied-index waiters ---- */
 
@@ -145,8 +155,14 @@ static void batch_finish(batch *b, int status, uint64_t index)
             break;
         }
         case ITEM_RPC:
-            if (status != 0)
-                reply_apply(it->conn, it->req_id, RS_ERROR, 0, raft_strerror(status), NULL, 0);
+            if (status == 0 && it->fault_exit) { /* the test hook: die committed, unanswered */
+                wire_warn("WIRE_FAULT_EXIT_AFTER_COMMIT: exiting after committing index %" PRIu64
+                          " before answering the forward",
+                          index);
+                _exit(75);
+            }
+            if (status != 0) /* leadership lost or shutting down: the forwarder retries */
+                reply_apply(it->conn, it->req_id, RS_NOTLEADER, 0, raft_strerror(status), NULL, 0);
             else
                 reply_apply(it->conn, it->req_id, RS_OK, index, "",
                             it->first + it->count <= nres ? res + it->first : NULL,
@@ -154,6 +170,16 @@ static void batch_finish(batch *b, int status, uint64_t index)
             wire_rpc_conn_release(it->conn);
             break;
         case ITEM_JOB: it->job_done(it->job, status, index); break;
+        case ITEM_FWD: /* a forward this node proposed itself once it led */
+            if (status != 0) {
+                const char *why = raft_strerror(status);
+                fwd_park(n, it->fwd, why, strlen(why));
+            } else {
+                fwd_answer(n, it->fwd, index,
+                           it->first + it->count <= nres ? res + it->first : NULL,
+                           it->first + it->count <= nres ? it->count : 0);
+            }
+            break;
         }
     }
     free(b->items);
@@ -243,45 +269,80 @@ bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind)
     return it;
 }
 
-/* ---- Group commit: follower side (forwarding) ---- */
+/* ---- Group commit: follower side (forwarding) ----
+ *
+ * A follower's writes of one tick travel as one forward: a SESSION command
+ * (this node's id, the forward's seq, its command count, the incarnation)
+ * and the commands. A forward that cannot be delivered — no leader known, the
+ * leader unreachable or dead, or it lost leadership before committing — waits
+ * and is sent again, to whichever node leads by then (this one included),
+ * until it is answered or its ops' deadlines pass (--request-timeout, or the
+ * request's ?timeout=). The session makes a retry of a forward the old leader
+ * had committed answer with the first results instead of applying twice.
+ */
 
-typedef struct fwd_call {
+#define FWD_RETRY_MS 50
+
+struct fwd_call {
+    fwd_call *next;
     wire_node *n;
-    wire_node_op **ops;
-    size_t nops;
-} fwd_call;
+    wire_node_op **ops; /* NULL once answered (its deadline passed) */
+    size_t nops, live;
+    wire_buf payload; /* u32 command count, SESSION, the commands */
+    uint64_t seq;
+    int64_t next_try_ms;
+    char why[160]; /* why the last attempt failed */
+};
 
-static void fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+static void fwd_free(fwd_call *f)
 {
-    fwd_call *f = arg;
-    wire_node *n = f->n;
-    uint8_t st = RS_ERROR;
-    uint64_t index = 0;
-    const char *msg = "leader unreachable";
-    size_t msglen = strlen(msg);
-    uint32_t nres = 0;
-    const uint8_t *res = NULL;
-    if (status == 0 && m) {
-        wire_rd r = {m->payload, m->payload + m->payload_len, false};
-        st = wire_get_u8(&r);
-        index = wire_get_u64(&r);
-        msg = wire_get_str(&r, &msglen);
-        nres = wire_get_u32(&r);
-        res = r.p;
-        if (r.bad || (size_t)(r.end - r.p) < nres) {
-            st = RS_ERROR;
-            nres = 0;
-            msg = "malformed reply";
-            msglen = strlen(msg);
+    wire_buf_free(&f->payload);
+    free(f->ops);
+    free(f);
+}
+
+/* Answer every op still waiting with status and the forward's last failure. */
+static void fwd_fail(fwd_call *f, int status, const char *what)
+{
+    for (size_t i = 0; i < f->nops; i++)
+        if (f->ops[i]) {
+            op_done(f->ops[i], status, "%s: %s", what, f->why);
+            f->ops[i] = NULL;
         }
+    f->live = 0;
+}
+
+/* Try again later, behind the forwards already waiting (their order is kept). */
+static void fwd_park(wire_node *n, fwd_call *f, const char *why, size_t whylen)
+{
+    snprintf(f->why, sizeof(f->why), "%.*s", (int)whylen, why);
+    if (n->stopping) {
+        fwd_fail(f, WIRE_ESTOPPED, "node stopping");
+        fwd_free(f);
+        return;
+    }
+    f->next_try_ms = wire_now_ms() + FWD_RETRY_MS;
+    f->next = NULL;
+    fwd_call **pp = &n->fwd_wait;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = f;
+}
+
+/* The results of a delivered forward: res[0] is its SESSION's, then one per op. */
+static void fwd_answer(wire_node *n, fwd_call *f, uint64_t index, const uint8_t *res, uint32_t nres)
+{
+    if (nres > 0 && res[0] == WIRE_APPLY_EXPIRED) {
+        snprintf(f->why, sizeof(f->why), "the leader could no longer tell whether it applied");
+        fwd_fail(f, WIRE_EAGAIN, "forwarding to the leader failed");
+        fwd_free(f);
+        return;
     }
     for (size_t i = 0; i < f->nops; i++) {
         wire_node_op *op = f->ops[i];
-        if (st != RS_OK) {
-            op_done(op, WIRE_EAGAIN, "forwarding to the leader failed: %.*s", (int)msglen, msg);
+        if (!op)
             continue;
-        }
-        uint8_t r = i < nres ? res[i] : WIRE_APPLY_OK;
+        uint8_t r = i + 1 < nres ? res[i + 1] : WIRE_APPLY_OK;
         if (op->type == WIRE_OP_KV_DEL && r == WIRE_APPLY_NOTFOUND)
             r = WIRE_APPLY_OK;
         op->index = index;
@@ -296,39 +357,129 @@ static void fwd_reply(void *arg, int status, const wire_rpc_msg *m)
         else
             node_wait_applied(n, op, index);
     }
-    free(f->ops);
-    free(f);
+    fwd_free(f);
+}
+
+static void fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+{
+    fwd_call *f = arg;
+    wire_node *n = f->n;
+    if (status != 0 || !m) {
+        const char *why = "leader unreachable";
+        fwd_park(n, f, why, strlen(why));
+        return;
+    }
+    wire_rd r = {m->payload, m->payload + m->payload_len, false};
+    uint8_t st = wire_get_u8(&r);
+    uint64_t index = wire_get_u64(&r);
+    size_t msglen;
+    const char *msg = wire_get_str(&r, &msglen);
+    uint32_t nres = wire_get_u32(&r);
+    if (r.bad || (size_t)(r.end - r.p) < nres) {
+        snprintf(f->why, sizeof(f->why), "malformed reply");
+        fwd_fail(f, WIRE_EAGAIN, "forwarding to the leader failed");
+        fwd_free(f);
+    } else if (st == RS_NOTLEADER) { /* not the leader (any more), or it lost it mid-commit */
+        fwd_park(n, f, msg, msglen);
+    } else if (st != RS_OK) {
+        snprintf(f->why, sizeof(f->why), "%.*s", (int)msglen, msg);
+        fwd_fail(f, WIRE_EAGAIN, "forwarding to the leader failed");
+        fwd_free(f);
+    } else {
+        fwd_answer(n, f, index, r.p, nres);
+    }
+}
+
+static void fwd_send(wire_node *n, fwd_call *f)
+{
+    if (is_leader(n)) { /* this node leads now: propose the forward itself */
+        wire_rd r = {(const uint8_t *)f->payload.p, (const uint8_t *)f->payload.p + f->payload.len,
+                     false};
+        uint32_t ncmds = wire_get_u32(&r);
+        batch_open(n);
+        wire_buf_append(&n->entry, r.p, (size_t)(r.end - r.p));
+        bitem *bi = batch_add(n->open);
+        bi->kind = ITEM_FWD;
+        bi->fwd = f;
+        bi->first = n->entry_ncmds;
+        bi->count = ncmds;
+        n->entry_ncmds += ncmds;
+        return;
+    }
+    const char *la = leader_addr(n);
+    if (!la) {
+        fwd_park(n, f, "no leader", strlen("no leader"));
+        return;
+    }
+    n->c_forwarded += f->live;
+    node_rpc_call(n, la, WIRE_RPC_APPLY, &f->payload, fwd_reply, f);
 }
 
 void node_forward_flush(wire_node *n)
 {
     if (!n->nfwd)
         return;
-    const char *la = leader_addr(n);
-    if (!la) {
-        for (size_t i = 0; i < n->nfwd; i++)
-            op_done(n->fwd_ops[i], WIRE_EAGAIN, "no leader");
-    } else {
-        wire_buf p;
-        wire_buf_init(&p);
-        wire_put_u32(&p, n->fwd_ncmds);
-        wire_buf_append(&p, n->fwd.p, n->fwd.len);
-        fwd_call *f = wire_xcalloc(1, sizeof(*f));
-        f->n = n;
-        f->ops = n->fwd_ops;
-        f->nops = n->nfwd;
-        n->fwd_ops = NULL;
-        n->capfwd = 0;
-        n->c_forwarded += n->nfwd;
-        node_rpc_call(n, la, WIRE_RPC_APPLY, &p, fwd_reply, f);
-        wire_buf_free(&p);
-    }
+    fwd_call *f = wire_xcalloc(1, sizeof(*f));
+    f->n = n;
+    f->ops = n->fwd_ops;
+    f->nops = f->live = n->nfwd;
+    f->seq = ++n->fwd_seq;
+    wire_buf_init(&f->payload);
+    wire_put_u32(&f->payload, n->fwd_ncmds + 1);
+    wire_cmd s = {0};
+    s.type = WIRE_CMD_SESSION;
+    s.version = 1;
+    s.a = n->id;
+    s.alen = strlen(n->id);
+    s.u1 = f->seq;
+    s.u2 = n->fwd_ncmds;
+    s.u3 = n->incarnation;
+    wire_cmd_encode(&f->payload, &s);
+    wire_buf_append(&f->payload, n->fwd.p, n->fwd.len);
+    n->fwd_ops = NULL;
+    n->capfwd = 0;
     n->nfwd = 0;
     n->fwd_ncmds = 0;
     wire_buf_reset(&n->fwd);
+    fwd_send(n, f);
 }
 
-/* Propose or forward one write op (KV set/delete or a command) in this tick. */
+/* Send the waiting forwards whose pause is over; answer the ops whose deadline passed. */
+void node_forward_retry(wire_node *n)
+{
+    int64_t now = wire_now_ms();
+    fwd_call *l = n->fwd_wait, *keep = NULL, **tail = &keep;
+    n->fwd_wait = NULL;
+    while (l) {
+        fwd_call *f = l;
+        l = l->next;
+        f->next = NULL;
+        for (size_t i = 0; i < f->nops; i++) {
+            wire_node_op *op = f->ops[i];
+            if (op && (n->stopping || now >= op->deadline_ms)) {
+                if (n->stopping)
+                    op_done(op, WIRE_ESTOPPED, "node stopping");
+                else
+                    op_done(op, WIRE_EAGAIN, "no leader took the write in time: %s", f->why);
+                f->ops[i] = NULL;
+                f->live--;
+            }
+        }
+        if (f->live == 0) {
+            fwd_free(f);
+        } else if (now >= f->next_try_ms) {
+            fwd_send(n, f); /* may park it again, behind `keep`: put keep back first */
+        } else {
+            *tail = f;
+            tail = &f->next;
+        }
+    }
+    /* forwards parked again by fwd_send went to n->fwd_wait: those not yet due go first */
+    *tail = n->fwd_wait;
+    n->fwd_wait = keep;
+}
+
+/* Propose or forward one node_write op (KV set/delete or a command) in this tick. */
 void node_write(wire_node *n, wire_node_op *op)
 {
     wire_cmd c = {0};
@@ -342,19 +493,21 @@ void node_write(wire_node *n, wire_node_op *op)
         c.blen = op->vlen;
     }
     c.version = 1;
+    if (!op->deadline_ms)
+        op->deadline_ms =
+            wire_now_ms() + (op->timeout_ms > 0 ? op->timeout_ms : n->cfg.request_timeout_ms);
     if (is_leader(n)) {
         node_batch_cmd(n, &c, ITEM_OP)->op = op;
-    } else if (leader_addr(n)) {
-        wire_cmd_encode(&n->fwd, &c);
-        n->fwd_ncmds++;
-        if (n->nfwd == n->capfwd) {
-            n->capfwd = n->capfwd ? 2 * n->capfwd : 16;
-            n->fwd_ops = wire_xrealloc(n->fwd_ops, n->capfwd * sizeof(*n->fwd_ops));
-        }
-        n->fwd_ops[n->nfwd++] = op;
-    } else {
-        op_done(op, WIRE_EAGAIN, "no leader");
+        return;
     }
+    /* a follower, or no leader yet: forwarded now or once there is one */
+    wire_cmd_encode(&n->fwd, &c);
+    n->fwd_ncmds++;
+    if (n->nfwd == n->capfwd) {
+        n->capfwd = n->capfwd ? 2 * n->capfwd : 16;
+        n->fwd_ops = wire_xrealloc(n->fwd_ops, n->capfwd * sizeof(*n->fwd_ops));
+    }
+    n->fwd_ops[n->nfwd++] = op;
 }
 
 /* Proposals of this tick: one entry (leader) or one forwarding RPC (follower). */
@@ -367,6 +520,8 @@ void node_flush(wire_node *n)
             node_fail_open_batch(n, RAFT_NOTLEADER);
     }
     node_forward_flush(n);
+    if (n->fwd_wait)
+        node_forward_retry(n);
     if (n->reads)
         node_reads_flush(n);
 }
@@ -392,8 +547,13 @@ void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wi
     wire_err err;
     wire_cmd cmd;
     int rc = wire_entry_open(&it, tmp.p, tmp.len, &err);
-    while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1)
+    bool fault = false;
+    while (rc == 0 && (rc = wire_entry_next(&it, &cmd, &err)) == 1) {
         rc = 0;
+        fault |= n->fault_exit_name && cmd.type != WIRE_CMD_SESSION &&
+                 cmd.alen == strlen(n->fault_exit_name) &&
+                 memcmp(cmd.a, n->fault_exit_name, cmd.alen) == 0;
+    }
     if (rc == 0 && it.r.p != it.r.end)
         rc = wire_errf(&err, WIRE_EPARSE, "trailing bytes");
     wire_buf_free(&tmp);
@@ -405,6 +565,7 @@ void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wi
     wire_buf_append(&n->entry, r->p, (size_t)(r->end - r->p));
     bitem *bi = batch_add(n->open);
     bi->kind = ITEM_RPC;
+    bi->fault_exit = fault;
     bi->conn = c;
     bi->req_id = m->req_id;
     bi->first = n->entry_ncmds;

@@ -322,5 +322,11 @@ void wire_runners_free(wire_runners *r); /* once the node's loop has ended; NULL
  * WIRE_EINVAL naming the damaged file otherwise (the node must not start).
  */
 int wire_raft_dir_check(const char *dir, bool *has_state, wire_err *err);
+/*
+ * This start's incarnation (client sessions' epoch): above the last one
+ * recorded in dir/incarnation and at least the wall clock in ms (so a wiped
+ * directory still starts above its old life); recorded durably before use.
+ */
+int wire_raft_dir_incarnation(const char *dir, uint64_t *out, wire_err *err);
 
 #endif

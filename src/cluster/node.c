@@ -389,6 +389,7 @@ static void close_everything(wire_node *n)
     drain(n);
     node_fail_open_batch(n, RAFT_SHUTDOWN);
     node_forward_flush(n);
+    node_forward_retry(n); /* stopping: answers every waiting forward */
     while (n->jobs) {
         job *j = n->jobs;
         n->jobs = j->next;
@@ -471,6 +472,11 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         n->cfg.heartbeat_timeout_ms = 100;
     if (n->cfg.snap_threshold == 0)
         n->cfg.snap_threshold = 8192;
+    if (n->cfg.request_timeout_ms <= 0)
+        n->cfg.request_timeout_ms = 5000;
+    n->fault_exit_name = getenv("WIRE_FAULT_EXIT_AFTER_COMMIT");
+    if (n->fault_exit_name && !*n->fault_exit_name)
+        n->fault_exit_name = NULL;
     snprintf(n->raft_adv, sizeof(n->raft_adv), "%s",
              cfg->raft_adv_addr && *cfg->raft_adv_addr ? cfg->raft_adv_addr : cfg->raft_addr);
     snprintf(n->http_adv, sizeof(n->http_adv), "%s", cfg->http_adv_addr ? cfg->http_adv_addr : "");
@@ -490,6 +496,8 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         return rc;
     }
     rc = wire_raft_dir_check(n->dir, &n->have_state, err);
+    if (rc == 0)
+        rc = wire_raft_dir_incarnation(n->dir, &n->incarnation, err);
     if (rc != 0) {
         free_node_mem(n);
         return rc;

@@ -40,9 +40,10 @@ enum { RS_OK = 0, RS_NOTLEADER = 1, RS_ERROR = 2, RS_NOTFOUND = 3 };
 
 /* ---- Group-commit batches ---- */
 
-enum { ITEM_OP, ITEM_RPC, ITEM_JOB };
+enum { ITEM_OP, ITEM_RPC, ITEM_JOB, ITEM_FWD };
 
 typedef struct job job;
+typedef struct fwd_call fwd_call; /* a follower's forward (commit.c) */
 
 typedef struct bitem {
     int kind;
@@ -52,6 +53,8 @@ typedef struct bitem {
     uint32_t first, count; /* its commands in the entry */
     job *job;
     void (*job_done)(job *j, int status, uint64_t index); /* ITEM_JOB: its owner's step */
+    fwd_call *fwd;                                        /* ITEM_FWD */
+    bool fault_exit; /* ITEM_RPC: the WIRE_FAULT_EXIT_AFTER_COMMIT hook matched (commit.c) */
 } bitem;
 
 typedef struct batch {
@@ -149,6 +152,10 @@ struct wire_node {
     uint32_t fwd_ncmds;
     wire_node_op **fwd_ops;
     size_t nfwd, capfwd;
+    fwd_call *fwd_wait;          /* forwards waiting for a leader, in order */
+    uint64_t fwd_seq;            /* the last forward's session seq */
+    uint64_t incarnation;        /* this start of the process (raft_dir.c): sessions' epoch */
+    const char *fault_exit_name; /* WIRE_FAULT_EXIT_AFTER_COMMIT (test hook, commit.c) */
 
     job *jobs, *jobs_tail;
     bool job_running;
@@ -279,6 +286,7 @@ bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind);
 void node_free_barrier(struct raft_barrier *b, int status);
 void node_fail_open_batch(wire_node *n, int status);
 void node_forward_flush(wire_node *n);
+void node_forward_retry(wire_node *n); /* waiting forwards: send again or time out */
 void node_write(wire_node *n, wire_node_op *op);
 void node_flush(wire_node *n);
 void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r);

@@ -10,11 +10,15 @@
  * beside it, comes up as a leader at term 0 that can commit nothing. So the
  * node refuses to start unless the directory is either pristine or has at
  * least one sound metadata file, and names the file that is not.
+ *
+ * It also keeps the node's incarnation (dir/incarnation): a number that grows
+ * with every start, the epoch of the client sessions its forwards carry.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,5 +119,35 @@ int wire_raft_dir_check(const char *dir, bool *has_state, wire_err *err)
                          "%s/%s is a Raft log file but the directory has no metadata file "
                          "(metadata1, metadata2): %s",
                          dir, log, fix);
+    return 0;
+}
+
+int wire_raft_dir_incarnation(const char *dir, uint64_t *out, wire_err *err)
+{
+    char path[4096], tmp[4200], text[32] = "";
+    snprintf(path, sizeof(path), "%s/incarnation", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    uint64_t last = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, text, sizeof(text) - 1);
+        close(fd);
+        if (got > 0)
+            last = strtoull(text, NULL, 10);
+    }
+    uint64_t now = (uint64_t)wire_now_ms();
+    uint64_t inc = last + 1 > now ? last + 1 : now;
+    int len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)inc);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wire_errf(err, WIRE_EIO, "%s: %s", tmp, strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        return wire_errf(err, WIRE_EIO, "rename %s: %s", tmp, strerror(errno));
+    *out = inc;
     return 0;
 }
