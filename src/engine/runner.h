@@ -105,16 +105,22 @@ struct wire_pipeline {
     uint64_t id_seed;
 };
 
+/* completion.c */
 void runner_fail(wire_pipeline *p, const char *fmt, ...) WIRE_PRINTF(2, 3);
+/* Record positions as committed for their splits (newer sequence wins); p->lock held. */
+void runner_commit_positions_locked(wire_pipeline *p, const wire_position *pos, uint32_t npos,
+                                    uint64_t seq);
 bool runner_failed(wire_pipeline *p);
 void runner_batch_ack(wire_pipeline *p, wire_batch *b);
 void runner_batch_drop(wire_pipeline *p, wire_batch *b);
 void runner_batch_discard(wire_pipeline *p, wire_batch *b);
 void runner_thread_exit(wire_pipeline *p);
 void runner_block_signals(void);
+/* checkpointer.c */
 void runner_inject_barrier(wire_pipeline *p);
 int runner_restore_or_initialise(wire_pipeline *p, wire_err *err);
-void *runner_sink_main(void *arg);
 void *runner_checkpoint_main(void *arg);
+/* sink_runner.c */
+void *runner_sink_main(void *arg);
 
 #endif
