@@ -8,7 +8,7 @@
  *   GET    /livez                       200 while the process serves
  *   GET    /metrics                     Prometheus text
  *   DELETE /remove {"id":"n3"}          remove a node (the node forwards to the leader)
- *   PUT|GET|DELETE /v1/kv/KEY           ?level=none|weak|strong for GET
+ *   PUT|GET|DELETE /v1/kv/KEY           ?level=strong (default)|weak|stale (= none) for GET
  *
  * Each request becomes a wire_node_op submitted to the node; the answer is
  * written from the op's completion (on the node's loop thread), so nothing
@@ -365,18 +365,21 @@ static void handle(wire_http_req *req, void *arg)
             c->route = R_KV_DEL;
             c->op.type = WIRE_OP_KV_DEL;
         } else if (get) {
-            char lv[16] = "weak";
+            /* linearizable unless asked otherwise, as etcd: a read sees every write
+               acknowledged before it, on any node */
+            char lv[16] = "strong";
             long n = wire_http_req_param(req, "level", lv, sizeof(lv));
             c->route = R_KV_GET;
             c->op.type = WIRE_OP_KV_GET;
-            if (n < 0 || strcmp(lv, "weak") == 0) {
-                c->op.level = WIRE_READ_WEAK;
-            } else if (strcmp(lv, "none") == 0) {
-                c->op.level = WIRE_READ_NONE;
-            } else if (strcmp(lv, "strong") == 0 || strcmp(lv, "linearizable") == 0) {
+            if (n < 0 || strcmp(lv, "strong") == 0 || strcmp(lv, "linearizable") == 0) {
                 c->op.level = WIRE_READ_STRONG;
+            } else if (strcmp(lv, "weak") == 0) {
+                c->op.level = WIRE_READ_WEAK;
+            } else if (strcmp(lv, "stale") == 0 || strcmp(lv, "none") == 0) {
+                c->op.level = WIRE_READ_NONE;
             } else {
-                wire_http_respond_error(req, 400, "level must be none, weak or strong");
+                wire_http_respond_error(req, 400,
+                                        "level must be strong (the default), weak or stale");
                 ctx_free(c);
                 return;
             }

@@ -137,6 +137,8 @@ static void batch_finish(batch *b, int status, uint64_t index)
         switch (it->kind) {
         case ITEM_OP: {
             wire_node_op *op = it->op;
+            if (!op)
+                break; /* answered already: its deadline passed (node_expire_writes) */
             op->index = index;
             if (status != 0) {
                 op_done(op, WIRE_EAGAIN, "not committed: %s", raft_strerror(status));
@@ -196,6 +198,8 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     batch *b = req->data;
     wire_node *n = b->n;
     n->inflight--;
+    if (n->flying == b)
+        n->flying = NULL;
     bool remote = false;
     for (size_t i = 0; i < b->nitems && !remote; i++)
         remote = b->items[i].kind == ITEM_RPC;
@@ -211,7 +215,11 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
         if (raft_barrier(&n->raft, bar, node_free_barrier) != 0)
             free(bar);
     }
-    if (!n->stopping)
+    /* A failed entry is libraft stepping down (or closing): it calls back from
+       inside that change, still saying leader, and a raft_apply now would
+       re-enter it (a crash, found by test_node_stop.sh). The loop's check
+       handle flushes at the end of this iteration anyway. */
+    if (status == 0 && !n->stopping)
         node_flush(n);
 }
 
@@ -247,6 +255,7 @@ void node_propose(wire_node *n)
         return;
     }
     n->inflight++;
+    n->flying = b;
     n->c_batches++;
     n->c_cmds_proposed += n->entry_ncmds;
 }
@@ -479,6 +488,25 @@ void node_forward_retry(wire_node *n)
     n->fwd_wait = keep;
 }
 
+/* Writes of this node's own batches whose deadline passed: answered 503 now, even
+   though their entry may still commit (libraft cannot take it back). */
+static void expire_items(batch *b, int64_t now)
+{
+    for (size_t i = 0; b && i < b->nitems; i++) {
+        bitem *it = &b->items[i];
+        if (it->kind == ITEM_OP && it->op && it->op->deadline_ms && now >= it->op->deadline_ms) {
+            op_done(it->op, WIRE_EAGAIN, "not committed in time (no quorum?)");
+            it->op = NULL;
+        }
+    }
+}
+
+void node_expire_writes(wire_node *n, int64_t now)
+{
+    expire_items(n->open, now);
+    expire_items(n->flying, now);
+}
+
 /* Propose or forward one node_write op (KV set/delete or a command) in this tick. */
 void node_write(wire_node *n, wire_node_op *op)
 {
@@ -493,11 +521,20 @@ void node_write(wire_node *n, wire_node_op *op)
         c.blen = op->vlen;
     }
     c.version = 1;
-    if (!op->deadline_ms)
+    if (!op->deadline_ms) {
         op->deadline_ms =
             wire_now_ms() + (op->timeout_ms > 0 ? op->timeout_ms : n->cfg.request_timeout_ms);
+        /* a stopping node's last writes (final checkpoints, hand-backs) share one budget */
+        int64_t leave = atomic_load(&n->leave_deadline_ms);
+        if (leave && op->deadline_ms > leave)
+            op->deadline_ms = leave;
+    }
     if (is_leader(n)) {
         node_batch_cmd(n, &c, ITEM_OP)->op = op;
+        return;
+    }
+    if (atomic_load(&n->leaving) && !leader_addr(n)) { /* stopping with no leader: no waiting */
+        op_done(op, WIRE_EAGAIN, "no leader");
         return;
     }
     /* a follower, or no leader yet: forwarded now or once there is one */

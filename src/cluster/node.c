@@ -288,6 +288,7 @@ static void node_tick(wire_node *n)
         stop_step(n);
         return;
     }
+    node_expire_writes(n, now);
     raft_id lid;
     const char *la;
     raft_leader(&n->raft, &lid, &la);
@@ -632,6 +633,7 @@ void wire_node_stop(wire_node *n)
         return;
     /* Pipelines first, while the node can still commit their final checkpoints and
        hand their assignments back. */
+    atomic_store(&n->leave_deadline_ms, wire_now_ms() + LEAVE_BUDGET_MS);
     atomic_store(&n->leaving, true);
     if (n->runners)
         wire_runners_stop(n->runners);

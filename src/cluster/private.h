@@ -34,6 +34,7 @@
 #define REACHABLE_MS 3000
 #define HEARTBEAT_EVERY_MS 500 /* leader → members: liveness for placement, fencing */
 #define SCHEDULE_EVERY_MS 200
+#define LEAVE_BUDGET_MS 5000 /* SIGTERM: final checkpoints and hand-backs, all of them */
 
 /* RPC reply status bytes. */
 enum { RS_OK = 0, RS_NOTLEADER = 1, RS_ERROR = 2, RS_NOTFOUND = 3 };
@@ -143,6 +144,7 @@ struct wire_node {
 
     /* group commit */
     batch *open;    /* filling this tick */
+    batch *flying;  /* proposed, not yet committed (MAX_INFLIGHT is 1) */
     wire_buf entry; /* its bytes */
     uint32_t entry_ncmds;
     int inflight;
@@ -211,7 +213,8 @@ struct wire_node {
     int64_t prev_leader_seen_ms;
     uint64_t c_assignments;
     wire_runners *runners;
-    atomic_bool leaving; /* wire_node_stop began: place nothing here any more */
+    atomic_bool leaving;                   /* wire_node_stop began: place nothing here any more */
+    atomic_int_fast64_t leave_deadline_ms; /* then: the last writes' common deadline */
     bool undrain_inflight, gc_inflight;
     struct departed {
         char id[128];
@@ -286,7 +289,8 @@ bitem *node_batch_cmd(wire_node *n, const wire_cmd *c, int kind);
 void node_free_barrier(struct raft_barrier *b, int status);
 void node_fail_open_batch(wire_node *n, int status);
 void node_forward_flush(wire_node *n);
-void node_forward_retry(wire_node *n); /* waiting forwards: send again or time out */
+void node_forward_retry(wire_node *n);              /* waiting forwards: send again or time out */
+void node_expire_writes(wire_node *n, int64_t now); /* own batches' writes past their deadline */
 void node_write(wire_node *n, wire_node_op *op);
 void node_flush(wire_node *n);
 void node_apply_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wire_rd *r);

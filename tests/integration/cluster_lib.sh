@@ -300,6 +300,8 @@ assert isinstance(v.get("error"), str) and v["error"]' 2>/dev/null
 
 # kv_tool ...: the Python keep-alive KV client (bulk writes and checks)
 kv_tool() { python3 "$C_LIBDIR/cluster_kv.py" "$@"; }
+# kv_tool_ryw ADDRS N: read-your-writes across nodes (kv_ryw.py)
+kv_tool_ryw() { python3 "$C_LIBDIR/kv_ryw.py" "$@"; }
 
 # show_logs ID...: the tail of each node's log, for a failing check
 show_logs() {
