@@ -79,8 +79,8 @@ else
     case $out in
     *"already exists"*)
         echo "== pipeline quickstart already exists (from an earlier make run): the node"
-        echo "   resumes it from its last checkpoint. To submit $EXAMPLE afresh:"
-        echo "   $WIRE pipeline delete quickstart --addr $HTTP, then make run again."
+        echo "   resumes it from its last checkpoint. To run an edited $EXAMPLE:"
+        echo "   $WIRE pipeline apply -f $EXAMPLE --addr $HTTP (resumes from the checkpoint)."
         ;;
     *)
         [ "$STOPPING" = 1 ] && { wait "$NODE"; exit 1; }

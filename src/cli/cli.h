@@ -30,14 +30,16 @@ int wire_cmd_pipeline(int argc, char **argv);
 struct wire_json_val;
 
 typedef struct wire_cli_opts {
-    const char *addr; /* --addr, default localhost:4001 */
+    const char *addr; /* --addr, else $WIRE_ADDR, else localhost:4001 */
     const char *fmt;  /* -o table|json */
     bool json;
 } wire_cli_opts;
 #define WIRE_CLI_OPTS_INIT                                                                         \
     {                                                                                              \
-        "localhost:4001", "table", false                                                           \
+        wire_cli_default_addr(), "table", false                                                    \
     }
+/* $WIRE_ADDR if set and not empty, else localhost:4001. */
+const char *wire_cli_default_addr(void);
 
 /* If argv[*i] is --addr or -o (with its value), take it, advance *i, return 1. */
 int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o);

@@ -18,6 +18,12 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+const char *wire_cli_default_addr(void)
+{
+    const char *a = getenv("WIRE_ADDR");
+    return a && *a ? a : "localhost:4001";
+}
+
 long wire_cli_http(const char *method, const char *addr, const char *path, const char *body,
                    size_t n, const char *content_type, wire_buf *out)
 {

@@ -13,10 +13,16 @@
 #include "core/core.h"
 #include "core/json.h"
 
+static void cluster_usage_to(FILE *f)
+{
+    fprintf(f, "usage: wire cluster status | nodes | remove ID  [--addr HOST:PORT] "
+               "[-o table|json]\n"
+               "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001)\n");
+}
+
 static int cluster_usage(void)
 {
-    fprintf(stderr, "usage: wire cluster status | nodes | remove ID  [--addr HOST:PORT] "
-                    "[-o table|json]\n");
+    cluster_usage_to(stderr);
     return 1;
 }
 
@@ -28,7 +34,10 @@ int wire_cmd_cluster(int argc, char **argv)
         const char *a = argv[i];
         if (wire_cli_common_flag(argc, argv, &i, &o))
             continue;
-        else if (a[0] == '-')
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cluster_usage_to(stdout);
+            return 0;
+        } else if (a[0] == '-')
             return cluster_usage();
         else if (!sub)
             sub = a;

@@ -15,13 +15,17 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/io.h"
 #include "core/json.h"
 
 #define PIPELINE_USAGE                                                                             \
-    "usage: wire pipeline create -f FILE | list | get NAME | delete NAME | pause NAME | "          \
-    "resume NAME\n"                                                                                \
-    "                     [--addr HOST:PORT] [-o table|json]\n"
+    "usage: wire pipeline create -f FILE | apply -f FILE | list | get NAME | delete NAME |\n"      \
+    "                     pause NAME | resume NAME  [--addr HOST:PORT] [-o table|json]\n"          \
+    "  create  submit a new pipeline (409 if the name exists)\n"                                   \
+    "  apply   create it, or update it in place: a new version that resumes from\n"                \
+    "          the running version's checkpoint\n"                                                 \
+    "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001)\n"
 
 #define pipeline_fatal(...) wire_cli_fatal(PIPELINE_USAGE, __VA_ARGS__)
 
@@ -102,7 +106,23 @@ static int read_input(const char *file, char **text, size_t *n)
     return 0;
 }
 
-static int cmd_create(const wire_cli_opts *o, const char *file)
+/* The document's top-level name (for apply's PUT), or false. */
+static bool document_name(const char *text, size_t n, char *out, size_t outlen)
+{
+    wire_cfg *root = NULL;
+    wire_diags d = {0};
+    wire_cfg_load_mem("-", text, n, &root, &d);
+    const wire_cfg *name = root ? wire_cfg_get(root, "name") : NULL;
+    bool ok = name && name->kind == WIRE_CFG_SCALAR && name->len > 0 && name->len < outlen;
+    if (ok)
+        snprintf(out, outlen, "%.*s", (int)name->len, name->str);
+    wire_cfg_free(root);
+    wire_diags_free(&d);
+    return ok;
+}
+
+/* create: POST. apply: POST, and on 409 (the name exists) PUT /v1/pipelines/NAME. */
+static int cmd_create(const wire_cli_opts *o, const char *file, bool apply)
 {
     char *text = NULL;
     size_t n = 0;
@@ -114,6 +134,17 @@ static int cmd_create(const wire_cli_opts *o, const char *file)
     wire_buf b;
     wire_buf_init(&b);
     long st = wire_cli_http("POST", o->addr, "/v1/pipelines", text, n, ctype, &b);
+    const char *done = "created";
+    char docname[128];
+    if (apply && st == 409 && document_name(text, n, docname, sizeof(docname))) {
+        wire_buf path;
+        wire_buf_init(&path);
+        pipeline_path(&path, docname, "");
+        wire_buf_reset(&b);
+        st = wire_cli_http("PUT", o->addr, path.p, text, n, ctype, &b);
+        wire_buf_free(&path);
+        done = "updated";
+    }
     int rc = 0;
     if (st == 200 || st == 201) {
         if (o->json) {
@@ -122,7 +153,7 @@ static int cmd_create(const wire_cli_opts *o, const char *file)
             char name[256], version[64];
             answer_field(&b, "name", "?", name, sizeof(name));
             answer_field(&b, "version", "?", version, sizeof(version));
-            printf("pipeline %s created (version %s)\n", name, version);
+            printf("pipeline %s %s (version %s)\n", name, done, version);
         }
     } else if (st == 400 && print_document_errors(strcmp(file, "-") ? file : "<stdin>", &b) > 0) {
         rc = 1;
@@ -336,17 +367,18 @@ int wire_cmd_pipeline(int argc, char **argv)
         return pipeline_fatal("missing subcommand");
     bool one = strcmp(sub, "get") == 0 || strcmp(sub, "delete") == 0 || strcmp(sub, "pause") == 0 ||
                strcmp(sub, "resume") == 0;
-    if (!one && strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0)
+    bool submit = strcmp(sub, "create") == 0 || strcmp(sub, "apply") == 0;
+    if (!one && !submit && strcmp(sub, "list") != 0)
         return pipeline_fatal("unknown subcommand '%s'", sub);
-    if (strcmp(sub, "create") == 0) {
+    if (submit) {
         if (!file)
-            return pipeline_fatal("create needs -f FILE");
+            return pipeline_fatal("%s needs -f FILE", sub);
         if (name)
-            return pipeline_fatal("create takes no NAME (the name is in the file): '%s'", name);
+            return pipeline_fatal("%s takes no NAME (the name is in the file): '%s'", sub, name);
         if (!file[0])
             return pipeline_fatal("-f needs a file name");
     } else if (file) {
-        return pipeline_fatal("-f is only for create");
+        return pipeline_fatal("-f is only for create and apply");
     }
     if (strcmp(sub, "list") == 0 && name)
         return pipeline_fatal("list takes no NAME: '%s'", name);
@@ -355,8 +387,8 @@ int wire_cmd_pipeline(int argc, char **argv)
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc;
-    if (strcmp(sub, "create") == 0)
-        rc = cmd_create(&o, file);
+    if (submit)
+        rc = cmd_create(&o, file, strcmp(sub, "apply") == 0);
     else if (strcmp(sub, "list") == 0)
         rc = cmd_list(&o);
     else

@@ -43,10 +43,18 @@ typedef struct runset {
     int64_t t0;
 } runset;
 
+static void run_usage_to(FILE *f)
+{
+    fprintf(f, "usage: wire run [--data-dir DIR] [--http-addr ADDR] [--watch] "
+               "[--log-level debug|info|warn|error] FILE.yaml...\n"
+               "  --data-dir DIR    local checkpoints (./wire-data)\n"
+               "  --http-addr ADDR  serve /status, /metrics, /readyz, /livez\n"
+               "  --watch           reload a file when it changes (SIGHUP reloads too)\n");
+}
+
 static int run_usage(void)
 {
-    fprintf(stderr, "usage: wire run [--data-dir DIR] [--http-addr ADDR] [--watch] "
-                    "[--log-level debug|info|warn|error] FILE.yaml...\n");
+    run_usage_to(stderr);
     return 1;
 }
 
@@ -206,6 +214,10 @@ int wire_cmd_run(int argc, char **argv)
                                : strcmp(l, "warn") == 0  ? WIRE_LOG_WARN
                                : strcmp(l, "error") == 0 ? WIRE_LOG_ERROR
                                                          : WIRE_LOG_INFO);
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            run_usage_to(stdout);
+            free(files);
+            return 0;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "fatal: unknown flag '%s'\n", a);
             free(files);

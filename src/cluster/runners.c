@@ -170,7 +170,7 @@ static int store_save(wire_checkpoint_store *s, const char *pipeline, const wire
                          " is stale (the pipeline now runs elsewhere)",
                          r->epoch);
     if (op.result == WIRE_APPLY_NOTFOUND)
-        return wire_errf(err, WIRE_EPERM, "checkpoint refused: the pipeline was deleted");
+        return wire_errf(err, WIRE_ENOTFOUND, "the pipeline was deleted");
     if (op.result != WIRE_APPLY_OK)
         return wire_errf(err, WIRE_EAGAIN, "checkpoint refused by the state machine (%u)",
                          op.result);

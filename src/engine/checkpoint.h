@@ -47,8 +47,9 @@ int wire_checkpoint_decode(const char *p, size_t n, wire_checkpoint *cp, wire_er
 typedef struct wire_checkpoint_store wire_checkpoint_store;
 struct wire_checkpoint_store {
     /* Persist durably; 0 when it will survive a crash. WIRE_EPERM: refused
-       for good (e.g. a stale assignment epoch): the pipeline stops. Other
-       errors are retried at the next checkpoint. */
+       for good (e.g. a stale assignment epoch): the pipeline fails.
+       WIRE_ENOTFOUND: the pipeline is gone (deleted): it stops, logged at
+       info. Other errors are retried at the next checkpoint. */
     int (*save)(wire_checkpoint_store *s, const char *pipeline, const wire_checkpoint *cp,
                 wire_err *err);
     /* The newest valid checkpoint: 0, WIRE_ENOTFOUND (none ever written), or

@@ -41,6 +41,13 @@ static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barr
     wire_err err;
     wire_err_clear(&err);
     int rc = p->store->save(p->store, p->spec->name, cp, &err);
+    if (rc == WIRE_ENOTFOUND) {
+        /* the store no longer has the pipeline (deleted): an ordinary end, not a failure */
+        wire_info("pipeline %s: %s; checkpoint %llu not kept", p->spec->name, err.msg,
+                  (unsigned long long)cp->id);
+        wire_pipeline_stop(p);
+        return;
+    }
     if (rc == WIRE_EPERM) {
         /* the store refuses us for good (a cluster store: this node lost the
            pipeline's assignment); running on would fight the new owner */

@@ -245,6 +245,10 @@ for id in n1 n2 n3; do
 done
 sleep 0.5
 check "delete: output stopped" still "$D/evens.jsonl" 1
+check "delete: no node logs an error for an ordinary delete" \
+    eval '! grep -h "evens" "${C_LOG[n1]}" "${C_LOG[n2]}" "${C_LOG[n3]}" | grep -q " error "'
+check "delete: the running node logs it at info" \
+    eval 'grep -h "pipeline evens" "${C_LOG[n1]}" "${C_LOG[n2]}" "${C_LOG[n3]}" | grep -q " info .*deleted"'
 req DELETE n1 /v1/pipelines/evens
 check_eq "delete again: 404" 404 "$R_CODE"
 req POST n1 /v1/pipelines "@$D/short.yaml"

@@ -164,7 +164,7 @@ usage_case "delete without NAME" "fatal: delete needs a pipeline NAME" delete
 usage_case "pause without NAME" "fatal: pause needs a pipeline NAME" pause
 usage_case "resume without NAME" "fatal: resume needs a pipeline NAME" resume
 usage_case "create without -f" "fatal: create needs -f FILE" create --addr "$ADDR"
-usage_case "-f elsewhere" "fatal: -f is only for create" get x -f y
+usage_case "-f elsewhere" "fatal: -f is only for create and apply" get x -f y
 usage_case "extra argument" "fatal: unexpected argument 'z'" get x z
 usage_case "bad -o" "fatal: -o takes table or json, not 'yaml'" list -o yaml
 usage_case "unknown flag" "fatal: --force: unknown flag or missing value" delete x --force
