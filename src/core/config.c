@@ -498,6 +498,12 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
                              "give a default)",
                              name, name);
                 ok = false;
+                /* keep the reference as written, so later checks (a required
+                   option must not be empty) do not report the same problem */
+                for (size_t q = start; q <= j; q++) {
+                    wire_buf_putc(out, val[q]);
+                    posmap_push(om, m->v[2 * q], m->v[2 * q + 1]);
+                }
             }
             i = j + 1;
             continue;

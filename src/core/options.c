@@ -429,6 +429,10 @@ static int parse_value(const wire_option *o, const wire_cfg *n, void *out, const
     size_t len = n->len;
     switch (o->type) {
     case WIRE_OPT_STRING:
+        if (len == 0 && (o->flags & WIRE_OPT_REQUIRED)) {
+            diag_at(d, n, "%s: option '%s' is required: give it a non-empty value", what, o->name);
+            return -1;
+        }
         free_value(o, out);
         *(char **)f = wire_xstrndup(s, len);
         return 0;
@@ -436,6 +440,11 @@ static int parse_value(const wire_option *o, const wire_cfg *n, void *out, const
         int64_t v;
         if (wire_cfg_parse_int(s, len, &v) != 0) {
             diag_at(d, n, "%s: option '%s' expects an integer, %s", what, o->name,
+                    got(n, g, sizeof(g)));
+            return -1;
+        }
+        if (v < 0 && !(o->flags & WIRE_OPT_SIGNED)) {
+            diag_at(d, n, "%s: option '%s' must be 0 or more, %s", what, o->name,
                     got(n, g, sizeof(g)));
             return -1;
         }
@@ -449,6 +458,11 @@ static int parse_value(const wire_option *o, const wire_cfg *n, void *out, const
         if (!len || end != s + len || errno == ERANGE || !isfinite(v) ||
             isspace((unsigned char)s[0])) {
             diag_at(d, n, "%s: option '%s' expects a number, %s", what, o->name,
+                    got(n, g, sizeof(g)));
+            return -1;
+        }
+        if (v < 0 && !(o->flags & WIRE_OPT_SIGNED)) {
+            diag_at(d, n, "%s: option '%s' must be 0 or more, %s", what, o->name,
                     got(n, g, sizeof(g)));
             return -1;
         }

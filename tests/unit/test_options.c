@@ -26,8 +26,8 @@ typedef struct all_cfg {
 static const wire_option all_opts[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(all_cfg, path), NULL,
      "File to read."},
-    {"count", WIRE_OPT_INT, "10", 0, offsetof(all_cfg, count), NULL, "How many."},
-    {"ratio", WIRE_OPT_DOUBLE, "0.5", 0, offsetof(all_cfg, ratio), NULL, "A ratio."},
+    {"count", WIRE_OPT_INT, "10", WIRE_OPT_SIGNED, offsetof(all_cfg, count), NULL, "How many."},
+    {"ratio", WIRE_OPT_DOUBLE, "0.5", WIRE_OPT_SIGNED, offsetof(all_cfg, ratio), NULL, "A ratio."},
     {"follow", WIRE_OPT_BOOL, "false", 0, offsetof(all_cfg, follow), NULL, "Follow."},
     {"linger", WIRE_OPT_DURATION, "1s", 0, offsetof(all_cfg, linger_ms), NULL, "Linger."},
     {"max_bytes", WIRE_OPT_SIZE, "1MB", 0, offsetof(all_cfg, max_bytes), NULL, "Budget."},
@@ -209,6 +209,9 @@ TEST(wrong_types)
                  "10s, 2m or 1h, got 'soon'\n"
                  "o.yaml:4:14: source 'test': option 'max_bytes' expects a size like 512KB, 8MB "
                  "or 1GiB, got '5 parsecs'");
+    CHECK_EQ_STR(errors_of("config: {path: '', max_bytes: 1KB}\n"),
+                 "o.yaml:1:16: source 'test': option 'path' is required: give it a non-empty "
+                 "value");
     CHECK_EQ_STR(errors_of("config: {path: x, mode: follow}\n"),
                  "o.yaml:1:25: source 'test': option 'mode' must be one of read, tail, got "
                  "'follow'");
