@@ -79,7 +79,10 @@ static void handle_op(wire_node *n, wire_node_op *op)
     case WIRE_OP_READY: {
         node_fill_info(n, &op->info);
         op->ready_leader = op->info.leader_addr[0] != 0;
-        op->ready_store = n->raft_ok && raft_state(&n->raft) != RAFT_UNAVAILABLE;
+        /* ready: the store works and has applied what the leader had committed when
+           this node last (re)joined it (a restarted node is not ready while it replays) */
+        op->ready_store = n->raft_ok && raft_state(&n->raft) != RAFT_UNAVAILABLE &&
+                          (op->noleader || n->caught_up);
         if (op->sync && op->ready_leader && op->ready_store) {
             op->deadline_ms = wire_now_ms() + (op->timeout_ms > 0 ? op->timeout_ms : 5000);
             op->ready_store = false;

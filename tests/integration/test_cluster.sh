@@ -517,15 +517,17 @@ check "snap: the leader snapshotted well past $S's position" \
     eval '[ "${LSNAP:-0}" -gt $((${S_APPLIED:-0} + 1000)) ]'
 LCOMMIT=$(status_of "$L" raft.commit_index)
 node_start "$S"
-check "snap: $S restarted, /readyz?sync within 60 s" wait_until 60 ready "$S" "?sync"
-sync_ok() { # /readyz?sync answered 200: the node has applied what the leader had committed
+check "snap: $S restarted, /readyz within 60 s" wait_until 60 ready "$S" ""
+sync_ok() { # /readyz answered 200: the node has applied what the leader had committed
     local a
     a=$(status_of "$S" raft.applied_index) || return 1
     [ "$a" -ge "${LCOMMIT:-0}" ] && return 0
-    echo "  $S: /readyz?sync 200 at applied_index $a; the leader had committed $LCOMMIT before the restart"
+    echo "  $S: /readyz$1 200 at applied_index $a; the leader had committed $LCOMMIT before the restart"
     return 1
 }
-check "readyz: ?sync on a restarted follower answers 200 only once it applied the leader's commit index" sync_ok
+check "readyz: a restarted follower answers 200 only once it applied the leader's commit index" sync_ok ""
+check "snap: $S /readyz?sync" wait_until 60 ready "$S" "?sync"
+check "readyz: ?sync on a restarted follower answers 200 only once it applied the leader's commit index" sync_ok "?sync"
 check "snap: $S caught up (applied_index >= the leader's commit_index)" wait_until 60 caught_up n1 n2 n3
 check "snap: $S installed a snapshot (last_snapshot_index past its old position)" \
     eval 'v=$(status_of "$S" raft.last_snapshot_index) && [ "$v" -gt "${S_APPLIED:-0}" ]'
