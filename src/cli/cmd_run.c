@@ -58,7 +58,8 @@ static int run_usage(void)
     return 1;
 }
 
-static void print_summary(wire_pipeline *p, double secs)
+/* One line per pipeline; returns how many events were counted in but never delivered. */
+static uint64_t print_summary(wire_pipeline *p, double secs)
 {
     const wire_pipeline_spec *spec = wire_pipeline_spec_of(p);
     const wire_pipeline_stats *st = wire_pipeline_stats_of(p);
@@ -78,6 +79,13 @@ static void print_summary(wire_pipeline *p, double secs)
             (double)wire_hist_quantile(&st->latency_us, 0.99) / 1000.0,
             state == WIRE_PIPE_FAILED ? ": " : "",
             state == WIRE_PIPE_FAILED ? wire_pipeline_error(p) : "");
+    uint64_t undelivered = atomic_load(&st->undelivered);
+    if (undelivered)
+        fprintf(stderr,
+                "wire: pipeline %s stopped with %" PRIu64
+                " undelivered events (the next run replays them from the last checkpoint)\n",
+                spec->name, undelivered);
+    return undelivered;
 }
 
 static void each_pipeline(void *arg, void (*fn)(wire_pipeline *, void *), void *fnarg)
@@ -270,6 +278,16 @@ int wire_cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    {
+        /* say where state lives: it decides where a restart resumes from */
+        char cwd[4096];
+        bool rel = data_dir[0] != '/' && getcwd(cwd, sizeof(cwd));
+        const char *shown = data_dir;
+        while (rel && shown[0] == '.' && shown[1] == '/')
+            shown += 2;
+        wire_info("state directory %s%s%s (checkpoints under its checkpoints/)", rel ? cwd : "",
+                  rel ? "/" : "", shown);
+    }
     runset rs = {.data_dir = data_dir, .n = nfiles, .t0 = wire_mono_ns()};
     pthread_mutex_init(&rs.lock, NULL);
     rs.store = wire_checkpoint_store_local(data_dir);
@@ -359,8 +377,7 @@ int wire_cmd_run(int argc, char **argv)
             continue;
         }
         wire_pipeline_wait(p);
-        print_summary(p, secs);
-        if (wire_pipeline_state(p) == WIRE_PIPE_FAILED)
+        if (print_summary(p, secs) > 0 || wire_pipeline_state(p) == WIRE_PIPE_FAILED)
             rc = 1;
         wire_pipeline_free(p);
     }

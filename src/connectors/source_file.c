@@ -425,15 +425,27 @@ static int run_tail(file_source *s, wire_source_ctx *ctx, wire_err *err)
             return rc;
         first = false;
     }
+    bool waiting = false; /* said that the file is missing; say when it appears */
     while (!wire_source_stopping(ctx)) {
         if (s->fd < 0) {
             int rc = open_current(s, first && s->c->start_at == START_END, err);
             if (rc < 0)
                 return rc;
             if (rc == 0) {
+                if (!waiting) {
+                    /* a missing file at start is probably a typo: warn; after a
+                       rotation the next file is usually a moment away */
+                    wire_log(first ? WIRE_LOG_WARN : WIRE_LOG_INFO,
+                             "file %s: does not exist%s; waiting for it (checking every %lld ms)",
+                             s->c->path, first ? "" : " (rotated away)", (long long)s->c->poll_ms);
+                    waiting = true;
+                }
                 wire_sleep_ms(s->c->poll_ms);
                 continue;
             }
+            if (waiting)
+                wire_info("file %s: appeared; reading it", s->c->path);
+            waiting = false;
             first = false;
         }
         int erc = 0;

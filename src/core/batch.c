@@ -13,14 +13,19 @@ struct wire_batch_pool {
     wire_batch *free;
     size_t nfree;
     size_t arena_chunk;
+    size_t batch_size; /* >= sizeof(wire_batch): room for a layer's own bookkeeping */
 };
+
+static wire_batch *batch_alloc(size_t arena_chunk, size_t size)
+{
+    wire_batch *b = wire_xcalloc(1, size);
+    wire_arena_init(&b->arena, arena_chunk);
+    return b;
+}
 
 wire_batch *wire_batch_new(size_t arena_chunk)
 {
-    wire_batch *b = wire_xcalloc(1, sizeof(*b));
-    wire_arena_init(&b->arena, arena_chunk);
-    atomic_init(&b->refs, 1);
-    return b;
+    return batch_alloc(arena_chunk, sizeof(wire_batch));
 }
 
 void wire_batch_free(wire_batch *b)
@@ -41,9 +46,6 @@ void wire_batch_clear(wire_batch *b)
     b->seq = 0;
     b->ingest_ms = 0;
     b->ingest_ns = 0;
-    b->barrier = 0;
-    atomic_store(&b->disposed, 0);
-    b->aux = NULL;
     wire_arena_reset(&b->arena);
 }
 
@@ -94,11 +96,12 @@ size_t wire_batch_mem(const wire_batch *b)
     return wire_arena_footprint(&b->arena) + b->cap * sizeof(wire_event) + sizeof(*b);
 }
 
-wire_batch_pool *wire_batch_pool_new(size_t arena_chunk)
+wire_batch_pool *wire_batch_pool_new(size_t arena_chunk, size_t batch_size)
 {
     wire_batch_pool *p = wire_xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->lock, NULL);
     p->arena_chunk = arena_chunk;
+    p->batch_size = batch_size > sizeof(wire_batch) ? batch_size : sizeof(wire_batch);
     return p;
 }
 
@@ -125,16 +128,17 @@ wire_batch *wire_batch_get(wire_batch_pool *p)
     }
     pthread_mutex_unlock(&p->lock);
     if (!b)
-        b = wire_batch_new(p->arena_chunk);
+        b = batch_alloc(p->arena_chunk, p->batch_size);
+    else if (p->batch_size > sizeof(wire_batch))
+        memset((char *)b + sizeof(wire_batch), 0, p->batch_size - sizeof(wire_batch));
     b->pool = p;
     b->next = NULL;
-    atomic_store(&b->refs, 1);
     return b;
 }
 
 void wire_batch_release(wire_batch *b)
 {
-    if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
+    if (!b)
         return;
     wire_batch_pool *p = b->pool;
     if (!p) {
@@ -161,7 +165,7 @@ void wire_event_id(const wire_event *e, const wire_batch *b, uint64_t seed, char
     uint64_t ms = (uint64_t)(p ? p->epoch_ms : b->ingest_ms) & 0xFFFFFFFFFFFFULL;
     uint64_t ident[3] = {seed, p ? p->identity[0] : e->split, p ? p->identity[1] : 0};
     uint64_t h = wire_hash64(ident, sizeof(ident), 0x57697265ULL) & 0x3FFFFF; /* 22 bits */
-    uint64_t off = e->offset & 0xFFFFFFFFFFFFFULL;                         /* 52 bits */
+    uint64_t off = e->offset & 0xFFFFFFFFFFFFFULL;                            /* 52 bits */
     /* 74 random bits = h(22) . off(52): rand_a = top 12, rand_b = low 62 */
     uint64_t rand_a = h >> 10;
     uint64_t rand_b = ((h & 0x3FF) << 52) | off;

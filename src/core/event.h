@@ -28,7 +28,7 @@ typedef struct wire_event {
     const char *data; /* JSON object text, no trailing newline; not NUL-terminated */
     uint32_t len;
     uint32_t flags;
-    uint32_t split;  /* index of the source split (file, partition) it came from */
+    uint32_t split; /* index of the source split (file, partition) it came from */
     uint32_t key_len;
     const char *key; /* partitioning key, or NULL */
     int64_t time_ms; /* event time (ingest time unless set) */
@@ -53,19 +53,15 @@ typedef struct wire_position {
 typedef struct wire_batch {
     wire_event *ev;
     uint32_t n, cap;
-    wire_arena arena;     /* owns event bytes and per-batch temporaries */
-    size_t bytes;         /* sum of event lengths */
-    uint64_t seq;         /* batch sequence number within its pipeline */
-    int64_t ingest_ms;    /* when the source produced it */
-    int64_t ingest_ns;    /* monotonic, for latency measurement */
-    wire_position *pos;   /* positions covered, one per split touched */
+    wire_arena arena;   /* owns event bytes and per-batch temporaries */
+    size_t bytes;       /* sum of event lengths */
+    uint64_t seq;       /* batch sequence number within its pipeline */
+    int64_t ingest_ms;  /* when the source produced it */
+    int64_t ingest_ns;  /* monotonic, for latency measurement */
+    wire_position *pos; /* positions covered, one per split touched */
     uint32_t npos, pos_cap;
-    atomic_int refs;      /* one per sink queue holding it */
-    uint64_t barrier;     /* checkpoint barrier id; 0 for a batch of events */
-    atomic_uint disposed; /* events a sink dead-lettered or dropped instead of delivering */
-    void *aux;            /* engine-private data of a barrier (per-sink states) */
     struct wire_batch *next; /* free list / queue link */
-    void *pool;           /* wire_batch_pool it returns to, or NULL */
+    void *pool;              /* wire_batch_pool it returns to, or NULL */
 } wire_batch;
 
 /* Allocate a standalone batch (tests); pipelines use a pool. */
@@ -82,11 +78,17 @@ const wire_position *wire_batch_position(const wire_batch *b, uint32_t split);
 size_t wire_batch_mem(const wire_batch *b);
 
 /* Thread-safe pool of batches with a fixed arena chunk size. */
+/*
+ * A pool of batches. `batch_size` (0: sizeof(wire_batch)) lets a layer keep
+ * its own per-batch bookkeeping in a larger struct whose first member is the
+ * wire_batch (the engine's wire_flight); wire_batch_get zeroes those extra
+ * bytes.
+ */
 typedef struct wire_batch_pool wire_batch_pool;
-wire_batch_pool *wire_batch_pool_new(size_t arena_chunk);
+wire_batch_pool *wire_batch_pool_new(size_t arena_chunk, size_t batch_size);
 void wire_batch_pool_free(wire_batch_pool *p);
 wire_batch *wire_batch_get(wire_batch_pool *p);
-/* Drop one reference; at zero the batch returns to its pool (or is freed). */
+/* Give a batch back: to its pool, or freed if it has none. */
 void wire_batch_release(wire_batch *b);
 
 /*

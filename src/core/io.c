@@ -208,7 +208,9 @@ static int write_counted(int fd, const void *p, size_t n, size_t *done, const ch
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return wire_errf(err, WIRE_EIO, "write %s: %s", what, strerror(errno));
+            /* the reader went away (`wire run | head`): no retry brings it back */
+            int code = errno == EPIPE ? WIRE_EPERM : WIRE_EIO;
+            return wire_errf(err, code, "write %s: %s", what, strerror(errno));
         }
         *done += (size_t)w;
     }
@@ -341,6 +343,8 @@ int wire_io_writer_flush(wire_io_writer *w, wire_err *err)
            where the failed write stopped (a full disk may free up) */
         memmove(w->buf.p, w->buf.p + done, w->buf.len - done);
         w->buf.len -= done;
+        if (rc == WIRE_EPERM)
+            return rc;
         if (err)
             err->code = WIRE_EAGAIN;
         return WIRE_EAGAIN;

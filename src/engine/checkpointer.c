@@ -19,12 +19,14 @@
 void runner_inject_barrier(wire_pipeline *p)
 {
     wire_batch *b = wire_batch_get(p->pool);
+    wire_flight *f = wire_flight_of(b);
     b->ingest_ms = wire_now_ms();
     b->ingest_ns = wire_mono_ns();
-    b->aux = wire_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(char *));
+    f->aux = wire_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(char *));
+    atomic_store(&f->refs, 1);
     pthread_mutex_lock(&p->emit_lock);
     pthread_mutex_lock(&p->lock);
-    b->barrier = ++p->next_cp_id;
+    f->barrier = ++p->next_cp_id;
     p->barriers_in_flight++;
     pthread_mutex_unlock(&p->lock);
     b->seq = atomic_fetch_add(&p->next_seq, 1) + 1;

@@ -65,21 +65,22 @@ void runner_commit_positions_locked(wire_pipeline *p, const wire_position *pos, 
 }
 
 /* Free a barrier's per-sink states. */
-static void barrier_free_aux(wire_pipeline *p, wire_batch *b)
+static void barrier_free_aux(wire_pipeline *p, wire_flight *f)
 {
-    char **states = b->aux;
+    char **states = f->aux;
     if (states) {
         for (size_t i = 0; i < p->nsinks; i++)
             free(states[i]);
         free(states);
     }
-    b->aux = NULL;
+    f->aux = NULL;
 }
 
 /* A barrier reached every sink: record the checkpoint it stands for. */
-static void barrier_complete_locked(wire_pipeline *p, wire_batch *b)
+static void barrier_complete_locked(wire_pipeline *p, wire_flight *f)
 {
-    char **states = b->aux;
+    wire_batch *b = &f->b;
+    char **states = f->aux;
     if (p->ncp_done == p->cp_done_cap) {
         p->cp_done_cap = p->cp_done_cap ? p->cp_done_cap * 2 : 4;
         p->cp_done = wire_xrealloc(p->cp_done, p->cp_done_cap * sizeof(*p->cp_done));
@@ -89,7 +90,7 @@ static void barrier_complete_locked(wire_pipeline *p, wire_batch *b)
     p->cp_done_seq[p->ncp_done] = b->seq;
     p->ncp_done++;
     wire_checkpoint_init(cp);
-    cp->id = b->barrier;
+    cp->id = f->barrier;
     cp->version = p->version;
     cp->spec_hash = p->spec->hash;
     cp->time_ms = wire_now_ms();
@@ -104,19 +105,19 @@ static void barrier_complete_locked(wire_pipeline *p, wire_batch *b)
 
 static void batch_complete(wire_pipeline *p, wire_batch *b)
 {
-    if (b->barrier) {
+    wire_flight *f = wire_flight_of(b);
+    if (f->barrier) {
         pthread_mutex_lock(&p->lock);
         if (!p->commit_frozen && p->state != WIRE_PIPE_FAILED)
-            barrier_complete_locked(p, b);
+            barrier_complete_locked(p, f);
         p->barriers_in_flight--;
         pthread_cond_broadcast(&p->cp_cond);
         pthread_mutex_unlock(&p->lock);
-        barrier_free_aux(p, b);
-        atomic_store(&b->refs, 1);
+        barrier_free_aux(p, f);
         wire_batch_release(b);
         return;
     }
-    uint32_t disposed = atomic_load(&b->disposed);
+    uint32_t disposed = atomic_load(&f->disposed);
     atomic_fetch_add_explicit(&p->stats.events_out, b->n > disposed ? b->n - disposed : 0,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&p->stats.bytes_out, b->bytes, memory_order_relaxed);
@@ -128,28 +129,29 @@ static void batch_complete(wire_pipeline *p, wire_batch *b)
         p->committed_batches++;
     }
     pthread_mutex_unlock(&p->lock);
-    atomic_store(&b->refs, 1);
     wire_batch_release(b);
 }
 
 /* Drop one sink's reference; the last one completes the batch. */
 void runner_batch_ack(wire_pipeline *p, wire_batch *b)
 {
-    if (atomic_fetch_sub(&b->refs, 1) == 1)
+    if (atomic_fetch_sub(&wire_flight_of(b)->refs, 1) == 1)
         batch_complete(p, b);
 }
 
 /* A batch that will never reach the sinks (stopping): not committed. */
 void runner_batch_discard(wire_pipeline *p, wire_batch *b)
 {
-    if (b->barrier) {
+    wire_flight *f = wire_flight_of(b);
+    if (f->barrier) {
         pthread_mutex_lock(&p->lock);
         p->barriers_in_flight--;
         pthread_cond_broadcast(&p->cp_cond);
         pthread_mutex_unlock(&p->lock);
-        barrier_free_aux(p, b);
+        barrier_free_aux(p, f);
+    } else if (f->n_in) {
+        atomic_fetch_add_explicit(&p->stats.undelivered, f->n_in, memory_order_relaxed);
     }
-    atomic_store(&b->refs, 1);
     wire_batch_release(b);
 }
 
@@ -163,7 +165,7 @@ void runner_batch_drop(wire_pipeline *p, wire_batch *b)
     pthread_mutex_lock(&p->lock);
     p->commit_frozen = true;
     pthread_mutex_unlock(&p->lock);
-    if (atomic_fetch_sub(&b->refs, 1) == 1)
+    if (atomic_fetch_sub(&wire_flight_of(b)->refs, 1) == 1)
         runner_batch_discard(p, b);
 }
 
@@ -173,8 +175,11 @@ void runner_thread_exit(wire_pipeline *p)
     p->threads_alive--;
     if (p->threads_alive == 0) {
         p->ended_ns = wire_mono_ns();
+        /* finished only if everything the source produced was delivered */
         if (p->state == WIRE_PIPE_RUNNING)
-            p->state = p->source_finished ? WIRE_PIPE_FINISHED : WIRE_PIPE_STOPPED;
+            p->state = p->source_finished && atomic_load(&p->stats.undelivered) == 0
+                           ? WIRE_PIPE_FINISHED
+                           : WIRE_PIPE_STOPPED;
         pthread_cond_broadcast(&p->done_cond);
     }
     pthread_mutex_unlock(&p->lock);

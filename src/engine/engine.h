@@ -28,6 +28,7 @@
 #include "core/expr.h"
 #include "core/hist.h"
 #include "engine/component.h"
+#include "engine/dispose.h"
 #include "engine/retry.h"
 
 typedef struct wire_pipeline wire_pipeline;
@@ -114,13 +115,10 @@ typedef struct wire_transform_def {
 struct wire_transform_ctx {
     wire_eval_ctx eval;
     wire_stage_stats *stats; /* this transform's counters, or NULL */
-    int on_error;            /* wire_on_error */
     uint64_t id_seed;
-    uint64_t event_errors; /* per-event errors seen (all policies) */
-    char last_error[256];  /* message of the last per-event error */
-    /* Dead-letter hook (issue 3); NULL = none. Returns 0 if taken. */
-    int (*dead_letter)(void *arg, const wire_event *ev, const char *msg);
-    void *dead_letter_arg;
+    uint64_t event_errors;  /* per-event errors seen (all policies) */
+    char last_error[256];   /* message of the last per-event error */
+    wire_disposer disposer; /* on_error; the pipeline names the stage and gives its DLQ */
 };
 void wire_transform_ctx_init(wire_transform_ctx *ctx, int on_error, uint64_t id_seed);
 
@@ -247,6 +245,7 @@ typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t dropped;       /* dropped by policy */
     atomic_uint_fast64_t dead_lettered; /* written to the dead-letter queue */
     atomic_uint_fast64_t events_out;    /* acknowledged by every sink */
+    atomic_uint_fast64_t undelivered;   /* counted in, then given up (stop, failure) */
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t batches;
     atomic_uint_fast64_t checkpoints; /* saved */

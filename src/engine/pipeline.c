@@ -160,9 +160,11 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
         return WIRE_ESTOPPED;
     if (!validated)
         validate_batch(ctx, b);
-    atomic_store(&b->refs, 1);
+    wire_flight *f = wire_flight_of(b);
     uint32_t n = b->n;
     size_t bytes = b->bytes;
+    atomic_store(&f->refs, 1);
+    f->n_in = n;
     /* count before the push: once queued, the batch may complete at once */
     emit_count(p, b);
     pthread_mutex_lock(&p->emit_lock);
@@ -175,6 +177,7 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
     }
     pthread_mutex_unlock(&p->emit_lock);
     if (rc != 0) {
+        f->n_in = 0; /* never counted in: not undelivered either */
         emit_uncount(p, n, bytes);
         return rc == WIRE_EAGAIN ? WIRE_EAGAIN : WIRE_ESTOPPED;
     }
@@ -235,7 +238,7 @@ static void *worker_main(void *arg)
             continue;
         }
         int rc = 0;
-        for (size_t i = 0; i < p->ntransforms && rc == 0 && !b->barrier; i++) {
+        for (size_t i = 0; i < p->ntransforms && rc == 0 && !wire_flight_barrier(b); i++) {
             const wire_transform_def *def = p->spec->transforms[i].def;
             wire_stage_stats *st = &p->transform_stats[i];
             uint32_t before = b->n;
@@ -259,7 +262,7 @@ static void *worker_main(void *arg)
         for (uint32_t i = 0; i < b->n; i++)
             bytes += b->ev[i].len;
         b->bytes = bytes;
-        atomic_store(&b->refs, (int)p->nsinks);
+        atomic_store(&wire_flight_of(b)->refs, (int)p->nsinks);
         for (size_t i = 0; i < p->nsinks; i++) {
             if (wire_queue_push(&p->sinks[i].q, b) != 0)
                 runner_batch_drop(p, b);
@@ -267,28 +270,23 @@ static void *worker_main(void *arg)
     }
     for (size_t i = 0; i < p->nsinks; i++)
         wire_queue_close(&p->sinks[i].q);
+    for (size_t i = 0; i < p->ntransforms; i++)
+        wire_disposer_flush_log(&p->tctx[i].disposer);
     runner_thread_exit(p);
     return NULL;
 }
 
 /* ---- lifecycle ---- */
 
-/* on_error: dlq of a transform: the event goes to the dead-letter queue. */
-static int transform_dead_letter(void *arg, const wire_event *ev, const char *msg)
+/* A stage's error policy, counted on the stage and the pipeline. */
+static void runner_disposer_init(wire_pipeline *p, wire_disposer *d, int policy, const char *stage,
+                                 wire_stage_stats *st)
 {
-    transform_dl *t = arg;
-    wire_pipeline *p = t->p;
-    if (!p->dlq)
-        return -1;
-    char stage[256];
-    snprintf(stage, sizeof(stage), "transform %s (%s)", p->spec->transforms[t->index].type,
-             p->spec->transforms[t->index].name);
-    wire_err err;
-    wire_err_clear(&err);
-    if (wire_dlq_write(p->dlq, ev->data, ev->len, msg, stage, 1, 0, &err) != 0)
-        return -1;
-    atomic_fetch_add_explicit(&p->stats.dead_lettered, 1, memory_order_relaxed);
-    return 0;
+    wire_disposer_init(d, policy, p->spec->name, stage);
+    d->dlq = p->dlq;
+    d->stats = st;
+    d->pipe_dropped = &p->stats.dropped;
+    d->pipe_dlq = &p->stats.dead_lettered;
 }
 
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
@@ -297,7 +295,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     wire_pipeline *p = wire_xcalloc(1, sizeof(*p));
     p->spec = spec;
     p->data_dir = wire_xstrdup(opts && opts->data_dir ? opts->data_dir : "./wire-data");
-    p->pool = wire_batch_pool_new(64 * 1024);
+    p->pool = wire_batch_pool_new(64 * 1024, sizeof(wire_flight));
     size_t budget = spec->queue_bytes > 0 ? (size_t)spec->queue_bytes : 8u << 20;
     wire_queue_init(&p->in_q, budget);
     pthread_mutex_init(&p->lock, NULL);
@@ -346,16 +344,16 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     p->ntransforms = spec->ntransforms;
     p->transforms = wire_xcalloc(spec->ntransforms, sizeof(void *));
     p->tctx = wire_xcalloc(spec->ntransforms, sizeof(*p->tctx));
-    p->tdl = wire_xcalloc(spec->ntransforms ? spec->ntransforms : 1, sizeof(*p->tdl));
     p->transform_stats = wire_xcalloc(spec->ntransforms, sizeof(*p->transform_stats));
     for (size_t i = 0; i < spec->ntransforms; i++) {
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
-        p->tctx[i].dead_letter = transform_dead_letter;
-        p->tctx[i].dead_letter_arg = &p->tdl[i];
-        p->tdl[i].p = p;
-        p->tdl[i].index = i;
+        char stage[160];
+        snprintf(stage, sizeof(stage), "transform %s (%s)", spec->transforms[i].type,
+                 spec->transforms[i].name);
+        runner_disposer_init(p, &p->tctx[i].disposer, spec->transforms[i].on_error, stage,
+                             &p->transform_stats[i]);
         rc = def->base.create(&p->transforms[i], spec->transforms[i].config, err);
         if (rc != 0)
             return rc;
@@ -373,6 +371,9 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         if (rp.initial_ms <= 0 && rp.max_ms <= 0)
             wire_retry_policy_default(&rp);
         wire_retry_init(&s->retry, &rp, p->id_seed + i);
+        char stage[160];
+        snprintf(stage, sizeof(stage), "sink %s (%s)", spec->sinks[i].type, spec->sinks[i].name);
+        runner_disposer_init(p, &s->disposer, spec->sinks[i].on_error, stage, &s->stats);
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
@@ -506,13 +507,12 @@ void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
     for (size_t i = 0; i < p->ntransforms; i++) {
         t->filtered += atomic_load(&p->transform_stats[i].filtered);
         t->errors += atomic_load(&p->transform_stats[i].errors);
-        t->dropped += atomic_load(&p->transform_stats[i].dropped);
     }
     for (size_t i = 0; i < p->nsinks; i++) {
         t->retries += atomic_load(&p->sinks[i].stats.retries);
         t->errors += atomic_load(&p->sinks[i].stats.dlq) + atomic_load(&p->sinks[i].stats.dropped);
     }
-    t->dropped += atomic_load(&p->stats.dropped);
+    t->dropped = atomic_load(&p->stats.dropped);
     t->dead_lettered = atomic_load(&p->stats.dead_lettered);
 }
 
@@ -547,7 +547,6 @@ void wire_pipeline_free(wire_pipeline *p)
     }
     free(p->transforms);
     free(p->tctx);
-    free(p->tdl);
     wire_dlq_close(p->dlq);
     free(p->transform_stats);
     if (p->source)

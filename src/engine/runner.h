@@ -12,6 +12,7 @@
 #include "engine/checkpoint.h"
 #include "engine/dlq.h"
 #include "engine/engine.h"
+#include "engine/flight.h"
 #include "engine/queue.h"
 
 typedef struct sink_runner {
@@ -24,15 +25,11 @@ typedef struct sink_runner {
     bool started;
     wire_stage_stats stats;
     wire_retry retry;
+    wire_disposer disposer; /* on_error */
     /* written but not yet flushed, in order */
     wire_batch **pending;
     size_t npending, pending_cap;
 } sink_runner;
-
-typedef struct transform_dl {
-    wire_pipeline *p;
-    size_t index;
-} transform_dl;
 
 struct wire_source_ctx {
     wire_pipeline *p;
@@ -52,7 +49,6 @@ struct wire_pipeline {
     size_t ntransforms;
     void **transforms;
     wire_transform_ctx *tctx;
-    transform_dl *tdl; /* dead-letter hook arguments, one per transform */
     wire_stage_stats *transform_stats;
 
     size_t nsinks;

@@ -27,11 +27,6 @@ static void sink_pending_push(sink_runner *s, wire_batch *b)
     s->pending[s->npending++] = b;
 }
 
-static void stage_name(sink_runner *s, char *out, size_t n)
-{
-    snprintf(out, n, "sink %s (%s)", s->def->base.type, s->p->spec->sinks[s->index].name);
-}
-
 /* Sleep up to ms, waking early when the pipeline stops. */
 static void backoff_sleep(wire_pipeline *p, int64_t ms)
 {
@@ -49,30 +44,14 @@ static void backoff_sleep(wire_pipeline *p, int64_t ms)
  */
 static int dispose_event(sink_runner *s, wire_batch *b, const wire_event *ev, const char *error)
 {
-    wire_pipeline *p = s->p;
-    char stage[256];
-    stage_name(s, stage, sizeof(stage));
-    int policy = p->spec->sinks[s->index].on_error;
-    if (policy == WIRE_ON_ERROR_DLQ && p->dlq) {
-        wire_err err;
-        wire_err_clear(&err);
-        if (wire_dlq_write(p->dlq, ev->data, ev->len, error, stage,
-                           s->retry.attempts > 0 ? s->retry.attempts : 1, s->retry.first_failed_ms,
-                           &err) != 0) {
-            runner_fail(p, "%s: dead-letter queue failed (%s) while disposing of: %s", stage,
-                        err.msg, error);
-            return -1;
-        }
-        atomic_fetch_add_explicit(&s->stats.dlq, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&p->stats.dead_lettered, 1, memory_order_relaxed);
-    } else if (policy == WIRE_ON_ERROR_DROP) {
-        atomic_fetch_add_explicit(&s->stats.dropped, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&p->stats.dropped, 1, memory_order_relaxed);
-    } else {
-        runner_fail(p, "%s: %s", stage, error);
+    wire_err err;
+    wire_err_clear(&err);
+    if (wire_dispose(&s->disposer, ev, error, s->retry.attempts, s->retry.first_failed_ms, &err) !=
+        0) {
+        runner_fail(s->p, "%s: %s", s->disposer.stage, err.msg);
         return -1;
     }
-    atomic_fetch_add_explicit(&b->disposed, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&wire_flight_of(b)->disposed, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -178,7 +157,7 @@ static void ack_pending(sink_runner *s)
 {
     for (size_t i = 0; i < s->npending; i++) {
         wire_batch *b = s->pending[i];
-        uint32_t disposed = atomic_load(&b->disposed);
+        uint32_t disposed = atomic_load(&wire_flight_of(b)->disposed);
         uint32_t delivered = b->n > disposed ? b->n - disposed : 0;
         atomic_fetch_add_explicit(&s->stats.out, delivered, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->stats.bytes_out, b->bytes, memory_order_relaxed);
@@ -295,7 +274,7 @@ static int sink_barrier(sink_runner *s, wire_batch *b)
         runner_batch_drop(p, b);
         return -1;
     }
-    char **states = b->aux;
+    char **states = wire_flight_of(b)->aux;
     if (s->def->snapshot && states) {
         wire_buf st;
         wire_buf_init(&st);
@@ -332,7 +311,7 @@ void *runner_sink_main(void *arg)
             runner_batch_drop(p, b);
             continue;
         }
-        if (b->barrier) {
+        if (wire_flight_barrier(b)) {
             if (sink_barrier(s, b) != 0)
                 broken = true;
             continue;
@@ -361,6 +340,7 @@ void *runner_sink_main(void *arg)
     if (s->npending && !broken)
         sink_flush(s);
     sink_drop_pending(s);
+    wire_disposer_flush_log(&s->disposer);
     pthread_mutex_lock(&p->lock);
     p->sinks_alive--;
     pthread_cond_broadcast(&p->cp_cond);

@@ -12,7 +12,7 @@
 void wire_transform_ctx_init(wire_transform_ctx *ctx, int on_error, uint64_t id_seed)
 {
     memset(ctx, 0, sizeof(*ctx));
-    ctx->on_error = on_error;
+    wire_disposer_init(&ctx->disposer, on_error, NULL, "transform");
     ctx->id_seed = id_seed;
 }
 
@@ -39,21 +39,13 @@ int wire_transform_event_error(wire_transform_ctx *ctx, const wire_event *ev, co
     snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", msg);
     if (ctx->stats)
         atomic_fetch_add_explicit(&ctx->stats->errors, 1, memory_order_relaxed);
-    switch (ctx->on_error) {
-    case WIRE_ON_ERROR_FAIL: return WIRE_EPERM;
-    case WIRE_ON_ERROR_DLQ:
-        if (ctx->dead_letter && ctx->dead_letter(ctx->dead_letter_arg, ev, msg) == 0) {
-            if (ctx->stats)
-                atomic_fetch_add_explicit(&ctx->stats->dlq, 1, memory_order_relaxed);
-            return 0;
-        }
-        /* no DLQ reachable: fail rather than lose the event silently */
-        return WIRE_EPERM;
-    default:
-        if (ctx->stats)
-            atomic_fetch_add_explicit(&ctx->stats->dropped, 1, memory_order_relaxed);
-        return 0;
-    }
+    ctx->disposer.stats = ctx->stats;
+    wire_err err;
+    wire_err_clear(&err);
+    int rc = wire_dispose(&ctx->disposer, ev, msg, 1, 0, &err);
+    if (rc != 0) /* fail, or no DLQ reachable: stop rather than lose the event silently */
+        snprintf(ctx->last_error, sizeof(ctx->last_error), "%.255s", err.msg);
+    return rc;
 }
 
 int wire_transform_each(wire_transform_ctx *ctx, wire_batch *b, wire_event_step step, void *self)

@@ -192,4 +192,70 @@ check "no files: exit 1" [ $? = 1 ]
 "$WIRE" run --nope gen.yaml >/dev/null 2>nope.err
 check "unknown flag: fatal message, exit 1" grep -q "fatal: unknown flag '--nope'" nope.err
 
+# --- honest endings: a reader that goes away, a sink that never takes the data ------
+cat >forever.yaml <<'EOF'
+name: forever
+source: { type: generate, config: { count: 0 } }
+sink: { type: stdout }
+EOF
+timeout 30 "$WIRE" run --data-dir ep forever.yaml 2>epipe.log | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+check "EPIPE: 'wire run | head' exits (not killed by the timeout)" [ "$rc" != 124 ]
+check "EPIPE: exit 1" [ "$rc" = 1 ]
+check "EPIPE: says why" grep -q 'Broken pipe' epipe.log
+check "EPIPE: no retry loop" bash -c "! grep -q 'retrying in' epipe.log"
+
+if [ -w /dev/full ]; then
+    cat >full.yaml <<'EOF'
+name: full
+source: { type: generate, config: { count: 1000 } }
+sink: { type: file, config: { path: /dev/full } }
+EOF
+    "$WIRE" run --data-dir fulld full.yaml 2>full.log &
+    pid=$!
+    wait_until 10 grep -q 'No space left on device' full.log
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    check "full disk + SIGTERM: exit 1" [ "$rc" = 1 ]
+    check "full disk + SIGTERM: says 'stopped with 1000 undelivered'" \
+        grep -q 'pipeline full stopped with 1000 undelivered events' full.log
+    check "full disk + SIGTERM: state stopped, not finished" \
+        grep -q 'pipeline full stopped: in=1000 out=0' full.log
+fi
+
+# --- dropped events say why, rate-limited -------------------------------------------
+cat >dz.yaml <<'EOF'
+name: dz
+source: { type: generate, config: { count: 30000 } }
+transforms: [{ type: map, config: { select: "*, seq / (seq % 2) AS x" } }]
+sink: { type: blackhole }
+EOF
+"$WIRE" run --data-dir dzd dz.yaml 2>dz.log
+check "division by zero: exit 0 (on_error: drop)" [ $? = 0 ]
+check "division by zero: the reason is logged" grep -q 'event dropped (on_error: drop): .*division by zero' dz.log
+check "division by zero: the first 5 one by one, no more" [ "$(grep -c 'event dropped' dz.log)" = 5 ]
+check "division by zero: the rest summarized with a count" \
+    grep -q '14995 more events dropped (on_error: drop); last error: .*division by zero' dz.log
+check "division by zero: the summary counts them" grep -q 'dropped=15000' dz.log
+
+# --- a tailed file that is not there yet: said, then read when it appears ------------
+mkdir -p late
+cat >late.yaml <<'EOF'
+name: late
+source: { type: file, config: { path: late/later.jsonl, mode: tail } }
+sink: { type: file, config: { path: late/out.jsonl } }
+EOF
+"$WIRE" run --data-dir lated late.yaml 2>late.log &
+pid=$!
+check "missing tailed file: a warning names it" \
+    wait_until 10 grep -q 'warn file late/later.jsonl: does not exist; waiting for it' late.log
+echo '{"a":1}' >late/later.jsonl
+check "missing tailed file: read when it appears" wait_until 10 grep -q '"a":1' late/out.jsonl
+check "missing tailed file: its appearance is logged" grep -q 'file late/later.jsonl: appeared' late.log
+kill -TERM "$pid"
+wait "$pid"
+check "missing tailed file: SIGTERM exits 0" [ $? = 0 ]
+check "wire run prints its state directory" grep -q "state directory $PWD/lated " late.log
+
 finish

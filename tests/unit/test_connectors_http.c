@@ -250,7 +250,7 @@ TEST(test_source_http)
     wire_err err;
     CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, &err), 0);
     memset(&sctx, 0, sizeof(sctx));
-    sctx.pool = wire_batch_pool_new(0);
+    sctx.pool = wire_batch_pool_new(0, 0);
     pthread_mutex_init(&sctx.lock, NULL);
     pthread_t th;
     pthread_create(&th, NULL, source_thread, NULL);
@@ -416,7 +416,7 @@ TEST(test_source_http_ack_committed)
     wire_err err;
     CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, &err), 0);
     memset(&sctx, 0, sizeof(sctx));
-    sctx.pool = wire_batch_pool_new(0);
+    sctx.pool = wire_batch_pool_new(0, 0);
     pthread_mutex_init(&sctx.lock, NULL);
     pthread_t th;
     pthread_create(&th, NULL, source_thread, NULL);

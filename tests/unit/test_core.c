@@ -145,7 +145,7 @@ TEST(event_id_is_uuidv7_and_replay_stable)
 
 TEST(batch_pool_reuses)
 {
-    wire_batch_pool *pool = wire_batch_pool_new(4096);
+    wire_batch_pool *pool = wire_batch_pool_new(4096, 0);
     wire_batch *b = wire_batch_get(pool);
     wire_batch_push(b, "{}", 2);
     wire_batch_release(b);
