@@ -29,47 +29,42 @@ static int key_is(const wire_json_val *k, const char *s)
     return k->kind == WIRE_JSON_STRING && wire_json_str_eq(k->p + 1, k->n - 2, s, strlen(s));
 }
 
-static void write_string(wire_buf *out, const wire_json_val *v)
+/* A validated string value (or key when `key`), re-encoded. */
+static void write_string(wire_jw *w, const wire_json_val *v, bool key)
 {
     char *tmp = wire_xmalloc(v->n > 2 ? v->n - 2 : 1);
     size_t k = wire_json_unescape(v->p + 1, v->n - 2, tmp);
-    wire_json_write_str(out, tmp, k);
+    if (key)
+        wire_jw_keyn(w, tmp, k);
+    else
+        wire_jw_strn(w, tmp, k);
     free(tmp);
 }
 
 /* Copy a validated value, re-encoding every string in it. */
-static void write_value(wire_buf *out, const wire_json_val *v)
+static void write_value(wire_jw *w, const wire_json_val *v)
 {
     wire_json_iter it;
     wire_json_val key, el;
-    int first = 1;
     switch (v->kind) {
-    case WIRE_JSON_STRING: write_string(out, v); break;
+    case WIRE_JSON_STRING: write_string(w, v, false); break;
     case WIRE_JSON_OBJECT:
-        wire_buf_putc(out, '{');
+        wire_jw_obj(w);
         wire_json_iter_init(&it, v);
         while (wire_json_iter_next(&it, &key, &el)) {
-            if (!first)
-                wire_buf_putc(out, ',');
-            first = 0;
-            write_string(out, &key);
-            wire_buf_putc(out, ':');
-            write_value(out, &el);
+            write_string(w, &key, true);
+            write_value(w, &el);
         }
-        wire_buf_putc(out, '}');
+        wire_jw_end(w);
         break;
     case WIRE_JSON_ARRAY:
-        wire_buf_putc(out, '[');
+        wire_jw_arr(w);
         wire_json_iter_init(&it, v);
-        while (wire_json_iter_next(&it, NULL, &el)) {
-            if (!first)
-                wire_buf_putc(out, ',');
-            first = 0;
-            write_value(out, &el);
-        }
-        wire_buf_putc(out, ']');
+        while (wire_json_iter_next(&it, NULL, &el))
+            write_value(w, &el);
+        wire_jw_end(w);
         break;
-    default: wire_buf_append(out, v->p, v->n); break; /* number, true, false, null */
+    default: wire_jw_raw(w, v->p, v->n); break; /* number, true, false, null */
     }
 }
 
@@ -78,7 +73,7 @@ static void write_value(wire_buf *out, const wire_json_val *v)
  * took any text ("File Source"), so each other character becomes '_' and the
  * name is cut at 64, rather than failing a body the original accepted.
  */
-static void write_name(wire_buf *out, const wire_json_val *v)
+static void write_name(wire_jw *w, const wire_json_val *v)
 {
     char *tmp = wire_xmalloc(v->n > 2 ? v->n - 2 : 1);
     size_t k = wire_json_unescape(v->p + 1, v->n - 2, tmp), o = 0;
@@ -94,7 +89,7 @@ static void write_name(wire_buf *out, const wire_json_val *v)
             i += seq ? seq : 1;
         }
     }
-    wire_json_write_str(out, tmp, o);
+    wire_jw_strn(w, tmp, o);
     free(tmp);
 }
 
@@ -113,7 +108,7 @@ static const char *kind_name(wire_json_kind k)
 }
 
 /* The config object, with legacy key names mapped to Wire's. */
-static int write_config(wire_buf *out, const char *what, const wire_json_val *cfg, wire_err *err)
+static int write_config(wire_jw *w, const char *what, const wire_json_val *cfg, wire_err *err)
 {
     for (size_t r = 0; r < WIRE_ARRAY_LEN(renames); r++) {
         wire_json_val a, b;
@@ -126,31 +121,25 @@ static int write_config(wire_buf *out, const char *what, const wire_json_val *cf
     }
     wire_json_iter it;
     wire_json_val key, val;
-    int first = 1;
-    wire_buf_putc(out, '{');
+    wire_jw_obj(w);
     wire_json_iter_init(&it, cfg);
     while (wire_json_iter_next(&it, &key, &val)) {
-        if (!first)
-            wire_buf_putc(out, ',');
-        first = 0;
         const char *to = NULL;
         for (size_t r = 0; r < WIRE_ARRAY_LEN(renames) && !to; r++)
             if (key_is(&key, renames[r][0]))
                 to = renames[r][1];
         if (to)
-            wire_json_write_str(out, to, strlen(to));
+            wire_jw_key(w, to);
         else
-            write_string(out, &key);
-        wire_buf_putc(out, ':');
-        write_value(out, &val);
+            write_string(w, &key, true);
+        write_value(w, &val);
     }
-    wire_buf_putc(out, '}');
+    wire_jw_end(w);
     return 0;
 }
 
 /* One component: {"type":T[,"name":N][,"config":{...}]}. */
-static int write_component(wire_buf *out, const char *body, size_t n, const char *what,
-                           wire_err *err)
+static int write_component(wire_jw *w, const char *body, size_t n, const char *what, wire_err *err)
 {
     wire_json_val c, type, name, cfg;
     if (!wire_json_get(body, n, what, strlen(what), &c) || c.kind == WIRE_JSON_NULL)
@@ -176,20 +165,21 @@ static int write_component(wire_buf *out, const char *body, size_t n, const char
                          kind_name(cfg.kind));
     /* `key` (and anything else) is accepted and dropped: no Wire connector has it yet. */
 
-    wire_json_write_str(out, what, strlen(what));
-    wire_buf_append(out, ":{\"type\":", 9);
-    write_string(out, &type);
+    wire_jw_key(w, what);
+    wire_jw_obj(w);
+    wire_jw_key(w, "type");
+    write_string(w, &type, false);
     if (has_name && name.n > 2) {
-        wire_buf_append(out, ",\"name\":", 8);
-        write_name(out, &name);
+        wire_jw_key(w, "name");
+        write_name(w, &name);
     }
     if (has_cfg) {
-        wire_buf_append(out, ",\"config\":", 10);
-        int rc = write_config(out, what, &cfg, err);
+        wire_jw_key(w, "config");
+        int rc = write_config(w, what, &cfg, err);
         if (rc)
             return rc;
     }
-    wire_buf_putc(out, '}');
+    wire_jw_end(w);
     return 0;
 }
 
@@ -210,16 +200,15 @@ int wire_legacy_pipeline(const char *name, const char *body, size_t n, wire_buf 
 
     wire_buf doc;
     wire_buf_init(&doc);
-    wire_buf_append(&doc, "{\"name\":", 8);
-    wire_json_write_str(&doc, name, strlen(name));
-    wire_buf_putc(&doc, ',');
-    int rc = write_component(&doc, top.p, top.n, "source", err);
+    wire_jw w;
+    wire_jw_init(&w, &doc);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, "name", name);
+    int rc = write_component(&w, top.p, top.n, "source", err);
+    if (rc == 0)
+        rc = write_component(&w, top.p, top.n, "sink", err);
     if (rc == 0) {
-        wire_buf_putc(&doc, ',');
-        rc = write_component(&doc, top.p, top.n, "sink", err);
-    }
-    if (rc == 0) {
-        wire_buf_putc(&doc, '}');
+        wire_jw_end(&w);
         wire_buf_append(out, doc.p, doc.len);
     }
     wire_buf_free(&doc);

@@ -1,12 +1,13 @@
 /*
  * metrics.c — GET /metrics: Prometheus text format (version 0.0.4), every
  * name prefixed wire_, labels pipeline, stage, type. Counters end in
- * _total; the batch latency is a summary with quantiles.
+ * _total; the batch latency is a summary with quantiles. One renderer for
+ * `wire run` and a node (which adds its Raft and cluster series).
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/internal.h"
 
 /* Label values: escape backslash, quote and newline. */
 static void label(wire_buf *b, const char *v)
@@ -68,9 +69,9 @@ static void stage_lines(wire_pipeline *p, void *arg)
     for (size_t i = 0; i < n; i++) {
         wire_buf_printf(r->b, "%s{pipeline=\"", stage_metrics[r->metric].name);
         label(r->b, name);
-        wire_buf_append(r->b, "\",stage=\"", 9);
+        wire_buf_printf(r->b, "\",stage=\"");
         label(r->b, st[i].name);
-        wire_buf_append(r->b, "\",type=\"", 8);
+        wire_buf_printf(r->b, "\",type=\"");
         label(r->b, st[i].type);
         wire_buf_printf(r->b, "\",kind=\"%s\"} %" PRIu64 "\n", st[i].kind,
                         stage_value(st[i].stats, r->metric));
@@ -144,8 +145,73 @@ static void pipe_lines(wire_pipeline *p, void *arg)
     wire_buf_printf(b, "\"} %.17g\n", v);
 }
 
-void wire_api_metrics(const wire_api_pipelines *src, wire_buf *out)
+static void counter(wire_buf *b, const char *name, const char *help, const char *type, uint64_t v)
 {
+    wire_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name,
+                    v);
+}
+
+static void node_lines(const wire_node_info *i, wire_buf *b)
+{
+    counter(b, "wire_raft_term", "Current Raft term.", "gauge", i->term);
+    counter(b, "wire_raft_commit_index", "Highest committed log index.", "gauge", i->commit_index);
+    counter(b, "wire_raft_applied_index", "Highest log index applied here.", "gauge",
+            i->applied_index);
+    counter(b, "wire_raft_last_snapshot_index", "Index of the last snapshot.", "gauge",
+            i->last_snapshot_index);
+    counter(b, "wire_raft_last_log_index", "Index of the last log entry.", "gauge",
+            i->last_log_index);
+    counter(b, "wire_raft_is_leader", "1 on the leader.", "gauge", strcmp(i->state, "Leader") == 0);
+    counter(b, "wire_raft_voters", "Voting members.", "gauge", (uint64_t)i->voters);
+    counter(b, "wire_raft_non_voters", "Non-voting members.", "gauge", (uint64_t)i->non_voters);
+    counter(b, "wire_raft_leader_changes_total", "Leader changes seen.", "counter",
+            i->leader_changes);
+    counter(b, "wire_raft_entries_applied_total", "Command entries applied.", "counter",
+            i->entries_applied);
+    counter(b, "wire_raft_commands_applied_total", "Commands applied (many per entry).", "counter",
+            i->commands_applied);
+    counter(b, "wire_raft_batches_proposed_total", "Entries proposed here (group commit).",
+            "counter", i->batches_proposed);
+    counter(b, "wire_raft_commands_proposed_total", "Commands proposed here.", "counter",
+            i->commands_proposed);
+    counter(b, "wire_raft_snapshots_restored_total", "Snapshots restored (start or install).",
+            "counter", i->snapshots_restored);
+    counter(b, "wire_cluster_forwarded_total", "Writes forwarded to the leader.", "counter",
+            i->forwarded);
+    counter(b, "wire_cluster_rpc_in_total", "Cluster RPC requests served.", "counter", i->rpc_in);
+    counter(b, "wire_cluster_rpc_out_total", "Cluster RPC requests sent.", "counter", i->rpc_out);
+    counter(b, "wire_mux_connections_total", "Connections accepted on the inter-node port.",
+            "counter", i->mux_conns);
+    counter(b, "wire_mux_unknown_total", "Inter-node connections closed for an unknown byte.",
+            "counter", i->mux_unknown);
+    counter(b, "wire_kv_keys", "Keys in the replicated KV store.", "gauge", i->kv_keys);
+    counter(b, "wire_pipelines", "Pipelines in the replicated state.", "gauge", i->pipelines);
+    counter(b, "wire_placement_assignments_total",
+            "Pipeline assignments this node proposed as leader.", "counter", i->assignments);
+}
+
+static void http_lines(const wire_http_stats *hs, wire_buf *b)
+{
+    wire_buf_printf(b,
+                    "# HELP wire_http_requests_total HTTP requests received by the API.\n"
+                    "# TYPE wire_http_requests_total counter\n"
+                    "wire_http_requests_total %" PRIu64 "\n"
+                    "# HELP wire_http_responses_total HTTP responses by status class.\n"
+                    "# TYPE wire_http_responses_total counter\n"
+                    "wire_http_responses_total{code=\"2xx\"} %" PRIu64 "\n"
+                    "wire_http_responses_total{code=\"4xx\"} %" PRIu64 "\n"
+                    "wire_http_responses_total{code=\"5xx\"} %" PRIu64 "\n",
+                    (uint64_t)hs->requests, (uint64_t)hs->responses_2xx,
+                    (uint64_t)hs->responses_4xx, (uint64_t)hs->responses_5xx);
+}
+
+void api_render_metrics(const wire_node_info *node, const wire_api_pipelines *src,
+                        const wire_http_stats *http, wire_buf *out)
+{
+    if (node)
+        node_lines(node, out);
+    http_lines(http, out);
+    /* the pipelines running in this process: the same series for wire run and a node */
     render_ctx r = {out, 0, 0};
     for (size_t i = 0; i < WIRE_ARRAY_LEN(pipe_metrics); i++) {
         wire_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", pipe_metrics[i].name,

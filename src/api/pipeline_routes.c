@@ -1,5 +1,6 @@
 /*
- * pipeline_routes.c — pipelines as replicated state, over HTTP (any node):
+ * pipeline_routes.c — the handlers of pipelines as replicated state, over
+ * HTTP on any node (the routes are in api.c's table):
  *
  *   POST   /v1/pipelines               YAML or JSON document → 201 {"name","version"}
  *   GET    /v1/pipelines               {"pipelines":[{name,version,state,error,node,...}]}
@@ -19,21 +20,16 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
+#include "api/internal.h"
 #include "api/legacy.h"
-#include "cluster/cluster.h"
-#include "core/json.h"
-#include "net/net.h"
-#include "registry/registry.h"
 
 enum { P_CREATE, P_LIST, P_GET, P_UPDATE, P_UPDATE_READ, P_DELETE, P_CTL, P_CONN_LIST };
 
 typedef struct pctx {
     wire_node_op op;
-    wire_node *node;
+    wire_api *api;
     wire_http_req *req;
     int route;
-    bool pretty;
     char *name, *placement, *doc; /* owned copies the command points at */
     size_t doc_len;
     const char *ctl_state;
@@ -48,92 +44,98 @@ static void pctx_free(pctx *c)
     free(c);
 }
 
-static void str(wire_buf *b, const char *s)
-{
-    wire_json_write_str(b, s, strlen(s));
-}
-
-static void respond_json(pctx *c, int status, const wire_buf *doc)
-{
-    if (c->pretty) {
-        wire_buf pb;
-        wire_buf_init(&pb);
-        wire_json_pretty(doc->p, doc->len, &pb);
-        wire_http_respond(c->req, status, "application/json", pb.p, pb.len);
-        wire_buf_free(&pb);
-    } else {
-        wire_http_respond(c->req, status, "application/json", doc->p, doc->len);
-    }
-}
-
-static void respond_op_error(pctx *c)
-{
-    int st = c->op.status == WIRE_ENOTFOUND                               ? 404
-             : c->op.status == WIRE_EINVAL || c->op.status == WIRE_EPARSE ? 400
-                                                                          : 503;
-    wire_http_respond_error(c->req, st, "%s", c->op.err);
-}
-
 /* The fields of the checkpoint a list shows: its id and time. */
-static void render_checkpoint(const wire_pipeline_info *p, wire_buf *b)
+static void render_checkpoint(wire_jw *w, const wire_pipeline_info *p)
 {
     wire_json_val id, t;
     if (!p->checkpoint_len ||
         wire_json_validate_object(p->checkpoint, p->checkpoint_len, NULL) != 0 ||
         !wire_json_get(p->checkpoint, p->checkpoint_len, "id", 2, &id) ||
         !wire_json_get(p->checkpoint, p->checkpoint_len, "time_ms", 7, &t)) {
-        wire_buf_append(b, "null", 4);
+        wire_jw_null(w);
         return;
     }
-    wire_buf_printf(b, "{\"id\":%.*s,\"time_ms\":%.*s}", (int)id.n, id.p, (int)t.n, t.p);
+    wire_jw_obj(w);
+    wire_jw_key(w, "id");
+    wire_jw_raw(w, id.p, id.n);
+    wire_jw_key(w, "time_ms");
+    wire_jw_raw(w, t.p, t.n);
+    wire_jw_end(w);
 }
 
-static void render_pipeline(const wire_pipeline_info *p, bool spec, wire_buf *b)
+static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, bool spec)
 {
-    wire_buf_append(b, "{\"name\":", 8);
-    str(b, p->name);
-    wire_buf_printf(b, ",\"version\":%" PRIu64 ",\"state\":", p->version);
-    str(b, wire_pstate_name(p->state));
-    wire_buf_append(b, ",\"error\":", 9);
-    str(b, p->error);
-    wire_buf_append(b, ",\"node\":", 8);
-    str(b, p->node);
-    wire_buf_printf(b, ",\"epoch\":%" PRIu64 ",\"placement\":", p->epoch);
-    str(b, p->placement);
-    wire_buf_append(b, ",\"counters\":", 12);
-    if (p->stats && p->stats[0] && wire_json_validate_object(p->stats, strlen(p->stats), NULL) == 0)
-        wire_buf_append(b, p->stats, strlen(p->stats));
-    else
-        wire_buf_printf(b, "{\"events_in\":0,\"events_out\":0,\"filtered\":0,\"dead_lettered\":0,"
-                           "\"dropped\":0,\"invalid\":0,\"errors\":0}");
-    wire_buf_printf(b, ",\"counters_live\":%s,\"checkpoint\":", p->live ? "true" : "false");
-    render_checkpoint(p, b);
-    if (spec) {
-        wire_buf_append(b, ",\"spec\":", 8);
-        wire_json_write_str(b, p->spec ? p->spec : "", p->spec_len);
+    wire_jw_obj(w);
+    wire_jw_kstr(w, "name", p->name);
+    wire_jw_kuint(w, "version", p->version);
+    wire_jw_kstr(w, "state", wire_pstate_name(p->state));
+    wire_jw_kstr(w, "error", p->error);
+    wire_jw_kstr(w, "node", p->node);
+    wire_jw_kuint(w, "epoch", p->epoch);
+    wire_jw_kstr(w, "placement", p->placement);
+    wire_jw_key(w, "counters");
+    if (p->stats && p->stats[0] &&
+        wire_json_validate_object(p->stats, strlen(p->stats), NULL) == 0) {
+        wire_jw_raw(w, p->stats, strlen(p->stats));
+    } else {
+        static const char *const zero[] = {"events_in", "events_out", "filtered", "dead_lettered",
+                                           "dropped",   "invalid",    "errors"};
+        wire_jw_obj(w);
+        for (size_t i = 0; i < WIRE_ARRAY_LEN(zero); i++)
+            wire_jw_kuint(w, zero[i], 0);
+        wire_jw_end(w);
     }
-    wire_buf_putc(b, '}');
+    wire_jw_kbool(w, "counters_live", p->live);
+    wire_jw_key(w, "checkpoint");
+    render_checkpoint(w, p);
+    if (spec) {
+        wire_jw_key(w, "spec");
+        wire_jw_strn(w, p->spec ? p->spec : "", p->spec_len);
+    }
+    wire_jw_end(w);
 }
 
 /* The component types of a stored document (for the legacy list). */
-static void render_connector(const wire_pipeline_info *p, wire_buf *b)
+static void render_connector(wire_jw *w, const wire_registry *reg, const wire_pipeline_info *p)
 {
     wire_pipeline_spec *spec = NULL;
     wire_diags d = {0};
-    wire_spec_load_mem(&wire_default_registry, p->name, p->spec, p->spec_len, &spec, &d);
-    wire_buf_append(b, "{\"name\":", 8);
-    str(b, p->name);
-    wire_buf_append(b, ",\"source\":{\"type\":", 18);
-    str(b, spec && spec->source.type ? spec->source.type : "");
-    wire_buf_append(b, "},\"sink\":{\"type\":", 17);
-    str(b, spec && spec->nsinks && spec->sinks[0].type ? spec->sinks[0].type : "");
-    wire_buf_append(b, "},\"state\":", 10);
-    str(b, wire_pstate_name(p->state));
-    wire_buf_append(b, ",\"node\":", 8);
-    str(b, p->node);
-    wire_buf_putc(b, '}');
+    wire_spec_load_mem(reg, p->name, p->spec, p->spec_len, &spec, &d);
+    wire_jw_obj(w);
+    wire_jw_kstr(w, "name", p->name);
+    wire_jw_key(w, "source");
+    wire_jw_obj(w);
+    wire_jw_kstr(w, "type", spec && spec->source.type ? spec->source.type : "");
+    wire_jw_end(w);
+    wire_jw_key(w, "sink");
+    wire_jw_obj(w);
+    wire_jw_kstr(w, "type", spec && spec->nsinks && spec->sinks[0].type ? spec->sinks[0].type : "");
+    wire_jw_end(w);
+    wire_jw_kstr(w, "state", wire_pstate_name(p->state));
+    wire_jw_kstr(w, "node", p->node);
+    wire_jw_end(w);
     wire_spec_free(spec);
     wire_diags_free(&d);
+}
+
+/* {"name": NAME, KEY: VALUE}: the answer of a write. */
+static void respond_name(pctx *c, int status, const char *key, const char *sval, uint64_t uval)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_jw w;
+    wire_jw_init(&w, &b);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, "name", c->name);
+    if (sval)
+        wire_jw_kstr(&w, key, sval);
+    else if (strcmp(key, "deleted") == 0)
+        wire_jw_kbool(&w, key, true);
+    else
+        wire_jw_kuint(&w, key, uval);
+    wire_jw_end(&w);
+    api_respond_json(c->req, status, &b);
+    wire_buf_free(&b);
 }
 
 static void op_complete(wire_node_op *op);
@@ -143,7 +145,7 @@ static void submit(pctx *c, int route)
     c->route = route;
     c->op.done = op_complete;
     c->op.arg = c;
-    wire_node_submit(c->node, &c->op);
+    wire_node_submit(c->api->node, &c->op);
 }
 
 /* After an update: read the version now stored. */
@@ -161,8 +163,10 @@ static void op_complete(wire_node_op *op)
     pctx *c = op->arg;
     wire_buf b;
     wire_buf_init(&b);
+    wire_jw w;
+    wire_jw_init(&w, &b);
     if (op->status != 0) {
-        respond_op_error(c);
+        api_respond_op_error(c->req, op->status, op->err);
         goto out;
     }
     switch (c->route) {
@@ -172,10 +176,7 @@ static void op_complete(wire_node_op *op)
         } else if (op->result != WIRE_APPLY_OK) {
             wire_http_respond_error(c->req, 503, "refused by the state machine (%u)", op->result);
         } else {
-            wire_buf_append(&b, "{\"name\":", 8);
-            str(&b, c->name);
-            wire_buf_append(&b, ",\"version\":1}", 13);
-            respond_json(c, 201, &b);
+            respond_name(c, 201, "version", NULL, 1);
         }
         break;
     case P_UPDATE:
@@ -191,10 +192,7 @@ static void op_complete(wire_node_op *op)
         }
         break;
     case P_UPDATE_READ:
-        wire_buf_append(&b, "{\"name\":", 8);
-        str(&b, c->name);
-        wire_buf_printf(&b, ",\"version\":%" PRIu64 "}", op->npipes ? op->pipes[0].version : 0);
-        respond_json(c, 200, &b);
+        respond_name(c, 200, "version", NULL, op->npipes ? op->pipes[0].version : 0);
         break;
     case P_DELETE:
     case P_CTL:
@@ -202,37 +200,30 @@ static void op_complete(wire_node_op *op)
             wire_http_respond_error(c->req, 404, "pipeline %s not found", c->name);
         } else if (op->result != WIRE_APPLY_OK) {
             wire_http_respond_error(c->req, 409, "refused by the state machine (%u)", op->result);
+        } else if (c->route == P_DELETE) {
+            respond_name(c, 200, "deleted", NULL, 0);
         } else {
-            wire_buf_append(&b, "{\"name\":", 8);
-            str(&b, c->name);
-            if (c->route == P_DELETE) {
-                wire_buf_append(&b, ",\"deleted\":true}", 16);
-            } else {
-                wire_buf_append(&b, ",\"state\":", 9);
-                str(&b, c->ctl_state);
-                wire_buf_putc(&b, '}');
-            }
-            respond_json(c, 200, &b);
+            respond_name(c, 200, "state", c->ctl_state, 0);
         }
         break;
     case P_LIST:
     case P_CONN_LIST:
-        wire_buf_append(&b, c->route == P_LIST ? "{\"pipelines\":[" : "{\"connectors\":[",
-                        c->route == P_LIST ? 14 : 15);
+        wire_jw_obj(&w);
+        wire_jw_key(&w, c->route == P_LIST ? "pipelines" : "connectors");
+        wire_jw_arr(&w);
         for (size_t i = 0; i < op->npipes; i++) {
-            if (i)
-                wire_buf_putc(&b, ',');
             if (c->route == P_LIST)
-                render_pipeline(&op->pipes[i], false, &b);
+                render_pipeline(&w, &op->pipes[i], false);
             else
-                render_connector(&op->pipes[i], &b);
+                render_connector(&w, c->api->registry, &op->pipes[i]);
         }
-        wire_buf_append(&b, "]}", 2);
-        respond_json(c, 200, &b);
+        wire_jw_end(&w);
+        wire_jw_end(&w);
+        api_respond_json(c->req, 200, &b);
         break;
     case P_GET:
-        render_pipeline(&op->pipes[0], true, &b);
-        respond_json(c, 200, &b);
+        render_pipeline(&w, &op->pipes[0], true);
+        api_respond_json(c->req, 200, &b);
         break;
     }
 out:
@@ -245,7 +236,7 @@ static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
 {
     wire_pipeline_spec *spec = NULL;
     wire_diags d = {0};
-    int rc = wire_spec_load_mem(&wire_default_registry, "pipeline", doc, n, &spec, &d);
+    int rc = wire_spec_load_mem(c->api->registry, "pipeline", doc, n, &spec, &d);
     if (rc == 0 && want_name && strcmp(spec->name, want_name) != 0)
         wire_diags_add(&d, "pipeline", 1, 1, "the document's name '%s' does not match '%s'",
                        spec->name, want_name);
@@ -256,16 +247,22 @@ static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
         for (size_t i = 0; i < d.n; i++)
             wire_buf_printf(&msg, "%s%d:%d: %s", i ? "; " : "", d.v[i].line, d.v[i].col,
                             d.v[i].msg);
-        wire_buf_append(&b, "{\"error\":", 9);
-        wire_json_write_str(&b, msg.p, msg.len);
-        wire_buf_append(&b, ",\"errors\":[", 11);
+        wire_jw w;
+        wire_jw_init(&w, &b);
+        wire_jw_obj(&w);
+        wire_jw_key(&w, "error");
+        wire_jw_strn(&w, msg.p, msg.len);
+        wire_jw_key(&w, "errors");
+        wire_jw_arr(&w);
         for (size_t i = 0; i < d.n; i++) {
-            wire_buf_printf(&b, "%s{\"line\":%d,\"col\":%d,\"message\":", i ? "," : "", d.v[i].line,
-                            d.v[i].col);
-            str(&b, d.v[i].msg);
-            wire_buf_putc(&b, '}');
+            wire_jw_obj(&w);
+            wire_jw_kint(&w, "line", d.v[i].line);
+            wire_jw_kint(&w, "col", d.v[i].col);
+            wire_jw_kstr(&w, "message", d.v[i].msg);
+            wire_jw_end(&w);
         }
-        wire_buf_append(&b, "]}", 2);
+        wire_jw_end(&w);
+        wire_jw_end(&w);
         wire_http_respond(c->req, 400, "application/json", b.p, b.len);
         wire_buf_free(&msg);
         wire_buf_free(&b);
@@ -346,124 +343,149 @@ static bool path_name(pctx *c, const char *s, size_t n)
     return true;
 }
 
-static bool handle_legacy(pctx *c, const char *path, const char *method)
+static pctx *pctx_new(wire_api *a, wire_http_req *req)
 {
-    const char *rest = path + strlen("/connector");
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (!*rest || strcmp(rest, "/") == 0) {
-        if (!get) {
-            wire_http_respond_error(c->req, 405, "/connector answers GET");
-            return false;
-        }
-        c->op.type = WIRE_OP_PIPELINES;
-        c->op.with_spec = true;
-        submit(c, P_CONN_LIST);
-        return true;
+    pctx *c = wire_xcalloc(1, sizeof(*c));
+    c->api = a;
+    c->req = req;
+    return c;
+}
+
+/* A write's context: ?timeout= (default --request-timeout) bounds the wait for a leader. */
+static pctx *write_ctx(wire_api *a, wire_http_req *req)
+{
+    int64_t ms;
+    if (!api_timeout(req, &ms))
+        return NULL;
+    pctx *c = pctx_new(a, req);
+    c->op.timeout_ms = ms;
+    return c;
+}
+
+/* A context for the pipeline the path names; NULL after answering. */
+static pctx *named_ctx(wire_api *a, wire_http_req *req, const wire_route_args *args, bool write)
+{
+    pctx *c = write ? write_ctx(a, req) : pctx_new(a, req);
+    if (c && !path_name(c, args->cap, args->cap_len)) {
+        pctx_free(c);
+        return NULL;
     }
-    if (*rest != '/' || !path_name(c, rest + 1, strlen(rest + 1)))
-        return false;
-    if (strcmp(method, "DELETE") == 0) {
-        submit_name_cmd(c, WIRE_CMD_PIPELINE_DEL, 0, P_DELETE);
-        return true;
-    }
-    if (strcmp(method, "POST") != 0) {
-        wire_http_respond_error(c->req, 405, "/connector/NAME answers POST and DELETE");
-        return false;
-    }
+    return c;
+}
+
+void api_pipelines_list(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = pctx_new(a, req);
+    c->op.type = WIRE_OP_PIPELINES;
+    submit(c, P_LIST);
+}
+
+void api_pipelines_create(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = write_ctx(a, req);
+    if (!c)
+        return;
     size_t blen;
-    const char *body = wire_http_req_body(c->req, &blen);
+    const char *body = wire_http_req_body(req, &blen);
+    if (body_type_ok(c) && validate(c, body, blen, NULL))
+        submit_put(c, 0, P_CREATE);
+    else
+        pctx_free(c);
+}
+
+void api_pipeline_get(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = named_ctx(a, req, args, false);
+    if (!c)
+        return;
+    c->op.type = WIRE_OP_PIPELINES;
+    c->op.key = c->name;
+    c->op.klen = strlen(c->name);
+    c->op.with_spec = true;
+    submit(c, P_GET);
+}
+
+void api_pipeline_update(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = named_ctx(a, req, args, true);
+    if (!c)
+        return;
+    size_t blen;
+    const char *body = wire_http_req_body(req, &blen);
+    char *name = c->name;
+    c->name = NULL;
+    bool ok = body_type_ok(c) && validate(c, body, blen, name);
+    free(name);
+    if (ok)
+        submit_put(c, UINT64_MAX, P_UPDATE);
+    else
+        pctx_free(c);
+}
+
+void api_pipeline_delete(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = named_ctx(a, req, args, true);
+    if (c)
+        submit_name_cmd(c, WIRE_CMD_PIPELINE_DEL, 0, P_DELETE);
+}
+
+static void control(wire_api *a, wire_http_req *req, const wire_route_args *args, bool pause)
+{
+    pctx *c = named_ctx(a, req, args, true);
+    if (!c)
+        return;
+    c->ctl_state = pause ? "paused" : "pending";
+    submit_name_cmd(c, WIRE_CMD_PIPELINE_CTL, pause ? WIRE_CTL_PAUSE : WIRE_CTL_RESUME, P_CTL);
+}
+
+void api_pipeline_pause(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    control(a, req, args, true);
+}
+
+void api_pipeline_resume(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    control(a, req, args, false);
+}
+
+/* ---- the original Go Wire's /connector API ---- */
+
+void api_connectors_list(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = pctx_new(a, req);
+    c->op.type = WIRE_OP_PIPELINES;
+    c->op.with_spec = true;
+    submit(c, P_CONN_LIST);
+}
+
+void api_connector_delete(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    api_pipeline_delete(a, req, args);
+}
+
+void api_connector_create(wire_api *a, wire_http_req *req, const wire_route_args *args)
+{
+    pctx *c = named_ctx(a, req, args, true);
+    if (!c)
+        return;
+    size_t blen;
+    const char *body = wire_http_req_body(req, &blen);
     wire_buf doc;
     wire_buf_init(&doc);
     wire_err err;
     if (wire_legacy_pipeline(c->name, body, blen, &doc, &err) != 0) {
-        wire_http_respond_error(c->req, 400, "%s", err.msg);
+        wire_http_respond_error(req, 400, "%s", err.msg);
         wire_buf_free(&doc);
-        return false;
+        pctx_free(c);
+        return;
     }
     char *name = c->name;
     c->name = NULL;
     bool ok = validate(c, doc.p, doc.len, name);
     free(name);
     wire_buf_free(&doc);
-    if (!ok)
-        return false;
-    submit_put(c, 0, P_CREATE);
-    return true;
-}
-
-bool wire_api_pipelines_handle(wire_http_req *req, wire_node *node, bool pretty)
-{
-    const char *path = wire_http_req_path(req);
-    const char *method = wire_http_req_method(req);
-    bool legacy = strcmp(path, "/connector") == 0 || strncmp(path, "/connector/", 11) == 0;
-    if (!legacy && strcmp(path, "/v1/pipelines") != 0 && strncmp(path, "/v1/pipelines/", 14) != 0)
-        return false;
-    pctx *c = wire_xcalloc(1, sizeof(*c));
-    c->node = node;
-    c->req = req;
-    c->pretty = pretty;
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    bool submitted = false;
-    if (legacy) {
-        submitted = handle_legacy(c, path, method);
-    } else if (strcmp(path, "/v1/pipelines") == 0 || strcmp(path, "/v1/pipelines/") == 0) {
-        if (get) {
-            c->op.type = WIRE_OP_PIPELINES;
-            submit(c, P_LIST);
-            submitted = true;
-        } else if (strcmp(method, "POST") == 0) {
-            size_t blen;
-            const char *body = wire_http_req_body(req, &blen);
-            if (body_type_ok(c) && validate(c, body, blen, NULL)) {
-                submit_put(c, 0, P_CREATE);
-                submitted = true;
-            }
-        } else {
-            wire_http_respond_error(req, 405, "/v1/pipelines answers GET and POST");
-        }
-    } else {
-        const char *seg = path + 14, *slash = strchr(seg, '/');
-        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
-        const char *action = slash ? slash + 1 : "";
-        if (!path_name(c, seg, n)) {
-            /* answered */
-        } else if (*action) {
-            bool pause = strcmp(action, "pause") == 0, resume = strcmp(action, "resume") == 0;
-            if (!pause && !resume) {
-                wire_http_respond_error(req, 404, "no such endpoint: %s", path);
-            } else if (strcmp(method, "POST") != 0) {
-                wire_http_respond_error(req, 405, "%s answers POST", path);
-            } else {
-                c->ctl_state = pause ? "paused" : "pending";
-                submit_name_cmd(c, WIRE_CMD_PIPELINE_CTL, pause ? WIRE_CTL_PAUSE : WIRE_CTL_RESUME,
-                                P_CTL);
-                submitted = true;
-            }
-        } else if (get) {
-            c->op.type = WIRE_OP_PIPELINES;
-            c->op.key = c->name;
-            c->op.klen = strlen(c->name);
-            c->op.with_spec = true;
-            submit(c, P_GET);
-            submitted = true;
-        } else if (strcmp(method, "DELETE") == 0) {
-            submit_name_cmd(c, WIRE_CMD_PIPELINE_DEL, 0, P_DELETE);
-            submitted = true;
-        } else if (strcmp(method, "PUT") == 0) {
-            size_t blen;
-            const char *body = wire_http_req_body(req, &blen);
-            char *name = c->name;
-            c->name = NULL;
-            if (body_type_ok(c) && validate(c, body, blen, name)) {
-                submit_put(c, UINT64_MAX, P_UPDATE);
-                submitted = true;
-            }
-            free(name);
-        } else {
-            wire_http_respond_error(req, 405, "/v1/pipelines/NAME answers GET, PUT and DELETE");
-        }
-    }
-    if (!submitted)
+    if (ok)
+        submit_put(c, 0, P_CREATE);
+    else
         pctx_free(c);
-    return true;
 }

@@ -13,6 +13,20 @@
 #include "core/core.h"
 #include "core/json.h"
 
+/* {"KEY": "VALUE"} and a newline on stdout (-o json answers). */
+static void print_json_kv(const char *key, const char *val)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_jw w;
+    wire_jw_init(&w, &b);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, key, val);
+    wire_jw_end(&w);
+    printf("%.*s\n", (int)b.len, b.p);
+    wire_buf_free(&b);
+}
+
 static void cluster_usage_to(FILE *f)
 {
     fprintf(f, "usage: wire cluster status | nodes | remove ID  [--addr HOST:PORT] "
@@ -127,16 +141,18 @@ int wire_cmd_cluster(int argc, char **argv)
     } else if (strcmp(sub, "remove") == 0 && arg) {
         wire_buf body;
         wire_buf_init(&body);
-        wire_buf_append(&body, "{\"id\":", 6);
-        wire_json_write_str(&body, arg, strlen(arg));
-        wire_buf_putc(&body, '}');
+        wire_jw w;
+        wire_jw_init(&w, &body);
+        wire_jw_obj(&w);
+        wire_jw_kstr(&w, "id", arg);
+        wire_jw_end(&w);
         long st =
             wire_cli_http("DELETE", addr, "/remove", body.p, body.len, "application/json", &b);
         wire_buf_free(&body);
         if (st != 200)
             rc = wire_cli_fail(st, &b);
         else if (json)
-            printf("{\"removed\":\"%s\"}\n", arg);
+            print_json_kv("removed", arg);
         else
             printf("removed %s\n", arg);
     } else {

@@ -84,19 +84,10 @@ static int read_input(const char *file, char **text, size_t *n)
 {
     wire_err err;
     if (strcmp(file, "-") == 0) {
-        wire_buf b;
-        wire_buf_init(&b);
-        char chunk[65536];
-        size_t k;
-        while ((k = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-            wire_buf_append(&b, chunk, k);
-        if (ferror(stdin)) {
-            wire_buf_free(&b);
-            fprintf(stderr, "error: cannot read standard input\n");
+        if (wire_io_read_fd(0, text, n, &err) != 0) {
+            fprintf(stderr, "error: cannot read standard input: %s\n", err.msg);
             return 1;
         }
-        *text = b.p ? b.p : wire_xstrdup("");
-        *n = b.len;
         return 0;
     }
     if (wire_io_read_file(file, text, n, &err) != 0) {

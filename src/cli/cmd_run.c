@@ -307,9 +307,9 @@ int wire_cmd_run(int argc, char **argv)
 
     wire_api *api = NULL;
     if (rc == 0 && http_addr) {
-        wire_api_pipelines src = {each_pipeline, &rs};
+        wire_api_opts ao = {.addr = http_addr, .pipelines = {each_pipeline, &rs}};
         wire_err err;
-        if (wire_api_start(http_addr, &src, &api, &err) != 0) {
+        if (wire_api_start(&ao, &api, &err) != 0) {
             fprintf(stderr, "fatal: --http-addr %s: %s\n", http_addr, err.msg);
             rc = 1;
         } else {
@@ -369,6 +369,7 @@ int wire_cmd_run(int argc, char **argv)
         }
     }
     wire_api_stop(api);
+    wire_api_free(api);
     double secs = (double)(wire_mono_ns() - rs.t0) / 1e9;
     for (size_t i = 0; i < rs.n; i++) {
         wire_pipeline *p = rs.e[i].p;

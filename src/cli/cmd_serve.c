@@ -302,8 +302,9 @@ int wire_cmd_serve(int argc, char **argv)
     wire_node *node = NULL;
     if (wire_node_start(&cfg, &node, &err) != 0)
         return fatal("%s", err.msg);
-    wire_api_node *api = NULL;
-    if (wire_api_node_start(f.http_addr, node, &api, &err) != 0) {
+    wire_api *api = NULL;
+    wire_api_opts ao = {.addr = f.http_addr, .node = node, .registry = &wire_default_registry};
+    if (wire_api_start(&ao, &api, &err) != 0) {
         wire_node_stop(node);
         return fatal("http: %s", err.msg);
     }
@@ -324,8 +325,8 @@ int wire_cmd_serve(int argc, char **argv)
             break;
         }
     }
-    wire_api_node_stop(api);
+    wire_api_stop(api);
     wire_node_stop(node);
-    wire_api_node_free(api);
+    wire_api_free(api);
     return exit_code;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/io.h"
 #include "registry/registry.h"
 
 static int validate_usage(void)
@@ -24,14 +25,15 @@ static int validate_usage(void)
 
 static int load_stdin(wire_pipeline_spec **out, wire_diags *d)
 {
-    wire_buf b;
-    wire_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-        wire_buf_append(&b, chunk, got);
-    int rc = wire_spec_load_mem(&wire_default_registry, "-", b.p ? b.p : "", b.len, out, d);
-    wire_buf_free(&b);
+    char *text;
+    size_t n;
+    wire_err err;
+    if (wire_io_read_fd(0, &text, &n, &err) != 0) {
+        wire_diags_add(d, "-", 0, 0, "cannot %s", err.msg);
+        return WIRE_EIO;
+    }
+    int rc = wire_spec_load_mem(&wire_default_registry, "-", text, n, out, d);
+    free(text);
     return rc;
 }
 

@@ -102,7 +102,11 @@ static int file_sync(void *self, wire_err *err)
 static void file_snapshot(void *self, wire_buf *out)
 {
     file_sink *s = self;
-    wire_buf_printf(out, "{\"length\":%llu}", (unsigned long long)(s->base + s->w.bytes_written));
+    wire_jw w;
+    wire_jw_init(&w, out);
+    wire_jw_obj(&w);
+    wire_jw_kuint(&w, "length", s->base + s->w.bytes_written);
+    wire_jw_end(&w);
 }
 
 static int file_restore(void *self, const char *state, size_t n, wire_err *err)

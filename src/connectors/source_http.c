@@ -306,9 +306,7 @@ static void respond_json_error(wire_http_req *r, int status, int retry_after_s, 
 {
     wire_buf b;
     wire_buf_init(&b);
-    wire_buf_append(&b, "{\"error\":", 9);
-    wire_json_write_str(&b, msg, strlen(msg));
-    wire_buf_append(&b, "}\n", 2);
+    wire_http_error_json(&b, msg);
     wire_http_response resp = {.status = status,
                                .content_type = "application/json",
                                .retry_after_s = retry_after_s,

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "core/config.h"
+#include "core/io.h"
 
 /* Deeper documents are rejected: our builder recurses. */
 #define CFG_MAX_DEPTH 200
@@ -907,26 +908,17 @@ int wire_cfg_load_mem(const char *name, const char *text, size_t n, wire_cfg **o
 int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        wire_diags_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+    char *text;
+    size_t n;
+    wire_err err;
+    if (wire_io_read_file(path, &text, &n, &err) != 0) {
+        /* "cannot open: ...", "cannot read: ..." */
+        wire_diags_add(d, path, 0, 0, "%s%s", strncmp(err.msg, "cannot ", 7) ? "cannot " : "",
+                       err.msg);
         return WIRE_EIO;
     }
-    wire_buf b;
-    wire_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        wire_buf_append(&b, chunk, got);
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        wire_diags_add(d, path, 0, 0, "cannot read: %s", strerror(EIO));
-        wire_buf_free(&b);
-        return WIRE_EIO;
-    }
-    int rc = wire_cfg_load_mem(path, b.p ? b.p : "", b.len, out, d);
-    wire_buf_free(&b);
+    int rc = wire_cfg_load_mem(path, text, n, out, d);
+    free(text);
     return rc;
 }
 

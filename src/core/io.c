@@ -271,6 +271,13 @@ int wire_io_read_file(const char *path, char **out, size_t *len, wire_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return wire_errf(err, WIRE_EIO, "cannot open: %s", strerror(errno));
+    int rc = wire_io_read_fd(fd, out, len, err);
+    close(fd);
+    return rc;
+}
+
+int wire_io_read_fd(int fd, char **out, size_t *len, wire_err *err)
+{
     wire_buf b;
     wire_buf_init(&b);
     wire_buf_reserve(&b, 4096);
@@ -281,7 +288,6 @@ int wire_io_read_file(const char *path, char **out, size_t *len, wire_err *err)
             if (errno == EINTR)
                 continue;
             int e = errno;
-            close(fd);
             wire_buf_free(&b);
             return wire_errf(err, WIRE_EIO, "read: %s", strerror(e));
         }
@@ -289,7 +295,6 @@ int wire_io_read_file(const char *path, char **out, size_t *len, wire_err *err)
             break;
         b.len += (size_t)r;
     }
-    close(fd);
     b.p[b.len] = '\0';
     *out = b.p;
     *len = b.len;

@@ -50,6 +50,8 @@ int wire_io_mkdir_parents(const char *path, wire_err *err);
 int wire_io_mkdir_p(const char *dir, wire_err *err);
 /* Read a whole file into a NUL-terminated malloc'd buffer. */
 int wire_io_read_file(const char *path, char **out, size_t *len, wire_err *err);
+/* The same from an open descriptor (standard input: 0), to its end; fd stays open. */
+int wire_io_read_fd(int fd, char **out, size_t *len, wire_err *err);
 
 /* Buffered writer of newline-terminated records to an fd. */
 typedef struct wire_io_writer {

@@ -107,9 +107,54 @@ size_t wire_utf8_seq(const char *p, size_t n);
  * '"', '\\' and control characters and replaces each byte that is not part
  * of well-formed UTF-8 with U+FFFD, so its output always validates.
  */
-void wire_json_write_str(wire_buf *b, const char *s, size_t n);  /* quotes + escapes */
+void wire_json_write_str(wire_buf *b, const char *s, size_t n); /* quotes + escapes */
 void wire_json_write_int(wire_buf *b, int64_t v);
 void wire_json_write_double(wire_buf *b, double v); /* shortest round-trip; NaN/Inf -> null */
+
+/*
+ * Structured writer: objects and arrays with the commas and quoting done
+ * for you, so no caller counts bytes or places separators by hand. Every
+ * HTTP response, the CLI's JSON and the stored records use it.
+ *
+ *   wire_jw w;
+ *   wire_jw_init(&w, &buf);
+ *   wire_jw_obj(&w);
+ *   wire_jw_kstr(&w, "name", p->name);
+ *   wire_jw_key(&w, "stages"); wire_jw_arr(&w); ... wire_jw_end(&w);
+ *   wire_jw_end(&w);
+ *
+ * Nesting is limited to WIRE_JW_DEPTH levels (deeper values are still
+ * written, with commas decided at the deepest tracked level).
+ */
+#define WIRE_JW_DEPTH 32
+typedef struct wire_jw {
+    wire_buf *b;
+    int depth;
+    bool after_key;                   /* a key was written: the value needs no comma */
+    bool has_item[WIRE_JW_DEPTH + 1]; /* at each depth: something was written already */
+    char close[WIRE_JW_DEPTH + 1];    /* '}' or ']' */
+} wire_jw;
+
+void wire_jw_init(wire_jw *w, wire_buf *b);
+void wire_jw_obj(wire_jw *w);
+void wire_jw_arr(wire_jw *w);
+void wire_jw_end(wire_jw *w); /* closes the innermost object or array */
+void wire_jw_key(wire_jw *w, const char *k);
+void wire_jw_keyn(wire_jw *w, const char *k, size_t n);
+void wire_jw_str(wire_jw *w, const char *s); /* NULL -> null */
+void wire_jw_strn(wire_jw *w, const char *s, size_t n);
+void wire_jw_int(wire_jw *w, int64_t v);
+void wire_jw_uint(wire_jw *w, uint64_t v);
+void wire_jw_double(wire_jw *w, double v);
+void wire_jw_bool(wire_jw *w, bool v);
+void wire_jw_null(wire_jw *w);
+void wire_jw_raw(wire_jw *w, const char *json, size_t n); /* a value that is JSON text already */
+/* key + value */
+void wire_jw_kstr(wire_jw *w, const char *k, const char *s);
+void wire_jw_kint(wire_jw *w, const char *k, int64_t v);
+void wire_jw_kuint(wire_jw *w, const char *k, uint64_t v);
+void wire_jw_kdouble(wire_jw *w, const char *k, double v);
+void wire_jw_kbool(wire_jw *w, const char *k, bool v);
 
 /* Re-indent valid JSON text for people (two spaces, "key": value). */
 void wire_json_pretty(const char *p, size_t n, wire_buf *out);

@@ -126,3 +126,152 @@ void wire_json_write_double(wire_buf *b, double v)
     }
     wire_buf_append(b, tmp, (size_t)len);
 }
+
+/* ---- the structured writer ---- */
+
+void wire_jw_init(wire_jw *w, wire_buf *b)
+{
+    memset(w, 0, sizeof(*w));
+    w->b = b;
+}
+
+/* Before a value or a key: the comma, unless it is the first or follows a key. */
+static void jw_sep(wire_jw *w)
+{
+    int d = w->depth < WIRE_JW_DEPTH ? w->depth : WIRE_JW_DEPTH;
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->has_item[d])
+        wire_buf_putc(w->b, ',');
+    w->has_item[d] = true;
+}
+
+static void jw_open(wire_jw *w, char open, char close)
+{
+    jw_sep(w);
+    wire_buf_putc(w->b, open);
+    w->depth++;
+    int d = w->depth < WIRE_JW_DEPTH ? w->depth : WIRE_JW_DEPTH;
+    w->has_item[d] = false;
+    w->close[d] = close;
+}
+
+void wire_jw_obj(wire_jw *w)
+{
+    jw_open(w, '{', '}');
+}
+void wire_jw_arr(wire_jw *w)
+{
+    jw_open(w, '[', ']');
+}
+
+void wire_jw_end(wire_jw *w)
+{
+    if (w->depth <= 0)
+        return;
+    int d = w->depth < WIRE_JW_DEPTH ? w->depth : WIRE_JW_DEPTH;
+    wire_buf_putc(w->b, w->close[d]);
+    w->depth--;
+    w->after_key = false;
+}
+
+void wire_jw_keyn(wire_jw *w, const char *k, size_t n)
+{
+    jw_sep(w);
+    wire_json_write_str(w->b, k, n);
+    wire_buf_putc(w->b, ':');
+    w->after_key = true;
+}
+
+void wire_jw_key(wire_jw *w, const char *k)
+{
+    wire_jw_keyn(w, k, strlen(k));
+}
+
+void wire_jw_strn(wire_jw *w, const char *s, size_t n)
+{
+    jw_sep(w);
+    wire_json_write_str(w->b, s, n);
+}
+
+void wire_jw_str(wire_jw *w, const char *s)
+{
+    if (!s)
+        wire_jw_null(w);
+    else
+        wire_jw_strn(w, s, strlen(s));
+}
+
+void wire_jw_int(wire_jw *w, int64_t v)
+{
+    jw_sep(w);
+    wire_json_write_int(w->b, v);
+}
+
+void wire_jw_uint(wire_jw *w, uint64_t v)
+{
+    jw_sep(w);
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *o = e;
+    do {
+        *--o = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    wire_buf_append(w->b, o, (size_t)(e - o));
+}
+
+void wire_jw_double(wire_jw *w, double v)
+{
+    jw_sep(w);
+    wire_json_write_double(w->b, v);
+}
+
+void wire_jw_bool(wire_jw *w, bool v)
+{
+    jw_sep(w);
+    wire_buf_append(w->b, v ? "true" : "false", v ? 4 : 5);
+}
+
+void wire_jw_null(wire_jw *w)
+{
+    jw_sep(w);
+    wire_buf_append(w->b, "null", 4);
+}
+
+void wire_jw_raw(wire_jw *w, const char *json, size_t n)
+{
+    jw_sep(w);
+    wire_buf_append(w->b, json, n);
+}
+
+void wire_jw_kstr(wire_jw *w, const char *k, const char *s)
+{
+    wire_jw_key(w, k);
+    wire_jw_str(w, s);
+}
+
+void wire_jw_kint(wire_jw *w, const char *k, int64_t v)
+{
+    wire_jw_key(w, k);
+    wire_jw_int(w, v);
+}
+
+void wire_jw_kuint(wire_jw *w, const char *k, uint64_t v)
+{
+    wire_jw_key(w, k);
+    wire_jw_uint(w, v);
+}
+
+void wire_jw_kdouble(wire_jw *w, const char *k, double v)
+{
+    wire_jw_key(w, k);
+    wire_jw_double(w, v);
+}
+
+void wire_jw_kbool(wire_jw *w, const char *k, bool v)
+{
+    wire_jw_key(w, k);
+    wire_jw_bool(w, v);
+}

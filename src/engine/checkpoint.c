@@ -72,42 +72,55 @@ const wire_position *wire_checkpoint_position(const wire_checkpoint *cp, uint32_
 
 /* ---- encoding ---- */
 
-static void put_u64_str(wire_buf *b, uint64_t v)
+static void put_u64_str(wire_jw *w, uint64_t v)
 {
     /* identities are full 64-bit: strings, so no JSON reader rounds them */
-    wire_buf_printf(b, "\"%016" PRIx64 "\"", v);
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+    wire_jw_str(w, hex);
 }
 
 void wire_checkpoint_encode(const wire_checkpoint *cp, const char *pipeline, wire_buf *out)
 {
-    wire_buf_append(out, "{\"pipeline\":", 12);
-    wire_json_write_str(out, pipeline, strlen(pipeline));
-    wire_buf_printf(out, ",\"id\":%" PRIu64 ",\"version\":%" PRIu64 ",\"spec_hash\":", cp->id,
-                    cp->version);
-    put_u64_str(out, cp->spec_hash);
-    wire_buf_printf(out, ",\"time_ms\":%" PRId64 ",\"positions\":[", cp->time_ms);
+    wire_jw w;
+    wire_jw_init(&w, out);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, "pipeline", pipeline);
+    wire_jw_kuint(&w, "id", cp->id);
+    wire_jw_kuint(&w, "version", cp->version);
+    wire_jw_key(&w, "spec_hash");
+    put_u64_str(&w, cp->spec_hash);
+    wire_jw_kint(&w, "time_ms", cp->time_ms);
+    wire_jw_key(&w, "positions");
+    wire_jw_arr(&w);
     for (size_t i = 0; i < cp->npos; i++) {
         const wire_position *p = &cp->pos[i];
-        wire_buf_printf(out, "%s{\"split\":%" PRIu32 ",\"flags\":%" PRIu32 ",\"identity\":[",
-                        i ? "," : "", p->split, p->flags);
-        put_u64_str(out, p->identity[0]);
-        wire_buf_putc(out, ',');
-        put_u64_str(out, p->identity[1]);
-        wire_buf_printf(out, "],\"epoch_ms\":%" PRId64 ",\"offset\":%" PRIu64 "}", p->epoch_ms,
-                        p->offset);
+        wire_jw_obj(&w);
+        wire_jw_kuint(&w, "split", p->split);
+        wire_jw_kuint(&w, "flags", p->flags);
+        wire_jw_key(&w, "identity");
+        wire_jw_arr(&w);
+        put_u64_str(&w, p->identity[0]);
+        put_u64_str(&w, p->identity[1]);
+        wire_jw_end(&w);
+        wire_jw_kint(&w, "epoch_ms", p->epoch_ms);
+        wire_jw_kuint(&w, "offset", p->offset);
+        wire_jw_end(&w);
     }
-    wire_buf_append(out, "],\"sinks\":[", 11);
+    wire_jw_end(&w);
+    wire_jw_key(&w, "sinks");
+    wire_jw_arr(&w);
     for (size_t i = 0; i < cp->nsinks; i++) {
         const wire_sink_state *s = &cp->sinks[i];
-        wire_buf_append(out, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
-        wire_json_write_str(out, s->name, strlen(s->name));
-        wire_buf_append(out, ",\"type\":", 8);
-        wire_json_write_str(out, s->type, strlen(s->type));
-        wire_buf_append(out, ",\"state\":", 9);
-        wire_buf_append(out, s->json, strlen(s->json));
-        wire_buf_putc(out, '}');
+        wire_jw_obj(&w);
+        wire_jw_kstr(&w, "name", s->name);
+        wire_jw_kstr(&w, "type", s->type);
+        wire_jw_key(&w, "state");
+        wire_jw_raw(&w, s->json, strlen(s->json));
+        wire_jw_end(&w);
     }
-    wire_buf_append(out, "]}", 2);
+    wire_jw_end(&w);
+    wire_jw_end(&w);
 }
 
 static int get_member(const char *obj, size_t n, const char *key, wire_json_kind kind,

@@ -58,16 +58,18 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
     pthread_mutex_lock(&d->lock);
     wire_buf *b = &d->buf;
     wire_buf_reset(b);
-    wire_buf_append(b, "{\"event\":", 9);
-    wire_buf_append(b, event, len);
-    wire_buf_append(b, ",\"error\":", 9);
-    wire_json_write_str(b, error, strlen(error));
-    wire_buf_append(b, ",\"stage\":", 9);
-    wire_json_write_str(b, stage, strlen(stage));
-    wire_buf_printf(b, ",\"attempts\":%lld,\"first_failed_at\":\"%s\",\"pipeline\":",
-                    (long long)attempts, when);
-    wire_json_write_str(b, d->pipeline, strlen(d->pipeline));
-    wire_buf_printf(b, ",\"version\":%llu}", (unsigned long long)d->version);
+    wire_jw w;
+    wire_jw_init(&w, b);
+    wire_jw_obj(&w);
+    wire_jw_key(&w, "event");
+    wire_jw_raw(&w, event, len); /* the original, byte for byte */
+    wire_jw_kstr(&w, "error", error);
+    wire_jw_kstr(&w, "stage", stage);
+    wire_jw_kint(&w, "attempts", attempts);
+    wire_jw_kstr(&w, "first_failed_at", when);
+    wire_jw_kstr(&w, "pipeline", d->pipeline);
+    wire_jw_kuint(&w, "version", d->version);
+    wire_jw_end(&w);
     wire_batch_clear(d->batch);
     wire_batch_push(d->batch, b->p, (uint32_t)b->len);
     int rc = d->def->write(d->self, d->batch, err);

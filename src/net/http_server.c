@@ -243,6 +243,24 @@ static int hexval(int c)
     return -1;
 }
 
+long wire_http_path_decode(const char *s, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int h = i + 2 < n ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
+            if (h < 0 || l < 0)
+                return -1;
+            out[k++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = 0;
+    return (long)k;
+}
+
 /* Percent-decode [p, p+n) into out (size cap, NUL-terminated); returns the length. */
 static size_t pct_decode(const char *p, size_t n, char *out, size_t cap)
 {
@@ -472,11 +490,14 @@ void wire_http_respond(wire_http_req *r, int status, const char *content_type, c
     wire_http_respond_full(r, &resp);
 }
 
-static void error_body(wire_buf *b, const char *msg)
+void wire_http_error_json(wire_buf *b, const char *msg)
 {
-    wire_buf_append(b, "{\"error\":", 9);
-    wire_json_write_str(b, msg, strlen(msg));
-    wire_buf_append(b, "}\n", 2);
+    wire_jw w;
+    wire_jw_init(&w, b);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, "error", msg);
+    wire_jw_end(&w);
+    wire_buf_putc(b, '\n');
 }
 
 void wire_http_respond_error(wire_http_req *r, int status, const char *fmt, ...)
@@ -488,7 +509,7 @@ void wire_http_respond_error(wire_http_req *r, int status, const char *fmt, ...)
     va_end(ap);
     wire_buf b;
     wire_buf_init(&b);
-    error_body(&b, msg);
+    wire_http_error_json(&b, msg);
     wire_http_respond(r, status, "application/json", b.p, b.len);
     wire_buf_free(&b);
 }
@@ -629,7 +650,7 @@ static void conn_fail(conn *c, int status, const char *msg)
     r->keep_alive = false;
     wire_buf b;
     wire_buf_init(&b);
-    error_body(&b, msg);
+    wire_http_error_json(&b, msg);
     wire_http_response resp = {.status = status,
                                .content_type = "application/json",
                                .body = b.p,

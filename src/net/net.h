@@ -114,6 +114,10 @@ typedef struct wire_http_response {
 void wire_http_respond_full(wire_http_req *r, const wire_http_response *resp);
 void wire_http_respond(wire_http_req *r, int status, const char *content_type, const void *body,
                        size_t len);
+/* Percent-decode a path segment [s, s+n) into out (n + 1 bytes); -1 on a malformed escape. */
+long wire_http_path_decode(const char *s, size_t n, char *out);
+/* The error body every endpoint answers with: `{"error": "<message>"}` and a newline. */
+void wire_http_error_json(wire_buf *b, const char *msg);
 /* `{"error": "<message>"}` with the message JSON-escaped. */
 void wire_http_respond_error(wire_http_req *r, int status, const char *fmt, ...) WIRE_PRINTF(3, 4);
 const char *wire_http_status_text(int status);

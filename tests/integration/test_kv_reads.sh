@@ -34,5 +34,18 @@ req GET n3 "/v1/kv/one?level=stale"
 check_eq "alone, ?level=stale: its own copy" "200 1" "$R_CODE $R_BODY"
 req GET n3 /v1/kv/one
 check "alone, the default read cannot be linearizable: 503 (got $R_CODE)" test "$R_CODE" = 503
+# a write with no leader waits up to its ?timeout= (not the 5 s default), then 503 + Retry-After
+hdr=$(curl -s -D - -o "$TMP/alone.body" --max-time 4 -X PUT --data-binary v \
+    "http://${C_HTTP[n3]}/v1/kv/alone?timeout=300ms" 2>/dev/null | tr -d '\r')
+check "alone, PUT ?timeout=300ms: 503 within the client's 4 s" eval 'echo "$hdr" | grep -q "^HTTP/1.1 503"'
+check "  with Retry-After" eval 'echo "$hdr" | grep -qi "^Retry-After: [1-9]"'
+check "  and a JSON error saying no leader took it" grep -q '"error":".*leader' "$TMP/alone.body"
+req PUT n3 "/v1/kv/alone?timeout=soon" v
+check_eq "PUT ?timeout=soon: 400" 400 "$R_CODE"
+req POST n3 "/v1/pipelines?timeout=0s" "name: x"
+check_eq "POST /v1/pipelines ?timeout=0s: 400 (1ms to 1h)" 400 "$R_CODE"
+req PATCH n3 "/v1/kv/alone"
+check_eq "PATCH /v1/kv/KEY: 405" 405 "$R_CODE"
+check "  naming the methods it has" eval 'echo "$R_BODY" | grep -q "GET, PUT, DELETE"'
 check "no sanitizer reports in node logs" logs_clean
 finish

@@ -804,6 +804,63 @@ TEST(random_mutations_vs_rfc_and_cjson)
     wire_buf_free(&b);
 }
 
+/* The structured writer places commas and quotes; cJSON reads back what was written. */
+TEST(structured_writer)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_jw w;
+    wire_jw_init(&w, &b);
+    wire_jw_obj(&w);
+    wire_jw_kstr(&w, "name", "a \"q\" \\ \n");
+    wire_jw_kint(&w, "neg", -42);
+    wire_jw_kuint(&w, "big", UINT64_MAX);
+    wire_jw_kdouble(&w, "d", 0.1);
+    wire_jw_kbool(&w, "t", true);
+    wire_jw_key(&w, "nothing");
+    wire_jw_null(&w);
+    wire_jw_kstr(&w, "nullstr", NULL);
+    wire_jw_key(&w, "empty_arr");
+    wire_jw_arr(&w);
+    wire_jw_end(&w);
+    wire_jw_key(&w, "empty_obj");
+    wire_jw_obj(&w);
+    wire_jw_end(&w);
+    wire_jw_key(&w, "list");
+    wire_jw_arr(&w);
+    for (int i = 0; i < 3; i++) {
+        wire_jw_obj(&w);
+        wire_jw_kint(&w, "i", i);
+        wire_jw_key(&w, "raw");
+        wire_jw_raw(&w, "{\"x\":[1,2]}", 11);
+        wire_jw_end(&w);
+    }
+    wire_jw_str(&w, "tail");
+    wire_jw_end(&w);
+    wire_jw_end(&w);
+    CHECK_EQ_STR(b.p, "{\"name\":\"a \\\"q\\\" \\\\ \\n\",\"neg\":-42,"
+                      "\"big\":18446744073709551615,\"d\":0.1,\"t\":true,\"nothing\":null,"
+                      "\"nullstr\":null,\"empty_arr\":[],\"empty_obj\":{},\"list\":[{\"i\":0,"
+                      "\"raw\":{\"x\":[1,2]}},{\"i\":1,\"raw\":{\"x\":[1,2]}},{\"i\":2,"
+                      "\"raw\":{\"x\":[1,2]}},\"tail\"]}");
+    CHECK(wire_json_validate_object(b.p, b.len, NULL) == 0);
+    cJSON *j = cJSON_ParseWithLength(b.p, b.len);
+    CHECK(j != NULL);
+    CHECK_EQ_STR(cJSON_GetObjectItem(j, "name")->valuestring, "a \"q\" \\ \n");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "list")) == 4);
+    cJSON_Delete(j);
+    /* a writer at depth 0 writes a bare value; an extra end is ignored */
+    wire_buf_reset(&b);
+    wire_jw_init(&w, &b);
+    wire_jw_arr(&w);
+    wire_jw_int(&w, 1);
+    wire_jw_int(&w, 2);
+    wire_jw_end(&w);
+    wire_jw_end(&w);
+    CHECK_EQ_STR(b.p, "[1,2]");
+    wire_buf_free(&b);
+}
+
 /* The writer's output always validates and reads back as what was written. */
 TEST(writer_roundtrip)
 {
@@ -1008,6 +1065,7 @@ int main(void)
     RUN(random_valid_vs_cjson);
     RUN(random_mutations_vs_rfc_and_cjson);
     RUN(writer_roundtrip);
+    RUN(structured_writer);
     RUN(block_boundaries);
     RUN(get_key_alignment);
     TEST_MAIN_END();
