@@ -7,6 +7,7 @@
 # (election timeout 1 s) and time until a write through a surviving node is
 # answered 200; the median is printed.
 #   bench/cluster.sh WIRE_BINARY BUILD_DIR
+# The same on the leader with wrk -t2 -c64 (bench/kvput.lua), as issue 11 measured.
 # Knobs: C1_CONNS (64), C1_DURATION (s, 10), C1_KILLS (10), C1_DIR (parent of
 # the data dirs; default /var/tmp: disk, like a real node, for both systems).
 # etcd-server is installed here when missing (as root), not by `make deps`.
@@ -90,6 +91,17 @@ measure() {
     grep -v '^RESULT' "$D/out.$name" | sed 's/^/       /'
     grep '^RESULT' "$D/out.$name" | sed 's/^RESULT //' >"$D/$name" || echo "writes_per_s=0" >"$D/$name"
 }
+# measure_wrk NAME HOST:PORT wire|etcd: wrk 2 threads x 32 connections (the issue's
+# measurement), $DURATION s, one new key per request; RESULT line in $D/NAME
+measure_wrk() {
+    if ! command -v wrk >/dev/null; then
+        echo "       wrk not installed: skipped" && return 0
+    fi
+    wrk -t2 -c64 -d"${DURATION}s" --timeout 10s -s "$ROOT/bench/kvput.lua" "http://$2" -- "$3" \
+        >"$D/out.$1" 2>&1 || true
+    grep -E 'Requests/sec|RESULT' "$D/out.$1" | sed 's/^/       /'
+    grep '^RESULT' "$D/out.$1" | sed 's/^RESULT //' >"$D/$1" || echo "writes_per_s=0" >"$D/$1"
+}
 get() { [ -f "$D/$1" ] && tr ' ' '\n' <"$D/$1" | sed -n "s/^$2=//p"; }
 echo "C1   $CONNS concurrent keep-alive clients, one PUT of a unique key (100-byte value) at a time each, $DURATION s per run; data dirs on $(df --output=fstype "$D" | tail -1)"
 
@@ -109,6 +121,8 @@ run_wire() {
     measure wire_all --mode wire --addr "$ALL_WIRE"
     echo "C1   wire, clients on the leader ($L) only:"
     measure wire_leader --mode wire --addr "${WHTTP[$L]}"
+    echo "C1   wire, wrk -t2 -c64 on the leader ($L):"
+    measure_wrk wire_wrk "${WHTTP[$L]}" wire
 
     # ---- failover: kill -9 the leader, time until a survivor answers a write 200 ----
     put_ok() { [ "$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' -X PUT --data-binary x "http://$1/v1/kv/failover")" = 200 ]; }
@@ -178,6 +192,8 @@ run_etcd() {
     done
     echo "C1   etcd, clients on the leader ($ELEAD) only:"
     measure etcd_leader --mode etcd --addr "${ECL[$ELEAD]}"
+    echo "C1   etcd, wrk -t2 -c64 on the leader ($ELEAD):"
+    measure_wrk etcd_wrk "${ECL[$ELEAD]}" etcd
 }
 
 # C1_SYSTEMS="wire etcd" (default) or just one of them
@@ -186,7 +202,7 @@ case " ${C1_SYSTEMS:-wire etcd} " in *" etcd "*) run_etcd || true ;; esac
 
 # ---- the comparison ----
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
-for how in all leader; do
+for how in all leader wrk; do
     ww=$(get "wire_$how" writes_per_s) ew=$(get "etcd_$how" writes_per_s)
     wp=$(get "wire_$how" p99_ms) ep=$(get "etcd_$how" p99_ms)
     if [ -z "$ww" ] || [ -z "$ew" ]; then

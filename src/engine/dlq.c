@@ -50,6 +50,16 @@ static void format_time(int64_t ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
+/* Flush and sync one dead letter (the retry loop's step). */
+static int dlq_flush(void *arg, wire_err *err)
+{
+    wire_dlq *d = arg;
+    int rc = d->def->flush(d->self, err);
+    if (rc == 0 && d->def->sync)
+        rc = d->def->sync(d->self, err);
+    return rc;
+}
+
 int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error, const char *stage,
                    int64_t attempts, int64_t first_failed_ms, wire_err *err)
 {
@@ -73,17 +83,14 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
     wire_batch_clear(d->batch);
     wire_batch_push(d->batch, b->p, (uint32_t)b->len);
     int rc = d->def->write(d->self, d->batch, err);
-    int64_t delay = 50;
-    /* the sink keeps what it could not flush: retry the flush, not the write */
-    for (int attempt = 1; rc >= 0 && attempt <= DLQ_WRITE_ATTEMPTS; attempt++) {
-        rc = d->def->flush(d->self, err);
-        if (rc == 0 && d->def->sync)
-            rc = d->def->sync(d->self, err);
-        if (rc != WIRE_EAGAIN || attempt == DLQ_WRITE_ATTEMPTS)
-            break;
-        wire_sleep_ms(delay);
-        delay *= 2;
-        rc = 0;
+    if (rc >= 0) {
+        /* the sink keeps what it could not flush: retry the flush, not the write */
+        wire_retry r;
+        wire_retry_policy pol = {
+            .initial_ms = 50, .max_ms = 1000, .max_attempts = DLQ_WRITE_ATTEMPTS};
+        wire_retry_init(&r, &pol, d->written + 1);
+        wire_retry_loop loop = {dlq_flush, NULL, NULL, d};
+        rc = wire_retry_run(&r, &loop, err);
     }
     if (rc == 0)
         d->written++;

@@ -250,8 +250,6 @@ static void *worker_main(void *arg)
                 break;
             }
             atomic_fetch_add_explicit(&st->out, b->n, memory_order_relaxed);
-            uint64_t removed = before - b->n;
-            (void)removed;
         }
         if (rc != 0) {
             runner_batch_discard(p, b);

@@ -65,3 +65,24 @@ int64_t wire_retry_failed(wire_retry *r, int64_t retry_after_ms)
         delay = p->max_elapsed_ms - elapsed; /* one last try at the deadline */
     return delay < 0 ? 0 : delay;
 }
+
+int wire_retry_run(wire_retry *r, const wire_retry_loop *loop, wire_err *err)
+{
+    for (;;) {
+        wire_err_clear(err);
+        int rc = loop->op(loop->arg, err);
+        if (rc != WIRE_EAGAIN || (loop->stop && loop->stop(loop->arg)))
+            return rc;
+        int64_t delay = wire_retry_failed(r, err->retry_after_ms);
+        if (delay < 0)
+            return WIRE_EAGAIN; /* exhausted */
+        if (loop->on_retry)
+            loop->on_retry(loop->arg, r, delay, err);
+        /* sleep in steps, so that a stop is noticed within 100 ms */
+        while (delay > 0 && !(loop->stop && loop->stop(loop->arg))) {
+            int64_t step = delay > 100 ? 100 : delay;
+            wire_sleep_ms(step);
+            delay -= step;
+        }
+    }
+}

@@ -36,4 +36,20 @@ void wire_retry_reset(wire_retry *r);
  */
 int64_t wire_retry_failed(wire_retry *r, int64_t retry_after_ms);
 
+/*
+ * The retry loop, once for every caller (sinks, the dead-letter queue):
+ * call op until it returns anything but WIRE_EAGAIN, the policy is
+ * exhausted, or stop (may be NULL) says so; between tries, on_retry (may be
+ * NULL: count, log) and a backoff sleep that stop cuts short. Returns op's
+ * last result: WIRE_EAGAIN when exhausted or stopped. A server's hint is
+ * taken from err->retry_after_ms.
+ */
+typedef struct wire_retry_loop {
+    int (*op)(void *arg, wire_err *err);
+    bool (*stop)(void *arg);
+    void (*on_retry)(void *arg, const wire_retry *r, int64_t delay_ms, const wire_err *err);
+    void *arg;
+} wire_retry_loop;
+int wire_retry_run(wire_retry *r, const wire_retry_loop *loop, wire_err *err);
+
 #endif

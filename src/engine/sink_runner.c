@@ -27,16 +27,6 @@ static void sink_pending_push(sink_runner *s, wire_batch *b)
     s->pending[s->npending++] = b;
 }
 
-/* Sleep up to ms, waking early when the pipeline stops. */
-static void backoff_sleep(wire_pipeline *p, int64_t ms)
-{
-    while (ms > 0 && !atomic_load(&p->stopping)) {
-        int64_t step = ms > 100 ? 100 : ms;
-        wire_sleep_ms(step);
-        ms -= step;
-    }
-}
-
 /*
  * One event failed for good: hand it to the sink's on_error. Returns 0 when
  * it is accounted for (dead-lettered or dropped), <0 when the pipeline must
@@ -62,23 +52,37 @@ typedef struct ev_ref {
 
 /* Flush once more with retries of retryable errors; the policy's attempts
    count across the whole episode. */
+static int sink_op_flush(void *arg, wire_err *err)
+{
+    sink_runner *s = arg;
+    return s->def->flush(s->self, err);
+}
+
+static int sink_op_sync(void *arg, wire_err *err)
+{
+    sink_runner *s = arg;
+    return s->def->sync(s->self, err);
+}
+
+static bool sink_stopping(void *arg)
+{
+    sink_runner *s = arg;
+    return atomic_load(&s->p->stopping) || runner_failed(s->p);
+}
+
+static void sink_on_retry(void *arg, const wire_retry *r, int64_t delay, const wire_err *err)
+{
+    sink_runner *s = arg;
+    atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
+    if (r->attempts <= 3 || r->attempts % 10 == 0)
+        wire_warn("pipeline %s: sink %s: %s (attempt %lld, retrying in %lld ms)", s->p->spec->name,
+                  s->def->base.type, err->msg, (long long)r->attempts, (long long)delay);
+}
+
 static int flush_retrying(sink_runner *s, wire_err *err)
 {
-    wire_pipeline *p = s->p;
-    for (;;) {
-        wire_err_clear(err);
-        int rc = s->def->flush(s->self, err);
-        if (rc != WIRE_EAGAIN || atomic_load(&p->stopping) || runner_failed(p))
-            return rc;
-        int64_t delay = wire_retry_failed(&s->retry, err->retry_after_ms);
-        if (delay < 0)
-            return WIRE_EAGAIN; /* exhausted */
-        atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-        if (s->retry.attempts <= 3 || s->retry.attempts % 10 == 0)
-            wire_warn("pipeline %s: sink %s: %s (attempt %lld, retrying in %lld ms)", p->spec->name,
-                      s->def->base.type, err->msg, (long long)s->retry.attempts, (long long)delay);
-        backoff_sleep(p, delay);
-    }
+    wire_retry_loop loop = {sink_op_flush, sink_stopping, sink_on_retry, s};
+    return wire_retry_run(&s->retry, &loop, err);
 }
 
 /* Write events [a, z) alone and flush them (with retries). */
@@ -242,28 +246,16 @@ static void sink_drop_pending(sink_runner *s)
    pipeline (the data is written but its durability is unknown). */
 static int sink_sync(sink_runner *s)
 {
-    wire_pipeline *p = s->p;
-    for (;;) {
-        wire_err err;
-        wire_err_clear(&err);
-        int rc = s->def->sync(s->self, &err);
-        if (rc == 0) {
-            wire_retry_reset(&s->retry);
-            return 0;
-        }
-        int64_t delay = -1;
-        if (rc == WIRE_EAGAIN && !runner_failed(p) && !atomic_load(&p->stopping))
-            delay = wire_retry_failed(&s->retry, err.retry_after_ms);
-        if (delay < 0) {
-            runner_fail(p, "sink %s (%s): %s", s->def->base.type, p->spec->sinks[s->index].name,
-                        err.msg[0] ? err.msg : wire_strerror(rc));
-            return rc;
-        }
-        atomic_fetch_add_explicit(&s->stats.retries, 1, memory_order_relaxed);
-        wire_warn("pipeline %s: sink %s: %s (retrying in %lld ms)", p->spec->name,
-                  s->def->base.type, err.msg, (long long)delay);
-        backoff_sleep(p, delay);
+    wire_err err;
+    wire_retry_loop loop = {sink_op_sync, sink_stopping, sink_on_retry, s};
+    int rc = wire_retry_run(&s->retry, &loop, &err);
+    if (rc == 0) {
+        wire_retry_reset(&s->retry);
+        return 0;
     }
+    runner_fail(s->p, "sink %s (%s): %s", s->def->base.type, s->p->spec->sinks[s->index].name,
+                err.msg[0] ? err.msg : wire_strerror(rc));
+    return rc;
 }
 
 /* At a barrier: make everything before it durable, then record our state. */
