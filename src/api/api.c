@@ -271,6 +271,9 @@ int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err)
     a->src = o->pipelines;
     a->node = o->node;
     a->registry = o->registry;
+    a->max_pipelines = o->max_pipelines;
+    a->max_transforms = o->max_transforms;
+    a->max_pipeline_bytes = o->max_pipeline_bytes;
     int rc = wire_http_server_new(o->addr, handle, a, NULL, &a->server, err);
     if (rc == 0)
         rc = wire_http_server_start(a->server, err);

@@ -16,6 +16,7 @@ struct wire_api {
     wire_api_pipelines src;        /* the pipelines running in this process */
     struct wire_node *node;        /* wire serve: the node; NULL for wire run */
     const wire_registry *registry; /* validates pipeline documents */
+    int64_t max_pipelines, max_transforms, max_pipeline_bytes; /* 0: none */
 };
 
 /* Which servers offer a route. */

@@ -78,12 +78,12 @@ static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, bool spec)
         wire_json_validate_object(p->stats, strlen(p->stats), NULL) == 0) {
         wire_jw_raw(w, p->stats, strlen(p->stats));
     } else {
-        static const char *const zero[] = {"events_in", "events_out", "filtered", "dead_lettered",
-                                           "dropped",   "invalid",    "errors"};
-        wire_jw_obj(w);
-        for (size_t i = 0; i < WIRE_ARRAY_LEN(zero); i++)
-            wire_jw_kuint(w, zero[i], 0);
-        wire_jw_end(w);
+        wire_pipeline_counters zero = {0};
+        wire_buf z;
+        wire_buf_init(&z);
+        wire_pipeline_counters_json(&zero, &z);
+        wire_jw_raw(w, z.p, z.len);
+        wire_buf_free(&z);
     }
     wire_jw_kbool(w, "counters_live", p->live);
     wire_jw_key(w, "checkpoint");
@@ -173,6 +173,22 @@ static void op_complete(wire_node_op *op)
     case P_CREATE:
         if (op->result == WIRE_APPLY_EXISTS) {
             wire_http_respond_error(c->req, 409, "pipeline %s already exists", c->name);
+        } else if (op->result == WIRE_APPLY_FULL) {
+            wire_buf eb;
+            wire_buf_init(&eb);
+            char msg[256];
+            snprintf(msg, sizeof(msg),
+                     "the cluster is full: every node runs at most %lld pipelines "
+                     "(--max-pipelines); delete one or add a node",
+                     (long long)c->api->max_pipelines);
+            wire_http_error_json(&eb, msg);
+            wire_http_response r = {.status = 429,
+                                    .content_type = "application/json",
+                                    .retry_after_s = 5,
+                                    .body = eb.p,
+                                    .body_len = eb.len};
+            wire_http_respond_full(c->req, &r);
+            wire_buf_free(&eb);
         } else if (op->result != WIRE_APPLY_OK) {
             wire_http_respond_error(c->req, 503, "refused by the state machine (%u)", op->result);
         } else {
@@ -231,15 +247,31 @@ out:
     pctx_free(c);
 }
 
-/* Validate a document as `wire validate` does; on problems answer 400 and return false. */
+/*
+ * Validate a document as `wire validate` does, within the node's limits
+ * (--max-pipeline-bytes: 413; --max-transforms: 400); on problems answer
+ * and return false.
+ */
 static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
 {
+    const wire_api *a = c->api;
+    if (a->max_pipeline_bytes > 0 && n > (size_t)a->max_pipeline_bytes) {
+        wire_http_respond_error(c->req, 413,
+                                "the pipeline document is %zu bytes; this node takes at most %lld "
+                                "(--max-pipeline-bytes)",
+                                n, (long long)a->max_pipeline_bytes);
+        return false;
+    }
     wire_pipeline_spec *spec = NULL;
     wire_diags d = {0};
-    int rc = wire_spec_load_mem(c->api->registry, "pipeline", doc, n, &spec, &d);
+    int rc = wire_spec_load_mem(a->registry, "pipeline", doc, n, &spec, &d);
     if (rc == 0 && want_name && strcmp(spec->name, want_name) != 0)
         wire_diags_add(&d, "pipeline", 1, 1, "the document's name '%s' does not match '%s'",
                        spec->name, want_name);
+    if (rc == 0 && a->max_transforms > 0 && spec->ntransforms > (size_t)a->max_transforms)
+        wire_diags_add(&d, "pipeline", 1, 1,
+                       "%zu transforms; a pipeline has at most %lld (--max-transforms)",
+                       spec->ntransforms, (long long)a->max_transforms);
     if (d.n) {
         wire_buf msg, b;
         wire_buf_init(&msg);
@@ -290,6 +322,8 @@ static void submit_put(pctx *c, uint64_t expect, int route)
     c->op.cmd.u1 = expect;
     c->op.cmd.c = c->doc;
     c->op.cmd.clen = c->doc_len;
+    if (expect == 0) /* a create: the state machine refuses it when the cluster is full */
+        c->op.cmd.u2 = c->api->max_pipelines > 0 ? (uint64_t)c->api->max_pipelines : 0;
     submit(c, route);
 }
 

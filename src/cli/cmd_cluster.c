@@ -120,13 +120,15 @@ int wire_cmd_cluster(int argc, char **argv)
                                                 "VOTER", "REACHABLE",   "LEADER"};
             size_t nrows = 0;
             wire_json_val el;
-            while (wire_json_index(arr.p, arr.n, nrows, &el))
+            wire_json_iter it;
+            wire_json_iter_init(&it, &arr);
+            while (wire_json_iter_next(&it, NULL, &el))
                 nrows++;
             char **cells = wire_xcalloc((nrows + 1) * 6, sizeof(*cells));
             for (int k = 0; k < 6; k++)
                 cells[k] = wire_xstrdup(heads[k]);
-            for (size_t r = 0; r < nrows; r++) {
-                wire_json_index(arr.p, arr.n, r, &el);
+            wire_json_iter_init(&it, &arr);
+            for (size_t r = 0; r < nrows && wire_json_iter_next(&it, NULL, &el); r++) {
                 for (int k = 0; k < 6; k++) {
                     char val[256];
                     wire_cli_field(el.p, el.n, cols[k], val, sizeof(val));

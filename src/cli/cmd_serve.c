@@ -26,6 +26,7 @@ typedef struct serve_flags {
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
+    int64_t max_pipelines, max_transforms, max_pipeline_bytes;
     bool non_voter, stepdown, remove_shutdown;
 } serve_flags;
 
@@ -54,10 +55,13 @@ static void serve_usage(FILE *f)
                "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
                "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
                "  --request-timeout DUR          a write waits this long for a leader (5s)\n"
+               "  --max-pipelines N              pipelines one node runs at most (256)\n"
+               "  --max-transforms N             transforms in one pipeline document (1000)\n"
+               "  --max-pipeline-bytes SIZE      size of one pipeline document (1MB)\n"
                "  --log-level debug|info|warn|error\n");
 }
 
-enum { F_STR, F_INT, F_DUR, F_BOOL };
+enum { F_STR, F_INT, F_DUR, F_BOOL, F_SIZE };
 typedef struct flag_def {
     const char *name;
     int kind;
@@ -86,6 +90,9 @@ static const flag_def flag_defs[] = {
     {"raft-cluster-remove-shutdown", F_BOOL, OFF(remove_shutdown)},
     {"node-timeout", F_DUR, OFF(node_timeout_ms)},
     {"request-timeout", F_DUR, OFF(request_timeout_ms)},
+    {"max-pipelines", F_INT, OFF(max_pipelines)},
+    {"max-transforms", F_INT, OFF(max_transforms)},
+    {"max-pipeline-bytes", F_SIZE, OFF(max_pipeline_bytes)},
     {"http-cert", F_STR, OFF(http_cert)},
     {"http-key", F_STR, OFF(http_key)},
     {"node-cert", F_STR, OFF(node_cert)},
@@ -145,6 +152,11 @@ static int parse_flags(int argc, char **argv, serve_flags *f)
             if (!*val || *end || v < 0)
                 return fatal("--%s takes a non-negative integer, not '%s'", d->name, val);
             *(int64_t *)p = v;
+        } else if (d->kind == F_SIZE) {
+            int64_t bytes;
+            if (wire_parse_size(val, &bytes) != 0)
+                return fatal("--%s takes a size like 512KB or 1MB, not '%s'", d->name, val);
+            *(int64_t *)p = bytes;
         } else {
             int64_t ms;
             if (wire_parse_duration_ms(val, &ms) != 0)
@@ -262,6 +274,9 @@ int wire_cmd_serve(int argc, char **argv)
     f.heartbeat_ms = 100;
     f.node_timeout_ms = 5000;
     f.request_timeout_ms = 5000;
+    f.max_pipelines = 256;
+    f.max_transforms = 1000;
+    f.max_pipeline_bytes = 1 << 20;
     int rc = parse_flags(argc, argv, &f);
     if (rc)
         return rc == 2 ? 0 : 1;
@@ -288,6 +303,7 @@ int wire_cmd_serve(int argc, char **argv)
     cfg.cluster_remove_shutdown = f.remove_shutdown;
     cfg.node_timeout_ms = f.node_timeout_ms;
     cfg.request_timeout_ms = f.request_timeout_ms;
+    cfg.max_pipelines = f.max_pipelines;
     cfg.registry = &wire_default_registry;
 
     /* Signals are taken synchronously below; block them before any thread starts. */
@@ -303,7 +319,12 @@ int wire_cmd_serve(int argc, char **argv)
     if (wire_node_start(&cfg, &node, &err) != 0)
         return fatal("%s", err.msg);
     wire_api *api = NULL;
-    wire_api_opts ao = {.addr = f.http_addr, .node = node, .registry = &wire_default_registry};
+    wire_api_opts ao = {.addr = f.http_addr,
+                        .node = node,
+                        .registry = &wire_default_registry,
+                        .max_pipelines = f.max_pipelines,
+                        .max_transforms = f.max_transforms,
+                        .max_pipeline_bytes = f.max_pipeline_bytes};
     if (wire_api_start(&ao, &api, &err) != 0) {
         wire_node_stop(node);
         return fatal("http: %s", err.msg);

@@ -27,7 +27,8 @@ enum {
     WIRE_CMD_KV_DEL = 2,         /* key */
     WIRE_CMD_NODE_SET = 3,       /* id, raft addr, api addr, voter */
     WIRE_CMD_NODE_DEL = 4,       /* id */
-    WIRE_CMD_PIPELINE_PUT = 5,   /* name, placement, expected version (0 create, ~0 any), spec */
+    WIRE_CMD_PIPELINE_PUT = 5,   /* name, placement, expected version (0 create, ~0 any), spec,
+                                    pipelines per node for a create (0: no cap) */
     WIRE_CMD_PIPELINE_DEL = 6,   /* name */
     WIRE_CMD_PIPELINE_STATE = 7, /* name, version, epoch, state, error (from the runner) */
     WIRE_CMD_ASSIGN = 8,         /* pipeline, node id, epoch it replaces (→ a new one) */
@@ -74,6 +75,7 @@ enum {
     WIRE_APPLY_INVALID = 6,   /* a malformed name (pipelines: [a-z0-9_-]{1,64}; ids: no NUL) */
     WIRE_APPLY_DUPLICATE = 7, /* SESSION: applied before; the results are the first ones */
     WIRE_APPLY_EXPIRED = 8,   /* SESSION (and its commands): too old to tell; not applied */
+    WIRE_APPLY_FULL = 9,      /* PIPELINE_PUT create: pipelines >= cap per node x nodes */
 };
 
 /* ---- Node (node.c) ---- */
@@ -97,6 +99,7 @@ typedef struct wire_node_config {
     int64_t node_timeout_ms;
     /* A write with no leader to take it waits this long for one (--request-timeout; 5s) */
     int64_t request_timeout_ms;
+    int64_t max_pipelines; /* the scheduler gives a node at most this many (0: no cap) */
     /* Pipelines: with a registry the node runs the pipelines assigned to it
        (runners.c), keeping their working files under raft_dir/pipelines. */
     const struct wire_registry *registry;

@@ -390,6 +390,9 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
             return WIRE_APPLY_EXISTS;
         if (c->u1 != 0 && (!v || (c->u1 != UINT64_MAX && v->version != c->u1)))
             return v ? WIRE_APPLY_CONFLICT : WIRE_APPLY_NOTFOUND;
+        /* a create beyond the cluster's room (--max-pipelines on each of its nodes) */
+        if (!v && c->u2 && f->pipes.n >= c->u2 * (f->nodes.n ? f->nodes.n : 1))
+            return WIRE_APPLY_FULL;
         if (!v) {
             v = wire_xcalloc(1, sizeof(*v));
             v->error = dupn("", 0);

@@ -283,12 +283,13 @@ typedef struct wire_assignment {
 /*
  * For every pipeline that should run (pending or running) and has no live
  * node, pick one: its `placement` node if alive, else the live node with the
- * fewest assigned pipelines (ties: lowest id). `alive` answers for a node;
+ * fewest assigned pipelines (ties: lowest id), never more than max_per_node
+ * (0: no cap) on one node. `alive` answers for a node;
  * for one no longer in the nodes table it gets a record with only the id.
  * Returns the count; *out is malloc'd.
  */
 size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node_rec *node),
-                     void *arg, wire_assignment **out);
+                     void *arg, size_t max_per_node, wire_assignment **out);
 
 /* ---- runners.c: the pipelines assigned to this node, run by the engine ---- */
 

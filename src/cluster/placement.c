@@ -214,7 +214,7 @@ static void sched_done(wire_node_op *op)
 static void schedule(wire_node *n)
 {
     wire_assignment *a;
-    size_t k = wire_schedule(n->fsm, node_alive, n, &a);
+    size_t k = wire_schedule(n->fsm, node_alive, n, (size_t)n->cfg.max_pipelines, &a);
     for (size_t i = 0; i < k; i++) {
         wire_log(WIRE_LOG_INFO, "placement: pipeline %s → node %s (was epoch %" PRIu64 "): %s",
                  a[i].pipeline, a[i].node, a[i].epoch, a[i].reason);

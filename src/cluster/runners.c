@@ -46,18 +46,14 @@ typedef struct raft_store {
     runner *r;
 } raft_store;
 
-typedef struct counters {
-    uint64_t in, out, filtered, dead_lettered, dropped, invalid, errors;
-} counters;
-
 struct runner {
     runner *next;
     char *name;
     uint64_t version, epoch;
     wire_pipeline *p; /* NULL: could not start (error below) */
     raft_store store;
-    counters base;   /* from earlier runs (the state machine's last counters) */
-    int want_report; /* state to report (-1: none) */
+    wire_pipeline_counters base; /* from earlier runs (the state machine's last counters) */
+    int want_report;             /* state to report (-1: none) */
     char *error;
     bool ended; /* finished or failed; stays until the state machine moves on */
     int64_t start_ns;
@@ -94,48 +90,13 @@ static void cmd_op(wire_node_op *op, uint8_t type, const char *name)
 
 /* ---- Counters ---- */
 
-static uint64_t jnum(const char *p, size_t n, const char *key)
-{
-    wire_json_val v;
-    if (!n || !wire_json_get(p, n, key, strlen(key), &v) || v.kind != WIRE_JSON_NUMBER)
-        return 0;
-    return strtoull(v.p, NULL, 10);
-}
-
-static void counters_parse(const char *json, counters *c)
-{
-    size_t n = json ? strlen(json) : 0;
-    if (n && wire_json_validate_object(json, n, NULL) != 0)
-        n = 0;
-    c->in = jnum(json, n, "events_in");
-    c->out = jnum(json, n, "events_out");
-    c->filtered = jnum(json, n, "filtered");
-    c->dead_lettered = jnum(json, n, "dead_lettered");
-    c->dropped = jnum(json, n, "dropped");
-    c->invalid = jnum(json, n, "invalid");
-    c->errors = jnum(json, n, "errors");
-}
-
+/* This runner's counters: earlier runs' plus the live pipeline's. */
 static void counters_json(const runner *r, wire_buf *out)
 {
-    counters c = r->base;
-    if (r->p) {
-        const wire_pipeline_stats *s = wire_pipeline_stats_of(r->p);
-        wire_pipeline_totals_t t;
-        wire_pipeline_totals(r->p, &t);
-        c.in += atomic_load(&s->events_in);
-        c.out += atomic_load(&s->events_out);
-        c.invalid += atomic_load(&s->invalid);
-        c.filtered += t.filtered;
-        c.dead_lettered += t.dead_lettered;
-        c.dropped += t.dropped;
-        c.errors += t.errors;
-    }
-    wire_buf_printf(out,
-                    "{\"events_in\":%" PRIu64 ",\"events_out\":%" PRIu64 ",\"filtered\":%" PRIu64
-                    ",\"dead_lettered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"invalid\":%" PRIu64
-                    ",\"errors\":%" PRIu64 "}",
-                    c.in, c.out, c.filtered, c.dead_lettered, c.dropped, c.invalid, c.errors);
+    wire_pipeline_counters c = r->base;
+    if (r->p)
+        wire_pipeline_counters_add(r->p, &c);
+    wire_pipeline_counters_json(&c, out);
 }
 
 /* ---- The Raft checkpoint store ---- */
@@ -249,7 +210,7 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     r->version = pi->version;
     r->epoch = pi->epoch;
     r->want_report = WIRE_PSTATE_RUNNING;
-    counters_parse(pi->stats, &r->base);
+    wire_pipeline_counters_parse(pi->stats, pi->stats ? strlen(pi->stats) : 0, &r->base);
     r->store.base.save = store_save;
     r->store.base.load = store_load;
     r->store.base.remove = store_remove;

@@ -12,6 +12,8 @@
  * that one is alive (else it waits, pending); otherwise to the live node
  * with the fewest pipelines that should run there, ties to the lowest id.
  * Paused, failed and finished pipelines keep their node: nothing runs them.
+ * No node gets more than max_per_node (--max-pipelines) that should run:
+ * beyond that a pipeline stays pending until a node has room.
  * A draining node (stopping gracefully) gets nothing new; what it runs stays
  * until it hands it back after the final checkpoint.
  */
@@ -26,7 +28,7 @@ static bool should_run(int state)
 }
 
 size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node_rec *node),
-                     void *arg, wire_assignment **out)
+                     void *arg, size_t max_per_node, wire_assignment **out)
 {
     wire_node_rec *nodes;
     wire_pipeline_rec *pipes;
@@ -60,14 +62,11 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
                 continue;
         }
         size_t pick = nn;
-        if (p->placement[0]) {
-            for (size_t i = 0; i < nn; i++)
-                if (up[i] && !nodes[i].draining && strcmp(nodes[i].id, p->placement) == 0)
-                    pick = i;
-        } else {
-            for (size_t i = 0; i < nn; i++)
-                if (up[i] && !nodes[i].draining && (pick == nn || load[i] < load[pick]))
-                    pick = i;
+        for (size_t i = 0; i < nn; i++) {
+            bool room = up[i] && !nodes[i].draining && (!max_per_node || load[i] < max_per_node);
+            if (p->placement[0] ? room && strcmp(nodes[i].id, p->placement) == 0
+                                : room && (pick == nn || load[i] < load[pick]))
+                pick = i;
         }
         if (pick == nn)
             continue; /* nowhere to go yet: stays pending */

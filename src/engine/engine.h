@@ -297,6 +297,21 @@ typedef struct wire_pipeline_totals_t {
     uint64_t filtered, errors, dropped, dead_lettered, retries;
 } wire_pipeline_totals_t;
 void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t);
+
+/*
+ * The counters a pipeline reports where it is not running (a cluster's
+ * state machine keeps them across runs; GET /v1/pipelines shows them):
+ * one struct, one JSON form
+ * {"events_in","events_out","filtered","dead_lettered","dropped","invalid","errors"}.
+ */
+typedef struct wire_pipeline_counters {
+    uint64_t events_in, events_out, filtered, dead_lettered, dropped, invalid, errors;
+} wire_pipeline_counters;
+/* Add p's live counters to c. */
+void wire_pipeline_counters_add(const wire_pipeline *p, wire_pipeline_counters *c);
+void wire_pipeline_counters_json(const wire_pipeline_counters *c, wire_buf *out);
+/* Parse that JSON (absent or malformed fields are 0). */
+void wire_pipeline_counters_parse(const char *json, size_t n, wire_pipeline_counters *c);
 void wire_pipeline_free(wire_pipeline *p);
 const char *wire_pipe_state_name(wire_pipe_state s);
 

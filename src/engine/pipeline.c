@@ -514,6 +514,51 @@ void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t)
     t->dead_lettered = atomic_load(&p->stats.dead_lettered);
 }
 
+void wire_pipeline_counters_add(const wire_pipeline *p, wire_pipeline_counters *c)
+{
+    wire_pipeline_totals_t t;
+    wire_pipeline_totals(p, &t);
+    c->events_in += atomic_load(&p->stats.events_in);
+    c->events_out += atomic_load(&p->stats.events_out);
+    c->invalid += atomic_load(&p->stats.invalid);
+    c->filtered += t.filtered;
+    c->dead_lettered += t.dead_lettered;
+    c->dropped += t.dropped;
+    c->errors += t.errors;
+}
+
+#define COUNTER_FIELDS(X)                                                                          \
+    X(events_in) X(events_out) X(filtered) X(dead_lettered) X(dropped) X(invalid) X(errors)
+
+void wire_pipeline_counters_json(const wire_pipeline_counters *c, wire_buf *out)
+{
+    wire_jw w;
+    wire_jw_init(&w, out);
+    wire_jw_obj(&w);
+#define WRITE(f) wire_jw_kuint(&w, #f, c->f);
+    COUNTER_FIELDS(WRITE)
+#undef WRITE
+    wire_jw_end(&w);
+}
+
+static uint64_t counter_field(const char *p, size_t n, const char *key)
+{
+    wire_json_val v;
+    if (!n || !wire_json_get(p, n, key, strlen(key), &v) || v.kind != WIRE_JSON_NUMBER)
+        return 0;
+    return strtoull(v.p, NULL, 10);
+}
+
+void wire_pipeline_counters_parse(const char *json, size_t n, wire_pipeline_counters *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (!json || !n || wire_json_validate_object(json, n, NULL) != 0)
+        return;
+#define READ(f) c->f = counter_field(json, n, #f);
+    COUNTER_FIELDS(READ)
+#undef READ
+}
+
 void wire_pipeline_free(wire_pipeline *p)
 {
     if (!p)

@@ -177,4 +177,23 @@ check "--help: usage on stdout, exit 0" grep -q "^usage: wire pipeline" "$TMP/ou
 check "cluster status unreachable: exit 1 with error" \
     test $? = 1 -a -n "$(grep "^error: cannot reach $DEAD" "$TMP/err")"
 
+# ---- a list of 10,000 pipelines: every row, in one pass (it used to index each row
+# from the start of the array: 25 s of CPU where curl took 0.03 s)
+mkdir -p "$TMP/big/v1"
+python3 - "$TMP/big/v1/pipelines" <<'EOF'
+import json, sys
+ps = [{"name": "p%05d" % i, "version": 1, "state": "running", "error": "", "node": "n1",
+       "epoch": i + 1, "placement": "", "counters": {"events_in": i, "events_out": i},
+       "counters_live": True, "checkpoint": None} for i in range(10000)]
+open(sys.argv[1], "w").write(json.dumps({"pipelines": ps}))
+EOF
+BPORT=$(free_port)
+(cd "$TMP/big" && exec python3 -m http.server "$BPORT" --bind 127.0.0.1 >/dev/null 2>&1) &
+T_PIDS+=("$!")
+wait_for curl -sf "http://127.0.0.1:$BPORT/v1/pipelines" -o /dev/null
+timeout 120 "$WIRE" pipeline list --addr "127.0.0.1:$BPORT" >"$TMP/big.out" 2>&1
+check "list of 10,000: exit 0" test $? = 0
+check "list of 10,000: a header and 10,000 rows" test "$(wc -l <"$TMP/big.out")" = 10001
+check "list of 10,000: the last row complete" grep -q "^p09999  *1  *running  *n1  *9999  *9999$" "$TMP/big.out"
+
 finish

@@ -207,7 +207,7 @@ static const wire_assignment *find(wire_assignment *a, size_t k, const char *p)
 static size_t schedule_apply(wire_fsm *f)
 {
     wire_assignment *a;
-    size_t k = wire_schedule(f, alive, NULL, &a);
+    size_t k = wire_schedule(f, alive, NULL, 0, &a);
     /* copy first: applying invalidates the pointers into the FSM */
     char names[16][32], nodes[16][32];
     uint64_t epochs[16];
@@ -245,7 +245,7 @@ TEST(schedule_least_loaded_and_failover)
     /* n2 stops answering: its two move, one each to n1 and n3 */
     g_down[0] = "n2";
     wire_assignment *a;
-    size_t k = wire_schedule(f, alive, NULL, &a);
+    size_t k = wire_schedule(f, alive, NULL, 0, &a);
     CHECK_EQ_INT(k, 2);
     const wire_assignment *x = find(a, k, "b"), *y = find(a, k, "e");
     CHECK(x && y);
@@ -264,11 +264,11 @@ TEST(schedule_least_loaded_and_failover)
     /* a paused pipeline on a dead node stays where it is; resume moves it */
     CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_PAUSE), WIRE_APPLY_OK);
     g_down[0] = "n1";
-    k = wire_schedule(f, alive, NULL, &a);
+    k = wire_schedule(f, alive, NULL, 0, &a);
     CHECK(find(a, k, "a") == NULL);
     free(a);
     CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_RESUME), WIRE_APPLY_OK);
-    k = wire_schedule(f, alive, NULL, &a);
+    k = wire_schedule(f, alive, NULL, 0, &a);
     CHECK(find(a, k, "a") != NULL);
     free(a);
     g_down[0] = NULL;
@@ -277,11 +277,11 @@ TEST(schedule_least_loaded_and_failover)
        its pipelines move */
     wire_cmd del = {.type = WIRE_CMD_NODE_DEL, .a = "n3", .alen = 2};
     CHECK_EQ_INT(apply1(f, &del), WIRE_APPLY_OK);
-    k = wire_schedule(f, alive, NULL, &a);
+    k = wire_schedule(f, alive, NULL, 0, &a);
     CHECK(find(a, k, "c") == NULL);
     free(a);
     g_down[0] = "n3";
-    k = wire_schedule(f, alive, NULL, &a);
+    k = wire_schedule(f, alive, NULL, 0, &a);
     x = find(a, k, "c");
     CHECK(x != NULL);
     if (x)
@@ -326,10 +326,61 @@ TEST(schedule_placement)
     wire_fsm_free(f);
 }
 
+/* --max-pipelines: the state machine refuses creates beyond cap x nodes (FULL), and no node
+   is given more than the cap; the rest waits, pending, until a node has room. */
+TEST(schedule_cap_per_node)
+{
+    wire_fsm *f = wire_fsm_new();
+    memset(g_down, 0, sizeof(g_down));
+    add_node(f, "n1", "h:1");
+    add_node(f, "n2", "h:2");
+    const char *names[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++) {
+        wire_cmd c = {.type = WIRE_CMD_PIPELINE_PUT,
+                      .a = names[i],
+                      .alen = 1,
+                      .b = "",
+                      .c = "s",
+                      .clen = 1,
+                      .u2 = 2};
+        CHECK_EQ_INT(apply1(f, &c), WIRE_APPLY_OK);
+    }
+    wire_cmd full = {
+        .type = WIRE_CMD_PIPELINE_PUT, .a = "e", .alen = 1, .b = "", .c = "s", .clen = 1, .u2 = 2};
+    CHECK_EQ_INT(apply1(f, &full), WIRE_APPLY_FULL); /* 4 >= 2 per node x 2 nodes */
+    full.u2 = 0;
+    CHECK_EQ_INT(apply1(f, &full), WIRE_APPLY_OK); /* no cap given: older entries */
+    /* an update is never refused for room */
+    wire_cmd upd = {.type = WIRE_CMD_PIPELINE_PUT,
+                    .a = "a",
+                    .alen = 1,
+                    .b = "",
+                    .c = "t",
+                    .clen = 1,
+                    .u1 = UINT64_MAX,
+                    .u2 = 2};
+    CHECK_EQ_INT(apply1(f, &upd), WIRE_APPLY_OK);
+    /* five pipelines, two nodes of two: four placed, one pending */
+    wire_assignment *a;
+    size_t k = wire_schedule(f, alive, NULL, 2, &a);
+    CHECK_EQ_INT(k, 4);
+    size_t on1 = 0;
+    for (size_t i = 0; i < k; i++)
+        on1 += strcmp(a[i].node, "n1") == 0;
+    CHECK_EQ_INT(on1, 2);
+    free(a);
+    /* without a cap all five are placed */
+    k = wire_schedule(f, alive, NULL, 0, &a);
+    CHECK_EQ_INT(k, 5);
+    free(a);
+    wire_fsm_free(f);
+}
+
 int main(void)
 {
     RUN(fsm_pipeline_lifecycle);
     RUN(schedule_least_loaded_and_failover);
     RUN(schedule_placement);
+    RUN(schedule_cap_per_node);
     TEST_MAIN_END();
 }

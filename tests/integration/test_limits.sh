@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# test_limits.sh — the limits a hostile or careless client meets on a node:
+# a pipeline document too large (413, --max-pipeline-bytes), too many
+# transforms (400, --max-transforms), more pipelines than the cluster has
+# room for (429 + Retry-After, --max-pipelines; the scheduler never gives a
+# node more), the flags' checks; and the defaults in `wire serve --help`.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+cd "$TMP" || exit 1
+
+# doc NAME NTRANSFORMS: a small valid pipeline with that many filters
+doc() {
+    printf 'name: %s\nsource: {type: generate, config: {count: 0, rate: 10}}\n' "$1"
+    if [ "$2" -gt 0 ]; then
+        echo "transforms:"
+        for i in $(seq 1 "$2"); do echo "  - {type: filter, config: {where: \"seq >= 0\"}}"; done
+    fi
+    echo "sink: {type: blackhole}"
+}
+
+"$WIRE" serve --help >help.out 2>&1
+check "serve --help lists --max-pipelines (256)" grep -q -- '--max-pipelines N .*(256)' help.out
+check "serve --help lists --max-transforms (1000)" grep -q -- '--max-transforms N .*(1000)' help.out
+check "serve --help lists --max-pipeline-bytes (1MB)" grep -q -- '--max-pipeline-bytes SIZE .*(1MB)' help.out
+"$WIRE" serve --max-pipeline-bytes lots >bad.out 2>&1
+check "--max-pipeline-bytes lots: exit 1" test $? = 1
+check "  says what it takes" grep -q "fatal: --max-pipeline-bytes takes a size" bad.out
+"$WIRE" serve --max-pipelines -3 >bad.out 2>&1
+check "--max-pipelines -3: exit 1" test $? = 1
+
+section limits
+node_new n1 --max-pipelines 2 --max-transforms 3 --max-pipeline-bytes 2KB
+node_start n1
+check "a node with small limits is ready" wait_until 30 ready n1
+
+doc big 100 >big.yaml
+req POST n1 /v1/pipelines "$(cat big.yaml)"
+check_eq "a 5 KB document on a 2 KB node: 413" 413 "$R_CODE"
+check "  the error names the limit" eval 'echo "$R_BODY" | grep -q -- "--max-pipeline-bytes"'
+doc many 4 >many.yaml
+req POST n1 /v1/pipelines "$(cat many.yaml)"
+check_eq "4 transforms on a node that takes 3: 400" 400 "$R_CODE"
+check "  the error names the limit" eval 'echo "$R_BODY" | grep -q "at most 3 (--max-transforms)"'
+doc ok3 3 >ok3.yaml
+req POST n1 /v1/pipelines "$(cat ok3.yaml)"
+check_eq "3 transforms: 201" 201 "$R_CODE"
+req PUT n1 /v1/pipelines/ok3 "$(cat many.yaml | sed 's/^name: many/name: ok3/')"
+check_eq "an update to 4 transforms: 400 too" 400 "$R_CODE"
+doc two 0 >two.yaml
+req POST n1 /v1/pipelines "$(cat two.yaml)"
+check_eq "a second pipeline on a node of 2: 201" 201 "$R_CODE"
+doc three 0 >three.yaml
+hdr=$(curl -s -D - -o three.body --max-time 10 --data-binary @three.yaml \
+    "http://${C_HTTP[n1]}/v1/pipelines" | tr -d '\r')
+check "a third: 429" eval 'echo "$hdr" | grep -q "^HTTP/1.1 429"'
+check "  with Retry-After" eval 'echo "$hdr" | grep -qi "^Retry-After: [1-9]"'
+check "  and a JSON error naming --max-pipelines" grep -q '"error":"the cluster is full.*--max-pipelines' three.body
+req GET n1 /v1/pipelines/three
+check_eq "  nothing was stored" 404 "$R_CODE"
+req DELETE n1 /v1/pipelines/two
+check_eq "delete one: 200" 200 "$R_CODE"
+req POST n1 /v1/pipelines "$(cat three.yaml)"
+check_eq "then the third fits: 201" 201 "$R_CODE"
+running() { [ "$(req GET n1 "/v1/pipelines/$1"; echo "$R_BODY" | jget state)" = running ]; }
+check "ok3 runs" wait_until 30 running ok3
+check "three runs" wait_until 30 running three
+check "node stops (exit 0)" node_term n1
+
+# the scheduler's cap: a node that allows 1 runs 1; the other waits, pending
+section cap
+node_new c1 --max-pipelines 1
+node_start c1
+check "a node of 1 is ready" wait_until 30 ready c1
+req POST c1 /v1/pipelines "$(doc p1 0)"
+check_eq "p1: 201" 201 "$R_CODE"
+req POST c1 /v1/pipelines "$(doc p2 0)"
+check_eq "p2 on a full one-node cluster: 429" 429 "$R_CODE"
+check "p1 runs" wait_until 30 eval '[ "$(req GET c1 /v1/pipelines/p1; echo "$R_BODY" | jget state)" = running ]'
+check "no sanitizer reports in node logs" logs_clean
+finish
