@@ -75,7 +75,7 @@ enum {
     WIRE_APPLY_INVALID = 6,   /* a malformed name (pipelines: [a-z0-9_-]{1,64}; ids: no NUL) */
     WIRE_APPLY_DUPLICATE = 7, /* SESSION: applied before; the results are the first ones */
     WIRE_APPLY_EXPIRED = 8,   /* SESSION (and its commands): too old to tell; not applied */
-    WIRE_APPLY_FULL = 9,      /* PIPELINE_PUT create: pipelines >= cap per node x nodes */
+    WIRE_APPLY_FULL = 9,      /* PIPELINE_PUT create: pipelines to run >= cap per node x nodes */
 };
 
 /* ---- Node (node.c) ---- */

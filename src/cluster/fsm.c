@@ -327,6 +327,18 @@ static char *dupn(const char *s, size_t n)
     return wire_xstrndup(s ? s : "", s ? n : 0);
 }
 
+/* Pipelines that should run (pending or running): what --max-pipelines caps. */
+static uint64_t pipes_to_run(const wire_fsm *f)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < f->pipes.nb; i++)
+        for (item *it = f->pipes.b[i]; it; it = it->next) {
+            const pipe_val *v = it->val;
+            n += v->state == WIRE_PSTATE_PENDING || v->state == WIRE_PSTATE_RUNNING;
+        }
+    return n;
+}
+
 static pipe_val *pipe_get(wire_fsm *f, const wire_cmd *c)
 {
     item *it = map_find(&f->pipes, c->a, c->alen);
@@ -391,7 +403,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         if (c->u1 != 0 && (!v || (c->u1 != UINT64_MAX && v->version != c->u1)))
             return v ? WIRE_APPLY_CONFLICT : WIRE_APPLY_NOTFOUND;
         /* a create beyond the cluster's room (--max-pipelines on each of its nodes) */
-        if (!v && c->u2 && f->pipes.n >= c->u2 * (f->nodes.n ? f->nodes.n : 1))
+        if (!v && c->u2 && pipes_to_run(f) >= c->u2 * (f->nodes.n ? f->nodes.n : 1))
             return WIRE_APPLY_FULL;
         if (!v) {
             v = wire_xcalloc(1, sizeof(*v));
