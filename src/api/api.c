@@ -274,7 +274,14 @@ int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err)
     a->max_pipelines = o->max_pipelines;
     a->max_transforms = o->max_transforms;
     a->max_pipeline_bytes = o->max_pipeline_bytes;
-    int rc = wire_http_server_new(o->addr, handle, a, NULL, &a->server, err);
+    /* one client cannot take the node: a cap per address, and health checks are
+       answered even past the caps */
+    static const char *const health[] = {"/livez", "/readyz", NULL};
+    wire_http_opts ho = {.max_conns_per_client = o->max_conns_per_client > 0
+                                                     ? (int)o->max_conns_per_client
+                                                     : WIRE_API_CONNS_PER_CLIENT,
+                         .always_paths = health};
+    int rc = wire_http_server_new(o->addr, handle, a, &ho, &a->server, err);
     if (rc == 0)
         rc = wire_http_server_start(a->server, err);
     if (rc != 0) {

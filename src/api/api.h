@@ -28,10 +28,13 @@ typedef struct wire_api_opts {
     struct wire_node *node;        /* wire serve: the node, whose pipelines are shown */
     const wire_registry *registry; /* validates pipeline documents (node only) */
     /* node only; 0: no limit */
-    int64_t max_pipelines;      /* per node: a create beyond nodes x this is 429 */
-    int64_t max_transforms;     /* per document: more is 400 */
-    int64_t max_pipeline_bytes; /* per document: larger is 413 */
+    int64_t max_pipelines;        /* per node: a create beyond nodes x this is 429 */
+    int64_t max_transforms;       /* per document: more is 400 */
+    int64_t max_pipeline_bytes;   /* per document: larger is 413 */
+    int64_t max_conns_per_client; /* open connections from one address (0: the default) */
 } wire_api_opts;
+
+#define WIRE_API_CONNS_PER_CLIENT 256
 
 int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err);
 int wire_api_port(const wire_api *a);

@@ -26,7 +26,7 @@ typedef struct serve_flags {
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
-    int64_t max_pipelines, max_transforms, max_pipeline_bytes;
+    int64_t max_pipelines, max_transforms, max_pipeline_bytes, max_conns_per_client;
     bool non_voter, stepdown, remove_shutdown;
 } serve_flags;
 
@@ -58,6 +58,7 @@ static void serve_usage(FILE *f)
                "  --max-pipelines N              pipelines one node runs at most (256)\n"
                "  --max-transforms N             transforms in one pipeline document (1000)\n"
                "  --max-pipeline-bytes SIZE      size of one pipeline document (1MB)\n"
+               "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
                "  --log-level debug|info|warn|error\n");
 }
 
@@ -93,6 +94,7 @@ static const flag_def flag_defs[] = {
     {"max-pipelines", F_INT, OFF(max_pipelines)},
     {"max-transforms", F_INT, OFF(max_transforms)},
     {"max-pipeline-bytes", F_SIZE, OFF(max_pipeline_bytes)},
+    {"max-conns-per-client", F_INT, OFF(max_conns_per_client)},
     {"http-cert", F_STR, OFF(http_cert)},
     {"http-key", F_STR, OFF(http_key)},
     {"node-cert", F_STR, OFF(node_cert)},
@@ -277,6 +279,7 @@ int wire_cmd_serve(int argc, char **argv)
     f.max_pipelines = 256;
     f.max_transforms = 1000;
     f.max_pipeline_bytes = 1 << 20;
+    f.max_conns_per_client = WIRE_API_CONNS_PER_CLIENT;
     int rc = parse_flags(argc, argv, &f);
     if (rc)
         return rc == 2 ? 0 : 1;
@@ -324,7 +327,8 @@ int wire_cmd_serve(int argc, char **argv)
                         .registry = &wire_default_registry,
                         .max_pipelines = f.max_pipelines,
                         .max_transforms = f.max_transforms,
-                        .max_pipeline_bytes = f.max_pipeline_bytes};
+                        .max_pipeline_bytes = f.max_pipeline_bytes,
+                        .max_conns_per_client = f.max_conns_per_client};
     if (wire_api_start(&ao, &api, &err) != 0) {
         wire_node_stop(node);
         return fatal("http: %s", err.msg);

@@ -91,6 +91,8 @@ struct conn {
     bool shutting, closed;
     unsigned writes; /* uv_write in flight */
     uint64_t last_active, req_start, linger_deadline;
+    struct sockaddr_storage peer; /* the client's address (port ignored) */
+    int limited;                  /* 0, or 429/503: over a limit, only always_paths answered */
 };
 
 typedef struct write_req {
@@ -853,6 +855,31 @@ static void conn_update_reading(conn *c)
     }
 }
 
+static bool always_answered(const wire_http_server *s, const char *path)
+{
+    for (const char *const *p = s->o.always_paths; p && *p; p++)
+        if (strcmp(*p, path) == 0)
+            return true;
+    return false;
+}
+
+/* A request on a connection over a limit: refused, and the connection closes. */
+static void answer_limited(wire_http_req *r, int status)
+{
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_http_error_json(&b, status == 429 ? "too many connections from this address"
+                                           : "too many connections");
+    wire_http_response resp = {.status = status,
+                               .content_type = "application/json",
+                               .retry_after_s = 1,
+                               .body = b.p,
+                               .body_len = b.len,
+                               .close = true};
+    wire_http_respond_full(r, &resp);
+    wire_buf_free(&b);
+}
+
 static void dispatch(conn *c)
 {
     wire_http_server *s = c->srv;
@@ -862,7 +889,10 @@ static void dispatch(conn *c)
         r->state = REQ_HANDLER;
         c->refs++;
         s->held++;
-        s->handler(r, s->arg);
+        if (c->limited && !always_answered(s, wire_http_req_path(r)))
+            answer_limited(r, c->limited);
+        else
+            s->handler(r, s->arg);
         /* r may be answered (and even written and freed) from here on */
         if (c->closed)
             break;
@@ -922,6 +952,41 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     conn_unref(c);
 }
 
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+/* Open connections from c's address, not counting c and those already over a limit. */
+static unsigned same_client_conns(const wire_http_server *s, const conn *c)
+{
+    unsigned n = 0;
+    for (const conn *o = s->conns; o; o = o->next)
+        n += o != c && !o->closed && !o->limited && same_peer(&o->peer, &c->peer);
+    return n;
+}
+
+/* Over a limit with no health paths to serve: 429 at once, closed. */
+static void limited_close(wire_http_server *s, conn *c)
+{
+    static const char busy[] = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 51\r\n"
+                               "Content-Type: application/json\r\nConnection: close\r\n"
+                               "Retry-After: 1\r\n\r\n"
+                               "{\"error\":\"too many connections from this address\"}\n";
+    uv_buf_t b = uv_buf_init((char *)busy, sizeof(busy) - 1);
+    uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    atomic_fetch_add(&s->st.conns_rejected, 1);
+    conn_close(c);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     wire_http_server *s = server->data;
@@ -942,7 +1007,22 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
-    if (s->stopping || s->nconns > (unsigned)s->o.max_conns) {
+    /* over a limit: health checks still answered on a few more connections */
+    int reserve = s->o.always_paths ? WIRE_HTTP_HEALTH_RESERVE : 0;
+    if (!s->stopping && s->nconns <= (unsigned)(s->o.max_conns + reserve)) {
+        int len = sizeof(c->peer);
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
+        if (s->nconns > (unsigned)s->o.max_conns)
+            c->limited = 503;
+        else if (s->o.max_conns_per_client > 0 &&
+                 same_client_conns(s, c) >= (unsigned)s->o.max_conns_per_client)
+            c->limited = 429;
+        if (c->limited && !reserve) {
+            limited_close(s, c);
+            return;
+        }
+    }
+    if (s->stopping || s->nconns > (unsigned)(s->o.max_conns + reserve)) {
         static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 33\r\n"
                                    "Content-Type: application/json\r\nConnection: close\r\n"
                                    "Retry-After: 1\r\n\r\n{\"error\":\"too many connections\"}\n";
@@ -978,7 +1058,8 @@ static void on_sweep(uv_timer_t *t)
                    now - c->req_start >= (uint64_t)s->o.read_timeout_ms) {
             conn_fail(c, 408, "request not received in time");
         } else if (!c->cur && !c->head && !c->writes && !c->shutting &&
-                   now - c->last_active >= (uint64_t)s->o.idle_timeout_ms) {
+                   now - c->last_active >= (uint64_t)(c->limited ? 5000 : s->o.idle_timeout_ms)) {
+            /* a connection over a limit gets 5 s to ask for its health check */
             conn_close(c);
         }
         c = next;

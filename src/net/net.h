@@ -49,14 +49,23 @@ typedef struct wire_http_req wire_http_req;
 typedef void (*wire_http_handler)(wire_http_req *req, void *arg);
 
 typedef struct wire_http_opts {
-    size_t max_body;         /* larger bodies get 413 and the connection closes (10 MB) */
-    size_t max_header;       /* request line + headers; larger get 431 (64 KB) */
-    int64_t idle_timeout_ms; /* keep-alive connection with nothing in flight (60 s) */
-    int64_t read_timeout_ms; /* a started request must be complete within (30 s): 408 */
-    int backlog;             /* listen(2) backlog (511) */
-    int max_conns;           /* more are answered 503 and closed (10000) */
-    int max_pipeline;        /* unanswered requests per connection before reading pauses (64) */
+    size_t max_body;          /* larger bodies get 413 and the connection closes (10 MB) */
+    size_t max_header;        /* request line + headers; larger get 431 (64 KB) */
+    int64_t idle_timeout_ms;  /* keep-alive connection with nothing in flight (60 s) */
+    int64_t read_timeout_ms;  /* a started request must be complete within (30 s): 408 */
+    int backlog;              /* listen(2) backlog (511) */
+    int max_conns;            /* more are answered 503 and closed (10000) */
+    int max_conns_per_client; /* open connections from one IP address (0: no limit) */
+    /* Paths answered even on a connection over a limit (health checks: "/livez",
+       "/readyz"), NULL-terminated; NULL: none. Over max_conns such connections are
+       still taken, up to WIRE_HTTP_HEALTH_RESERVE more, and answer only these:
+       anything else gets 503 (over max_conns) or 429 (over max_conns_per_client),
+       with Retry-After, and the connection closes. */
+    const char *const *always_paths;
+    int max_pipeline; /* unanswered requests per connection before reading pauses (64) */
 } wire_http_opts;
+
+#define WIRE_HTTP_HEALTH_RESERVE 64
 
 /* Zero fields of `opts` (or opts == NULL) take the defaults above. */
 int wire_http_server_new(const char *addr, wire_http_handler handler, void *arg,

@@ -76,5 +76,29 @@ check_eq "p1: 201" 201 "$R_CODE"
 req POST c1 /v1/pipelines "$(doc p2 0)"
 check_eq "p2 on a full one-node cluster: 429" 429 "$R_CODE"
 check "p1 runs" wait_until 30 eval '[ "$(req GET c1 /v1/pipelines/p1; echo "$R_BODY" | jget state)" = running ]'
+# one client holding many connections: its further requests get 429, health checks
+# are still answered, and another address is served as usual
+section conns
+node_new k1 --max-conns-per-client 20
+node_start k1
+check "a node with --max-conns-per-client 20 is ready" wait_until 30 ready k1
+python3 "$C_LIBDIR/conn_flood.py" "${C_HTTP[k1]}" 25 20 >flood.out 2>&1 &
+FLOOD=$!
+T_PIDS+=("$FLOOD")
+check "25 idle connections from 127.0.0.1 are open" wait_until 10 grep -q ready flood.out
+sleep 0.5 # let the node accept them before the requests below
+code() { curl -s -o "$TMP/code.body" -w '%{http_code}' --max-time 5 "$@"; }
+check_eq "a request from the same address: 429" 429 "$(code "http://${C_HTTP[k1]}/v1/kv/x?level=stale")"
+check "  with a JSON error" grep -q '"error":"too many connections from this address"' "$TMP/code.body"
+check_eq "/livez from the same address: 200" 200 "$(code "http://${C_HTTP[k1]}/livez")"
+check_eq "/readyz from the same address: 200" 200 "$(code "http://${C_HTTP[k1]}/readyz")"
+check_eq "another address (from 127.0.0.2) is served: 404 for an absent key" 404 \
+    "$(code --interface 127.0.0.2 "http://${C_HTTP[k1]}/v1/kv/x?level=stale")"
+kill "$FLOOD" 2>/dev/null
+wait "$FLOOD" 2>/dev/null
+check "once they are gone, that address is served again" \
+    wait_until 10 eval '[ "$(code "http://${C_HTTP[k1]}/v1/kv/x?level=stale")" = 404 ]'
+check "node stops (exit 0)" node_term k1
+
 check "no sanitizer reports in node logs" logs_clean
 finish
