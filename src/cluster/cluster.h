@@ -195,6 +195,8 @@ struct wire_node_op {
     /* node-internal */
     wire_node_op *next;
     int64_t deadline_ms;
+    int64_t retry_ms;     /* REMOVE waiting for a leader: the next try */
+    bool outcome_unknown; /* REMOVE: an earlier try may have applied */
 };
 
 void wire_node_submit(wire_node *n, wire_node_op *op);

@@ -175,6 +175,7 @@ enum {
     WIRE_RPC_READ = 6,      /* level, key → status, value */
     WIRE_RPC_COMMIT = 7,    /* → status, the leader's commit index (readyz?sync) */
     WIRE_RPC_HEARTBEAT = 8, /* leader → member: term, commit index → ok (liveness) */
+    WIRE_RPC_REMOVED = 9,   /* leader → a node it removed: leader id → ok (so it logs it) */
     WIRE_RPC_REPLY = 128,   /* flag or'ed into replies' type */
 };
 void wire_rpc_frame_begin(wire_buf *b, uint8_t type, uint64_t req_id);

@@ -52,15 +52,73 @@ void node_submit_job(wire_node *n, job *j)
     node_run_jobs(n);
 }
 
+/*
+ * A removal rides through elections like every write: with no leader, or
+ * when the leader died or stepped down while taking it, it waits (50 ms
+ * between tries) and goes to whichever node leads by then, up to its
+ * deadline (?timeout=, default --request-timeout); only then 503. Removing
+ * is idempotent: a retry that finds the node already gone, after a try
+ * whose outcome is unknown, is the success of that try.
+ */
+static void remove_park(wire_node *n, wire_node_op *op, bool unknown, const char *why)
+{
+    op->outcome_unknown |= unknown;
+    snprintf(op->err, sizeof(op->err), "%s", why);
+    if (n->stopping || wire_now_ms() >= op->deadline_ms) {
+        op_done(op, WIRE_EAGAIN, "no leader took the removal in time: %s", why);
+        return;
+    }
+    op->retry_ms = wire_now_ms() + 50;
+    op->next = n->remove_wait;
+    n->remove_wait = op;
+}
+
+void node_remove_retry(wire_node *n, int64_t now)
+{
+    wire_node_op *l = n->remove_wait;
+    n->remove_wait = NULL;
+    while (l) {
+        wire_node_op *op = l;
+        l = l->next;
+        op->next = NULL;
+        if (n->stopping || now >= op->deadline_ms) {
+            char why[sizeof(op->err)];
+            snprintf(why, sizeof(why), "%s", op->err);
+            op_done(op, WIRE_EAGAIN, "no leader took the removal in time: %s", why);
+        } else if (now < op->retry_ms) {
+            op->next = n->remove_wait;
+            n->remove_wait = op;
+        } else {
+            node_remove_op(n, op);
+        }
+    }
+}
+
+static void remove_done(wire_node *n, wire_node_op *op, int status, const char *msg)
+{
+    if (status == WIRE_ENOTFOUND && op->outcome_unknown)
+        op_done(op, 0, NULL); /* an earlier try removed it */
+    else if (status == WIRE_EAGAIN)
+        remove_park(n, op, true, msg);
+    else if (status != 0)
+        op_done(op, status, "%s", msg);
+    else
+        op_done(op, 0, NULL);
+}
+
 typedef struct remove_fwd {
+    wire_node *n;
     wire_node_op *op;
 } remove_fwd;
 
 static void remove_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
 {
-    wire_node_op *op = arg;
+    remove_fwd *f = arg;
+    wire_node *n = f->n;
+    wire_node_op *op = f->op;
+    free(f);
     if (status != 0 || !m) {
-        op_done(op, WIRE_EAGAIN, "leader unreachable");
+        remove_park(n, op, true, "leader unreachable");
         return;
     }
     wire_rd r = {m->payload, m->payload + m->payload_len, false};
@@ -68,17 +126,17 @@ static void remove_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
     size_t ll, ml;
     (void)wire_get_str(&r, &ll);
     const char *msg = wire_get_str(&r, &ml);
-    if (st == RS_OK)
-        op_done(op, 0, NULL);
-    else if (st == RS_NOTFOUND)
-        op_done(op, WIRE_ENOTFOUND, "%.*s", (int)ml, msg);
-    else
-        op_done(op, WIRE_EAGAIN, "%.*s", (int)ml, msg);
+    char text[256];
+    snprintf(text, sizeof(text), "%.*s", (int)ml, msg ? msg : "");
+    remove_done(n, op, st == RS_OK ? 0 : st == RS_NOTFOUND ? WIRE_ENOTFOUND : WIRE_EAGAIN, text);
 }
 
 /* Remove node op->key: a job on the leader, else forwarded to it. */
 void node_remove_op(wire_node *n, wire_node_op *op)
 {
+    if (!op->deadline_ms)
+        op->deadline_ms =
+            wire_now_ms() + (op->timeout_ms > 0 ? op->timeout_ms : n->cfg.request_timeout_ms);
     if (is_leader(n)) {
         job *j = node_job_new(JOB_REMOVE, op->key, op->klen);
         j->op = op;
@@ -87,10 +145,13 @@ void node_remove_op(wire_node *n, wire_node_op *op)
         wire_buf p;
         wire_buf_init(&p);
         wire_put_str(&p, op->key, op->klen);
-        node_rpc_call(n, leader_addr(n), WIRE_RPC_REMOVE, &p, remove_fwd_reply, op);
+        remove_fwd *f = wire_xcalloc(1, sizeof(*f));
+        f->n = n;
+        f->op = op;
+        node_rpc_call(n, leader_addr(n), WIRE_RPC_REMOVE, &p, remove_fwd_reply, f);
         wire_buf_free(&p);
     } else {
-        op_done(op, WIRE_EAGAIN, "no leader");
+        remove_park(n, op, false, "no leader");
     }
 }
 
@@ -101,7 +162,9 @@ static void job_step(job *j, int status, uint64_t index);
 void node_job_reply(job *j, int status, const char *msg)
 {
     wire_node *n = j->n;
-    if (j->op) {
+    if (j->op && j->type == JOB_REMOVE) {
+        remove_done(n, j->op, status, msg);
+    } else if (j->op) {
         if (status == 0)
             op_done(j->op, 0, NULL);
         else
@@ -152,6 +215,21 @@ static void job_record(job *j)
     node_flush(n);
 }
 
+static void removed_reply(void *arg, int status, const wire_rpc_msg *m) {}
+
+/* Best effort: the removed node hears it from the leader and says so in its log. */
+static void tell_removed(job *j)
+{
+    wire_node *n = j->n;
+    if (!j->raft_addr || strcmp(j->id, n->id) == 0)
+        return;
+    wire_buf p;
+    wire_buf_init(&p);
+    wire_put_str(&p, n->id, strlen(n->id));
+    node_rpc_call(n, j->raft_addr, WIRE_RPC_REMOVED, &p, removed_reply, NULL);
+    wire_buf_free(&p);
+}
+
 /*
  * Steps. Join: [remove a conflicting member] → add (spare) → assign role →
  * record. Remove: remove → delete the record. Each raft call completes in
@@ -189,6 +267,8 @@ static void job_step(job *j, int status, uint64_t index)
                     node_job_reply(j, WIRE_ENOTFOUND, msg);
                     return;
                 }
+                free(j->raft_addr); /* where to tell it, once done */
+                j->raft_addr = wire_xstrdup(config_find(n, rid, NULL)->address);
                 rc = raft_remove(&n->raft, &j->change, rid, change_cb);
                 j->step = 10;
                 break;
@@ -232,7 +312,10 @@ static void job_step(job *j, int status, uint64_t index)
         }
         case 4: /* recorded */ node_job_reply(j, 0, ""); return;
         case 10: /* removed from the configuration: drop the record */ job_record(j); return;
-        case 11: node_job_reply(j, 0, ""); return;
+        case 11:
+            tell_removed(j);
+            node_job_reply(j, 0, "");
+            return;
         default: node_job_reply(j, WIRE_EINVAL, "bad job step"); return;
         }
         break;
@@ -572,4 +655,108 @@ bool node_self_spare(wire_node *n)
 {
     const struct raft_server *s = config_find(n, n->rid, NULL);
     return s && s->role == RAFT_SPARE;
+}
+
+/* ---- Every node: what the configuration became ---- */
+
+static const char *role_name(int role)
+{
+    return role == RAFT_VOTER ? "voter" : role == RAFT_STANDBY ? "non-voter" : "spare";
+}
+
+/* Give each member without one its id from the state machine's records. */
+static void name_members(wire_node *n, struct seen_member *v, size_t nv)
+{
+    bool unnamed = false;
+    for (size_t k = 0; k < nv; k++)
+        unnamed |= !v[k].name[0];
+    if (!unnamed)
+        return;
+    wire_node_rec *recs;
+    size_t nr = wire_fsm_nodes(n->fsm, &recs);
+    for (size_t k = 0; k < nv; k++)
+        for (size_t i = 0; i < nr && !v[k].name[0]; i++)
+            if (wire_node_raft_id(recs[i].id) == v[k].id)
+                snprintf(v[k].name, sizeof(v[k].name), "%s", recs[i].id);
+    free(recs);
+}
+
+/* "ID (ADDR)", or the address alone while the id is not known */
+static void member_name(const struct seen_member *m, char *out, size_t outn)
+{
+    if (m->name[0])
+        snprintf(out, outn, "%s (%s)", m->name, m->addr);
+    else
+        snprintf(out, outn, "%s", m->addr);
+}
+
+void node_watch_config(wire_node *n)
+{
+    if (!n->raft_ok)
+        return;
+    const struct raft_configuration *c = &n->raft.configuration;
+    bool same = n->seen_ok && c->n == n->nseen;
+    for (unsigned i = 0; same && i < c->n; i++)
+        same = c->servers[i].id == n->seen[i].id && c->servers[i].role == n->seen[i].role &&
+               strcmp(c->servers[i].address, n->seen[i].addr) == 0;
+    if (same) {
+        name_members(n, n->seen, n->nseen); /* a record may come after the change */
+        return;
+    }
+    struct seen_member *now = wire_xcalloc(c->n ? c->n : 1, sizeof(*now));
+    for (unsigned i = 0; i < c->n; i++) {
+        now[i].id = c->servers[i].id;
+        now[i].role = c->servers[i].role;
+        snprintf(now[i].addr, sizeof(now[i].addr), "%s", c->servers[i].address);
+        for (size_t k = 0; k < n->nseen; k++)
+            if (n->seen[k].id == now[i].id)
+                memcpy(now[i].name, n->seen[k].name, sizeof(now[i].name));
+    }
+    name_members(n, now, c->n);
+    char name[300];
+    if (n->seen_ok) { /* the first look is the starting point, not a change */
+        for (unsigned i = 0; i < c->n; i++) {
+            const struct seen_member *old = NULL;
+            for (size_t k = 0; k < n->nseen; k++)
+                if (n->seen[k].id == now[i].id)
+                    old = &n->seen[k];
+            if (old && old->role == now[i].role)
+                continue;
+            member_name(&now[i], name, sizeof(name));
+            if (!old)
+                wire_info("cluster: member %s joined as a %s", name, role_name(now[i].role));
+            else
+                wire_info("cluster: member %s is now a %s (was a %s)", name, role_name(now[i].role),
+                          role_name(old->role));
+        }
+        for (size_t k = 0; k < n->nseen; k++) {
+            bool kept = false;
+            for (unsigned i = 0; i < c->n && !kept; i++)
+                kept = now[i].id == n->seen[k].id;
+            if (kept)
+                continue;
+            if (n->seen[k].id == n->rid) {
+                wire_warn("cluster: this node was removed from the cluster: it stops its "
+                          "pipelines and takes no writes; to join again, wipe --raft-dir and "
+                          "start with --join");
+                continue;
+            }
+            member_name(&n->seen[k], name, sizeof(name));
+            wire_info("cluster: member %s removed", name);
+        }
+    }
+    free(n->seen);
+    n->seen = now;
+    n->nseen = c->n;
+    n->seen_ok = true;
+}
+
+void node_on_removed(wire_node *n, const char *by, size_t bylen)
+{
+    if (n->removed_told)
+        return;
+    n->removed_told = true;
+    wire_warn("cluster: leader %.*s removed this node from the cluster: it stops its pipelines "
+              "(fenced) and takes no writes; to join again, wipe --raft-dir and start with --join",
+              (int)bylen, by);
 }

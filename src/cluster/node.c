@@ -292,6 +292,8 @@ static void node_tick(wire_node *n)
         return;
     }
     node_expire_writes(n, now);
+    node_remove_retry(n, now);
+    node_watch_config(n);
     raft_id lid;
     const char *la;
     raft_leader(&n->raft, &lid, &la);
@@ -394,6 +396,7 @@ static void close_everything(wire_node *n)
     node_fail_open_batch(n, RAFT_SHUTDOWN);
     node_forward_flush(n);
     node_forward_retry(n); /* stopping: answers every waiting forward */
+    node_remove_retry(n, INT64_MAX);
     while (n->jobs) {
         job *j = n->jobs;
         n->jobs = j->next;
@@ -458,6 +461,7 @@ static void free_node_mem(wire_node *n)
     wire_buf_free(&n->fwd);
     free(n->fwd_ops);
     free(n->known);
+    free(n->seen);
     free((char *)n->cfg.join);
     pthread_mutex_destroy(&n->lock);
     free(n);

@@ -220,6 +220,17 @@ struct wire_node {
         char id[128];
         int64_t since_ms;
     } departed[16]; /* leader: nodes gone from the configuration, and since when */
+    /* membership.c: the Raft configuration last seen (logged when it changes) */
+    struct seen_member {
+        uint64_t id;
+        int role;
+        char addr[128];
+        char name[128]; /* its id, once its record is known */
+    } *seen;
+    size_t nseen;
+    bool seen_ok;
+    bool removed_told;         /* the leader said this node was removed */
+    wire_node_op *remove_wait; /* removals waiting for a leader (membership.c) */
 };
 
 /* A forwarded read or commit-index question and the op it answers. */
@@ -306,6 +317,12 @@ void node_read_remote(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, wir
 job *node_job_new(int type, const char *id, size_t idlen);
 void node_submit_job(wire_node *n, job *j);
 void node_remove_op(wire_node *n, wire_node_op *op);
+/* Removals parked for want of a leader: try again, or fail those past their deadline. */
+void node_remove_retry(wire_node *n, int64_t now);
+/* Log what changed in the Raft configuration since the last look (every node). */
+void node_watch_config(wire_node *n);
+/* The leader told this node it was removed. */
+void node_on_removed(wire_node *n, const char *by, size_t bylen);
 void node_job_reply(job *j, int status, const char *msg);
 void node_run_jobs(wire_node *n);
 void node_add_known(wire_node *n, const char *id, size_t il, const char *ra, size_t rl,

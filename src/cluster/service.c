@@ -105,6 +105,14 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
     }
     case WIRE_RPC_APPLY: node_apply_remote(n, c, m, &r); return;
     case WIRE_RPC_READ: node_read_remote(n, c, m, &r); return;
+    case WIRE_RPC_REMOVED: {
+        size_t bl;
+        const char *by = wire_get_str(&r, &bl);
+        if (!r.bad)
+            node_on_removed(n, by, bl);
+        node_reply_status(c, m->type, m->req_id, RS_OK, NULL, "");
+        return;
+    }
     case WIRE_RPC_HEARTBEAT: {
         uint64_t term = wire_get_u64(&r), commit = wire_get_u64(&r);
         if (!r.bad)

@@ -80,5 +80,30 @@ check "the cluster has a leader again" wait_leader 30 n1 n2 n3
 req GET "$F" /v1/pipelines/once
 check_eq "pipeline once exists" 200 "$R_CODE"
 check_eq "at version 1: the retried create did not apply again" 1 "$(echo "$R_BODY" | jget version)"
+# membership rides through elections too: the leader killed -9, then at once a removal
+# of it through a follower: answered 200 once a new leader took it; every live node logs it
+section membership
+check "3 nodes formed" cluster_join 3 --raft-election-timeout 1s --raft-heartbeat-timeout 100ms
+L=$(wait_leader 20 n1 n2 n3)
+read -ra F <<<"$(followers_of "$L" n1 n2 n3)"
+node_kill "$L"
+t0=$SECONDS
+req DELETE "${F[0]}" /remove "{\"id\":\"$L\"}"
+echo "  DELETE /remove $L via ${F[0]} right after killing it: $R_CODE $R_BODY after $((SECONDS - t0))s"
+check_eq "removing the dead leader through a follower, at once: 200" 200 "$R_CODE"
+check "  two voters left" wait_until 20 eval '[ "$(status_of "${F[0]}" raft.voters)" = 2 ]'
+for id in "${F[@]}"; do
+    check "  $id logs the removal of $L" wait_until 10 grep -q "cluster: member $L (.*) removed" "${C_LOG[$id]}"
+done
+# a live follower removed: it hears it from the leader and says so; the others log it
+L=$(wait_leader 20 "${F[@]}")
+read -ra G <<<"$(followers_of "$L" "${F[@]}")"
+V=${G[0]}
+req DELETE "$L" /remove "{\"id\":\"$V\"}"
+check_eq "removing the live follower $V: 200" 200 "$R_CODE"
+check "  $V logs that it was removed" wait_until 10 grep -q "removed this node from the cluster" "${C_LOG[$V]}"
+check "  the leader $L logs it" wait_until 10 grep -q "cluster: member $V (.*) removed" "${C_LOG[$L]}"
+req DELETE "$L" "/remove?timeout=soon" "{\"id\":\"$V\"}"
+check_eq "/remove ?timeout=soon: 400" 400 "$R_CODE"
 check "no sanitizer reports in node logs" logs_clean
 finish
