@@ -10,7 +10,7 @@
 # tests/unit/test_NAME.c and it becomes a test binary; fuzz/fuzz_NAME.c a
 # fuzz target. Nobody needs to edit this file to add a module.
 
-PKGS     := libuv yaml-0.1 libpcre2-8 libcurl zlib raft libzstd
+PKGS     := libuv yaml-0.1 libpcre2-8 libcurl zlib raft libzstd rdkafka
 MODE     ?= release
 BUILD    ?= build/$(MODE)
 CC       ?= cc
@@ -36,6 +36,8 @@ LDFLAGS := $(SANLD) $(EXTRA_LDFLAGS)
 LIB_SRCS  := $(sort $(wildcard src/core/*.c src/net/*.c src/engine/*.c src/connectors/*.c src/transforms/*.c src/registry/*.c src/cluster/*.c src/api/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -72,7 +74,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-example.sh $(WIRE)
 
-unit-tests: $(TEST_BINS) $(WIRE)
+# test helpers the integration scripts run (tests/tools/NAME.c -> $(BUILD)/tools/NAME)
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
+
+unit-tests: $(TEST_BINS) $(WIRE) $(TOOL_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan unit-tests
@@ -89,7 +97,7 @@ docs: $(WIRE)
 	$(WIRE) help --markdown > docs/reference.md
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(wildcard src/*/*.h tests/unit/*.h fuzz/*.c)
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TOOL_SRCS) $(wildcard src/*/*.h tests/unit/*.h fuzz/*.c)
 
 clean:
 	rm -rf build

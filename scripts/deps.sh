@@ -5,7 +5,8 @@
 #                              the tests do not need, so `make deps` skips it)
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libraft-dev libyaml-dev
-libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev zlib1g-dev python3 curl wrk time"
+libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev zlib1g-dev
+librdkafka-dev kcat python3 curl wrk time"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do

@@ -13,6 +13,7 @@ extern const wire_source_def wire_source_generate;
 extern const wire_source_def wire_source_file;
 extern const wire_source_def wire_source_stdin;
 extern const wire_source_def wire_source_http;
+extern const wire_source_def wire_source_kafka;
 
 /* Sinks */
 extern const wire_sink_def wire_sink_file;

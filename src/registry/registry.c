@@ -13,6 +13,7 @@ static const wire_component_def *const components[] = {
     &wire_source_file.base,
     &wire_source_stdin.base,
     &wire_source_http.base,
+    &wire_source_kafka.base,
     &wire_transform_filter.base,
     &wire_transform_map.base,
     &wire_sink_file.base,

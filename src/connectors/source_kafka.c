@@ -1,0 +1,547 @@
+/*
+ * source_kafka.c — the `kafka` source: a librdkafka consumer in a consumer
+ * group (cooperative-sticky), one split per topic-partition.
+ *
+ * Positions: the next offset of each partition (last delivered + 1) is in
+ * the batch's positions and so in Wire's checkpoint, which is the truth:
+ * Kafka's auto commit and offset store are off. When the group assigns a
+ * partition, the rebalance callback starts it at its checkpointed offset,
+ * or else where `start_from` says. With `commit_offsets: true` the offsets
+ * of each durable checkpoint are also committed to Kafka (asynchronously,
+ * for lag tooling); a restart still resumes from the checkpoint.
+ *
+ * Split ids are stable across restarts: topic index (in `topics`) × 65536 +
+ * partition; the position's identity holds a hash of the topic name and the
+ * partition, and a checkpointed position whose identity differs is ignored.
+ *
+ * Backpressure is not death: when the pipeline's queue is full the assigned
+ * partitions are paused and the consumer keeps polling (so the group does
+ * not evict it after max.poll.interval.ms); a message already fetched is
+ * sought back and read again after the resume.
+ *
+ * `stop_at: latest` reads every partition of the topics up to the end
+ * offsets seen at start, then finishes (backfills, tests).
+ */
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/connectors.h"
+#include "core/json.h"
+
+enum { START_EARLIEST, START_LATEST, START_COMMITTED };
+enum { FORMAT_JSON, FORMAT_TEXT };
+enum { STOP_NEVER, STOP_LATEST };
+
+#define KAFKA_MAX_TOPICS 64
+#define KAFKA_BATCH 4096
+
+typedef struct kafka_config {
+    wire_strlist brokers;
+    wire_strlist topics;
+    char *group_id;
+    int start_from;
+    bool commit_offsets;
+    int format;
+    int stop_at;
+    int64_t batch;
+    wire_strmap librdkafka;
+} kafka_config;
+
+static const wire_option kafka_options[] = {
+    {"brokers", WIRE_OPT_STRLIST, NULL, WIRE_OPT_REQUIRED, offsetof(kafka_config, brokers), NULL,
+     "Bootstrap brokers: \"host:port,host:port\" or a list."},
+    {"topics", WIRE_OPT_STRLIST, NULL, WIRE_OPT_REQUIRED, offsetof(kafka_config, topics), NULL,
+     "Topics to consume (at most 64)."},
+    {"group_id", WIRE_OPT_STRING, NULL, 0, offsetof(kafka_config, group_id), NULL,
+     "Consumer group (default: the pipeline's name)."},
+    {"start_from", WIRE_OPT_ENUM, "earliest", 0, offsetof(kafka_config, start_from),
+     "earliest|latest|committed",
+     "Where a partition starts when no checkpoint holds its offset: its first offset, its end, "
+     "or the group's committed offset (earliest when there is none)."},
+    {"commit_offsets", WIRE_OPT_BOOL, "false", 0, offsetof(kafka_config, commit_offsets), NULL,
+     "Also commit each durable checkpoint's offsets to Kafka (for lag tools; the checkpoint "
+     "stays the truth)."},
+    {"format", WIRE_OPT_ENUM, "json", 0, offsetof(kafka_config, format), "json|text",
+     "json: each message value is a JSON object; text: it becomes {\"message\": value}."},
+    {"stop_at", WIRE_OPT_ENUM, "never", 0, offsetof(kafka_config, stop_at), "never|latest",
+     "latest: read up to the end offsets seen at start, then finish (wire run exits)."},
+    {"batch", WIRE_OPT_INT, "4096", 0, offsetof(kafka_config, batch), NULL,
+     "Messages per batch at most."},
+    {"librdkafka", WIRE_OPT_STRMAP, NULL, 0, offsetof(kafka_config, librdkafka), NULL,
+     "librdkafka consumer properties, passed through (e.g. {fetch.max.bytes: 1048576})."},
+    {NULL},
+};
+
+typedef struct part_end {
+    int topic, partition;
+    int64_t end; /* stop_at latest: finished once the next offset reaches this */
+} part_end;
+
+/* Offsets of emitted batches, for commit_offsets: the newest at or below a sequence. */
+typedef struct commit_mark {
+    uint64_t seq;
+    rd_kafka_topic_partition_list_t *offsets;
+} commit_mark;
+
+typedef struct kafka_source {
+    const kafka_config *c;
+    wire_source_ctx *ctx;
+    rd_kafka_t *rk;
+    uint64_t topic_hash[KAFKA_MAX_TOPICS];
+    int64_t epoch_ms;
+    /* next offset per split we emitted (-1 unknown), for commits and pauses */
+    int64_t *next;
+    int64_t *eof; /* stop_at latest: the end a partition-EOF event reported (-1: none) */
+    size_t nnext;
+    bool paused, said_paused;
+    part_end *ends;
+    size_t nends;
+    pthread_mutex_t commit_lock;
+    commit_mark *marks;
+    size_t nmarks, capmarks;
+    uint64_t committed_seq;
+} kafka_source;
+
+static int topic_index(const kafka_source *s, const char *topic)
+{
+    for (size_t i = 0; i < s->c->topics.n; i++)
+        if (strcmp(s->c->topics.v[i], topic) == 0)
+            return (int)i;
+    return -1;
+}
+
+static uint32_t split_of(int topic, int32_t partition)
+{
+    return (uint32_t)topic * 65536u + (uint32_t)partition;
+}
+
+static int64_t *next_slot(kafka_source *s, uint32_t split)
+{
+    if (split >= s->nnext) {
+        size_t n = split + 1;
+        s->next = wire_xrealloc(s->next, n * sizeof(*s->next));
+        s->eof = wire_xrealloc(s->eof, n * sizeof(*s->eof));
+        for (size_t i = s->nnext; i < n; i++)
+            s->next[i] = s->eof[i] = -1;
+        s->nnext = n;
+    }
+    return &s->next[split];
+}
+
+/* The offset a newly assigned partition starts at. */
+static int64_t start_offset(kafka_source *s, int topic, int32_t partition)
+{
+    uint32_t split = split_of(topic, partition);
+    int64_t *mine = next_slot(s, split);
+    if (*mine >= 0)
+        return *mine; /* given back and assigned again: where this process stopped */
+    const wire_position *p = wire_source_resume(s->ctx, split);
+    if (p && p->identity[0] == s->topic_hash[topic] && p->identity[1] == (uint64_t)partition)
+        return (int64_t)p->offset;
+    switch (s->c->start_from) {
+    case START_LATEST: return RD_KAFKA_OFFSET_END;
+    case START_COMMITTED: return RD_KAFKA_OFFSET_STORED;
+    default: return RD_KAFKA_OFFSET_BEGINNING;
+    }
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kafka_source *s = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            int t = topic_index(s, tp->topic);
+            tp->offset = t >= 0 ? start_offset(s, t, tp->partition) : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        wire_info("kafka: assigned %d partition(s)", parts->cnt);
+        rd_kafka_error_t *e = NULL;
+        if (cooperative)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        if (e) {
+            wire_warn("kafka: assign: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        if (s->paused) /* still backpressured: the new partitions wait too */
+            rd_kafka_pause_partitions(rk, parts);
+    } else {
+        wire_info("kafka: %d partition(s) revoked", parts->cnt);
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+    }
+}
+
+static int kafka_create(void **self, const void *config, wire_err *err)
+{
+    const kafka_config *c = config;
+    if (c->topics.n > KAFKA_MAX_TOPICS)
+        return wire_errf(err, WIRE_EINVAL, "kafka: at most %d topics", KAFKA_MAX_TOPICS);
+    kafka_source *s = wire_xcalloc(1, sizeof(*s));
+    s->c = c;
+    for (size_t i = 0; i < c->topics.n; i++)
+        s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
+    pthread_mutex_init(&s->commit_lock, NULL);
+    *self = s;
+    return 0;
+}
+
+static void free_marks(kafka_source *s)
+{
+    for (size_t i = 0; i < s->nmarks; i++)
+        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
+    free(s->marks);
+    s->marks = NULL;
+    s->nmarks = s->capmarks = 0;
+}
+
+static void kafka_destroy(void *self)
+{
+    kafka_source *s = self;
+    if (s->rk) {
+        rd_kafka_consumer_close(s->rk);
+        rd_kafka_destroy(s->rk);
+    }
+    free_marks(s);
+    pthread_mutex_destroy(&s->commit_lock);
+    free(s->next);
+    free(s->eof);
+    free(s->ends);
+    free(s);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *err)
+{
+    char e[512];
+    if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, v, e);
+    return 0;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (level <= 3)
+        wire_warn("kafka: %s: %s", fac, buf);
+    else if (level <= 5)
+        wire_info("kafka: %s: %s", fac, buf);
+}
+
+static int open_consumer(kafka_source *s, wire_err *err)
+{
+    const kafka_config *c = s->c;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    wire_buf brokers;
+    wire_buf_init(&brokers);
+    for (size_t i = 0; i < c->brokers.n; i++)
+        wire_buf_printf(&brokers, "%s%s", i ? "," : "", c->brokers.v[i]);
+    const char *group =
+        c->group_id && *c->group_id ? c->group_id : wire_source_pipeline_name(s->ctx);
+    int rc = set(conf, "bootstrap.servers", brokers.p ? brokers.p : "", err);
+    wire_buf_free(&brokers);
+    if (!rc)
+        rc = set(conf, "group.id", group, err);
+    if (!rc)
+        rc = set(conf, "enable.auto.commit", "false", err);
+    if (!rc)
+        rc = set(conf, "enable.auto.offset.store", "false", err);
+    if (!rc)
+        rc = set(conf, "partition.assignment.strategy", "cooperative-sticky", err);
+    if (!rc)
+        rc = set(conf, "auto.offset.reset", "earliest", err);
+    if (!rc && c->stop_at == STOP_LATEST) /* to know a partition is at its end */
+        rc = set(conf, "enable.partition.eof", "true", err);
+    for (size_t i = 0; !rc && i < c->librdkafka.n; i++)
+        rc = set(conf, c->librdkafka.keys[i], c->librdkafka.vals[i], err);
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    char e[512];
+    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    if (!s->rk) {
+        rd_kafka_conf_destroy(conf);
+        return wire_errf(err, WIRE_EINVAL, "kafka: %s", e);
+    }
+    rd_kafka_poll_set_consumer(s->rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)c->topics.n);
+    for (size_t i = 0; i < c->topics.n; i++)
+        rd_kafka_topic_partition_list_add(subs, c->topics.v[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(s->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (kerr)
+        return wire_errf(err, WIRE_EINVAL, "kafka: subscribe: %s", rd_kafka_err2str(kerr));
+    return 0;
+}
+
+/* stop_at latest: every partition of the topics and its end offset now. */
+static int read_ends(kafka_source *s, wire_err *err)
+{
+    for (int t = 0; t < (int)s->c->topics.n; t++) {
+        const char *topic = s->c->topics.v[t];
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            kerr = rd_kafka_metadata(s->rk, 0, rkt, &md, 2000);
+            if (!kerr && md->topic_cnt == 1 && !md->topics[0].err)
+                break;
+            if (md)
+                rd_kafka_metadata_destroy(md);
+            md = NULL;
+            if (wire_source_stopping(s->ctx))
+                break;
+            wire_sleep_ms(100);
+        }
+        rd_kafka_topic_destroy(rkt);
+        if (!md)
+            return wire_errf(err, WIRE_EAGAIN, "kafka: no metadata for topic %s: %s", topic,
+                             kerr ? rd_kafka_err2str(kerr) : "unknown topic");
+        for (int p = 0; p < md->topics[0].partition_cnt; p++) {
+            int32_t part = md->topics[0].partitions[p].id;
+            int64_t lo = 0, hi = 0;
+            kerr = rd_kafka_query_watermark_offsets(s->rk, topic, part, &lo, &hi, 5000);
+            if (kerr) {
+                rd_kafka_metadata_destroy(md);
+                return wire_errf(err, WIRE_EAGAIN, "kafka: end offset of %s[%d]: %s", topic, part,
+                                 rd_kafka_err2str(kerr));
+            }
+            s->ends = wire_xrealloc(s->ends, (s->nends + 1) * sizeof(*s->ends));
+            s->ends[s->nends++] = (part_end){t, part, hi};
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+    return 0;
+}
+
+static bool reached_ends(kafka_source *s)
+{
+    for (size_t i = 0; i < s->nends; i++) {
+        const part_end *e = &s->ends[i];
+        if (e->end == 0)
+            continue;
+        uint32_t split = split_of(e->topic, e->partition);
+        int64_t at = split < s->nnext ? s->next[split] : -1;
+        if (split < s->nnext && s->eof[split] >= e->end)
+            continue; /* at its end (nothing new since a committed or latest start) */
+        if (at < e->end) {
+            const wire_position *p = wire_source_resume(s->ctx, split);
+            if (!(at < 0 && p && (int64_t)p->offset >= e->end))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Add one message to the batch (and its position); false if it was not valid input. */
+static void add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t *m, int topic)
+{
+    const char *data = m->payload ? m->payload : "";
+    size_t len = m->len;
+    if (s->c->format == FORMAT_TEXT) {
+        wire_buf tmp;
+        wire_buf_init(&tmp);
+        wire_jw w;
+        wire_jw_init(&w, &tmp);
+        wire_jw_obj(&w);
+        wire_jw_key(&w, "message");
+        wire_jw_strn(&w, data, len);
+        wire_jw_end(&w);
+        char *dst = wire_arena_alloc_unaligned(&b->arena, tmp.len);
+        memcpy(dst, tmp.p, tmp.len);
+        data = dst;
+        len = tmp.len;
+        wire_buf_free(&tmp);
+    } else {
+        char *dst = wire_arena_alloc_unaligned(&b->arena, len ? len : 1);
+        memcpy(dst, data, len);
+        data = dst;
+    }
+    wire_event *e = wire_batch_push(b, data, (uint32_t)len);
+    uint32_t split = split_of(topic, m->partition);
+    e->split = split;
+    e->offset = (uint64_t)m->offset;
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    e->time_ms = ts > 0 ? ts : b->ingest_ms;
+    wire_position pos = {
+        .split = split, .epoch_ms = s->epoch_ms, .offset = (uint64_t)m->offset + 1};
+    pos.identity[0] = s->topic_hash[topic];
+    pos.identity[1] = (uint64_t)m->partition;
+    wire_batch_set_position(b, &pos);
+    *next_slot(s, split) = m->offset + 1;
+}
+
+/* commit_offsets: remember what this batch's emission covers. */
+static void mark_emitted(kafka_source *s)
+{
+    if (!s->c->commit_offsets)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < s->nnext; i++) {
+        if (s->next[i] < 0)
+            continue;
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(l, s->c->topics.v[i / 65536], (int32_t)(i % 65536));
+        tp->offset = s->next[i];
+    }
+    pthread_mutex_lock(&s->commit_lock);
+    if (s->nmarks == s->capmarks) {
+        s->capmarks = s->capmarks ? s->capmarks * 2 : 16;
+        s->marks = wire_xrealloc(s->marks, s->capmarks * sizeof(*s->marks));
+    }
+    s->marks[s->nmarks++] = (commit_mark){wire_source_emit_seq(s->ctx), l};
+    pthread_mutex_unlock(&s->commit_lock);
+}
+
+/* A checkpoint is durable: every batch below `below` is in it. Commit their offsets. */
+static void on_commit(void *arg, uint64_t below)
+{
+    kafka_source *s = arg;
+    pthread_mutex_lock(&s->commit_lock);
+    size_t k = 0;
+    while (k < s->nmarks && s->marks[k].seq < below)
+        k++;
+    rd_kafka_topic_partition_list_t *l = k ? s->marks[k - 1].offsets : NULL;
+    for (size_t i = 0; i + 1 < k; i++)
+        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
+    if (k && s->nmarks > k)
+        memmove(s->marks, s->marks + k, (s->nmarks - k) * sizeof(*s->marks));
+    s->nmarks -= k;
+    pthread_mutex_unlock(&s->commit_lock);
+    if (!l)
+        return;
+    rd_kafka_resp_err_t kerr = rd_kafka_commit(s->rk, l, 0); /* sync: done before the next */
+    if (kerr)
+        wire_warn("kafka: committing offsets: %s", rd_kafka_err2str(kerr));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void set_paused(kafka_source *s, bool pause)
+{
+    if (s->paused == pause)
+        return;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(s->rk, &a) == 0 && a) {
+        if (pause)
+            rd_kafka_pause_partitions(s->rk, a);
+        else
+            rd_kafka_resume_partitions(s->rk, a);
+        if (pause && !s->said_paused) /* once: backpressure is normal, not news */
+            wire_info("kafka: the pipeline is full: %d partition(s) paused; still polling, so "
+                      "the group keeps this consumer",
+                      a->cnt);
+        s->said_paused |= pause;
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+    s->paused = pause;
+}
+
+/* While paused, a message fetched before the pause is sought back, to be read again. */
+static void seek_back(kafka_source *s, const rd_kafka_message_t *m)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+        m->offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 1000);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Emit b, keeping the group session alive while the pipeline is full. */
+static int emit_patiently(kafka_source *s, wire_batch *b)
+{
+    for (;;) {
+        int rc = wire_source_try_emit(s->ctx, b, false);
+        if (rc != WIRE_EAGAIN) {
+            if (rc == 0)
+                mark_emitted(s);
+            else
+                wire_batch_release(b);
+            set_paused(s, false);
+            return rc;
+        }
+        set_paused(s, true);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 50);
+        if (m) {
+            if (!m->err)
+                seek_back(s, m);
+            rd_kafka_message_destroy(m);
+        }
+        if (wire_source_stopping(s->ctx)) {
+            wire_batch_release(b);
+            return WIRE_ESTOPPED;
+        }
+    }
+}
+
+static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
+{
+    kafka_source *s = self;
+    s->ctx = ctx;
+    s->epoch_ms = wire_now_ms();
+    int rc = open_consumer(s, err);
+    if (rc)
+        return rc;
+    if (s->c->commit_offsets)
+        wire_source_on_commit(ctx, on_commit, s);
+    if (s->c->stop_at == STOP_LATEST && (rc = read_ends(s, err)) != 0)
+        return rc;
+    size_t max = s->c->batch > 0 ? (size_t)s->c->batch : KAFKA_BATCH;
+    while (!wire_source_stopping(ctx)) {
+        if (s->c->stop_at == STOP_LATEST && reached_ends(s))
+            return 0;
+        wire_batch *b = wire_source_batch(ctx);
+        int timeout = 100;
+        while (b->n < max) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, timeout);
+            if (!m)
+                break;
+            timeout = 0; /* drain what is already fetched, then emit */
+            if (m->err) {
+                int et = m->rkt ? topic_index(s, rd_kafka_topic_name(m->rkt)) : -1;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && et >= 0) {
+                    next_slot(s, split_of(et, m->partition));
+                    s->eof[split_of(et, m->partition)] = m->offset;
+                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    wire_warn("kafka: %s", rd_kafka_message_errstr(m));
+                }
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            int t = topic_index(s, rd_kafka_topic_name(m->rkt));
+            if (t >= 0)
+                add_message(s, b, m, t);
+            rd_kafka_message_destroy(m);
+        }
+        if (b->n == 0) {
+            wire_batch_release(b);
+            continue;
+        }
+        if ((rc = emit_patiently(s, b)) != 0)
+            return rc;
+    }
+    return WIRE_ESTOPPED;
+}
+
+const wire_source_def wire_source_kafka = {
+    .base = {WIRE_KIND_SOURCE, "kafka",
+             "Consume Kafka topics in a consumer group, one split per partition", kafka_options,
+             sizeof(kafka_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE, kafka_create,
+             kafka_destroy},
+    .run = kafka_run,
+};
