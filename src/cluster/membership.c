@@ -106,17 +106,8 @@ static void remove_done(wire_node *n, wire_node_op *op, int status, const char *
         op_done(op, 0, NULL);
 }
 
-typedef struct remove_fwd {
-    wire_node *n;
-    wire_node_op *op;
-} remove_fwd;
-
-static void remove_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+static void remove_fwd_reply(wire_node *n, wire_node_op *op, int status, const wire_rpc_msg *m)
 {
-    remove_fwd *f = arg;
-    wire_node *n = f->n;
-    wire_node_op *op = f->op;
-    free(f);
     if (status != 0 || !m) {
         remove_park(n, op, true, "leader unreachable");
         return;
@@ -145,10 +136,7 @@ void node_remove_op(wire_node *n, wire_node_op *op)
         wire_buf p;
         wire_buf_init(&p);
         wire_put_str(&p, op->key, op->klen);
-        remove_fwd *f = wire_xcalloc(1, sizeof(*f));
-        f->n = n;
-        f->op = op;
-        node_rpc_call(n, leader_addr(n), WIRE_RPC_REMOVE, &p, remove_fwd_reply, f);
+        node_forward_op(n, WIRE_RPC_REMOVE, &p, remove_fwd_reply, op);
         wire_buf_free(&p);
     } else {
         remove_park(n, op, false, "no leader");

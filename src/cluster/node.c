@@ -44,12 +44,8 @@ static void on_fsm_apply(void *arg, uint64_t index)
         node_waiters_applied(n, index);
 }
 
-static void commit_reply(void *arg, int status, const wire_rpc_msg *m)
+static void commit_reply(wire_node *n, wire_node_op *op, int status, const wire_rpc_msg *m)
 {
-    read_fwd *f = arg;
-    wire_node_op *op = f->op;
-    wire_node *n = f->n;
-    free(f);
     if (status != 0 || !m) {
         op_done(op, 0, NULL); /* ready_store stays false: 503 naming the store */
         return;
@@ -88,12 +84,8 @@ static void handle_op(wire_node *n, wire_node_op *op)
             op->ready_store = false;
             if (is_leader(n))
                 node_wait_applied(n, op, n->raft.commit_index);
-            else { /* the leader's commit index, not this node's possibly older idea of it */
-                read_fwd *f = wire_xcalloc(1, sizeof(*f));
-                f->n = n;
-                f->op = op;
-                node_rpc_call(n, leader_addr(n), WIRE_RPC_COMMIT, NULL, commit_reply, f);
-            }
+            else /* the leader's commit index, not this node's possibly older idea of it */
+                node_forward_op(n, WIRE_RPC_COMMIT, NULL, commit_reply, op);
         } else {
             op_done(op, 0, NULL);
         }

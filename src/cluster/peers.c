@@ -47,6 +47,33 @@ static void ping_reply(void *arg, int status, const wire_rpc_msg *m)
 }
 
 /* `type` (with `payload`) to every other member; an answer counts as a ping's. */
+typedef struct op_fwd {
+    wire_node *n;
+    wire_node_op *op;
+    node_op_reply reply;
+} op_fwd;
+
+static void op_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+{
+    op_fwd *f = arg;
+    wire_node *n = f->n;
+    wire_node_op *op = f->op;
+    node_op_reply reply = f->reply;
+    free(f);
+    reply(n, op, status, m);
+}
+
+/* Send an op's request to the leader (the caller checked there is one). */
+void node_forward_op(wire_node *n, uint8_t type, const wire_buf *payload, node_op_reply reply,
+                     wire_node_op *op)
+{
+    op_fwd *f = wire_xcalloc(1, sizeof(*f));
+    f->n = n;
+    f->op = op;
+    f->reply = reply;
+    node_rpc_call(n, leader_addr(n), type, payload, op_fwd_reply, f);
+}
+
 void node_call_members(wire_node *n, uint8_t type, const wire_buf *payload)
 {
     struct raft_configuration *c = &n->raft.configuration;

@@ -226,18 +226,15 @@ struct wire_node {
         int role;
         char addr[128];
         char name[128]; /* its id, once its record is known */
-    } *seen;
+    } * seen;
     size_t nseen;
     bool seen_ok;
     bool removed_told;         /* the leader said this node was removed */
     wire_node_op *remove_wait; /* removals waiting for a leader (membership.c) */
 };
 
-/* A forwarded read or commit-index question and the op it answers. */
-typedef struct read_fwd {
-    wire_node *n;
-    wire_node_op *op;
-} read_fwd;
+/* An op's request to the leader: the reply comes to `reply` with the op (m NULL on failure). */
+typedef void (*node_op_reply)(wire_node *n, wire_node_op *op, int status, const wire_rpc_msg *m);
 
 /* ---- Small helpers every piece uses ---- */
 
@@ -283,6 +280,8 @@ client_ent *node_client_for(wire_node *n, const char *addr);
 void node_rpc_call(wire_node *n, const char *addr, uint8_t type, const wire_buf *payload,
                    wire_rpc_reply_cb cb, void *arg);
 void node_call_members(wire_node *n, uint8_t type, const wire_buf *payload);
+void node_forward_op(wire_node *n, uint8_t type, const wire_buf *payload, node_op_reply reply,
+                     wire_node_op *op);
 void node_ping_members(wire_node *n);
 /* Replies: begin one to (type, req_id) in b; finish, send and free it. */
 void node_reply_begin(wire_buf *b, uint8_t type, uint64_t req_id);

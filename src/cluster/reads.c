@@ -102,11 +102,8 @@ void node_reads_flush(wire_node *n)
         barrier_cb(&g->req, rc);
 }
 
-static void read_fwd_reply(void *arg, int status, const wire_rpc_msg *m)
+static void read_fwd_reply(wire_node *n, wire_node_op *op, int status, const wire_rpc_msg *m)
 {
-    read_fwd *f = arg;
-    wire_node_op *op = f->op;
-    free(f);
     if (status != 0 || !m) {
         op_done(op, WIRE_EAGAIN, "leader unreachable");
         return;
@@ -143,10 +140,7 @@ void node_read(wire_node *n, wire_node_op *op)
         wire_buf_init(&p);
         wire_put_u8(&p, (uint8_t)op->level);
         wire_put_str(&p, op->key, op->klen);
-        read_fwd *f = wire_xcalloc(1, sizeof(*f));
-        f->n = n;
-        f->op = op;
-        node_rpc_call(n, leader_addr(n), WIRE_RPC_READ, &p, read_fwd_reply, f);
+        node_forward_op(n, WIRE_RPC_READ, &p, read_fwd_reply, op);
         wire_buf_free(&p);
     } else {
         op_done(op, WIRE_EAGAIN, "no leader");

@@ -128,42 +128,6 @@ struct wire_http_server {
     } st;
 };
 
-/* ---- status texts ---- */
-
-const char *wire_http_status_text(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
-    }
-}
-
 /* ---- requests ---- */
 
 static wire_http_req *req_new(wire_http_server *s, conn *c)
@@ -232,80 +196,6 @@ const char *wire_http_req_body(const wire_http_req *r, size_t *len)
     if (len)
         *len = r->body_len;
     return r->body ? r->body : "";
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-long wire_http_path_decode(const char *s, size_t n, char *out)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int h = i + 2 < n ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
-            if (h < 0 || l < 0)
-                return -1;
-            out[k++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            out[k++] = s[i];
-        }
-    }
-    out[k] = 0;
-    return (long)k;
-}
-
-/* Percent-decode [p, p+n) into out (size cap, NUL-terminated); returns the length. */
-static size_t pct_decode(const char *p, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        if (p[i] == '+') {
-            out[o++] = ' ';
-        } else if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = p[i];
-        }
-    }
-    if (cap)
-        out[o] = '\0';
-    return o;
-}
-
-long wire_http_req_param(const wire_http_req *r, const char *name, char *out, size_t n)
-{
-    const char *q = wire_http_req_query(r);
-    size_t nlen = strlen(name);
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', len);
-        size_t klen = eq ? (size_t)(eq - q) : len;
-        char key[256];
-        size_t kd = pct_decode(q, klen, key, sizeof(key));
-        if (kd == nlen && memcmp(key, name, nlen) == 0) {
-            if (!eq) {
-                if (n)
-                    out[0] = '\0';
-                return 0;
-            }
-            return (long)pct_decode(eq + 1, len - klen - 1, out, n);
-        }
-        if (!amp)
-            break;
-        q = amp + 1;
-    }
-    return -1;
 }
 
 /* ---- connections ---- */
@@ -490,16 +380,6 @@ void wire_http_respond(wire_http_req *r, int status, const char *content_type, c
     wire_http_response resp = {
         .status = status, .content_type = content_type, .body = body, .body_len = len};
     wire_http_respond_full(r, &resp);
-}
-
-void wire_http_error_json(wire_buf *b, const char *msg)
-{
-    wire_jw w;
-    wire_jw_init(&w, b);
-    wire_jw_obj(&w);
-    wire_jw_kstr(&w, "error", msg);
-    wire_jw_end(&w);
-    wire_buf_putc(b, '\n');
 }
 
 void wire_http_respond_error(wire_http_req *r, int status, const char *fmt, ...)
