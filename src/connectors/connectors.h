@@ -20,5 +20,6 @@ extern const wire_sink_def wire_sink_file;
 extern const wire_sink_def wire_sink_stdout;
 extern const wire_sink_def wire_sink_blackhole;
 extern const wire_sink_def wire_sink_http;
+extern const wire_sink_def wire_sink_kafka;
 
 #endif

@@ -20,6 +20,7 @@ static const wire_component_def *const components[] = {
     &wire_sink_stdout.base,
     &wire_sink_blackhole.base,
     &wire_sink_http.base,
+    &wire_sink_kafka.base,
     NULL,
 };
 
