@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 C1 C2}
+WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 C1 C2 K1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -65,6 +65,10 @@ for w in $WORKLOADS; do
     C1)
         # 3-node cluster writes vs etcd 3.4, same client; leader failover
         "$ROOT/bench/cluster.sh" "$WIRE" "$BUILD" || echo "C1   failed (rc $?)"
+        ;;
+    K1)
+        # mock Kafka -> filter -> mock Kafka beside kcat -C on the same topic
+        "$ROOT/bench/kafka.sh" "$WIRE" "$BUILD" || echo "K1   failed (rc $?)"
         ;;
     C2)
         # W2 as a cluster pipeline (3 nodes, checkpoints through Raft) vs wire run

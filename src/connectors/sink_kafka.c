@@ -206,6 +206,16 @@ static int kafka_sink_create(void **self, const void *config, wire_err *err)
         kafka_sink_destroy(s);
         return wire_errf(err, WIRE_EINVAL, "kafka: %s", e);
     }
+    /* a fixed topic: learn its partitions now (best effort), or the first messages
+       wait for librdkafka's once-a-second scan of unknown topics */
+    if (s->ntopic == 1 && !s->topic[0].field) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, c->topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (rkt && rd_kafka_metadata(s->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rd_kafka_metadata_destroy(md);
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+    }
     *self = s;
     return 0;
 }
