@@ -347,11 +347,33 @@ static bool reached_ends(kafka_source *s)
     return true;
 }
 
-/* Add one message to the batch (and its position); false if it was not valid input. */
-static void add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t *m, int topic)
+/* The batch covers this message now (taken, or rejected as malformed). */
+static void advance(kafka_source *s, wire_batch *b, const rd_kafka_message_t *m, int topic)
+{
+    uint32_t split = split_of(topic, m->partition);
+    wire_position pos = {
+        .split = split, .epoch_ms = s->epoch_ms, .offset = (uint64_t)m->offset + 1};
+    pos.identity[0] = s->topic_hash[topic];
+    pos.identity[1] = (uint64_t)m->partition;
+    wire_batch_set_position(b, &pos);
+    *next_slot(s, split) = m->offset + 1;
+}
+
+/* Add one message to the batch (and its position); <0 if the dead-letter queue failed. */
+static int add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t *m, int topic)
 {
     const char *data = m->payload ? m->payload : "";
     size_t len = m->len;
+    if (s->c->format == FORMAT_JSON) {
+        wire_err jerr;
+        if (wire_json_validate_object(data, len, &jerr) != 0) {
+            char why[700];
+            snprintf(why, sizeof(why), "kafka topic %s partition %d offset %" PRId64 ": %s",
+                     s->c->topics.v[topic], (int)m->partition, m->offset, jerr.msg);
+            advance(s, b, m, topic);
+            return wire_source_reject(s->ctx, data, len, why);
+        }
+    }
     if (s->c->format == FORMAT_TEXT) {
         wire_buf tmp;
         wire_buf_init(&tmp);
@@ -372,17 +394,12 @@ static void add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t
         data = dst;
     }
     wire_event *e = wire_batch_push(b, data, (uint32_t)len);
-    uint32_t split = split_of(topic, m->partition);
-    e->split = split;
+    e->split = split_of(topic, m->partition);
     e->offset = (uint64_t)m->offset;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     e->time_ms = ts > 0 ? ts : b->ingest_ms;
-    wire_position pos = {
-        .split = split, .epoch_ms = s->epoch_ms, .offset = (uint64_t)m->offset + 1};
-    pos.identity[0] = s->topic_hash[topic];
-    pos.identity[1] = (uint64_t)m->partition;
-    wire_batch_set_position(b, &pos);
-    *next_slot(s, split) = m->offset + 1;
+    advance(s, b, m, topic);
+    return 0;
 }
 
 /* commit_offsets: remember what this batch's emission covers. */
@@ -466,7 +483,7 @@ static void seek_back(kafka_source *s, const rd_kafka_message_t *m)
 static int emit_patiently(kafka_source *s, wire_batch *b)
 {
     for (;;) {
-        int rc = wire_source_try_emit(s->ctx, b, false);
+        int rc = wire_source_try_emit(s->ctx, b, true); /* validated as read */
         if (rc != WIRE_EAGAIN) {
             if (rc == 0)
                 mark_emitted(s);
@@ -524,11 +541,14 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
                 continue;
             }
             int t = topic_index(s, rd_kafka_topic_name(m->rkt));
-            if (t >= 0)
-                add_message(s, b, m, t);
+            rc = t >= 0 ? add_message(s, b, m, t) : 0;
             rd_kafka_message_destroy(m);
+            if (rc != 0) {
+                wire_batch_release(b);
+                return wire_errf(err, rc, "kafka: the dead-letter queue failed");
+            }
         }
-        if (b->n == 0) {
+        if (b->n == 0 && b->npos == 0) {
             wire_batch_release(b);
             continue;
         }

@@ -72,7 +72,10 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
     wire_jw_init(&w, b);
     wire_jw_obj(&w);
     wire_jw_key(&w, "event");
-    wire_jw_raw(&w, event, len); /* the original, byte for byte */
+    if (wire_json_validate(event, len, NULL) == 0)
+        wire_jw_raw(&w, event, len); /* the original, byte for byte */
+    else
+        wire_jw_strn(&w, event, len); /* malformed input: as a string, so the record is JSON */
     wire_jw_kstr(&w, "error", error);
     wire_jw_kstr(&w, "stage", stage);
     wire_jw_kint(&w, "attempts", attempts);

@@ -3,7 +3,8 @@
  * time by the transforms (on_error: dlq) and by sinks (permanent errors,
  * exhausted retries). A dead letter is written durably (write, flush, sync)
  * before the event it replaces is acknowledged, so a dead-lettered event is
- * never lost either. Its shape:
+ * never lost either. An event that is not valid JSON (a source's malformed
+ * input) is stored as a JSON string. Its shape:
  *
  *   {"event": <the original event, byte for byte>, "error": "...",
  *    "stage": "sink file (sink)", "attempts": 3,

@@ -89,6 +89,14 @@ void wire_source_request_checkpoint(wire_source_ctx *ctx);
 
 /* Count malformed input that a source rejected itself (e.g. http 400). */
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n);
+/*
+ * Malformed input the source can say more about (where it came from): counted
+ * as invalid, written to the pipeline's dead-letter queue when it has one
+ * (durably, before returning), else dropped; logged (the first 10). `why`
+ * names the place (topic, partition, offset) and the problem. Returns 0, or
+ * an error when the dead-letter queue failed (the source should stop).
+ */
+int wire_source_reject(wire_source_ctx *ctx, const char *data, size_t len, const char *why);
 const char *wire_source_pipeline_name(const wire_source_ctx *ctx);
 
 /* ---- Transforms ---- */

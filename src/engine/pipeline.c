@@ -100,6 +100,27 @@ void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
     atomic_fetch_add_explicit(&ctx->p->source_stats.errors, n, memory_order_relaxed);
 }
 
+int wire_source_reject(wire_source_ctx *ctx, const char *data, size_t len, const char *why)
+{
+    wire_pipeline *p = ctx->p;
+    uint64_t before = atomic_load_explicit(&p->stats.invalid, memory_order_relaxed);
+    wire_source_count_invalid(ctx, 1);
+    if (p->dlq) {
+        char stage[160];
+        snprintf(stage, sizeof(stage), "source %s (%s)", p->spec->source.type,
+                 p->spec->source.name);
+        wire_err err;
+        wire_err_clear(&err);
+        if (wire_dlq_write(p->dlq, data, len, why, stage, 1, 0, &err) != 0)
+            return err.code ? err.code : WIRE_EIO;
+        atomic_fetch_add_explicit(&p->source_stats.dlq, 1, memory_order_relaxed);
+    }
+    if (before < 10)
+        wire_warn("pipeline %s: malformed input %s: %s", p->spec->name,
+                  p->dlq ? "dead-lettered" : "dropped", why);
+    return 0;
+}
+
 const char *wire_source_pipeline_name(const wire_source_ctx *ctx)
 {
     return ctx->p->spec->name;
