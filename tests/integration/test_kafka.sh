@@ -6,7 +6,8 @@
 #     sink, `wire run` killed -9 at random 20 times and restarted: every
 #     matching message exactly once;
 #   - stop_at: latest ends the run; a second run reads only what is new;
-#   - format: text; commit_offsets + start_from: committed (a pipeline with
+#   - format: text; values that are not JSON go to the DLQ with their topic,
+#     partition and offset; commit_offsets + start_from: committed (a pipeline with
 #     no checkpoint in the same group starts where the first one committed);
 #   - a full pipeline pauses its partitions and keeps polling: with
 #     max.poll.interval.ms 7 s and a sink that holds the pipeline full for
@@ -101,6 +102,28 @@ EOF
 check "format text: each value as {\"message\": ...}" \
     grep -qxF '{"message":"plain line with \"quotes\""}' out/text.jsonl
 check "format text: 4 lines" test "$(wc -l <out/text.jsonl)" = 4
+
+# ---- a value that is not JSON: to the dead-letter queue, with topic/partition/offset -----
+echo "topic mixed:1" >&9
+printf '{"ok":1}\nnot json\n{"ok":2}\n[1,2]\n' | kcat -P -b "$B" -t mixed
+cat >mixed.yaml <<EOF
+name: mixed
+source: {type: kafka, config: {brokers: "$B", topics: [mixed], stop_at: latest, $FAST}}
+sink: {type: file, config: {path: out/mixed.jsonl}}
+dlq: {type: file, config: {path: out/mixed-dlq.jsonl}}
+EOF
+"$WIRE" run --data-dir mixedd mixed.yaml >mixed.log 2>&1
+check "malformed values: exit 0" test $? = 0
+check "malformed values: the two good ones delivered" test "$(wc -l <out/mixed.jsonl)" = 2
+check "malformed values: two dead letters, each with topic, partition and offset" python3 - <<'EOF'
+import json
+d = [json.loads(l) for l in open("out/mixed-dlq.jsonl")]
+assert len(d) == 2, d
+assert d[0]["event"] == "not json" and "kafka topic mixed partition 0 offset 1" in d[0]["error"], d[0]
+assert d[1]["event"] == [1, 2] and "offset 3" in d[1]["error"], d[1]
+assert d[0]["stage"] == "source kafka (source)", d[0]
+EOF
+check "malformed values: counted as invalid" grep -q "invalid=2" mixed.log
 
 # ---- commit_offsets, then start_from committed in the same group ---------------------
 cat >commit.yaml <<EOF
