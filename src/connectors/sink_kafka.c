@@ -20,13 +20,13 @@
  * `key` is a field (a dotted path: "user.id") whose value keys the message.
  */
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
+#include "connectors/kafka.h"
 #include "core/json.h"
 
 enum { ACKS_ALL, ACKS_ONE, ACKS_NONE };
@@ -92,14 +92,6 @@ typedef struct kafka_sink {
     char fatal[512];
 } kafka_sink;
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    if (level <= 3)
-        wire_warn("kafka: %s: %s", fac, buf);
-    else if (level <= 5)
-        wire_info("kafka: %s: %s", fac, buf);
-}
-
 static int classify(rd_kafka_resp_err_t e)
 {
     switch (e) {
@@ -156,12 +148,9 @@ static void parse_template(kafka_sink *s, const char *t)
     }
 }
 
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *err)
+static void producer_callbacks(rd_kafka_conf_t *conf)
 {
-    char e[512];
-    if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, v, e);
-    return 0;
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 }
 
 static void kafka_sink_destroy(void *self);
@@ -173,38 +162,19 @@ static int kafka_sink_create(void **self, const void *config, wire_err *err)
     s->c = c;
     wire_buf_init(&s->store);
     parse_template(s, c->topic);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    wire_buf brokers;
-    wire_buf_init(&brokers);
-    for (size_t i = 0; i < c->brokers.n; i++)
-        wire_buf_printf(&brokers, "%s%s", i ? "," : "", c->brokers.v[i]);
     static const char *const acks[] = {"all", "1", "0"};
-    int rc = set(conf, "bootstrap.servers", brokers.p ? brokers.p : "", err);
-    wire_buf_free(&brokers);
-    if (!rc)
-        rc = set(conf, "acks", acks[c->acks], err);
-    if (!rc)
-        rc = set(conf, "enable.idempotence", c->acks == ACKS_ALL ? "true" : "false", err);
-    if (!rc)
-        rc = set(conf, "compression.type", compressions[c->compression], err);
-    if (!rc)
-        rc = set(conf, "linger.ms", "5", err);
-    for (size_t i = 0; !rc && i < c->librdkafka.n; i++)
-        rc = set(conf, c->librdkafka.keys[i], c->librdkafka.vals[i], err);
-    if (rc) {
-        rd_kafka_conf_destroy(conf);
-        kafka_sink_destroy(s);
-        return rc;
-    }
-    rd_kafka_conf_set_opaque(conf, s);
-    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-    rd_kafka_conf_set_log_cb(conf, log_cb);
-    char e[512];
-    s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    const wire_kafka_setting settings[] = {
+        {"acks", acks[c->acks]},
+        {"enable.idempotence", c->acks == ACKS_ALL ? "true" : "false"},
+        {"compression.type", compressions[c->compression]},
+        {"linger.ms", "5"},
+        {NULL, NULL},
+    };
+    s->rk = wire_kafka_new(RD_KAFKA_PRODUCER, &c->brokers, settings, &c->librdkafka, s,
+                           producer_callbacks, err);
     if (!s->rk) {
-        rd_kafka_conf_destroy(conf);
         kafka_sink_destroy(s);
-        return wire_errf(err, WIRE_EINVAL, "kafka: %s", e);
+        return err->code ? err->code : WIRE_EINVAL;
     }
     /* a fixed topic: learn its partitions now (best effort), or the first messages
        wait for librdkafka's once-a-second scan of unknown topics */

@@ -23,13 +23,13 @@
  * offsets seen at start, then finishes (backfills, tests).
  */
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
+#include "connectors/kafka.h"
 #include "core/json.h"
 
 enum { START_EARLIEST, START_LATEST, START_COMMITTED };
@@ -222,61 +222,30 @@ static void kafka_destroy(void *self)
     free(s);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *err)
+static void consumer_callbacks(rd_kafka_conf_t *conf)
 {
-    char e[512];
-    if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, v, e);
-    return 0;
-}
-
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    if (level <= 3)
-        wire_warn("kafka: %s: %s", fac, buf);
-    else if (level <= 5)
-        wire_info("kafka: %s: %s", fac, buf);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 }
 
 static int open_consumer(kafka_source *s, wire_err *err)
 {
     const kafka_config *c = s->c;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    wire_buf brokers;
-    wire_buf_init(&brokers);
-    for (size_t i = 0; i < c->brokers.n; i++)
-        wire_buf_printf(&brokers, "%s%s", i ? "," : "", c->brokers.v[i]);
     const char *group =
         c->group_id && *c->group_id ? c->group_id : wire_source_pipeline_name(s->ctx);
-    int rc = set(conf, "bootstrap.servers", brokers.p ? brokers.p : "", err);
-    wire_buf_free(&brokers);
-    if (!rc)
-        rc = set(conf, "group.id", group, err);
-    if (!rc)
-        rc = set(conf, "enable.auto.commit", "false", err);
-    if (!rc)
-        rc = set(conf, "enable.auto.offset.store", "false", err);
-    if (!rc)
-        rc = set(conf, "partition.assignment.strategy", "cooperative-sticky", err);
-    if (!rc)
-        rc = set(conf, "auto.offset.reset", "earliest", err);
-    if (!rc && c->stop_at == STOP_LATEST) /* to know a partition is at its end */
-        rc = set(conf, "enable.partition.eof", "true", err);
-    for (size_t i = 0; !rc && i < c->librdkafka.n; i++)
-        rc = set(conf, c->librdkafka.keys[i], c->librdkafka.vals[i], err);
-    if (rc) {
-        rd_kafka_conf_destroy(conf);
-        return rc;
-    }
-    rd_kafka_conf_set_opaque(conf, s);
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rd_kafka_conf_set_log_cb(conf, log_cb);
-    char e[512];
-    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
-    if (!s->rk) {
-        rd_kafka_conf_destroy(conf);
-        return wire_errf(err, WIRE_EINVAL, "kafka: %s", e);
-    }
+    const wire_kafka_setting settings[] = {
+        {"group.id", group},
+        {"enable.auto.commit", "false"}, /* the checkpoint holds the positions */
+        {"enable.auto.offset.store", "false"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"auto.offset.reset", "earliest"},
+        /* stop_at latest: to know a partition is at its end */
+        {"enable.partition.eof", c->stop_at == STOP_LATEST ? "true" : "false"},
+        {NULL, NULL},
+    };
+    s->rk = wire_kafka_new(RD_KAFKA_CONSUMER, &c->brokers, settings, &c->librdkafka, s,
+                           consumer_callbacks, err);
+    if (!s->rk)
+        return err->code ? err->code : WIRE_EINVAL;
     rd_kafka_poll_set_consumer(s->rk);
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)c->topics.n);
     for (size_t i = 0; i < c->topics.n; i++)

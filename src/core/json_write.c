@@ -246,32 +246,16 @@ void wire_jw_raw(wire_jw *w, const char *json, size_t n)
     wire_buf_append(w->b, json, n);
 }
 
-void wire_jw_kstr(wire_jw *w, const char *k, const char *s)
-{
-    wire_jw_key(w, k);
-    wire_jw_str(w, s);
-}
-
-void wire_jw_kint(wire_jw *w, const char *k, int64_t v)
-{
-    wire_jw_key(w, k);
-    wire_jw_int(w, v);
-}
-
-void wire_jw_kuint(wire_jw *w, const char *k, uint64_t v)
-{
-    wire_jw_key(w, k);
-    wire_jw_uint(w, v);
-}
-
-void wire_jw_kdouble(wire_jw *w, const char *k, double v)
-{
-    wire_jw_key(w, k);
-    wire_jw_double(w, v);
-}
-
-void wire_jw_kbool(wire_jw *w, const char *k, bool v)
-{
-    wire_jw_key(w, k);
-    wire_jw_bool(w, v);
-}
+/* key + value: one definition for each value type */
+#define JW_KEYED(name, type)                                                                       \
+    void wire_jw_k##name(wire_jw *w, const char *k, type v)                                        \
+    {                                                                                              \
+        wire_jw_key(w, k);                                                                         \
+        wire_jw_##name(w, v);                                                                      \
+    }
+JW_KEYED(str, const char *)
+JW_KEYED(int, int64_t)
+JW_KEYED(uint, uint64_t)
+JW_KEYED(double, double)
+JW_KEYED(bool, bool)
+#undef JW_KEYED

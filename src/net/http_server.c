@@ -198,6 +198,32 @@ const char *wire_http_req_body(const wire_http_req *r, size_t *len)
     return r->body ? r->body : "";
 }
 
+long wire_http_req_param(const wire_http_req *r, const char *name, char *out, size_t n)
+{
+    const char *q = wire_http_req_query(r);
+    size_t nlen = strlen(name);
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        char key[256];
+        size_t kd = wire_http_query_decode(q, klen, key, sizeof(key));
+        if (kd == nlen && memcmp(key, name, nlen) == 0) {
+            if (!eq) {
+                if (n)
+                    out[0] = '\0';
+                return 0;
+            }
+            return (long)wire_http_query_decode(eq + 1, len - klen - 1, out, n);
+        }
+        if (!amp)
+            break;
+        q = amp + 1;
+    }
+    return -1;
+}
+
 /* ---- connections ---- */
 
 static void conn_flush(conn *c);

@@ -74,7 +74,7 @@ long wire_http_path_decode(const char *s, size_t n, char *out)
 }
 
 /* Percent-decode [p, p+n) into out (size cap, NUL-terminated); returns the length. */
-static size_t pct_decode(const char *p, size_t n, char *out, size_t cap)
+size_t wire_http_query_decode(const char *p, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < cap; i++) {
@@ -90,32 +90,6 @@ static size_t pct_decode(const char *p, size_t n, char *out, size_t cap)
     if (cap)
         out[o] = '\0';
     return o;
-}
-
-long wire_http_req_param(const wire_http_req *r, const char *name, char *out, size_t n)
-{
-    const char *q = wire_http_req_query(r);
-    size_t nlen = strlen(name);
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', len);
-        size_t klen = eq ? (size_t)(eq - q) : len;
-        char key[256];
-        size_t kd = pct_decode(q, klen, key, sizeof(key));
-        if (kd == nlen && memcmp(key, name, nlen) == 0) {
-            if (!eq) {
-                if (n)
-                    out[0] = '\0';
-                return 0;
-            }
-            return (long)pct_decode(eq + 1, len - klen - 1, out, n);
-        }
-        if (!amp)
-            break;
-        q = amp + 1;
-    }
-    return -1;
 }
 
 /* ---- error bodies ---- */

@@ -123,6 +123,8 @@ typedef struct wire_http_response {
 void wire_http_respond_full(wire_http_req *r, const wire_http_response *resp);
 void wire_http_respond(wire_http_req *r, int status, const char *content_type, const void *body,
                        size_t len);
+/* Percent-decode a query key or value ('+' is a space) into out (size cap, NUL-terminated). */
+size_t wire_http_query_decode(const char *p, size_t n, char *out, size_t cap);
 /* Percent-decode a path segment [s, s+n) into out (n + 1 bytes); -1 on a malformed escape. */
 long wire_http_path_decode(const char *s, size_t n, char *out);
 /* The error body every endpoint answers with: `{"error": "<message>"}` and a newline. */

@@ -1,0 +1,54 @@
+/*
+ * kafka.c — the librdkafka client the Kafka source and sink share (kafka.h).
+ */
+#include <stdio.h>
+
+#include "connectors/kafka.h"
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (level <= 3)
+        wire_warn("kafka: %s: %s", fac, buf);
+    else if (level <= 5)
+        wire_info("kafka: %s: %s", fac, buf);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *err)
+{
+    char e[512];
+    if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, v, e);
+    return 0;
+}
+
+rd_kafka_t *wire_kafka_new(rd_kafka_type_t type, const wire_strlist *brokers,
+                           const wire_kafka_setting *settings, const wire_strmap *user,
+                           void *opaque, void (*callbacks)(rd_kafka_conf_t *conf), wire_err *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    wire_buf list;
+    wire_buf_init(&list);
+    for (size_t i = 0; i < brokers->n; i++)
+        wire_buf_printf(&list, "%s%s", i ? "," : "", brokers->v[i]);
+    int rc = set(conf, "bootstrap.servers", list.p ? list.p : "", err);
+    wire_buf_free(&list);
+    for (const wire_kafka_setting *s = settings; !rc && s && s->key; s++)
+        rc = set(conf, s->key, s->value, err);
+    for (size_t i = 0; !rc && i < user->n; i++)
+        rc = set(conf, user->keys[i], user->vals[i], err);
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if (callbacks)
+        callbacks(conf);
+    char e[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, e, sizeof(e));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        wire_errf(err, WIRE_EINVAL, "kafka: %s", e);
+    }
+    return rk;
+}
