@@ -680,25 +680,6 @@ void wire_spec_free(wire_pipeline_spec *s)
     free(s);
 }
 
-/*
- * Problems are found in schema order (top-level keys, then each component);
- * a reader wants them in file order. Stable: two problems at one position
- * keep the order they were found in.
- */
-static void sort_diags(wire_diags *d, size_t from)
-{
-    for (size_t i = from + 1; i < d->n; i++) {
-        wire_diag t = d->v[i];
-        size_t j = i;
-        while (j > from && (d->v[j - 1].line > t.line ||
-                            (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
-            d->v[j] = d->v[j - 1];
-            j--;
-        }
-        d->v[j] = t;
-    }
-}
-
 int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
                        wire_pipeline_spec **out, wire_diags *d)
 {
@@ -714,7 +695,9 @@ int wire_spec_load_mem(const wire_registry *r, const char *name, const char *tex
     spec_ctx x = {r, d, s, NULL};
     parse_spec(&x, root);
     wire_cfg_free(root);
-    sort_diags(d, before);
+    /* problems are found in schema order (top-level keys, then each component);
+       a reader wants them in file order */
+    wire_diags_sort(d, before);
     if (d->n > before) {
         wire_spec_free(s);
         return WIRE_EINVAL;
