@@ -25,6 +25,21 @@ int wire_cmd_serve(int argc, char **argv);
 int wire_cmd_cluster(int argc, char **argv);
 int wire_cmd_pipeline(int argc, char **argv);
 
+/* ---- limits.c: the document limits' flags, shared by validate and run ---- */
+
+struct wire_spec_limits;
+/* The defaults, as `wire serve` has them: 1MB, 1000 transforms (0: no limit). */
+#define WIRE_CLI_LIMITS_INIT                                                                       \
+    {                                                                                              \
+        WIRE_SPEC_MAX_BYTES, WIRE_SPEC_MAX_TRANSFORMS                                              \
+    }
+/*
+ * If argv[*i] is --max-transforms N or --max-pipeline-bytes SIZE (or
+ * --flag=VALUE), set it in `lim`, advance *i past its value and return 1; a
+ * bad value prints `fatal: ...` and returns -1; anything else returns 0.
+ */
+int wire_cli_limit_flag(int argc, char **argv, int *i, struct wire_spec_limits *lim);
+
 /* ---- client.c: shared by the client commands (cluster, pipeline) ---- */
 
 struct wire_json_val;

@@ -40,6 +40,7 @@ typedef struct runset {
     size_t n;
     wire_checkpoint_store *store;
     const char *data_dir;
+    wire_spec_limits lim; /* --max-transforms, --max-pipeline-bytes */
     int64_t t0;
 } runset;
 
@@ -47,9 +48,11 @@ static void run_usage_to(FILE *f)
 {
     fprintf(f, "usage: wire run [--data-dir DIR] [--http-addr ADDR] [--watch] "
                "[--log-level debug|info|warn|error] FILE.yaml...\n"
-               "  --data-dir DIR    local checkpoints (./wire-data)\n"
-               "  --http-addr ADDR  serve /status, /metrics, /readyz, /livez\n"
-               "  --watch           reload a file when it changes (SIGHUP reloads too)\n");
+               "  --data-dir DIR             local checkpoints (./wire-data)\n"
+               "  --http-addr ADDR           serve /status, /metrics, /readyz, /livez\n"
+               "  --watch                    reload a file when it changes (SIGHUP reloads too)\n"
+               "  --max-transforms N         transforms in one pipeline (1000; 0: no limit)\n"
+               "  --max-pipeline-bytes SIZE  size of one pipeline document (1MB; 0: no limit)\n");
 }
 
 static int run_usage(void)
@@ -145,7 +148,7 @@ static void reload(runset *rs)
         e->mtime = file_mtime(e->file);
         wire_diags d = {0};
         wire_pipeline_spec *spec = NULL;
-        wire_spec_load_file(&wire_default_registry, e->file, &spec, &d);
+        wire_spec_load_file(&wire_default_registry, e->file, &rs->lim, &spec, &d);
         if (d.n) {
             for (size_t k = 0; k < d.n; k++)
                 wire_error("reload rejected: %s:%d:%d: %s", d.v[k].file, d.v[k].line, d.v[k].col,
@@ -202,11 +205,18 @@ int wire_cmd_run(int argc, char **argv)
 {
     const char *data_dir = "./wire-data", *http_addr = NULL;
     bool watch = false;
+    wire_spec_limits lim = WIRE_CLI_LIMITS_INIT;
     const char **files = wire_xcalloc((size_t)argc, sizeof(char *));
     size_t nfiles = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--data-dir") == 0 && i + 1 < argc) {
+        int lf = wire_cli_limit_flag(argc, argv, &i, &lim);
+        if (lf < 0) {
+            free(files);
+            return 1;
+        } else if (lf > 0) {
+            continue;
+        } else if (strcmp(a, "--data-dir") == 0 && i + 1 < argc) {
             data_dir = argv[++i];
         } else if (strncmp(a, "--data-dir=", 11) == 0) {
             data_dir = a + 11;
@@ -253,7 +263,7 @@ int wire_cmd_run(int argc, char **argv)
     wire_diags d = {0};
     wire_pipeline_spec **specs = wire_xcalloc(nfiles, sizeof(*specs));
     for (size_t i = 0; i < nfiles; i++)
-        wire_spec_load_file(&wire_default_registry, files[i], &specs[i], &d);
+        wire_spec_load_file(&wire_default_registry, files[i], &lim, &specs[i], &d);
     for (size_t i = 0; i < nfiles && d.n == 0; i++)
         for (size_t j = 0; j < i; j++)
             if (specs[i] && specs[j] && strcmp(specs[i]->name, specs[j]->name) == 0)
@@ -288,7 +298,7 @@ int wire_cmd_run(int argc, char **argv)
         wire_info("state directory %s%s%s (checkpoints under its checkpoints/)", rel ? cwd : "",
                   rel ? "/" : "", shown);
     }
-    runset rs = {.data_dir = data_dir, .n = nfiles, .t0 = wire_mono_ns()};
+    runset rs = {.data_dir = data_dir, .n = nfiles, .lim = lim, .t0 = wire_mono_ns()};
     pthread_mutex_init(&rs.lock, NULL);
     rs.store = wire_checkpoint_store_local(data_dir);
     rs.e = wire_xcalloc(nfiles, sizeof(*rs.e));

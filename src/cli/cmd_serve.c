@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cluster/cluster.h"
+#include "engine/engine.h"
 #include "registry/registry.h"
 
 typedef struct serve_flags {
@@ -34,32 +35,34 @@ typedef struct serve_flags {
 
 static void serve_usage(FILE *f)
 {
-    fprintf(f, "usage: wire serve [FLAGS] [DATA_DIR]     (or: wire --FLAGS)\n"
-               "  --node-id ID                   unique node id (default: the raft address)\n"
-               "  --http-addr HOST:PORT          HTTP API bind address (localhost:4001)\n"
-               "  --http-adv-addr HOST:PORT      HTTP address advertised to others\n"
-               "  --raft-addr HOST:PORT          inter-node port (localhost:4002)\n"
-               "  --raft-adv-addr HOST:PORT      inter-node address advertised to others\n"
-               "  --raft-dir DIR                 Raft log and snapshots (./wire-data)\n"
-               "  --join ADDR[,ADDR..]           inter-node addresses of existing members\n"
-               "  --join-attempts N              (5)\n"
-               "  --join-interval DUR            (3s)\n"
-               "  --bootstrap-expect N           form an N-node cluster with the --join nodes\n"
-               "  --bootstrap-expect-timeout DUR (120s)\n"
-               "  --raft-non-voter               join as a non-voting member\n"
-               "  --raft-snap N                  snapshot every N log entries (8192)\n"
-               "  --raft-snap-int DUR            and at least this often when written (30s)\n"
-               "  --raft-election-timeout DUR    (1s)\n"
-               "  --raft-heartbeat-timeout DUR   (100ms)\n"
-               "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
-               "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
-               "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
-               "  --request-timeout DUR          a write waits this long for a leader (5s)\n"
-               "  --max-pipelines N              pipelines one node runs at most (256)\n"
-               "  --max-transforms N             transforms in one pipeline document (1000)\n"
-               "  --max-pipeline-bytes SIZE      size of one pipeline document (1MB)\n"
-               "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
-               "  --log-level debug|info|warn|error\n");
+    fprintf(
+        f,
+        "usage: wire serve [FLAGS] [DATA_DIR]     (or: wire --FLAGS)\n"
+        "  --node-id ID                   unique node id (default: the raft address)\n"
+        "  --http-addr HOST:PORT          HTTP API bind address (localhost:4001)\n"
+        "  --http-adv-addr HOST:PORT      HTTP address advertised to others\n"
+        "  --raft-addr HOST:PORT          inter-node port (localhost:4002)\n"
+        "  --raft-adv-addr HOST:PORT      inter-node address advertised to others\n"
+        "  --raft-dir DIR                 Raft log and snapshots (./wire-data)\n"
+        "  --join ADDR[,ADDR..]           inter-node addresses of existing members\n"
+        "  --join-attempts N              (5)\n"
+        "  --join-interval DUR            (3s)\n"
+        "  --bootstrap-expect N           form an N-node cluster with the --join nodes\n"
+        "  --bootstrap-expect-timeout DUR (120s)\n"
+        "  --raft-non-voter               join as a non-voting member\n"
+        "  --raft-snap N                  snapshot every N log entries (8192)\n"
+        "  --raft-snap-int DUR            and at least this often when written (30s)\n"
+        "  --raft-election-timeout DUR    (1s)\n"
+        "  --raft-heartbeat-timeout DUR   (100ms)\n"
+        "  --raft-shutdown-stepdown       transfer leadership on SIGTERM\n"
+        "  --raft-cluster-remove-shutdown leave the cluster on SIGTERM\n"
+        "  --node-timeout DUR             silent node loses its pipelines (5s)\n"
+        "  --request-timeout DUR          a write waits this long for a leader (5s)\n"
+        "  --max-pipelines N              pipelines one node runs at most (256; 0: no cap)\n"
+        "  --max-transforms N             transforms in one pipeline document (1000; 0: no cap)\n"
+        "  --max-pipeline-bytes SIZE      size of one pipeline document (1MB, at most 10MB)\n"
+        "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
+        "  --log-level debug|info|warn|error\n");
 }
 
 enum { F_STR, F_INT, F_DUR, F_BOOL, F_SIZE };
@@ -192,8 +195,15 @@ static int check_addr(const char *flag, const char *addr, bool advertised)
     return 0;
 }
 
+/* The HTTP server's own body limit (net/http_server.c): no document can be larger. */
+#define SERVE_MAX_BODY (10 << 20)
+
 static int check_flags(serve_flags *f)
 {
+    if (f->max_pipeline_bytes < 1 || f->max_pipeline_bytes > SERVE_MAX_BODY)
+        return fatal("--max-pipeline-bytes must be between 1 and 10MB (the largest request body "
+                     "the HTTP server reads), not %lld",
+                     (long long)f->max_pipeline_bytes);
     if (check_addr("http-addr", f->http_addr, false) ||
         check_addr("raft-addr", f->raft_addr, false))
         return 1;
@@ -277,8 +287,8 @@ int wire_cmd_serve(int argc, char **argv)
     f.node_timeout_ms = 5000;
     f.request_timeout_ms = 5000;
     f.max_pipelines = 256;
-    f.max_transforms = 1000;
-    f.max_pipeline_bytes = 1 << 20;
+    f.max_transforms = WIRE_SPEC_MAX_TRANSFORMS;
+    f.max_pipeline_bytes = WIRE_SPEC_MAX_BYTES;
     f.max_conns_per_client = WIRE_API_CONNS_PER_CLIENT;
     int rc = parse_flags(argc, argv, &f);
     if (rc)

@@ -105,8 +105,14 @@ void wire_node_info_free(wire_node_info *info)
     info->nmembers = 0;
 }
 
+static int live_key_cmp(const void *key, const void *el)
+{
+    return strcmp(key, ((const wire_runner_live *)el)->name);
+}
+
+/* `lives`: every runner's counters (a list), or NULL to ask the runners for this one. */
 static void copy_info(wire_node *n, const wire_pipeline_rec *p, bool with_spec,
-                      wire_pipeline_info *o)
+                      const wire_runner_live *lives, size_t nlives, wire_pipeline_info *o)
 {
     memset(o, 0, sizeof(*o));
     o->name = wire_xstrdup(p->name);
@@ -124,15 +130,20 @@ static void copy_info(wire_node *n, const wire_pipeline_rec *p, bool with_spec,
     /* the checkpoint's header fields (id, time) are small; the list shows them */
     o->checkpoint = wire_xstrndup(p->checkpoint, p->checkpoint_len);
     o->checkpoint_len = p->checkpoint_len;
+    if (!n->runners || strcmp(p->node, n->id) != 0) {
+        o->stats = wire_xstrdup(p->stats);
+        return;
+    }
+    if (lives) {
+        const wire_runner_live *l = bsearch(p->name, lives, nlives, sizeof(*lives), live_key_cmp);
+        o->stats = wire_xstrdup(l ? l->counters : p->stats);
+        o->live = l != NULL;
+        return;
+    }
     wire_buf live;
     wire_buf_init(&live);
-    if (n->runners && strcmp(p->node, n->id) == 0 &&
-        wire_runners_live(n->runners, p->name, &live)) {
-        o->stats = wire_xstrndup(live.p, live.len);
-        o->live = true;
-    } else {
-        o->stats = wire_xstrdup(p->stats);
-    }
+    o->live = wire_runners_live(n->runners, p->name, &live);
+    o->stats = o->live ? wire_xstrndup(live.p, live.len) : wire_xstrdup(p->stats);
     wire_buf_free(&live);
 }
 
@@ -142,13 +153,20 @@ void node_fill_pipelines(wire_node *n, wire_node_op *op)
     size_t k = wire_fsm_pipelines(n->fsm, &v);
     op->pipes = wire_xcalloc(k ? k : 1, sizeof(*op->pipes));
     op->npipes = 0;
+    /* a list (or the runners' own look) takes every runner's counters at once: asking
+       per pipeline made a list of N pipelines O(N x the pipelines running here) */
+    wire_runner_live *lives = NULL;
+    size_t nlives = 0;
+    if (!op->key && n->runners)
+        nlives = wire_runners_live_all(n->runners, &lives);
     for (size_t i = 0; i < k; i++) {
         if (op->key && (strlen(v[i].name) != op->klen || memcmp(v[i].name, op->key, op->klen)))
             continue;
         if (op->mine && strcmp(v[i].node, n->id) != 0)
             continue;
-        copy_info(n, &v[i], op->with_spec, &op->pipes[op->npipes++]);
+        copy_info(n, &v[i], op->with_spec, lives, nlives, &op->pipes[op->npipes++]);
     }
+    wire_runner_lives_free(lives, nlives);
     free(v);
     if (op->mine)
         op->run_mode = node_run_mode(n, wire_now_ms());

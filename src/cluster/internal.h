@@ -311,6 +311,13 @@ wire_runners *wire_runners_start(const wire_runners_host *host, const struct wir
 void wire_runners_kick(wire_runners *r);
 /* Live counters of `name` if it runs here: stats JSON appended to out, true. */
 bool wire_runners_live(wire_runners *r, const char *name, wire_buf *out);
+/* Every pipeline running here with its live counters, sorted by name, in one pass
+   under the lock (a list of N pipelines asks once, not N times). */
+typedef struct wire_runner_live {
+    char *name, *counters; /* owned; counters is stats JSON */
+} wire_runner_live;
+size_t wire_runners_live_all(wire_runners *r, wire_runner_live **out);
+void wire_runner_lives_free(wire_runner_live *v, size_t n);
 /* fn for every pipeline running here, under the runners' lock (keep fn short). */
 void wire_runners_each(wire_runners *r, void (*fn)(struct wire_pipeline *p, void *arg), void *arg);
 /* Stop every pipeline (final checkpoints through the node); kick and live stay safe. */

@@ -316,12 +316,27 @@ static void stop_all(wire_runners *rs, const char *why)
     }
 }
 
+/* op->pipes come sorted by name (the state machine's order): a binary search, so a
+   pass over R runners and M pipelines is O((R + M) log M), not O(R x M). */
 static const wire_pipeline_info *find_info(const wire_node_op *op, const char *name)
 {
-    for (size_t i = 0; i < op->npipes; i++)
-        if (strcmp(op->pipes[i].name, name) == 0)
-            return &op->pipes[i];
+    size_t lo = 0, hi = op->npipes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(op->pipes[mid].name, name);
+        if (c == 0)
+            return &op->pipes[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static bool should_run(int state)
@@ -379,7 +394,15 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
         wire_runners_kick(rs);
         return;
     }
-    /* start what is missing */
+    /* start what is missing: what runs here, sorted by name, is looked up */
+    size_t nrun = 0;
+    for (runner *r = rs->list; r; r = r->next)
+        nrun++;
+    const char **running = wire_xcalloc(nrun ? nrun : 1, sizeof(*running));
+    nrun = 0;
+    for (runner *r = rs->list; r; r = r->next)
+        running[nrun++] = r->name;
+    qsort(running, nrun, sizeof(*running), name_cmp);
     for (size_t i = 0; i < op->npipes; i++) {
         const wire_pipeline_info *pi = &op->pipes[i];
         if (!should_run(pi->state))
@@ -388,10 +411,8 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
             release(rs, pi->name, pi->epoch);
             continue;
         }
-        bool have = false;
-        for (runner *r = rs->list; r && !have; r = r->next)
-            have = strcmp(r->name, pi->name) == 0;
-        if (have)
+        const char *key = pi->name;
+        if (bsearch(&key, running, nrun, sizeof(*running), name_cmp))
             continue;
         runner *r = runner_start(rs, pi);
         if (!r)
@@ -401,6 +422,7 @@ static void reconcile(wire_runners *rs, const wire_node_op *op)
         rs->list = r;
         pthread_mutex_unlock(&rs->lock);
     }
+    free(running);
 }
 
 /* Runners that ended on their own, and reports still owed. */
@@ -545,6 +567,44 @@ bool wire_runners_live(wire_runners *rs, const char *name, wire_buf *out)
         }
     pthread_mutex_unlock(&rs->lock);
     return found;
+}
+
+static int live_cmp(const void *a, const void *b)
+{
+    return strcmp(((const wire_runner_live *)a)->name, ((const wire_runner_live *)b)->name);
+}
+
+size_t wire_runners_live_all(wire_runners *rs, wire_runner_live **out)
+{
+    pthread_mutex_lock(&rs->lock);
+    size_t n = 0, k = 0;
+    for (runner *r = rs->list; r; r = r->next)
+        n += r->p != NULL;
+    wire_runner_live *v = wire_xcalloc(n ? n : 1, sizeof(*v));
+    wire_buf b;
+    wire_buf_init(&b);
+    for (runner *r = rs->list; r && k < n; r = r->next) {
+        if (!r->p)
+            continue;
+        b.len = 0;
+        counters_json(r, &b);
+        v[k].name = wire_xstrdup(r->name);
+        v[k++].counters = wire_xstrndup(b.p, b.len);
+    }
+    pthread_mutex_unlock(&rs->lock);
+    wire_buf_free(&b);
+    qsort(v, k, sizeof(*v), live_cmp);
+    *out = v;
+    return k;
+}
+
+void wire_runner_lives_free(wire_runner_live *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].counters);
+    }
+    free(v);
 }
 
 void wire_runners_each(wire_runners *rs, void (*fn)(wire_pipeline *p, void *arg), void *arg)

@@ -73,6 +73,8 @@ void wire_diags_add(wire_diags *d, const char *file, int line, int col, const ch
 void wire_diags_vadd(wire_diags *d, const char *file, int line, int col, const char *fmt,
                      va_list ap);
 void wire_diags_print(const wire_diags *d, void *stream /* FILE* */);
+/* Sort d->v[from..] by line, then column; stable (one position keeps the order found). */
+void wire_diags_sort(wire_diags *d, size_t from);
 void wire_diags_free(wire_diags *d);
 
 /* Growable byte buffer. `p` is always NUL-terminated when len > 0. */

@@ -91,6 +91,43 @@ void wire_diags_print(const wire_diags *d, void *stream)
         fprintf(stream, "%s:%d:%d: %s\n", d->v[i].file, d->v[i].line, d->v[i].col, d->v[i].msg);
 }
 
+static bool diag_after(const wire_diag *a, const wire_diag *b)
+{
+    return a->line > b->line || (a->line == b->line && a->col > b->col);
+}
+
+/*
+ * A bottom-up merge sort: stable, and O(n log n) however the problems
+ * arrive (an insertion sort took 30 s for 100,000 problems found in an order
+ * far from the file's).
+ */
+void wire_diags_sort(wire_diags *d, size_t from)
+{
+    if (from >= d->n || d->n - from < 2)
+        return;
+    size_t n = d->n - from;
+    wire_diag *src = d->v + from, *tmp = wire_xmalloc(n * sizeof(*tmp)), *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n,
+                   hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = diag_after(&src[i], &src[j]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        wire_diag *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != d->v + from)
+        memcpy(d->v + from, src, n * sizeof(*src));
+    free(tmp);
+}
+
 void wire_diags_free(wire_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {

@@ -228,9 +228,24 @@ typedef struct wire_pipeline_spec {
     char *placement_node; /* `placement: {node}` (cluster), or NULL */
 } wire_pipeline_spec;
 
-/* Parse a pipeline document; every problem goes to `d`. 0 if none. */
-int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_spec **out,
-                        wire_diags *d);
+/*
+ * The limits a pipeline document meets, the same in `wire serve` (over HTTP),
+ * `wire validate` and `wire run`: --max-pipeline-bytes and --max-transforms.
+ * 0 is no limit. A document over max_bytes is reported at 1:1 and not parsed.
+ */
+#define WIRE_SPEC_MAX_BYTES (1 << 20)
+#define WIRE_SPEC_MAX_TRANSFORMS 1000
+typedef struct wire_spec_limits {
+    int64_t max_bytes;
+    int64_t max_transforms;
+} wire_spec_limits;
+
+/* Parse a pipeline document; every problem goes to `d`. 0 if none. `lim` may be NULL. */
+int wire_spec_load_file(const wire_registry *r, const char *path, const wire_spec_limits *lim,
+                        wire_pipeline_spec **out, wire_diags *d);
+int wire_spec_load_limited(const wire_registry *r, const char *name, const char *text, size_t n,
+                           const wire_spec_limits *lim, wire_pipeline_spec **out, wire_diags *d);
+/* No limits: for documents already accepted (stored in the cluster, tests). */
 int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
                        wire_pipeline_spec **out, wire_diags *d);
 void wire_spec_free(wire_pipeline_spec *s);

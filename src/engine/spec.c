@@ -7,8 +7,10 @@
  * sinks and the dlq), binding type names to
  * definitions through the registry, and the checks that span components
  * (exactly-once needs every sink to support it; on_error: dlq needs a dlq;
- * component names are unique). Every problem is collected, not only the
- * first, so `wire validate` can list them all. docs/configuration.md
+ * component names are unique), and the limits of wire_spec_limits
+ * (--max-pipeline-bytes, --max-transforms). Every problem is collected, not
+ * only the first, so `wire validate` can list them all; all of it is linear
+ * in the document's size. docs/configuration.md
  * describes the format this file accepts.
  */
 #include <stddef.h>
@@ -34,6 +36,7 @@ typedef struct spec_ctx {
     wire_diags *d;
     wire_pipeline_spec *s;
     const wire_cfg *dlq_node; /* the top-level dlq, if any */
+    int64_t max_transforms;   /* 0: no limit */
 } spec_ctx;
 
 static void diag_at(spec_ctx *x, const wire_cfg *n, const char *fmt, ...) WIRE_PRINTF(3, 4);
@@ -526,7 +529,12 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (x->dlq_node)
         parse_component(x, KIND_DLQ, dlq, "dlq", false, &s->dlq);
 
-    /* transforms */
+    /* transforms: every one is parsed even past the limit, so all problems show */
+    if (transforms && transforms->kind == WIRE_CFG_SEQ && x->max_transforms > 0 &&
+        transforms->nitems > (size_t)x->max_transforms)
+        diag_at(x, keys[K_TRANSFORMS],
+                "%zu transforms; a pipeline has at most %lld (--max-transforms)",
+                transforms->nitems, (long long)x->max_transforms);
     if (transforms && transforms->kind == WIRE_CFG_SEQ) {
         s->transforms =
             wire_xcalloc(transforms->nitems ? transforms->nitems : 1, sizeof(wire_component));
@@ -680,29 +688,18 @@ void wire_spec_free(wire_pipeline_spec *s)
     free(s);
 }
 
-/*
- * Problems are found in schema order (top-level keys, then each component);
- * a reader wants them in file order. Stable: two problems at one position
- * keep the order they were found in.
- */
-static void sort_diags(wire_diags *d, size_t from)
-{
-    for (size_t i = from + 1; i < d->n; i++) {
-        wire_diag t = d->v[i];
-        size_t j = i;
-        while (j > from && (d->v[j - 1].line > t.line ||
-                            (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
-            d->v[j] = d->v[j - 1];
-            j--;
-        }
-        d->v[j] = t;
-    }
-}
-
-int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
-                       wire_pipeline_spec **out, wire_diags *d)
+int wire_spec_load_limited(const wire_registry *r, const char *name, const char *text, size_t n,
+                           const wire_spec_limits *lim, wire_pipeline_spec **out, wire_diags *d)
 {
     *out = NULL;
+    if (lim && lim->max_bytes > 0 && n > (size_t)lim->max_bytes) {
+        /* before parsing: the limit bounds the work and the memory a document may take */
+        wire_diags_add(d, name, 1, 1,
+                       "the document is %zu bytes; a pipeline document is at most %lld "
+                       "(--max-pipeline-bytes)",
+                       n, (long long)lim->max_bytes);
+        return WIRE_EINVAL;
+    }
     size_t before = d->n;
     wire_cfg *root = NULL;
     int rc = wire_cfg_load_mem(name, text, n, &root, d);
@@ -711,10 +708,12 @@ int wire_spec_load_mem(const wire_registry *r, const char *name, const char *tex
     wire_pipeline_spec *s = wire_xcalloc(1, sizeof(*s));
     s->file = wire_xstrdup(name ? name : "-");
     s->hash = wire_hash64(text, n, 0);
-    spec_ctx x = {r, d, s, NULL};
+    spec_ctx x = {r, d, s, NULL, lim ? lim->max_transforms : 0};
     parse_spec(&x, root);
     wire_cfg_free(root);
-    sort_diags(d, before);
+    /* problems are found in schema order (top-level keys, then each component);
+       a reader wants them in file order */
+    wire_diags_sort(d, before);
     if (d->n > before) {
         wire_spec_free(s);
         return WIRE_EINVAL;
@@ -723,8 +722,14 @@ int wire_spec_load_mem(const wire_registry *r, const char *name, const char *tex
     return 0;
 }
 
-int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_spec **out,
-                        wire_diags *d)
+int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
+                       wire_pipeline_spec **out, wire_diags *d)
+{
+    return wire_spec_load_limited(r, name, text, n, NULL, out, d);
+}
+
+int wire_spec_load_file(const wire_registry *r, const char *path, const wire_spec_limits *lim,
+                        wire_pipeline_spec **out, wire_diags *d)
 {
     *out = NULL;
     char *text;
@@ -736,7 +741,7 @@ int wire_spec_load_file(const wire_registry *r, const char *path, wire_pipeline_
                        err.msg);
         return WIRE_EIO;
     }
-    int rc = wire_spec_load_mem(r, path, text, n, out, d);
+    int rc = wire_spec_load_limited(r, path, text, n, lim, out, d);
     free(text);
     return rc;
 }

@@ -79,6 +79,32 @@ TEST(diags_collect_in_order)
     CHECK_EQ_INT(d.n, 0);
 }
 
+/* File order, stable: the problems of one position keep the order they were found in;
+   the entries before `from` stay as they are. */
+TEST(diags_sort_stable_by_position)
+{
+    wire_diags d = {0};
+    wire_diags_add(&d, "a", 99, 1, "kept first");
+    enum { N = 5000 };
+    for (int i = N; i > 0; i--) /* reversed, each position twice */
+        wire_diags_add(&d, "a", i / 2 + 1, i % 2 ? 3 : 1, "p%d", i);
+    wire_diags_add(&d, "a", 2, 1, "late");
+    wire_diags_sort(&d, 1);
+    CHECK_EQ_INT(d.n, N + 2);
+    CHECK_EQ_STR(d.v[0].msg, "kept first");
+    for (size_t i = 2; i < d.n; i++)
+        CHECK(d.v[i - 1].line < d.v[i].line ||
+              (d.v[i - 1].line == d.v[i].line && d.v[i - 1].col <= d.v[i].col));
+    /* line 2 col 1 holds p2 (found first), then "late" */
+    size_t k = 1;
+    while (k < d.n && !(d.v[k].line == 2 && d.v[k].col == 1))
+        k++;
+    CHECK_EQ_STR(d.v[k].msg, "p2");
+    CHECK_EQ_STR(d.v[k + 1].msg, "late");
+    wire_diags_sort(&d, d.n); /* nothing to sort */
+    wire_diags_free(&d);
+}
+
 TEST(errf_sets_code_and_message)
 {
     wire_err e;
@@ -176,6 +202,7 @@ int main(void)
     RUN(buf_append_printf);
     RUN(durations_and_sizes);
     RUN(diags_collect_in_order);
+    RUN(diags_sort_stable_by_position);
     RUN(errf_sets_code_and_message);
     RUN(batch_positions_replace_per_split);
     RUN(event_id_is_uuidv7_and_replay_stable);

@@ -203,11 +203,12 @@ static const wire_assignment *find(wire_assignment *a, size_t k, const char *p)
     return NULL;
 }
 
-/* Run the scheduler and apply what it decides; returns how many it moved. */
-static size_t schedule_apply(wire_fsm *f)
+/* Run the scheduler (at most `cap` per node, 0: none) and apply what it decides;
+   returns how many it moved. */
+static size_t schedule_apply_cap(wire_fsm *f, size_t cap)
 {
     wire_assignment *a;
-    size_t k = wire_schedule(f, alive, NULL, 0, &a);
+    size_t k = wire_schedule(f, alive, NULL, cap, &a);
     /* copy first: applying invalidates the pointers into the FSM */
     char names[16][32], nodes[16][32];
     uint64_t epochs[16];
@@ -220,6 +221,11 @@ static size_t schedule_apply(wire_fsm *f)
     for (size_t i = 0; i < k && i < 16; i++)
         CHECK_EQ_INT(assign(f, names[i], nodes[i], epochs[i]), WIRE_APPLY_OK);
     return k;
+}
+
+static size_t schedule_apply(wire_fsm *f)
+{
+    return schedule_apply_cap(f, 0);
 }
 
 TEST(schedule_least_loaded_and_failover)
@@ -376,11 +382,55 @@ TEST(schedule_cap_per_node)
     wire_fsm_free(f);
 }
 
+/* With every node full, a pipeline waits pending: after a node is lost its pipeline has
+   nowhere to go, a pinned one waits for room on its node, and both are placed once a
+   pipeline ends; paused and finished ones take no room. */
+/* The node a pipeline is on, copied ("" for none): records point into the state machine. */
+static const char *node_of(wire_fsm *f, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", get(f, name).node);
+    return buf;
+}
+
+TEST(schedule_cap_full_nodes_wait)
+{
+    wire_fsm *f = wire_fsm_new();
+    char x[32], y[32];
+    memset(g_down, 0, sizeof(g_down));
+    add_node(f, "n1", "h:1");
+    add_node(f, "n2", "h:2");
+    CHECK_EQ_INT(put(f, "a", "", 0, "s"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(put(f, "b", "", 0, "s"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply_cap(f, 1), 2);
+    CHECK(strcmp(node_of(f, "a", x, sizeof(x)), node_of(f, "b", y, sizeof(y))) != 0);
+    const char *on1 = strcmp(x, "n1") == 0 ? "a" : "b", *on2 = strcmp(x, "n1") == 0 ? "b" : "a";
+    CHECK_EQ_INT(put(f, "c", "n1", 0, "s"), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply_cap(f, 1), 0); /* its node n1 is full: c waits */
+    CHECK_EQ_STR(node_of(f, "c", x, sizeof(x)), "");
+    g_down[0] = "n2";
+    CHECK_EQ_INT(schedule_apply_cap(f, 1), 0); /* n2's pipeline cannot move: n1 is full */
+    CHECK_EQ_STR(node_of(f, on2, x, sizeof(x)), "n2");
+    /* the pipeline on n1 finishes: room for one there, and exactly one is placed */
+    wire_pipeline_rec r1 = get(f, on1);
+    CHECK_EQ_INT(report(f, on1, r1.version, r1.epoch, WIRE_PSTATE_FINISHED, ""), WIRE_APPLY_OK);
+    CHECK_EQ_INT(schedule_apply_cap(f, 1), 1);
+    size_t on_n1 = (strcmp(node_of(f, "c", x, sizeof(x)), "n1") == 0) +
+                   (strcmp(node_of(f, on2, y, sizeof(y)), "n1") == 0);
+    CHECK_EQ_INT(on_n1, 1);
+    /* n2 back: nothing ever gets two on one node, and a second pass changes nothing */
+    g_down[0] = NULL;
+    schedule_apply_cap(f, 1);
+    CHECK(strcmp(node_of(f, "c", x, sizeof(x)), node_of(f, on2, y, sizeof(y))) != 0 || !x[0]);
+    CHECK_EQ_INT(schedule_apply_cap(f, 1), 0);
+    wire_fsm_free(f);
+}
+
 int main(void)
 {
     RUN(fsm_pipeline_lifecycle);
     RUN(schedule_least_loaded_and_failover);
     RUN(schedule_placement);
     RUN(schedule_cap_per_node);
+    RUN(schedule_cap_full_nodes_wait);
     TEST_MAIN_END();
 }

@@ -592,17 +592,65 @@ TEST(syntax_error_stops_there)
                  "pipeline (split it into several files)");
 }
 
+/* --max-pipeline-bytes: reported at 1:1 and nothing parsed; --max-transforms: at the
+   `transforms` key, alongside every other problem; 0 lifts a limit. */
+TEST(limits)
+{
+    const char *doc = "name: p\n"
+                      "source: {type: generate}\n"
+                      "transforms:\n"
+                      "  - {type: filter, config: {where: 'a = 1'}}\n"
+                      "  - {type: filter, config: {wher: 'a = 1'}}\n"
+                      "  - {type: filter, config: {where: 'a = 1'}}\n"
+                      "sink: {type: stdout}\n";
+    wire_diags d = {0};
+    wire_pipeline_spec *s = NULL;
+    wire_spec_limits lim = {.max_bytes = 10, .max_transforms = 2};
+    CHECK_EQ_INT(wire_spec_load_limited(&reg, "p.yaml", doc, strlen(doc), &lim, &s, &d),
+                 WIRE_EINVAL);
+    CHECK(s == NULL);
+    CHECK_EQ_INT(d.n, 1);
+    CHECK_EQ_INT(d.v[0].line, 1);
+    CHECK_EQ_STR(d.v[0].msg, "the document is 200 bytes; a pipeline document is at most 10 "
+                             "(--max-pipeline-bytes)");
+    wire_diags_free(&d);
+
+    lim.max_bytes = (int64_t)strlen(doc); /* at the limit is within it */
+    CHECK_EQ_INT(wire_spec_load_limited(&reg, "p.yaml", doc, strlen(doc), &lim, &s, &d),
+                 WIRE_EINVAL);
+    CHECK_EQ_INT(d.n, 3); /* the limit, then the bad key's two problems */
+    CHECK_EQ_INT(d.v[0].line, 3);
+    CHECK_EQ_INT(d.v[0].col, 1);
+    CHECK_EQ_STR(d.v[0].msg, "3 transforms; a pipeline has at most 2 (--max-transforms)");
+    CHECK_EQ_INT(d.v[1].line, 5);
+    wire_diags_free(&d);
+
+    lim = (wire_spec_limits){.max_transforms = 3};
+    const char *ok = "name: p\nsource: {type: generate}\ntransforms:\n"
+                     "  - {type: filter, config: {where: 'a = 1'}}\n"
+                     "  - {type: filter, config: {where: 'a = 1'}}\n"
+                     "  - {type: filter, config: {where: 'a = 1'}}\nsink: {type: stdout}\n";
+    CHECK_EQ_INT(wire_spec_load_limited(&reg, "p.yaml", ok, strlen(ok), &lim, &s, &d), 0);
+    CHECK_EQ_INT(s->ntransforms, 3);
+    wire_spec_free(s);
+    lim = (wire_spec_limits){0};
+    CHECK_EQ_INT(wire_spec_load_limited(&reg, "p.yaml", doc, strlen(doc), &lim, &s, &d),
+                 WIRE_EINVAL);
+    CHECK_EQ_INT(d.n, 2); /* only the bad key's */
+    wire_diags_free(&d);
+}
+
 TEST(load_file)
 {
     wire_diags d = {0};
     wire_pipeline_spec *s = NULL;
-    CHECK_EQ_INT(wire_spec_load_file(&reg, "/nonexistent/p.yaml", &s, &d), WIRE_EIO);
+    CHECK_EQ_INT(wire_spec_load_file(&reg, "/nonexistent/p.yaml", NULL, &s, &d), WIRE_EIO);
     CHECK(s == NULL);
     CHECK_EQ_INT(d.n, 1);
     CHECK_EQ_STR(d.v[0].file, "/nonexistent/p.yaml");
     CHECK_EQ_STR(d.v[0].msg, "cannot open: No such file or directory");
     wire_diags_free(&d);
-    CHECK_EQ_INT(wire_spec_load_file(&reg, "/tmp", &s, &d), WIRE_EIO);
+    CHECK_EQ_INT(wire_spec_load_file(&reg, "/tmp", NULL, &s, &d), WIRE_EIO);
     CHECK_EQ_STR(d.n ? d.v[0].msg : "", "cannot read: Is a directory");
     wire_diags_free(&d);
 
@@ -611,7 +659,7 @@ TEST(load_file)
     FILE *f = fdopen(fd, "w");
     fputs("name: f\nsource: {type: generate}\nsink: {type: stdout}\n", f);
     fclose(f);
-    CHECK_EQ_INT(wire_spec_load_file(&reg, path, &s, &d), 0);
+    CHECK_EQ_INT(wire_spec_load_file(&reg, path, NULL, &s, &d), 0);
     CHECK(s && strcmp(s->file, path) == 0);
     CHECK(s && strcmp(s->name, "f") == 0);
     wire_spec_free(s);
@@ -658,6 +706,7 @@ int main(void)
     RUN(exactly_once);
     RUN(every_problem_at_once);
     RUN(syntax_error_stops_there);
+    RUN(limits);
     RUN(load_file);
     RUN(registry_lookup);
     TEST_MAIN_END();
