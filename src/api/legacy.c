@@ -19,10 +19,22 @@
 #include "api/legacy.h"
 #include "core/json.h"
 
-/* Legacy config keys whose Wire name differs; all others pass through. */
-static const char *const renames[][2] = {
-    {"file_path", "path"},
+/* Legacy config keys whose Wire name differs (for a kind and type, NULL: any);
+   all others pass through. */
+typedef struct rename {
+    const char *kind, *type, *from, *to;
+} rename_t;
+static const rename_t renames[] = {
+    {NULL, NULL, "file_path", "path"},
+    {NULL, "kafka", "bootstrap_servers", "brokers"},
+    {"source", "kafka", "topic", "topics"},
+    {"source", "kafka", "group", "group_id"},
 };
+
+static bool rename_applies(const rename_t *r, const char *kind, const char *type)
+{
+    return (!r->kind || strcmp(r->kind, kind) == 0) && (!r->type || strcmp(r->type, type) == 0);
+}
 
 static int key_is(const wire_json_val *k, const char *s)
 {
@@ -108,16 +120,19 @@ static const char *kind_name(wire_json_kind k)
 }
 
 /* The config object, with legacy key names mapped to Wire's. */
-static int write_config(wire_jw *w, const char *what, const wire_json_val *cfg, wire_err *err)
+static int write_config(wire_jw *w, const char *what, const char *type, const wire_json_val *cfg,
+                        wire_err *err)
 {
     for (size_t r = 0; r < WIRE_ARRAY_LEN(renames); r++) {
+        const rename_t *rn = &renames[r];
         wire_json_val a, b;
-        if (wire_json_get(cfg->p, cfg->n, renames[r][0], strlen(renames[r][0]), &a) &&
-            wire_json_get(cfg->p, cfg->n, renames[r][1], strlen(renames[r][1]), &b))
+        if (rename_applies(rn, what, type) &&
+            wire_json_get(cfg->p, cfg->n, rn->from, strlen(rn->from), &a) &&
+            wire_json_get(cfg->p, cfg->n, rn->to, strlen(rn->to), &b))
             return wire_errf(err, WIRE_EINVAL,
                              "%s.config: both '%s' and '%s' given ('%s' is the legacy name of "
                              "'%s'; keep one)",
-                             what, renames[r][0], renames[r][1], renames[r][0], renames[r][1]);
+                             what, rn->from, rn->to, rn->from, rn->to);
     }
     wire_json_iter it;
     wire_json_val key, val;
@@ -126,8 +141,8 @@ static int write_config(wire_jw *w, const char *what, const wire_json_val *cfg, 
     while (wire_json_iter_next(&it, &key, &val)) {
         const char *to = NULL;
         for (size_t r = 0; r < WIRE_ARRAY_LEN(renames) && !to; r++)
-            if (key_is(&key, renames[r][0]))
-                to = renames[r][1];
+            if (rename_applies(&renames[r], what, type) && key_is(&key, renames[r].from))
+                to = renames[r].to;
         if (to)
             wire_jw_key(w, to);
         else
@@ -174,8 +189,12 @@ static int write_component(wire_jw *w, const char *body, size_t n, const char *w
         write_name(w, &name);
     }
     if (has_cfg) {
+        char tname[64];
+        size_t tl =
+            type.n - 2 < sizeof(tname) ? wire_json_unescape(type.p + 1, type.n - 2, tname) : 0;
+        tname[tl] = 0;
         wire_jw_key(w, "config");
-        int rc = write_config(w, what, &cfg, err);
+        int rc = write_config(w, what, tname, &cfg, err);
         if (rc)
             return rc;
     }

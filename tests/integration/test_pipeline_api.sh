@@ -283,9 +283,9 @@ c = [x for x in v if x["name"] == "legacy"][0]
 assert c["source"]["type"] == "file" and c["sink"]["type"] == "file", c' "$R_BODY"
 req GET n1 /v1/pipelines/legacy
 check_eq "legacy: also a pipeline" legacy "$(jget name <<<"$R_BODY")"
-req POST n1 /connector/kafka1 '{"source":{"name":"k","type":"kafka","config":{"bootstrap_servers":"127.0.0.1:9092","topic":"t","group":"g"}},"sink":{"name":"o","type":"file","config":{"file_path":"/tmp/x"}}}'
+req POST n1 /connector/mongo1 '{"source":{"name":"m","type":"mongodb","config":{"uri":"mongodb://127.0.0.1","database":"d","collection":"c"}},"sink":{"name":"o","type":"file","config":{"file_path":"/tmp/x"}}}'
 check_eq "legacy unknown type: 400" 400 "$R_CODE"
-check "legacy unknown type: names kafka" grep -q "kafka" <<<"$R_BODY"
+check "legacy unknown type: names mongodb" grep -q "unknown source type 'mongodb'" <<<"$R_BODY"
 req POST n1 /connector/broken '{"source": 7}'
 check_eq "legacy malformed body: 400" 400 "$R_CODE"
 req POST n1 /connector/broken 'not json'
