@@ -61,6 +61,8 @@ bool api_timeout(wire_http_req *req, int64_t *ms);
 
 /* The /status document: the node (NULL: standalone), its pipelines, the build. */
 void api_render_status(const wire_node_info *node, const wire_api_pipelines *src, wire_buf *out);
+/* A member's addresses and role, inside its object (/status's node, /nodes). */
+void api_render_member(wire_jw *w, const wire_member *m);
 /* The /metrics text: node and Raft series (when node != NULL), HTTP, pipelines. */
 void api_render_metrics(const wire_node_info *node, const wire_api_pipelines *src,
                         const wire_http_stats *http, wire_buf *out);

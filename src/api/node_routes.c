@@ -40,9 +40,7 @@ static void render_node(wire_jw *w, const wire_member *m)
 {
     wire_jw_obj(w);
     wire_jw_kstr(w, "id", m->id);
-    wire_jw_kstr(w, "api_addr", m->api_addr);
-    wire_jw_kstr(w, "addr", m->raft_addr);
-    wire_jw_kbool(w, "voter", m->voter);
+    api_render_member(w, m);
     wire_jw_kbool(w, "reachable", m->reachable);
     wire_jw_kbool(w, "leader", m->leader);
     wire_jw_end(w);

@@ -86,17 +86,21 @@ static void pipeline_json(wire_pipeline *p, void *arg)
     wire_jw_end(w);
 }
 
+void api_render_member(wire_jw *w, const wire_member *m)
+{
+    wire_jw_kstr(w, "api_addr", m->api_addr);
+    wire_jw_kstr(w, "addr", m->raft_addr);
+    wire_jw_kbool(w, "voter", m->voter);
+}
+
 static void node_json(wire_jw *w, const wire_node_info *i)
 {
     wire_jw_key(w, "node");
     wire_jw_obj(w);
     wire_jw_kstr(w, "id", i->id);
     for (size_t k = 0; k < i->nmembers; k++)
-        if (strcmp(i->members[k].id, i->id) == 0) {
-            wire_jw_kstr(w, "api_addr", i->members[k].api_addr);
-            wire_jw_kstr(w, "addr", i->members[k].raft_addr);
-            wire_jw_kbool(w, "voter", i->members[k].voter);
-        }
+        if (strcmp(i->members[k].id, i->id) == 0)
+            api_render_member(w, &i->members[k]);
     wire_jw_end(w);
     wire_jw_key(w, "leader");
     wire_jw_obj(w);

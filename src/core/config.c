@@ -905,18 +905,25 @@ int wire_cfg_load_mem(const char *name, const char *text, size_t n, wire_cfg **o
     return ld.errors ? WIRE_EINVAL : 0;
 }
 
-int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d)
+int wire_cfg_read_file(const char *path, char **text, size_t *n, wire_diags *d)
 {
-    *out = NULL;
-    char *text;
-    size_t n;
     wire_err err;
-    if (wire_io_read_file(path, &text, &n, &err) != 0) {
+    if (wire_io_read_file(path, text, n, &err) != 0) {
         /* "cannot open: ...", "cannot read: ..." */
         wire_diags_add(d, path, 0, 0, "%s%s", strncmp(err.msg, "cannot ", 7) ? "cannot " : "",
                        err.msg);
         return WIRE_EIO;
     }
+    return 0;
+}
+
+int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d)
+{
+    *out = NULL;
+    char *text;
+    size_t n;
+    if (wire_cfg_read_file(path, &text, &n, d) != 0)
+        return WIRE_EIO;
     int rc = wire_cfg_load_mem(path, text, n, out, d);
     free(text);
     return rc;

@@ -65,6 +65,8 @@ struct wire_cfg {
  * as libyaml counts them; columns count characters, not bytes.
  */
 int wire_cfg_load_file(const char *path, wire_cfg **out, wire_diags *d);
+/* Read a whole file for loading; on failure one diagnostic ("cannot open: ...") and WIRE_EIO. */
+int wire_cfg_read_file(const char *path, char **text, size_t *n, wire_diags *d);
 int wire_cfg_load_mem(const char *name, const char *text, size_t n, wire_cfg **out, wire_diags *d);
 void wire_cfg_free(wire_cfg *c);
 /* Map lookup (NULL if absent or not a map). */

@@ -734,13 +734,8 @@ int wire_spec_load_file(const wire_registry *r, const char *path, const wire_spe
     *out = NULL;
     char *text;
     size_t n;
-    wire_err err;
-    if (wire_io_read_file(path, &text, &n, &err) != 0) {
-        /* "cannot open: ...", "cannot read: ..." */
-        wire_diags_add(d, path, 0, 0, "%s%s", strncmp(err.msg, "cannot ", 7) ? "cannot " : "",
-                       err.msg);
+    if (wire_cfg_read_file(path, &text, &n, d) != 0)
         return WIRE_EIO;
-    }
     int rc = wire_spec_load_limited(r, path, text, n, lim, out, d);
     free(text);
     return rc;
