@@ -36,6 +36,22 @@ void wire_lines_reset(wire_line_reader *r, uint64_t offset)
     r->offset = offset;
 }
 
+const char *wire_lines_wrap_text(wire_buf *tmp, wire_batch *b, const char *p, size_t n,
+                                 uint32_t *len)
+{
+    wire_buf_reset(tmp);
+    wire_jw w;
+    wire_jw_init(&w, tmp);
+    wire_jw_obj(&w);
+    wire_jw_key(&w, "message");
+    wire_jw_strn(&w, p, n);
+    wire_jw_end(&w);
+    char *dst = wire_arena_alloc_unaligned(&b->arena, tmp->len);
+    memcpy(dst, tmp->p, tmp->len);
+    *len = (uint32_t)tmp->len;
+    return dst;
+}
+
 static void add_line(wire_line_reader *r, wire_batch *b, const char *p, size_t n, uint32_t split,
                      uint64_t off)
 {
@@ -54,15 +70,9 @@ static void add_line(wire_line_reader *r, wire_batch *b, const char *p, size_t n
         e->time_ms = b->ingest_ms;
         return;
     }
-    /* text: {"message":"..."} with the line escaped */
-    wire_buf *tmp = &r->tmp;
-    wire_buf_reset(tmp);
-    wire_buf_append(tmp, "{\"message\":", 11);
-    wire_json_write_str(tmp, p, n);
-    wire_buf_putc(tmp, '}');
-    char *dst = wire_arena_alloc_unaligned(&b->arena, tmp->len);
-    memcpy(dst, tmp->p, tmp->len);
-    wire_event *e = wire_batch_push(b, dst, (uint32_t)tmp->len);
+    uint32_t len;
+    const char *dst = wire_lines_wrap_text(&r->tmp, b, p, n, &len);
+    wire_event *e = wire_batch_push(b, dst, len);
     e->split = split;
     e->offset = off;
     e->time_ms = b->ingest_ms;

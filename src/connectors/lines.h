@@ -33,6 +33,10 @@ typedef struct wire_line_reader {
 void wire_lines_init(wire_line_reader *r, int format, size_t read_size, size_t max_line,
                      uint64_t offset);
 void wire_lines_free(wire_line_reader *r);
+/* Text as an event: {"message":"..."} with the text escaped, built in `tmp` (reused) and
+   copied into the batch's arena; *len is its length. */
+const char *wire_lines_wrap_text(wire_buf *tmp, wire_batch *b, const char *p, size_t n,
+                                 uint32_t *len);
 /* Forget the carried partial line and restart at `offset`. */
 void wire_lines_reset(wire_line_reader *r, uint64_t offset);
 /*

@@ -30,6 +30,7 @@
 
 #include "connectors/connectors.h"
 #include "connectors/kafka.h"
+#include "connectors/lines.h"
 #include "core/json.h"
 
 enum { START_EARLIEST, START_LATEST, START_COMMITTED };
@@ -98,6 +99,7 @@ typedef struct kafka_source {
     int64_t *eof; /* stop_at latest: the end a partition-EOF event reported (-1: none) */
     size_t nnext;
     bool paused, said_paused;
+    wire_buf tmp; /* format text: the wrapped message */
     part_end *ends;
     size_t nends;
     pthread_mutex_t commit_lock;
@@ -191,6 +193,7 @@ static int kafka_create(void **self, const void *config, wire_err *err)
         return wire_errf(err, WIRE_EINVAL, "kafka: at most %d topics", KAFKA_MAX_TOPICS);
     kafka_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;
+    wire_buf_init(&s->tmp);
     for (size_t i = 0; i < c->topics.n; i++)
         s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
     pthread_mutex_init(&s->commit_lock, NULL);
@@ -218,6 +221,7 @@ static void kafka_destroy(void *self)
     pthread_mutex_destroy(&s->commit_lock);
     free(s->next);
     free(s->eof);
+    wire_buf_free(&s->tmp);
     free(s->ends);
     free(s);
 }
@@ -344,19 +348,9 @@ static int add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t 
         }
     }
     if (s->c->format == FORMAT_TEXT) {
-        wire_buf tmp;
-        wire_buf_init(&tmp);
-        wire_jw w;
-        wire_jw_init(&w, &tmp);
-        wire_jw_obj(&w);
-        wire_jw_key(&w, "message");
-        wire_jw_strn(&w, data, len);
-        wire_jw_end(&w);
-        char *dst = wire_arena_alloc_unaligned(&b->arena, tmp.len);
-        memcpy(dst, tmp.p, tmp.len);
-        data = dst;
-        len = tmp.len;
-        wire_buf_free(&tmp);
+        uint32_t wl;
+        data = wire_lines_wrap_text(&s->tmp, b, data, len, &wl);
+        len = wl;
     } else {
         char *dst = wire_arena_alloc_unaligned(&b->arena, len ? len : 1);
         memcpy(dst, data, len);
