@@ -22,8 +22,10 @@ typedef struct blackhole {
     uint64_t events;
 } blackhole;
 
-static int blackhole_open(void **self, const void *config, wire_err *err)
+static int blackhole_open(void **self, const void *config, const wire_component_env *env,
+                          wire_err *err)
 {
+    (void)env;
     const blackhole_config *c = config;
     blackhole *s = wire_xcalloc(1, sizeof(*s));
     s->delay_ms = c->delay_ms;

@@ -26,7 +26,8 @@ typedef struct file_sink_config {
 
 static const wire_option file_options[] = {
     {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_sink_config, path), NULL,
-     "File to append JSON lines to; parent directories are created."},
+     "File to append JSON lines to; parent directories are created. {{instance}} is replaced "
+     "by the instance number (0 .. parallelism-1), so parallel instances write apart."},
     {"buffer", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_sink_config, buffer), NULL,
      "Bytes buffered before a write() is forced."},
     {NULL},
@@ -70,11 +71,33 @@ static int cut_partial_line(int fd, const char *path, uint64_t *size, wire_err *
     return 0;
 }
 
-static int file_open(void **self, const void *config, wire_err *err)
+/* The path with every {{instance}} replaced by the instance number (malloc'd). */
+static char *instance_path(const char *path, const wire_component_env *env)
+{
+    static const char tag[] = "{{instance}}";
+    wire_buf b;
+    wire_buf_init(&b);
+    for (const char *p = path;;) {
+        const char *t = strstr(p, tag);
+        if (!t) {
+            wire_buf_append(&b, p, strlen(p));
+            break;
+        }
+        wire_buf_append(&b, p, (size_t)(t - p));
+        wire_buf_printf(&b, "%u", env ? env->instance : 0);
+        p = t + sizeof(tag) - 1;
+    }
+    wire_buf_putc(&b, '\0');
+    return b.p; /* owned by the caller */
+}
+
+static int file_open(void **self, const void *config, const wire_component_env *env, wire_err *err)
 {
     const file_sink_config *c = config;
     file_sink *s = wire_xcalloc(1, sizeof(*s));
-    int rc = wire_io_writer_open(&s->w, c->path, (size_t)c->buffer, err);
+    char *path = instance_path(c->path, env);
+    int rc = wire_io_writer_open(&s->w, path, (size_t)c->buffer, err);
+    free(path);
     if (rc != 0) {
         free(s);
         return rc;
@@ -82,7 +105,7 @@ static int file_open(void **self, const void *config, wire_err *err)
     struct stat st;
     if (fstat(s->w.fd, &st) == 0 && S_ISREG(st.st_mode)) {
         s->base = (uint64_t)st.st_size;
-        rc = cut_partial_line(s->w.fd, c->path, &s->base, err);
+        rc = cut_partial_line(s->w.fd, s->w.path, &s->base, err);
         if (rc != 0) {
             wire_io_writer_close(&s->w);
             free(s);
@@ -138,7 +161,7 @@ static int file_restore(void *self, const char *state, size_t n, wire_err *err)
 
 const wire_sink_def wire_sink_file = {
     .base = {WIRE_KIND_SINK, "file", "Append events as JSON lines to a file", file_options,
-             sizeof(file_sink_config), WIRE_CAP_EXACTLY_ONCE, file_open, wire_lines_sink_close},
+             sizeof(file_sink_config), WIRE_CAP_EO_2PC, file_open, wire_lines_sink_close},
     .write = wire_lines_sink_write,
     .flush = wire_lines_sink_flush,
     .sync = file_sync,

@@ -101,8 +101,9 @@ static void sink_free(http_sink *s)
     free(s);
 }
 
-static int http_open(void **self, const void *config, wire_err *err)
+static int http_open(void **self, const void *config, const wire_component_env *env, wire_err *err)
 {
+    (void)env;
     const http_sink_config *cfg = config;
     pthread_once(&curl_once, curl_init_once);
     if (strncasecmp(cfg->url, "http://", 7) != 0 && strncasecmp(cfg->url, "https://", 8) != 0)

@@ -155,8 +155,10 @@ static void producer_callbacks(rd_kafka_conf_t *conf)
 
 static void kafka_sink_destroy(void *self);
 
-static int kafka_sink_create(void **self, const void *config, wire_err *err)
+static int kafka_sink_create(void **self, const void *config, const wire_component_env *env,
+                             wire_err *err)
 {
+    (void)env;
     const kafka_sink_config *c = config;
     kafka_sink *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;

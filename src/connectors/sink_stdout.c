@@ -20,8 +20,10 @@ static const wire_option stdout_options[] = {
     {NULL},
 };
 
-static int stdout_open(void **self, const void *config, wire_err *err)
+static int stdout_open(void **self, const void *config, const wire_component_env *env,
+                       wire_err *err)
 {
+    (void)env;
     const stdout_sink_config *c = config;
     wire_io_writer *w = wire_xcalloc(1, sizeof(*w));
     wire_io_writer_from_fd(w, STDOUT_FILENO, "stdout", (size_t)c->buffer);

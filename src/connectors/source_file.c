@@ -63,8 +63,10 @@ typedef struct file_source {
     wire_line_reader reader;
 } file_source;
 
-static int file_create(void **self, const void *config, wire_err *err)
+static int file_create(void **self, const void *config, const wire_component_env *env,
+                       wire_err *err)
 {
+    (void)env;
     file_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = config;
     s->fd = -1;

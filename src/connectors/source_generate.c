@@ -252,8 +252,10 @@ static size_t render(const generate_source *s, uint64_t seq, int64_t now, char *
     return (size_t)(p - out);
 }
 
-static int generate_create(void **self, const void *config, wire_err *err)
+static int generate_create(void **self, const void *config, const wire_component_env *env,
+                           wire_err *err)
 {
+    (void)env;
     const generate_config *c = config;
     generate_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;

@@ -112,8 +112,10 @@ typedef struct http_source {
     uint64_t committed_below; /* highest below_seq reported so far */
 } http_source;
 
-static int http_create(void **self, const void *config, wire_err *err)
+static int http_create(void **self, const void *config, const wire_component_env *env,
+                       wire_err *err)
 {
+    (void)env;
     const http_source_config *cfg = config;
     if (cfg->response_code != 200 && cfg->response_code != 201 && cfg->response_code != 202 &&
         cfg->response_code != 204)

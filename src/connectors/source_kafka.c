@@ -186,8 +186,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-static int kafka_create(void **self, const void *config, wire_err *err)
+static int kafka_create(void **self, const void *config, const wire_component_env *env,
+                        wire_err *err)
 {
+    (void)env;
     const kafka_config *c = config;
     if (c->topics.n > KAFKA_MAX_TOPICS)
         return wire_errf(err, WIRE_EINVAL, "kafka: at most %d topics", KAFKA_MAX_TOPICS);
@@ -524,7 +526,7 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
 const wire_source_def wire_source_kafka = {
     .base = {WIRE_KIND_SOURCE, "kafka",
              "Consume Kafka topics in a consumer group, one split per partition", kafka_options,
-             sizeof(kafka_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE, kafka_create,
-             kafka_destroy},
+             sizeof(kafka_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE | WIRE_CAP_SPLITTABLE,
+             kafka_create, kafka_destroy},
     .run = kafka_run,
 };

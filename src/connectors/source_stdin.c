@@ -34,8 +34,10 @@ typedef struct stdin_source {
     int64_t epoch_ms;
 } stdin_source;
 
-static int stdin_create(void **self, const void *config, wire_err *err)
+static int stdin_create(void **self, const void *config, const wire_component_env *env,
+                        wire_err *err)
 {
+    (void)env;
     stdin_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = config;
     *self = s;

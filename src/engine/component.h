@@ -24,12 +24,42 @@ typedef enum wire_kind {
     WIRE_KIND_COUNT,
 } wire_kind;
 
-/* Capabilities a component may declare. */
+/*
+ * Capabilities a component may declare. A sink that is exactly-once says by
+ * which of the three mechanisms (docs/guarantees.md):
+ *   EO_2PC       resumable two-phase commit: pre-commit at a barrier yields a
+ *                handle kept in the checkpoint (snapshot); commit(handle) is
+ *                idempotent and works from a new process (restore)
+ *   EO_POSITIONS sink-owned positions: data and the source positions commit
+ *                atomically in the sink; on start the sink's positions
+ *                override the checkpoint's
+ *   IDEMPOTENT   writes keyed by the deterministic event id: a replay
+ *                overwrites, "effectively once"
+ */
 enum {
-    WIRE_CAP_EXACTLY_ONCE = 1 << 0, /* sink: can truncate/commit at checkpoint boundaries */
+    WIRE_CAP_EO_2PC = 1 << 0,       /* sink */
     WIRE_CAP_BOUNDED = 1 << 1,      /* source: may finish by itself */
     WIRE_CAP_REPLAYABLE = 1 << 2,   /* source: can resume from a position */
+    WIRE_CAP_EO_POSITIONS = 1 << 3, /* sink */
+    WIRE_CAP_IDEMPOTENT = 1 << 4,   /* sink */
+    WIRE_CAP_SPLITTABLE = 1 << 5,   /* source: instances of one pipeline can share its splits
+                                       (parallelism > 1) */
 };
+/* The sink capabilities that make `delivery: exactly-once` possible. */
+#define WIRE_CAP_EXACTLY_ONCE (WIRE_CAP_EO_2PC | WIRE_CAP_EO_POSITIONS)
+
+/*
+ * Where an instance is created: its pipeline, its own name, which of the
+ * pipeline's parallel instances it belongs to. NULL in unit tests that
+ * create components alone.
+ */
+typedef struct wire_component_env {
+    const char *pipeline; /* the pipeline's name (shared by all its instances) */
+    const char *name;     /* the component's name: source, sink, sinks[1], its `name:` */
+    uint32_t instance;    /* 0 .. parallelism-1 */
+    uint32_t parallelism; /* instances of the pipeline (>= 1) */
+    bool exactly_once;    /* the pipeline's delivery is exactly-once */
+} wire_component_env;
 
 typedef struct wire_component_def {
     wire_kind kind;
@@ -39,8 +69,8 @@ typedef struct wire_component_def {
     size_t config_size; /* bytes of the config struct the options parse into */
     unsigned caps;      /* WIRE_CAP_* */
     /* Create an instance from its parsed config (owned by the spec, which
-       outlives the instance). 0, or <0 with err set. */
-    int (*create)(void **self, const void *config, wire_err *err);
+       outlives the instance); env may be NULL. 0, or <0 with err set. */
+    int (*create)(void **self, const void *config, const wire_component_env *env, wire_err *err);
     void (*destroy)(void *self);
 } wire_component_def;
 

@@ -22,12 +22,13 @@ struct wire_dlq {
     uint64_t written;
 };
 
-int wire_dlq_open(wire_dlq **out, const wire_component *c, const char *pipeline, uint64_t version,
-                  wire_err *err)
+int wire_dlq_open(wire_dlq **out, const wire_component *c, const wire_component_env *env,
+                  uint64_t version, wire_err *err)
 {
     wire_dlq *d = wire_xcalloc(1, sizeof(*d));
     d->def = c->def;
-    int rc = d->def->base.create(&d->self, c->config, err);
+    const char *pipeline = env->pipeline;
+    int rc = d->def->base.create(&d->self, c->config, env, err);
     if (rc != 0) {
         free(d);
         return rc;

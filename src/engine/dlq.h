@@ -19,8 +19,8 @@
 typedef struct wire_dlq wire_dlq;
 
 /* Open the dlq component of a spec (spec->dlq.type must be set). */
-int wire_dlq_open(wire_dlq **out, const wire_component *c, const char *pipeline, uint64_t version,
-                  wire_err *err);
+int wire_dlq_open(wire_dlq **out, const wire_component *c, const wire_component_env *env,
+                  uint64_t version, wire_err *err);
 /* Thread-safe; durable when it returns 0. first_failed_ms 0 = now. */
 int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error, const char *stage,
                    int64_t attempts, int64_t first_failed_ms, wire_err *err);

@@ -226,6 +226,7 @@ typedef struct wire_pipeline_spec {
     int64_t batch_events; /* max events a source puts in one batch */
     uint64_t hash;        /* of the document text: detects changes on reload */
     char *placement_node; /* `placement: {node}` (cluster), or NULL */
+    uint32_t parallelism; /* `parallelism: N` (>= 1): instances sharing the source's splits */
 } wire_pipeline_spec;
 
 /*
@@ -282,8 +283,9 @@ typedef struct wire_checkpoint_store wire_checkpoint_store;
 typedef struct wire_engine_opts {
     const char *data_dir;
     wire_checkpoint_store *store; /* NULL: no checkpoints (tests, benchmarks) */
-    uint64_t version; /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
-                         spec changed since) */
+    uint64_t version;  /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
+                          spec changed since) */
+    uint32_t instance; /* which of the spec's `parallelism` instances this is (0-based) */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */

@@ -308,6 +308,17 @@ static void runner_disposer_init(wire_pipeline *p, wire_disposer *d, int policy,
     d->pipe_dlq = &p->stats.dead_lettered;
 }
 
+static wire_component_env component_env(const wire_pipeline *p, const wire_component *c)
+{
+    return (wire_component_env){
+        .pipeline = p->spec->name,
+        .name = c->name,
+        .instance = p->instance,
+        .parallelism = p->spec->parallelism ? p->spec->parallelism : 1,
+        .exactly_once = p->spec->delivery == WIRE_DELIVERY_EXACTLY_ONCE,
+    };
+}
+
 int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wire_pipeline **out,
                       wire_err *err)
 {
@@ -324,6 +335,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     p->state = WIRE_PIPE_PENDING;
     p->store = opts ? opts->store : NULL;
     p->version = opts && opts->version ? opts->version : 1;
+    p->instance = opts ? opts->instance : 0;
     wire_checkpoint_init(&p->resume);
     p->source_ctx.p = p;
     p->id_seed = wire_hash64(spec->name, strlen(spec->name), 0);
@@ -350,13 +362,15 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     }
 
     if (spec->dlq.type) {
-        rc = wire_dlq_open(&p->dlq, &spec->dlq, spec->name, p->version, err);
+        wire_component_env env = component_env(p, &spec->dlq);
+        rc = wire_dlq_open(&p->dlq, &spec->dlq, &env, p->version, err);
         if (rc != 0)
             return rc;
     }
 
     p->source_def = spec->source.def;
-    rc = p->source_def->base.create(&p->source, spec->source.config, err);
+    wire_component_env env = component_env(p, &spec->source);
+    rc = p->source_def->base.create(&p->source, spec->source.config, &env, err);
     if (rc != 0)
         return rc;
 
@@ -373,7 +387,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
                  spec->transforms[i].name);
         runner_disposer_init(p, &p->tctx[i].disposer, spec->transforms[i].on_error, stage,
                              &p->transform_stats[i]);
-        rc = def->base.create(&p->transforms[i], spec->transforms[i].config, err);
+        env = component_env(p, &spec->transforms[i]);
+        rc = def->base.create(&p->transforms[i], spec->transforms[i].config, &env, err);
         if (rc != 0)
             return rc;
     }
@@ -396,7 +411,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     }
     for (size_t i = 0; i < spec->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
-        rc = s->def->base.create(&s->self, spec->sinks[i].config, err);
+        env = component_env(p, &spec->sinks[i]);
+        rc = s->def->base.create(&s->self, spec->sinks[i].config, &env, err);
         if (rc != 0)
             return rc;
     }

@@ -79,6 +79,7 @@ struct wire_pipeline {
     wire_checkpoint resume; /* loaded at start; empty if none */
     bool has_resume;
     uint64_t version;
+    uint32_t instance;         /* of the spec's parallelism */
     pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
     pthread_t checkpoint_thread;
     pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */

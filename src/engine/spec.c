@@ -411,9 +411,26 @@ static const wire_option placement_options[] = {
     {0},
 };
 
+#define SPEC_MAX_PARALLELISM 256
+
+/* The source types that may run as several instances, "a, b" (static buffer: validation is
+   single-threaded per document, and the list is the same for every call). */
+static const char *splittable_list(const wire_registry *r)
+{
+    static _Thread_local char buf[256];
+    size_t o = 0;
+    buf[0] = '\0';
+    const wire_component_def *c;
+    for (size_t i = 0;
+         (c = wire_registry_next(r, WIRE_KIND_SOURCE, &i)) != NULL && o < sizeof(buf);)
+        if (c->caps & WIRE_CAP_SPLITTABLE)
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? ", " : "", c->type);
+    return o ? buf : "none";
+}
+
 static const char *const top_keys[] = {
     "name",       "source", "transforms",       "sink",   "sinks",     "delivery",
-    "checkpoint", "dlq",    "shutdown_timeout", "buffer", "placement",
+    "checkpoint", "dlq",    "shutdown_timeout", "buffer", "placement", "parallelism",
 };
 
 /* Component positions ordered by name, then by position (qsort_r's context: the components). */
@@ -488,6 +505,7 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
         K_SHUTDOWN,
         K_BUFFER,
         K_PLACEMENT,
+        K_PARALLELISM,
         K_COUNT
     };
     _Static_assert(WIRE_ARRAY_LEN(top_keys) == K_COUNT, "one value per top-level key");
@@ -500,7 +518,8 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     const wire_cfg *name = v[K_NAME], *source = v[K_SOURCE], *transforms = v[K_TRANSFORMS],
                    *sink = v[K_SINK], *sinks = v[K_SINKS], *delivery = v[K_DELIVERY],
                    *checkpoint = v[K_CHECKPOINT], *dlq = v[K_DLQ], *shutdown = v[K_SHUTDOWN],
-                   *buffer = v[K_BUFFER], *placement = v[K_PLACEMENT];
+                   *buffer = v[K_BUFFER], *placement = v[K_PLACEMENT],
+                   *parallelism = v[K_PARALLELISM];
     const wire_cfg *sink_key = keys[K_SINK], *sinks_key = keys[K_SINKS];
     x->dlq_node = dlq && dlq->kind != WIRE_CFG_NULL ? dlq : NULL;
 
@@ -666,6 +685,31 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
     if (pc.node && !pc.node[0])
         diag_at(x, wire_cfg_get(placement, "node"), "placement: option 'node' must not be empty");
     s->placement_node = pc.node;
+
+    /* parallelism */
+    s->parallelism = 1;
+    if (parallelism && parallelism->kind != WIRE_CFG_NULL) {
+        int64_t n = 0;
+        if (parallelism->kind != WIRE_CFG_SCALAR ||
+            wire_cfg_parse_int(parallelism->str, parallelism->len, &n) != 0 || n < 1 ||
+            n > SPEC_MAX_PARALLELISM) {
+            diag_at(x, parallelism, "parallelism must be a whole number from 1 to %d",
+                    SPEC_MAX_PARALLELISM);
+        } else {
+            s->parallelism = (uint32_t)n;
+            const wire_component_def *src = base_of(&s->source);
+            if (n > 1 && src && !(src->caps & WIRE_CAP_SPLITTABLE))
+                diag_at(x, parallelism,
+                        "parallelism %lld needs a source whose input can be split between "
+                        "instances; source '%s' cannot be split (sources that can: %s)",
+                        (long long)n, src->type, splittable_list(x->r));
+            if (n > 1 && placement && placement->kind != WIRE_CFG_NULL)
+                diag_at(x, parallelism,
+                        "parallelism %lld and placement cannot be combined (placement pins the "
+                        "pipeline to one node)",
+                        (long long)n);
+        }
+    }
 
     check_unique_names(x, root);
 }

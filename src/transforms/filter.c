@@ -28,8 +28,10 @@ typedef struct filter {
     const wire_expr *where;
 } filter;
 
-static int filter_create(void **self, const void *config, wire_err *err)
+static int filter_create(void **self, const void *config, const wire_component_env *env,
+                         wire_err *err)
 {
+    (void)env;
     const filter_config *cfg = config;
     if (!cfg || !cfg->where)
         return wire_errf(err, WIRE_EINVAL, "filter: option 'where' is required");

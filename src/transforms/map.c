@@ -127,8 +127,9 @@ static void map_destroy(void *self)
     free(m);
 }
 
-static int map_create(void **self, const void *config, wire_err *err)
+static int map_create(void **self, const void *config, const wire_component_env *env, wire_err *err)
 {
+    (void)env;
     const map_config *cfg = config;
     if (!cfg || (!cfg->select && cfg->drop.n == 0 && cfg->rename.n == 0))
         return wire_errf(err, WIRE_EINVAL,

@@ -248,7 +248,7 @@ TEST(test_source_http)
     set_opt(wire_source_http.base.options, cfg, "max_body", "64KB");
     set_opt(wire_source_http.base.options, cfg, "retry_after", "2s");
     wire_err err;
-    CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, &err), 0);
+    CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, NULL, &err), 0);
     memset(&sctx, 0, sizeof(sctx));
     sctx.pool = wire_batch_pool_new(0, 0);
     pthread_mutex_init(&sctx.lock, NULL);
@@ -368,12 +368,12 @@ TEST(test_source_http_config_errors)
     void *self = NULL;
     wire_err err;
     set_opt(wire_source_http.base.options, cfg, "address", "no-port");
-    CHECK(wire_source_http.base.create(&self, cfg, &err) < 0);
+    CHECK(wire_source_http.base.create(&self, cfg, NULL, &err) < 0);
     set_opt(wire_source_http.base.options, cfg, "address", "127.0.0.1:0");
     set_opt(wire_source_http.base.options, cfg, "response_code", "302");
-    CHECK(wire_source_http.base.create(&self, cfg, &err) < 0);
+    CHECK(wire_source_http.base.create(&self, cfg, NULL, &err) < 0);
     set_opt(wire_source_http.base.options, cfg, "response_code", "204");
-    CHECK_EQ_INT(wire_source_http.base.create(&self, cfg, &err), 0);
+    CHECK_EQ_INT(wire_source_http.base.create(&self, cfg, NULL, &err), 0);
     wire_source_http.base.destroy(self);
     free(cfg);
 }
@@ -414,7 +414,7 @@ TEST(test_source_http_ack_committed)
     set_opt(wire_source_http.base.options, cfg, "path", "/ingest");
     set_opt(wire_source_http.base.options, cfg, "ack", "committed");
     wire_err err;
-    CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, &err), 0);
+    CHECK_EQ_INT(wire_source_http.base.create(&src_self, cfg, NULL, &err), 0);
     memset(&sctx, 0, sizeof(sctx));
     sctx.pool = wire_batch_pool_new(0, 0);
     pthread_mutex_init(&sctx.lock, NULL);
@@ -545,7 +545,7 @@ TEST(test_sink_http)
         if (strcmp(o->name, "headers") == 0)
             *(wire_strmap *)((char *)cfg + o->offset) = (wire_strmap){keys, vals, 1};
     void *sink = NULL;
-    CHECK_EQ_INT(wire_sink_http.base.create(&sink, cfg, &err), 0);
+    CHECK_EQ_INT(wire_sink_http.base.create(&sink, cfg, NULL, &err), 0);
     CHECK_EQ_INT(wire_sink_http.linger_ms(sink), 100);
     wire_buf expect;
     wire_buf_init(&expect);
@@ -625,7 +625,7 @@ TEST(test_sink_http)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/bulk", wire_http_server_port(srv));
     set_opt(wire_sink_http.base.options, cfg, "url", url);
     set_opt(wire_sink_http.base.options, cfg, "batch_bytes", "1KB");
-    CHECK_EQ_INT(wire_sink_http.base.create(&sink, cfg, &err), 0);
+    CHECK_EQ_INT(wire_sink_http.base.create(&sink, cfg, NULL, &err), 0);
     col_requests = 0;
     atomic_store(&col_fail_at, 0);
     b = make_batch(0, 100, NULL); /* ~36 bytes a line: 28 lines per KB */
@@ -639,7 +639,7 @@ TEST(test_sink_http)
 
     /* configuration errors */
     set_opt(wire_sink_http.base.options, cfg, "url", "ftp://x/");
-    CHECK(wire_sink_http.base.create(&sink, cfg, &err) < 0);
+    CHECK(wire_sink_http.base.create(&sink, cfg, NULL, &err) < 0);
     wire_buf_free(&expect);
     wire_buf_free(&col_body);
     free(cfg);

@@ -2,6 +2,11 @@
  * blank lines, over-long lines, text wrapping, positions. */
 #include <unistd.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "connectors/connectors.h"
 #include "connectors/lines.h"
 #include "core/json.h"
 #include "test.h"
@@ -92,10 +97,35 @@ TEST(text_lines_wrapped_as_message)
     close(fd);
 }
 
+/* The file sink's path names the instance: parallel instances write apart. */
+TEST(file_sink_path_names_the_instance)
+{
+    char dir[] = "/tmp/wire-lines-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char tmpl[128], want[128];
+    snprintf(tmpl, sizeof(tmpl), "%s/part-{{instance}}-of-{{instance}}.jsonl", dir);
+    snprintf(want, sizeof(want), "%s/part-2-of-2.jsonl", dir);
+    struct {
+        char *path;
+        int64_t buffer;
+    } cfg = {tmpl, 1024};
+    wire_component_env env = {.pipeline = "p", .name = "sink", .instance = 2, .parallelism = 3};
+    void *self = NULL;
+    wire_err err;
+    wire_err_clear(&err);
+    CHECK_EQ_INT(wire_sink_file.base.create(&self, &cfg, &env, &err), 0);
+    struct stat st;
+    CHECK_EQ_INT(stat(want, &st), 0);
+    wire_sink_file.base.destroy(self);
+    unlink(want);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(split_across_small_reads);
     RUN(overlong_lines_skipped);
     RUN(text_lines_wrapped_as_message);
+    RUN(file_sink_path_names_the_instance);
     TEST_MAIN_END();
 }

@@ -37,7 +37,8 @@ static const wire_source_def fake_generate = {.base = {.kind = WIRE_KIND_SOURCE,
                                                        .type = "generate",
                                                        .summary = "Generate events.",
                                                        .options = gen_opts,
-                                                       .config_size = sizeof(gen_cfg)}};
+                                                       .config_size = sizeof(gen_cfg),
+                                                       .caps = WIRE_CAP_SPLITTABLE}};
 
 typedef struct filter_cfg {
     wire_expr *where;
@@ -79,7 +80,7 @@ static const wire_sink_def fake_file_sink = {.base = {.kind = WIRE_KIND_SINK,
                                                       .summary = "Write a file.",
                                                       .options = fsink_opts,
                                                       .config_size = sizeof(fsink_cfg),
-                                                      .caps = WIRE_CAP_EXACTLY_ONCE}};
+                                                      .caps = WIRE_CAP_EO_2PC}};
 
 typedef struct http_cfg {
     char *url;
@@ -284,7 +285,8 @@ TEST(top_level_errors)
                  "p.yaml:4:1: unknown key 'sinkz' (did you mean 'sink'?)\n"
                  "p.yaml:5:1: unknown key 'deliver' (did you mean 'delivery'?)\n"
                  "p.yaml:6:1: unknown key 'foo' (keys are: name, source, transforms, sink, "
-                 "sinks, delivery, checkpoint, dlq, shutdown_timeout, buffer, placement)");
+                 "sinks, delivery, checkpoint, dlq, shutdown_timeout, buffer, placement, "
+                 "parallelism)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
                            "sinks: [{type: stdout}]\n"),
                  "p.yaml:4:1: use either 'sink' or 'sinks', not both");
@@ -439,6 +441,40 @@ TEST(component_errors)
                   "transforms:\n  - type: filter\n    config: {where: \"\"}\n"
                   "sink: {type: stdout}\n");
     CHECK(strncmp(e, "p.yaml:5:22: transform 'filter' (transforms[0]): option 'where': ", 64) == 0);
+}
+
+static wire_pipeline_spec *load_ok(const char *doc)
+{
+    char diag[1024];
+    int rc;
+    wire_pipeline_spec *s = load(doc, &rc, diag, sizeof(diag));
+    if (rc != 0)
+        fprintf(stderr, "unexpected: %s\n", diag);
+    return s;
+}
+
+TEST(parallelism)
+{
+    wire_pipeline_spec *s = load_ok("name: a\nsource: {type: generate}\nsink: {type: stdout}\n");
+    CHECK(s && s->parallelism == 1);
+    wire_spec_free(s);
+    s = load_ok("name: a\nsource: {type: generate}\nsink: {type: stdout}\nparallelism: 3\n");
+    CHECK(s && s->parallelism == 3);
+    wire_spec_free(s);
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: file, config: {path: x}}\n"
+                           "sink: {type: stdout}\nparallelism: 2\n"),
+                 "p.yaml:4:14: parallelism 2 needs a source whose input can be split between "
+                 "instances; source 'file' cannot be split (sources that can: generate)");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                           "parallelism: 0\n"),
+                 "p.yaml:4:14: parallelism must be a whole number from 1 to 256");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                           "parallelism: [2]\n"),
+                 "p.yaml:4:14: parallelism must be a whole number from 1 to 256");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                           "parallelism: 2\nplacement: {node: n1}\n"),
+                 "p.yaml:4:14: parallelism 2 and placement cannot be combined (placement pins "
+                 "the pipeline to one node)");
 }
 
 TEST(sink_retry)
@@ -701,6 +737,7 @@ int main(void)
     RUN(top_level_errors);
     RUN(tuning_errors);
     RUN(component_errors);
+    RUN(parallelism);
     RUN(sink_retry);
     RUN(sink_on_error);
     RUN(exactly_once);

@@ -152,7 +152,7 @@ TEST(filter_keeps_matching)
     set_expr(d, cfg, "where", "level = 'error'");
     void *f;
     wire_err err;
-    CHECK(d->base.create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, NULL, &err) == 0);
     static const char *const lines[] = {
         "{\"level\":\"error\",\"n\":1}",
         "{\"level\":\"info\",\"msg\":\"\\\"level\\\":\\\"error\\\"\"}",
@@ -198,7 +198,7 @@ TEST(filter_complex_and_empty)
              "level IN ('warn', 'error') AND (latency_ms > 100 OR msg LIKE '%timeout%')");
     void *f;
     wire_err err;
-    CHECK(d->base.create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, NULL, &err) == 0);
     static const char *const lines[] = {
         "{\"level\":\"warn\",\"latency_ms\":150}",
         "{\"level\":\"warn\",\"latency_ms\":50,\"msg\":\"ok\"}",
@@ -229,10 +229,10 @@ TEST(filter_errors)
     void *cfg = calloc(1, d->base.config_size);
     void *f = NULL;
     wire_err err;
-    CHECK(d->base.create(&f, cfg, &err) == WIRE_EINVAL);
+    CHECK(d->base.create(&f, cfg, NULL, &err) == WIRE_EINVAL);
     CHECK(strstr(err.msg, "'where' is required") != NULL);
     set_expr(d, cfg, "where", "n * 2 > 5");
-    CHECK(d->base.create(&f, cfg, &err) == 0);
+    CHECK(d->base.create(&f, cfg, NULL, &err) == 0);
     static const char *const lines[] = {
         "{\"n\":3}",
         "{\"n\":\"three\"}",
@@ -273,7 +273,7 @@ static void run_map(void *cfg, const char *const *lines, size_t n, wire_batch **
 {
     const wire_transform_def *d = &wire_transform_map;
     wire_err err;
-    int rc = d->base.create(inst, cfg, &err);
+    int rc = d->base.create(inst, cfg, NULL, &err);
     CHECK(rc == 0);
     *out = batch_of(lines, n);
     CHECK(d->process(*inst, *out, ctx) == 0);
@@ -417,7 +417,7 @@ TEST(map_errors)
     void *cfg = calloc(1, d->base.config_size);
     void *m = NULL;
     wire_err err;
-    CHECK(d->base.create(&m, cfg, &err) == WIRE_EINVAL);
+    CHECK(d->base.create(&m, cfg, NULL, &err) == WIRE_EINVAL);
     CHECK(strstr(err.msg, "at least one of") != NULL);
     set_select(d, cfg, "id, n * 2 AS n2");
     static const char *const lines[] = {"{\"id\":1,\"n\":2}", "{\"id\":2,\"n\":\"x\"}",
@@ -438,7 +438,7 @@ TEST(map_errors)
     d->base.destroy(m);
     /* fail policy */
     wire_transform_ctx_init(&ctx, WIRE_ON_ERROR_FAIL, 1);
-    CHECK(d->base.create(&m, cfg, &err) == 0);
+    CHECK(d->base.create(&m, cfg, NULL, &err) == 0);
     b = batch_of(lines, 3);
     CHECK(d->process(m, b, &ctx) == WIRE_EPERM);
     wire_batch_free(b);
