@@ -31,6 +31,7 @@ typedef struct pctx {
     wire_http_req *req;
     int route;
     char *name, *placement, *doc; /* owned copies the command points at */
+    uint32_t parallelism;
     size_t doc_len;
     const char *ctl_state;
 } pctx;
@@ -63,29 +64,100 @@ static void render_checkpoint(wire_jw *w, const wire_pipeline_info *p)
     wire_jw_end(w);
 }
 
-static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, bool spec)
+/* An instance's counters ({} of zeros when it has none yet) and its splits (from the same
+   JSON: the runner adds the source's current splits to its counters). */
+static void render_counters(wire_jw *w, const wire_pipeline_info *p, wire_pipeline_counters *sum)
+{
+    wire_pipeline_counters c;
+    wire_pipeline_counters_parse(p->stats, p->stats ? strlen(p->stats) : 0, &c);
+    sum->events_in += c.events_in;
+    sum->events_out += c.events_out;
+    sum->filtered += c.filtered;
+    sum->dead_lettered += c.dead_lettered;
+    sum->dropped += c.dropped;
+    sum->invalid += c.invalid;
+    sum->errors += c.errors;
+    wire_buf z;
+    wire_buf_init(&z);
+    wire_pipeline_counters_json(&c, &z);
+    wire_jw_key(w, "counters");
+    wire_jw_raw(w, z.p, z.len);
+    wire_buf_free(&z);
+}
+
+static void render_splits(wire_jw *w, const wire_pipeline_info *p)
+{
+    wire_json_val v;
+    size_t n = p->stats ? strlen(p->stats) : 0;
+    wire_jw_key(w, "splits");
+    if (n && wire_json_validate_object(p->stats, n, NULL) == 0 &&
+        wire_json_get(p->stats, n, "splits", 6, &v) && v.kind == WIRE_JSON_ARRAY)
+        wire_jw_raw(w, v.p, v.n);
+    else
+        wire_jw_raw(w, "[]", 2);
+}
+
+/* The pipeline's state from its instances': failed, else pending, else running, else
+   paused, else finished (all of them finished). */
+static int pipeline_state(const wire_pipeline_info *p, size_t n)
+{
+    static const int order[] = {WIRE_PSTATE_FAILED, WIRE_PSTATE_PENDING, WIRE_PSTATE_RUNNING,
+                                WIRE_PSTATE_PAUSED};
+    for (size_t k = 0; k < WIRE_ARRAY_LEN(order); k++)
+        for (size_t i = 0; i < n; i++)
+            if (p[i].state == order[k])
+                return order[k];
+    return p[0].state;
+}
+
+/*
+ * A pipeline: p[0] is its record (instance 0), p[1..n) the records of its other
+ * instances. The top level keeps the single-instance shape (name, version, state,
+ * node and epoch of instance 0, ...) with counters summed over the instances;
+ * `instances` lists each one.
+ */
+static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, size_t n, bool spec)
 {
     wire_jw_obj(w);
     wire_jw_kstr(w, "name", p->name);
     wire_jw_kuint(w, "version", p->version);
-    wire_jw_kstr(w, "state", wire_pstate_name(p->state));
-    wire_jw_kstr(w, "error", p->error);
+    wire_jw_kstr(w, "state", wire_pstate_name(pipeline_state(p, n)));
+    const char *error = p->error;
+    for (size_t i = 0; i < n && !error[0]; i++)
+        error = p[i].error;
+    wire_jw_kstr(w, "error", error);
     wire_jw_kstr(w, "node", p->node);
     wire_jw_kuint(w, "epoch", p->epoch);
     wire_jw_kstr(w, "placement", p->placement);
-    wire_jw_key(w, "counters");
-    if (p->stats && p->stats[0] &&
-        wire_json_validate_object(p->stats, strlen(p->stats), NULL) == 0) {
-        wire_jw_raw(w, p->stats, strlen(p->stats));
-    } else {
-        wire_pipeline_counters zero = {0};
-        wire_buf z;
-        wire_buf_init(&z);
-        wire_pipeline_counters_json(&zero, &z);
-        wire_jw_raw(w, z.p, z.len);
-        wire_buf_free(&z);
+    wire_jw_kuint(w, "parallelism", n);
+    wire_pipeline_counters total = {0};
+    wire_jw_key(w, "instances");
+    wire_jw_arr(w);
+    bool live = true;
+    for (size_t i = 0; i < n; i++) {
+        size_t bl;
+        wire_jw_obj(w);
+        wire_jw_kuint(w, "instance", wire_instance_of(p[i].name, &bl));
+        wire_jw_kstr(w, "node", p[i].node);
+        wire_jw_kstr(w, "state", wire_pstate_name(p[i].state));
+        wire_jw_kstr(w, "error", p[i].error);
+        wire_jw_kuint(w, "epoch", p[i].epoch);
+        render_splits(w, &p[i]);
+        render_counters(w, &p[i], &total);
+        wire_jw_kbool(w, "counters_live", p[i].live);
+        wire_jw_key(w, "checkpoint");
+        render_checkpoint(w, &p[i]);
+        wire_jw_end(w);
+        live = live && p[i].live;
     }
-    wire_jw_kbool(w, "counters_live", p->live);
+    wire_jw_end(w);
+    wire_buf z;
+    wire_buf_init(&z);
+    wire_pipeline_counters_json(&total, &z);
+    wire_jw_key(w, "counters");
+    wire_jw_raw(w, z.p, z.len);
+    wire_buf_free(&z);
+    wire_jw_kbool(w, "counters_live", live);
     wire_jw_key(w, "checkpoint");
     render_checkpoint(w, p);
     if (spec) {
@@ -93,6 +165,16 @@ static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, bool spec)
         wire_jw_strn(w, p->spec ? p->spec : "", p->spec_len);
     }
     wire_jw_end(w);
+}
+
+/* How many records from p[0] on belong to p[0]'s pipeline (it, then its NAME#i). */
+static size_t instance_run(const wire_pipeline_info *p, size_t n)
+{
+    size_t bl, k = 1;
+    wire_instance_of(p[0].name, &bl);
+    while (k < n && strncmp(p[k].name, p[0].name, bl) == 0 && p[k].name[bl] == '#')
+        k++;
+    return k;
 }
 
 /* The component types of a stored document (for the legacy list). */
@@ -227,18 +309,20 @@ static void op_complete(wire_node_op *op)
         wire_jw_obj(&w);
         wire_jw_key(&w, c->route == P_LIST ? "pipelines" : "connectors");
         wire_jw_arr(&w);
-        for (size_t i = 0; i < op->npipes; i++) {
+        for (size_t i = 0; i < op->npipes;) {
+            size_t k = instance_run(&op->pipes[i], op->npipes - i);
             if (c->route == P_LIST)
-                render_pipeline(&w, &op->pipes[i], false);
+                render_pipeline(&w, &op->pipes[i], k, false);
             else
                 render_connector(&w, c->api->registry, &op->pipes[i]);
+            i += k;
         }
         wire_jw_end(&w);
         wire_jw_end(&w);
         api_respond_json(c->req, 200, &b);
         break;
     case P_GET:
-        render_pipeline(&w, &op->pipes[0], true);
+        render_pipeline(&w, op->pipes, op->npipes, true);
         api_respond_json(c->req, 200, &b);
         break;
     }
@@ -301,6 +385,7 @@ static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
     }
     c->name = wire_xstrdup(spec->name);
     c->placement = wire_xstrdup(spec->placement_node ? spec->placement_node : "");
+    c->parallelism = spec->parallelism;
     c->doc = wire_xstrndup(doc, n);
     c->doc_len = n;
     wire_diags_free(&d);
@@ -319,8 +404,10 @@ static void submit_put(pctx *c, uint64_t expect, int route)
     c->op.cmd.u1 = expect;
     c->op.cmd.c = c->doc;
     c->op.cmd.clen = c->doc_len;
-    if (expect == 0) /* a create: the state machine refuses it when the cluster is full */
-        c->op.cmd.u2 = c->api->max_pipelines > 0 ? (uint64_t)c->api->max_pipelines : 0;
+    /* the state machine refuses a create, or an update adding instances, when the cluster
+       is full */
+    c->op.cmd.u2 = c->api->max_pipelines > 0 ? (uint64_t)c->api->max_pipelines : 0;
+    c->op.cmd.u3 = c->parallelism;
     submit(c, route);
 }
 
@@ -433,6 +520,7 @@ void api_pipeline_get(wire_api *a, wire_http_req *req, const wire_route_args *ar
     c->op.key = c->name;
     c->op.klen = strlen(c->name);
     c->op.with_spec = true;
+    c->op.instances = true;
     submit(c, P_GET);
 }
 

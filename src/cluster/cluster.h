@@ -28,7 +28,8 @@ enum {
     WIRE_CMD_NODE_SET = 3,       /* id, raft addr, api addr, voter */
     WIRE_CMD_NODE_DEL = 4,       /* id */
     WIRE_CMD_PIPELINE_PUT = 5,   /* name, placement, expected version (0 create, ~0 any), spec,
-                                    pipelines per node for a create (0: no cap) */
+                                    pipelines per node (0: no cap), instances (parallelism;
+                                    0: 1) */
     WIRE_CMD_PIPELINE_DEL = 6,   /* name */
     WIRE_CMD_PIPELINE_STATE = 7, /* name, version, epoch, state, error (from the runner) */
     WIRE_CMD_ASSIGN = 8,         /* pipeline, node id, epoch it replaces (→ a new one) */
@@ -126,6 +127,18 @@ enum {
 };
 
 /* A pipeline record copied out of the state machine (every string owned). */
+/*
+ * A pipeline with `parallelism: N` is N records: NAME (instance 0) and
+ * NAME#1 .. NAME#(N-1), each placed, run and checkpointed on its own. '#'
+ * cannot occur in a pipeline name, and sorts below every character that can,
+ * so a pipeline's instances follow it in name order.
+ */
+#define WIRE_MAX_INSTANCES 256
+#define WIRE_INSTANCE_NAME_MAX 80
+/* The instance number of a record name ("a#2" -> 2, "a" -> 0), and the pipeline's name
+   length (*base_len). */
+uint32_t wire_instance_of(const char *record, size_t *base_len);
+
 typedef struct wire_pipeline_info {
     char *name, *node, *error, *placement, *spec, *checkpoint, *stats;
     size_t spec_len, checkpoint_len;
@@ -187,6 +200,7 @@ struct wire_node_op {
     uint8_t result; /* CMD: WIRE_APPLY_* once committed */
     bool mine;      /* PIPELINES: only those assigned to this node, and run_mode */
     bool with_spec; /* PIPELINES: copy specs and checkpoints too */
+    bool instances; /* PIPELINES with a key: its instances NAME#i too */
     wire_pipeline_info *pipes;
     size_t npipes;
     int run_mode;

@@ -135,6 +135,7 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         wire_put_u64(b, c->u1);
         wire_put_str(b, c->c, c->clen);
         wire_put_u64(b, c->u2); /* added later: absent in older entries (0) */
+        wire_put_u64(b, c->u3); /* parallelism, added later still (absent: 1) */
         break;
     case WIRE_CMD_PIPELINE_STATE:
         wire_put_str(b, c->a, c->alen);
@@ -250,6 +251,8 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         c->c = wire_get_str(&r, &c->clen);
         if (r.p < r.end) /* entries written before the pipeline cap have no u2 */
             c->u2 = wire_get_u64(&r);
+        if (r.p < r.end) /* nor those before parallelism a u3 */
+            c->u3 = wire_get_u64(&r);
         break;
     case WIRE_CMD_PIPELINE_STATE:
         c->a = wire_get_str(&r, &c->alen);

@@ -28,7 +28,9 @@
  * frozen table; snapshot_finalize() (loop thread, after the snapshot is on
  * disk) folds the overlay back in, O(writes meanwhile).
  */
+#include <inttypes.h>
 #include <raft.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -357,6 +359,89 @@ static bool pipeline_name_ok(const char *s, size_t n)
     return true;
 }
 
+/* ---- Parallel instances: the records NAME, NAME#1, NAME#2, ... ---- */
+
+/* The record name of instance i of pipeline `name` (NAME for 0); its length. */
+static size_t instance_key(const char *name, size_t n, uint64_t i, char *out)
+{
+    if (i == 0) {
+        memcpy(out, name, n);
+        return n;
+    }
+    return (size_t)snprintf(out, WIRE_INSTANCE_NAME_MAX, "%.*s#%" PRIu64, (int)n, name, i);
+}
+
+uint32_t wire_instance_of(const char *record, size_t *base_len)
+{
+    const char *h = strchr(record, '#');
+    *base_len = h ? (size_t)(h - record) : strlen(record);
+    return h ? (uint32_t)strtoul(h + 1, NULL, 10) : 0;
+}
+
+/* How many instances pipeline `name` has (its records NAME, NAME#1, ... up to a gap). */
+static uint64_t instances_of(const wire_fsm *f, const char *name, size_t n)
+{
+    char key[WIRE_INSTANCE_NAME_MAX];
+    uint64_t i = 0;
+    while (i < WIRE_MAX_INSTANCES && map_find(&f->pipes, key, instance_key(name, n, i, key)))
+        i++;
+    return i;
+}
+
+static void del_instances(wire_fsm *f, const char *name, size_t n)
+{
+    char key[WIRE_INSTANCE_NAME_MAX];
+    for (uint64_t i = 1; i < WIRE_MAX_INSTANCES; i++)
+        if (!map_del(&f->pipes, key, instance_key(name, n, i, key)))
+            break;
+}
+
+/* Create or update one instance's record from a PUT, to version `version` (every
+   instance alike); a new one is paused when the pipeline is. */
+static void put_instance(wire_fsm *f, const char *key, size_t kn, const wire_cmd *c,
+                         uint64_t version, bool paused)
+{
+    item *it = map_find(&f->pipes, key, kn);
+    pipe_val *v = it ? it->val : NULL;
+    if (!v) {
+        v = wire_xcalloc(1, sizeof(*v));
+        v->error = dupn("", 0);
+        v->node = dupn("", 0);
+        v->cp = dupn("", 0);
+        v->placement = dupn("", 0);
+        v->stats = dupn("", 0);
+        v->state = paused ? WIRE_PSTATE_PAUSED : WIRE_PSTATE_PENDING;
+        map_put(&f->pipes, key, kn, v);
+    }
+    free(v->spec);
+    v->spec = dupn(c->c, c->clen);
+    v->spec_len = c->clen;
+    free(v->placement);
+    /* pinned elsewhere now: its node stops it and hands it back (runners.c), then
+       the leader places it; the assignment stays until then, so the two never overlap */
+    v->placement = dupn(c->b, c->blen);
+    v->version = version;
+    if (v->state != WIRE_PSTATE_PAUSED)
+        v->state = WIRE_PSTATE_PENDING;
+    free(v->error);
+    v->error = dupn("", 0);
+}
+
+static void pipe_ctl(wire_fsm *f, pipe_val *v, uint64_t action)
+{
+    if (action == WIRE_CTL_PAUSE) {
+        v->state = WIRE_PSTATE_PAUSED;
+    } else {
+        if (v->state == WIRE_PSTATE_PENDING || v->state == WIRE_PSTATE_RUNNING)
+            return;
+        /* a new run: a new epoch, so the node starts it afresh from the checkpoint */
+        v->state = WIRE_PSTATE_PENDING;
+        v->epoch = ++f->epoch_seq;
+    }
+    free(v->error);
+    v->error = dupn("", 0);
+}
+
 static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
 {
     if (c->version != 1 || c->type == 0 || c->type > WIRE_CMD_MAX_TYPE)
@@ -395,41 +480,41 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_PIPELINE_PUT: {
-        if (!pipeline_name_ok(c->a, c->alen) || (c->blen && memchr(c->b, 0, c->blen)))
+        if (!pipeline_name_ok(c->a, c->alen) || (c->blen && memchr(c->b, 0, c->blen)) ||
+            c->u3 > WIRE_MAX_INSTANCES)
             return WIRE_APPLY_INVALID;
         pipe_val *v = pipe_get(f, c);
         if (c->u1 == 0 && v)
             return WIRE_APPLY_EXISTS;
         if (c->u1 != 0 && (!v || (c->u1 != UINT64_MAX && v->version != c->u1)))
             return v ? WIRE_APPLY_CONFLICT : WIRE_APPLY_NOTFOUND;
-        /* a create beyond the cluster's room (--max-pipelines on each of its nodes) */
-        if (!v && c->u2 && pipes_to_run(f) >= c->u2 * (f->nodes.n ? f->nodes.n : 1))
+        uint64_t want = c->u3 ? c->u3 : 1, have = v ? instances_of(f, c->a, c->alen) : 0;
+        /* beyond the cluster's room (--max-pipelines on each of its nodes): every instance
+           counts, so a create, or an update adding instances, may not fit */
+        if (c->u2 && want > have &&
+            pipes_to_run(f) + (want - have) > c->u2 * (f->nodes.n ? f->nodes.n : 1))
             return WIRE_APPLY_FULL;
-        if (!v) {
-            v = wire_xcalloc(1, sizeof(*v));
-            v->error = dupn("", 0);
-            v->node = dupn("", 0);
-            v->cp = dupn("", 0);
-            v->placement = dupn("", 0);
-            v->stats = dupn("", 0);
-            map_put(&f->pipes, c->a, c->alen, v);
+        /* the pipeline's record is instance 0; instance i > 0 is the record NAME#i, which
+           the scheduler places and the runners run like any pipeline */
+        char key[WIRE_INSTANCE_NAME_MAX];
+        uint64_t version = (v ? v->version : 0) + 1;
+        bool paused = v && v->state == WIRE_PSTATE_PAUSED;
+        for (uint64_t i = 0; i < WIRE_MAX_INSTANCES; i++) {
+            size_t kn = instance_key(c->a, c->alen, i, key);
+            if (i >= want) {
+                if (!map_del(&f->pipes, key, kn) && i >= have)
+                    break;
+                continue;
+            }
+            put_instance(f, key, kn, c, version, paused);
         }
-        free(v->spec);
-        v->spec = dupn(c->c, c->clen);
-        v->spec_len = c->clen;
-        free(v->placement);
-        v->placement = dupn(c->b, c->blen);
-        /* pinned elsewhere now: its node stops it and hands it back (runners.c), then
-           the leader places it; the assignment stays until then, so the two never overlap */
-        v->version++;
-        if (v->state != WIRE_PSTATE_PAUSED)
-            v->state = WIRE_PSTATE_PENDING;
-        free(v->error);
-        v->error = dupn("", 0);
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_PIPELINE_DEL:
-        return map_del(&f->pipes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+        if (!map_del(&f->pipes, c->a, c->alen))
+            return WIRE_APPLY_NOTFOUND;
+        del_instances(f, c->a, c->alen);
+        return WIRE_APPLY_OK;
     case WIRE_CMD_PIPELINE_STATE: {
         /* A runner's report: only the current version on the current assignment counts. */
         pipe_val *v = pipe_get(f, c);
@@ -466,19 +551,17 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         pipe_val *v = pipe_get(f, c);
         if (!v)
             return WIRE_APPLY_NOTFOUND;
-        if (c->u1 == WIRE_CTL_PAUSE) {
-            v->state = WIRE_PSTATE_PAUSED;
-        } else if (c->u1 == WIRE_CTL_RESUME) {
-            if (v->state == WIRE_PSTATE_PENDING || v->state == WIRE_PSTATE_RUNNING)
-                return WIRE_APPLY_OK;
-            /* a new run: a new epoch, so the node starts it afresh from the checkpoint */
-            v->state = WIRE_PSTATE_PENDING;
-            v->epoch = ++f->epoch_seq;
-        } else {
+        if (c->u1 != WIRE_CTL_PAUSE && c->u1 != WIRE_CTL_RESUME)
             return WIRE_APPLY_CONFLICT;
+        /* every instance alike */
+        char key[WIRE_INSTANCE_NAME_MAX];
+        for (uint64_t i = 0; i < WIRE_MAX_INSTANCES; i++) {
+            size_t kn = instance_key(c->a, c->alen, i, key);
+            item *it = map_find(&f->pipes, key, kn);
+            if (!it)
+                break;
+            pipe_ctl(f, it->val, c->u1);
         }
-        free(v->error);
-        v->error = dupn("", 0);
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_CHECKPOINT: {

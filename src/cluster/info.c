@@ -160,8 +160,13 @@ void node_fill_pipelines(wire_node *n, wire_node_op *op)
     if (!op->key && n->runners)
         nlives = wire_runners_live_all(n->runners, &lives);
     for (size_t i = 0; i < k; i++) {
-        if (op->key && (strlen(v[i].name) != op->klen || memcmp(v[i].name, op->key, op->klen)))
-            continue;
+        if (op->key) {
+            size_t bl;
+            uint32_t inst = wire_instance_of(v[i].name, &bl);
+            if (bl != op->klen || memcmp(v[i].name, op->key, op->klen) ||
+                (inst && !op->instances) || (!inst && v[i].name[bl]))
+                continue;
+        }
         if (op->mine && strcmp(v[i].node, n->id) != 0)
             continue;
         copy_info(n, &v[i], op->with_spec, lives, nlives, &op->pipes[op->npipes++]);

@@ -166,6 +166,47 @@ static int store_load(wire_checkpoint_store *s, const char *pipeline, wire_check
     return rc;
 }
 
+static int store_load_peers(wire_checkpoint_store *s, const char *pipeline, wire_checkpoint **out,
+                            size_t *n, wire_err *err)
+{
+    raft_store *st = (raft_store *)s;
+    *out = NULL;
+    *n = 0;
+    wire_node_op op;
+    memset(&op, 0, sizeof(op));
+    op.type = WIRE_OP_PIPELINES;
+    op.key = pipeline; /* the pipeline's name: every instance's record */
+    op.klen = strlen(pipeline);
+    op.instances = true;
+    op.with_spec = true;
+    int rc = node_call(st->rs, &op);
+    if (rc != 0) {
+        wire_pipeline_infos_free(op.pipes, op.npipes);
+        return wire_errf(err, WIRE_EAGAIN, "cannot read the other instances' checkpoints: %s",
+                         op.err);
+    }
+    wire_checkpoint *v = wire_xcalloc(op.npipes ? op.npipes : 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < op.npipes; i++) {
+        const wire_pipeline_info *pi = &op.pipes[i];
+        if (strcmp(pi->name, st->r->name) == 0 || !pi->checkpoint_len)
+            continue;
+        wire_err e;
+        wire_checkpoint_init(&v[k]);
+        if (wire_checkpoint_decode(pi->checkpoint, pi->checkpoint_len, &v[k], &e) == 0)
+            k++;
+        else {
+            wire_checkpoint_clear(&v[k]);
+            wire_warn("pipeline %s: the checkpoint of %s is unreadable: %s", st->r->name, pi->name,
+                      e.msg);
+        }
+    }
+    wire_pipeline_infos_free(op.pipes, op.npipes);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
 static int store_remove(wire_checkpoint_store *s, const char *pipeline, wire_err *err)
 {
     (void)s;
@@ -214,6 +255,7 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     r->store.base.save = store_save;
     r->store.base.load = store_load;
     r->store.base.remove = store_remove;
+    r->store.base.load_peers = store_load_peers;
     r->store.base.free = store_free;
     r->store.rs = rs;
     r->store.r = r;
@@ -241,6 +283,7 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
         .data_dir = rs->dir,
         .store = spec->checkpoint_interval_ms > 0 ? &r->store.base : NULL,
         .version = pi->version,
+        .instance = wire_instance_of(pi->name, &(size_t){0}),
     };
     wire_err err;
     wire_pipeline *p = NULL;

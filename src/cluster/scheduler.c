@@ -16,6 +16,9 @@
  * beyond that a pipeline stays pending until a node has room.
  * A draining node (stopping gracefully) gets nothing new; what it runs stays
  * until it hands it back after the final checkpoint.
+ * The instances of a parallel pipeline (records NAME, NAME#1, ...) go to
+ * distinct nodes where they can: the node with the fewest of its siblings
+ * comes first, then the least loaded.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +53,18 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
             load[on[j]]++;
     }
     wire_assignment *a = wire_xcalloc(np ? np : 1, sizeof(*a));
-    size_t k = 0;
+    size_t *sib = wire_xcalloc(nn ? nn : 1, sizeof(size_t));
+    size_t k = 0, group = 0, group_end = 0;
     for (size_t j = 0; j < np; j++) {
+        if (j >= group_end) { /* the records of j's pipeline: j and the NAME#i after it */
+            size_t bl;
+            wire_instance_of(pipes[j].name, &bl);
+            group = j;
+            group_end = j + 1;
+            while (group_end < np && strncmp(pipes[group_end].name, pipes[j].name, bl) == 0 &&
+                   pipes[group_end].name[bl] == '#')
+                group_end++;
+        }
         const wire_pipeline_rec *p = &pipes[j];
         if (!should_run(p->state) || (on[j] < nn && up[on[j]]))
             continue;
@@ -61,11 +74,16 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
             if (alive(arg, &gone))
                 continue;
         }
+        memset(sib, 0, (nn ? nn : 1) * sizeof(size_t));
+        for (size_t g = group; g < group_end; g++)
+            if (g != j && on[g] < nn && should_run(pipes[g].state))
+                sib[on[g]]++;
         size_t pick = nn;
         for (size_t i = 0; i < nn; i++) {
             bool room = up[i] && !nodes[i].draining && (!max_per_node || load[i] < max_per_node);
-            if (p->placement[0] ? room && strcmp(nodes[i].id, p->placement) == 0
-                                : room && (pick == nn || load[i] < load[pick]))
+            bool better =
+                pick == nn || sib[i] < sib[pick] || (sib[i] == sib[pick] && load[i] < load[pick]);
+            if (p->placement[0] ? room && strcmp(nodes[i].id, p->placement) == 0 : room && better)
                 pick = i;
         }
         if (pick == nn)
@@ -79,8 +97,10 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
         a[k].reason = !p->node[0]   ? "needs a node"
                       : on[j] == nn ? "its node left the cluster"
                                     : "its node stopped answering";
+        on[j] = pick; /* its later siblings see where it went */
         k++;
     }
+    free(sib);
     free(on);
     free(load);
     free(up);

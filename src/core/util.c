@@ -42,7 +42,10 @@ void *wire_xrealloc(void *p, size_t n)
     return q;
 }
 
-char *wire_xstrdup(const char *s) { return wire_xstrndup(s, strlen(s)); }
+char *wire_xstrdup(const char *s)
+{
+    return wire_xstrndup(s, strlen(s));
+}
 
 char *wire_xstrndup(const char *s, size_t n)
 {
@@ -186,9 +189,8 @@ int wire_parse_duration_ms(const char *s, int64_t *out)
 
 int wire_parse_size(const char *s, int64_t *out)
 {
-    static const char *const names[] = {"b",  "k",  "kb", "kib", "m", "mb",
-                                        "mib", "g", "gb", "gib"};
-    static const double mult[] = {1,       1024,    1024,    1024,       1048576,
+    static const char *const names[] = {"b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib"};
+    static const double mult[] = {1,       1024,    1024,    1024,    1048576,
                                   1048576, 1048576, 1 << 30, 1 << 30, 1 << 30};
     return parse_with_unit(s, names, mult, WIRE_ARRAY_LEN(names), 1, out);
 }
@@ -196,7 +198,10 @@ int wire_parse_size(const char *s, int64_t *out)
 static int log_level = WIRE_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void wire_log_set_level(int level) { log_level = level; }
+void wire_log_set_level(int level)
+{
+    log_level = level;
+}
 
 void wire_log(int level, const char *fmt, ...)
 {
@@ -215,6 +220,9 @@ void wire_log(int level, const char *fmt, ...)
     pthread_mutex_lock(&log_lock);
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s\n", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-            names[level < 0 ? 0 : level > 3 ? 3 : level], msg);
+            names[level < 0   ? 0
+                  : level > 3 ? 3
+                              : level],
+            msg);
     pthread_mutex_unlock(&log_lock);
 }

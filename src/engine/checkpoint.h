@@ -58,6 +58,11 @@ struct wire_checkpoint_store {
                 wire_err *err);
     int (*remove)(wire_checkpoint_store *s, const char *pipeline, wire_err *err);
     void (*free)(wire_checkpoint_store *s);
+    /* Optional (parallel instances): the newest checkpoint of each of the pipeline's
+       other instances, so a split that moved here resumes where its last owner
+       checkpointed it. *out is malloc'd (free each with wire_checkpoint_clear). */
+    int (*load_peers)(wire_checkpoint_store *s, const char *pipeline, wire_checkpoint **out,
+                      size_t *n, wire_err *err);
 };
 
 /* Files under DIR/checkpoints/PIPELINE/, newest 3 kept. */

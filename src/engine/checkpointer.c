@@ -67,6 +67,9 @@ static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barr
     atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
     pthread_mutex_lock(&p->lock);
     p->last_saved_cp = cp->id;
+    if (barrier_seq > p->saved_seq)
+        p->saved_seq = barrier_seq;
+    pthread_cond_broadcast(&p->cp_cond); /* wire_source_checkpoint_wait */
     void (*cb)(void *, uint64_t) = p->commit_cb;
     void *arg = p->commit_arg;
     pthread_mutex_unlock(&p->lock);

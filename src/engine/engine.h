@@ -72,8 +72,29 @@ int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
 /* Non-blocking variant: WIRE_EAGAIN (batch NOT consumed) when the queue is full. */
 int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
 bool wire_source_stopping(const wire_source_ctx *ctx);
-/* Position to resume from for a split (from the last checkpoint), or NULL. */
+/*
+ * Position to resume from for a split, or NULL: from the last checkpoint of
+ * this instance, and with parallel instances from the newest checkpoints of
+ * the others as last read by wire_source_refresh_resume — the furthest
+ * position wins (splits whose offsets only grow, as Kafka partitions). The
+ * pointer stays valid until the next refresh (call both from the source
+ * thread).
+ */
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split);
+/*
+ * Parallel instances: read the other instances' newest checkpoints now (when
+ * splits are assigned here). 0, or <0 with err set (the positions read before
+ * stay). A no-op with parallelism 1 or a store that has no peers.
+ */
+int wire_source_refresh_resume(wire_source_ctx *ctx, wire_err *err);
+/*
+ * Ask for a checkpoint covering every batch emitted so far and wait until it
+ * is saved: 0; WIRE_EAGAIN after timeout_ms or when no checkpoint can be
+ * taken (no store, a failed save); WIRE_ESTOPPED when the pipeline stops. For
+ * a source about to give splits up (a Kafka revoke), so that their next owner
+ * resumes exactly where this instance stopped.
+ */
+int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms);
 /*
  * Commit notifications, for sources that answer their clients only once data
  * is durable (http with ack: committed). wire_source_emit_seq() is the batch

@@ -66,9 +66,71 @@ bool wire_source_stopping(const wire_source_ctx *ctx)
 
 const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t split)
 {
-    if (!ctx->p->has_resume)
-        return NULL;
-    return wire_checkpoint_position(&ctx->p->resume, split);
+    const wire_pipeline *p = ctx->p;
+    const wire_position *best = p->has_resume ? wire_checkpoint_position(&p->resume, split) : NULL;
+    for (size_t i = 0; i < p->npeers; i++) {
+        const wire_position *q = wire_checkpoint_position(&p->peers[i], split);
+        if (q && (!best || q->offset > best->offset))
+            best = q;
+    }
+    return best;
+}
+
+static void free_peers(wire_pipeline *p)
+{
+    for (size_t i = 0; i < p->npeers; i++)
+        wire_checkpoint_clear(&p->peers[i]);
+    free(p->peers);
+    p->peers = NULL;
+    p->npeers = 0;
+}
+
+int wire_source_refresh_resume(wire_source_ctx *ctx, wire_err *err)
+{
+    wire_pipeline *p = ctx->p;
+    if (!p->store || !p->store->load_peers || p->spec->parallelism <= 1)
+        return 0;
+    wire_checkpoint *v = NULL;
+    size_t n = 0;
+    int rc = p->store->load_peers(p->store, p->spec->name, &v, &n, err);
+    if (rc != 0)
+        return rc;
+    free_peers(p);
+    p->peers = v;
+    p->npeers = n;
+    return 0;
+}
+
+int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms)
+{
+    wire_pipeline *p = ctx->p;
+    if (!p->store)
+        return WIRE_EAGAIN;
+    uint64_t want = atomic_load(&p->last_emit_seq); /* a barrier after this covers it all */
+    int64_t deadline = wire_mono_ns() + timeout_ms * 1000000;
+    int rc = 0;
+    pthread_mutex_lock(&p->lock);
+    p->cp_requested = true;
+    pthread_cond_broadcast(&p->cp_cond);
+    while (p->saved_seq <= want) {
+        if (atomic_load(&p->stopping)) {
+            rc = WIRE_ESTOPPED;
+            break;
+        }
+        if (p->state == WIRE_PIPE_FAILED || wire_mono_ns() >= deadline) {
+            rc = WIRE_EAGAIN;
+            break;
+        }
+        p->cp_requested = true;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&p->cp_cond, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
 }
 
 uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
@@ -644,6 +706,7 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_checkpoint_clear(&p->resume);
     free(p->committed);
     free(p->committed_seq);
+    free_peers(p);
     free(p->data_dir);
     wire_spec_free(p->spec);
     free(p);

@@ -78,6 +78,9 @@ struct wire_pipeline {
     wire_checkpoint_store *store;
     wire_checkpoint resume; /* loaded at start; empty if none */
     bool has_resume;
+    wire_checkpoint *peers; /* the other instances' newest checkpoints (source thread) */
+    size_t npeers;
+    uint64_t saved_seq; /* barrier sequence of the newest checkpoint saved (lock) */
     uint64_t version;
     uint32_t instance;         /* of the spec's parallelism */
     pthread_mutex_t emit_lock; /* sequence numbers follow queue order */

@@ -62,7 +62,7 @@ static void fake_free(wire_checkpoint_store *s) {}
 static void fake_init(fake_store *f)
 {
     memset(f, 0, sizeof(*f));
-    f->base = (wire_checkpoint_store){fake_save, fake_load, fake_remove, fake_free};
+    f->base = (wire_checkpoint_store){fake_save, fake_load, fake_remove, fake_free, NULL};
     f->monotonic = true;
     wire_checkpoint_init(&f->last);
 }

@@ -382,6 +382,109 @@ TEST(schedule_cap_per_node)
     wire_fsm_free(f);
 }
 
+/* parallelism: N records NAME, NAME#1, ...: made, updated, paused and deleted together,
+   counted against the cap, and placed on distinct nodes where there are enough. */
+static uint8_t put_n(wire_fsm *f, const char *name, uint64_t expect, uint64_t n, uint64_t cap)
+{
+    wire_cmd c = {.type = WIRE_CMD_PIPELINE_PUT, .a = name, .alen = strlen(name), .b = ""};
+    c.u1 = expect;
+    c.c = "s";
+    c.clen = 1;
+    c.u2 = cap;
+    c.u3 = n;
+    return apply1(f, &c);
+}
+
+static size_t distinct_nodes(const wire_assignment *a, size_t k)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < k; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen = seen || strcmp(a[i].node, a[j].node) == 0;
+        d += !seen;
+    }
+    return d;
+}
+
+TEST(schedule_parallel_instances)
+{
+    wire_fsm *f = wire_fsm_new();
+    memset(g_down, 0, sizeof(g_down));
+    add_node(f, "n1", "h:1");
+    add_node(f, "n2", "h:2");
+    add_node(f, "n3", "h:3");
+    CHECK_EQ_INT(put_n(f, "zz", 0, 1, 0), WIRE_APPLY_OK);  /* a neighbour in name order */
+    CHECK_EQ_INT(put_n(f, "a", 0, 3, 2), WIRE_APPLY_OK);   /* 4 of 2 x 3 */
+    CHECK_EQ_INT(put_n(f, "b", 0, 3, 2), WIRE_APPLY_FULL); /* 4 + 3 > 6 */
+    CHECK_EQ_INT(wire_fsm_pipeline_count(f), 4);
+    CHECK_EQ_INT(get(f, "a#2").version, get(f, "a").version);
+    wire_pipeline_rec r;
+    CHECK(!wire_fsm_pipeline_get(f, "a#3", &r));
+    /* the three instances on three nodes (zz on one of them too) */
+    wire_assignment *a;
+    size_t k = wire_schedule(f, alive, NULL, 0, &a);
+    CHECK_EQ_INT(k, 4);
+    wire_assignment inst[3];
+    size_t ni = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t bl;
+        wire_instance_of(a[i].pipeline, &bl);
+        if (bl == 1 && a[i].pipeline[0] == 'a')
+            inst[ni++] = a[i];
+    }
+    CHECK_EQ_INT(ni, 3);
+    CHECK_EQ_INT(distinct_nodes(inst, ni), 3);
+    for (size_t i = 0; i < k; i++)
+        CHECK_EQ_INT(assign(f, a[i].pipeline, a[i].node, a[i].epoch), WIRE_APPLY_OK);
+    free(a);
+    /* a node is lost: its instance goes to a node without a sibling if one is left */
+    char lost[16];
+    snprintf(lost, sizeof(lost), "%s", get(f, "a#1").node);
+    g_down[0] = lost;
+    k = wire_schedule(f, alive, NULL, 0, &a);
+    bool moved = false;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(a[i].pipeline, "a#1") == 0) {
+            moved = true;
+            CHECK(strcmp(a[i].node, lost) != 0);
+        }
+    CHECK(moved);
+    free(a);
+    g_down[0] = NULL;
+    /* two nodes for three instances: two on one, one on the other */
+    wire_fsm *g = wire_fsm_new();
+    add_node(g, "n1", "h:1");
+    add_node(g, "n2", "h:2");
+    CHECK_EQ_INT(put_n(g, "p", 0, 3, 0), WIRE_APPLY_OK);
+    k = wire_schedule(g, alive, NULL, 0, &a);
+    CHECK_EQ_INT(k, 3);
+    CHECK_EQ_INT(distinct_nodes(a, k), 2);
+    free(a);
+    wire_fsm_free(g);
+    /* every instance pauses and resumes with the pipeline */
+    CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_PAUSE), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "a#2").state, WIRE_PSTATE_PAUSED);
+    /* fewer instances: the extra records go; the update keeps the pause */
+    CHECK_EQ_INT(put_n(f, "a", UINT64_MAX, 2, 0), WIRE_APPLY_OK);
+    CHECK(!wire_fsm_pipeline_get(f, "a#2", &r));
+    CHECK_EQ_INT(get(f, "a#1").state, WIRE_PSTATE_PAUSED);
+    CHECK_EQ_INT(get(f, "a#1").version, 2);
+    /* more again: the new instance starts paused, at the pipeline's version */
+    CHECK_EQ_INT(put_n(f, "a", UINT64_MAX, 4, 0), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "a#3").state, WIRE_PSTATE_PAUSED);
+    CHECK_EQ_INT(get(f, "a#3").version, 3);
+    CHECK_EQ_INT(ctl(f, "a", WIRE_CTL_RESUME), WIRE_APPLY_OK);
+    CHECK_EQ_INT(get(f, "a#3").state, WIRE_PSTATE_PENDING);
+    /* deleting the pipeline deletes every instance */
+    wire_cmd del = {.type = WIRE_CMD_PIPELINE_DEL, .a = "a", .alen = 1};
+    CHECK_EQ_INT(apply1(f, &del), WIRE_APPLY_OK);
+    CHECK_EQ_INT(wire_fsm_pipeline_count(f), 1);
+    /* instance records cannot be made directly */
+    CHECK_EQ_INT(put_n(f, "a#1", 0, 1, 0), WIRE_APPLY_INVALID);
+    wire_fsm_free(f);
+}
+
 /* With every node full, a pipeline waits pending: after a node is lost its pipeline has
    nowhere to go, a pinned one waits for room on its node, and both are placed once a
    pipeline ends; paused and finished ones take no room. */
@@ -432,5 +535,6 @@ int main(void)
     RUN(schedule_placement);
     RUN(schedule_cap_per_node);
     RUN(schedule_cap_full_nodes_wait);
+    RUN(schedule_parallel_instances);
     TEST_MAIN_END();
 }
