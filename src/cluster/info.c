@@ -160,11 +160,13 @@ void node_fill_pipelines(wire_node *n, wire_node_op *op)
     if (!op->key && n->runners)
         nlives = wire_runners_live_all(n->runners, &lives);
     for (size_t i = 0; i < k; i++) {
-        if (op->key) {
-            size_t bl;
-            uint32_t inst = wire_instance_of(v[i].name, &bl);
-            if (bl != op->klen || memcmp(v[i].name, op->key, op->klen) ||
-                (inst && !op->instances) || (!inst && v[i].name[bl]))
+        if (op->key) { /* the record named, or with instances every NAME#i of it too */
+            size_t bl, nl = strlen(v[i].name);
+            wire_instance_of(v[i].name, &bl);
+            bool exact = nl == op->klen && memcmp(v[i].name, op->key, op->klen) == 0;
+            bool sibling = op->instances && bl == op->klen && bl < nl &&
+                           memcmp(v[i].name, op->key, op->klen) == 0;
+            if (!exact && !sibling)
                 continue;
         }
         if (op->mine && strcmp(v[i].node, n->id) != 0)

@@ -90,13 +90,21 @@ static void cmd_op(wire_node_op *op, uint8_t type, const char *name)
 
 /* ---- Counters ---- */
 
-/* This runner's counters: earlier runs' plus the live pipeline's. */
+/* This runner's counters: earlier runs' plus the live pipeline's, with the splits its
+   source reads now ("splits": [...], shown per instance). */
 static void counters_json(const runner *r, wire_buf *out)
 {
     wire_pipeline_counters c = r->base;
     if (r->p)
         wire_pipeline_counters_add(r->p, &c);
+    size_t start = out->len;
     wire_pipeline_counters_json(&c, out);
+    if (!r->p || out->len == start || out->p[out->len - 1] != '}')
+        return;
+    out->len--; /* reopen the object */
+    wire_buf_append(out, ",\"splits\":", 10);
+    wire_pipeline_splits_json(r->p, out);
+    wire_buf_putc(out, '}');
 }
 
 /* ---- The Raft checkpoint store ---- */

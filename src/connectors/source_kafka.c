@@ -106,6 +106,8 @@ typedef struct kafka_source {
     commit_mark *marks;
     size_t nmarks, capmarks;
     uint64_t committed_seq;
+    bool parallel;        /* one of several instances sharing the group's partitions */
+    wire_batch *building; /* the batch being filled (a revoke emits it first) */
 } kafka_source;
 
 static int topic_index(const kafka_source *s, const char *topic)
@@ -139,10 +141,14 @@ static int64_t start_offset(kafka_source *s, int topic, int32_t partition)
 {
     uint32_t split = split_of(topic, partition);
     int64_t *mine = next_slot(s, split);
-    if (*mine >= 0)
-        return *mine; /* given back and assigned again: where this process stopped */
     const wire_position *p = wire_source_resume(s->ctx, split);
-    if (p && p->identity[0] == s->topic_hash[topic] && p->identity[1] == (uint64_t)partition)
+    bool known =
+        p && p->identity[0] == s->topic_hash[topic] && p->identity[1] == (uint64_t)partition;
+    /* given back and assigned again: where this process stopped, unless another instance
+       took the partition meanwhile and checkpointed it further */
+    if (*mine >= 0)
+        return known && (int64_t)p->offset > *mine ? (int64_t)p->offset : *mine;
+    if (known)
         return (int64_t)p->offset;
     switch (s->c->start_from) {
     case START_LATEST: return RD_KAFKA_OFFSET_END;
@@ -151,12 +157,59 @@ static int64_t start_offset(kafka_source *s, int topic, int32_t partition)
     }
 }
 
+static void mark_emitted(kafka_source *s);
+
+/* Report the partitions assigned here: [{"topic":..,"partition":..}, ...]. */
+static void report_splits(kafka_source *s)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(s->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l)
+        return;
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_jw w;
+    wire_jw_init(&w, &b);
+    wire_jw_arr(&w);
+    for (int i = 0; i < l->cnt; i++) {
+        wire_jw_obj(&w);
+        wire_jw_kstr(&w, "topic", l->elems[i].topic);
+        wire_jw_kint(&w, "partition", l->elems[i].partition);
+        wire_jw_end(&w);
+    }
+    wire_jw_end(&w);
+    wire_source_set_splits(s->ctx, b.p, b.len);
+    wire_buf_free(&b);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * Parallel instances, before partitions go: everything read from them so far
+ * is emitted and checkpointed, so the instance that gets them next resumes
+ * exactly here (it reads the furthest checkpointed position of every instance).
+ */
+static void checkpoint_before_revoke(kafka_source *s)
+{
+    wire_batch *b = s->building;
+    if (b && (b->n || b->npos)) {
+        s->building = wire_source_batch(s->ctx);
+        if (wire_source_emit(s->ctx, b, true) == 0)
+            mark_emitted(s);
+    }
+    int rc = wire_source_checkpoint_wait(s->ctx, 30000);
+    if (rc == WIRE_EAGAIN)
+        wire_warn("kafka: no checkpoint before giving partitions up; their next owner may "
+                  "read some messages again");
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     kafka_source *s = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        wire_err re;
+        if (s->parallel && parts->cnt && wire_source_refresh_resume(s->ctx, &re) != 0)
+            wire_warn("kafka: %s", re.msg);
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             int t = topic_index(s, tp->topic);
@@ -174,8 +227,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         if (s->paused) /* still backpressured: the new partitions wait too */
             rd_kafka_pause_partitions(rk, parts);
+        report_splits(s);
     } else {
         wire_info("kafka: %d partition(s) revoked", parts->cnt);
+        if (s->parallel && parts->cnt)
+            checkpoint_before_revoke(s);
         if (cooperative) {
             rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
             if (e)
@@ -183,18 +239,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
             rd_kafka_assign(rk, NULL);
         }
+        report_splits(s);
     }
 }
 
 static int kafka_create(void **self, const void *config, const wire_component_env *env,
                         wire_err *err)
 {
-    (void)env;
     const kafka_config *c = config;
     if (c->topics.n > KAFKA_MAX_TOPICS)
         return wire_errf(err, WIRE_EINVAL, "kafka: at most %d topics", KAFKA_MAX_TOPICS);
     kafka_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;
+    s->parallel = env && env->parallelism > 1;
     wire_buf_init(&s->tmp);
     for (size_t i = 0; i < c->topics.n; i++)
         s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
@@ -487,10 +544,11 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
     while (!wire_source_stopping(ctx)) {
         if (s->c->stop_at == STOP_LATEST && reached_ends(s))
             return 0;
-        wire_batch *b = wire_source_batch(ctx);
+        wire_batch *b = s->building = wire_source_batch(ctx);
         int timeout = 100;
         while (b->n < max) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, timeout);
+            b = s->building; /* a revoke during the poll emitted the one before */
             if (!m)
                 break;
             timeout = 0; /* drain what is already fetched, then emit */
@@ -513,6 +571,7 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
                 return wire_errf(err, rc, "kafka: the dead-letter queue failed");
             }
         }
+        s->building = NULL;
         if (b->n == 0 && b->npos == 0) {
             wire_batch_release(b);
             continue;

@@ -108,6 +108,10 @@ void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t 
                            void *arg);
 void wire_source_request_checkpoint(wire_source_ctx *ctx);
 
+/* The splits this instance reads now, as a JSON array the source chooses (Kafka:
+   [{"topic":..,"partition":..}]); shown per instance by GET /v1/pipelines/NAME. */
+void wire_source_set_splits(wire_source_ctx *ctx, const char *json, size_t n);
+
 /* Count malformed input that a source rejected itself (e.g. http 400). */
 void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n);
 /*
@@ -353,6 +357,8 @@ void wire_pipeline_totals(const wire_pipeline *p, wire_pipeline_totals_t *t);
 typedef struct wire_pipeline_counters {
     uint64_t events_in, events_out, filtered, dead_lettered, dropped, invalid, errors;
 } wire_pipeline_counters;
+/* The splits its source reported (wire_source_set_splits), or "[]", appended to out. */
+void wire_pipeline_splits_json(wire_pipeline *p, wire_buf *out);
 /* Add p's live counters to c. */
 void wire_pipeline_counters_add(const wire_pipeline *p, wire_pipeline_counters *c);
 void wire_pipeline_counters_json(const wire_pipeline_counters *c, wire_buf *out);

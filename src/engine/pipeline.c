@@ -76,6 +76,25 @@ const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t spl
     return best;
 }
 
+void wire_source_set_splits(wire_source_ctx *ctx, const char *json, size_t n)
+{
+    char *copy = wire_xstrndup(json, n);
+    pthread_mutex_lock(&ctx->p->lock);
+    free(ctx->p->splits);
+    ctx->p->splits = copy;
+    pthread_mutex_unlock(&ctx->p->lock);
+}
+
+void wire_pipeline_splits_json(wire_pipeline *p, wire_buf *out)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->splits && p->splits[0])
+        wire_buf_append(out, p->splits, strlen(p->splits));
+    else
+        wire_buf_append(out, "[]", 2);
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void free_peers(wire_pipeline *p)
 {
     for (size_t i = 0; i < p->npeers; i++)
@@ -707,6 +726,7 @@ void wire_pipeline_free(wire_pipeline *p)
     free(p->committed);
     free(p->committed_seq);
     free_peers(p);
+    free(p->splits);
     free(p->data_dir);
     wire_spec_free(p->spec);
     free(p);

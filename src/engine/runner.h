@@ -78,6 +78,7 @@ struct wire_pipeline {
     wire_checkpoint_store *store;
     wire_checkpoint resume; /* loaded at start; empty if none */
     bool has_resume;
+    char *splits; /* wire_source_set_splits (lock) */
     wire_checkpoint *peers; /* the other instances' newest checkpoints (source thread) */
     size_t npeers;
     uint64_t saved_seq; /* barrier sequence of the newest checkpoint saved (lock) */
