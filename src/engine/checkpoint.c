@@ -22,6 +22,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "engine/checkpoint.h"
+#include "engine/engine.h" /* wire_positions_json, wire_positions_parse */
 
 #define CKPT_FORMAT 1
 #define CKPT_KEEP 3
@@ -80,6 +81,34 @@ static void put_u64_str(wire_jw *w, uint64_t v)
     wire_jw_str(w, hex);
 }
 
+/* [{"split","flags","identity":[hex,hex],"epoch_ms","offset"}, ...] */
+static void positions_write(wire_jw *w, const wire_position *pos, size_t n)
+{
+    wire_jw_arr(w);
+    for (size_t i = 0; i < n; i++) {
+        const wire_position *p = &pos[i];
+        wire_jw_obj(w);
+        wire_jw_kuint(w, "split", p->split);
+        wire_jw_kuint(w, "flags", p->flags);
+        wire_jw_key(w, "identity");
+        wire_jw_arr(w);
+        put_u64_str(w, p->identity[0]);
+        put_u64_str(w, p->identity[1]);
+        wire_jw_end(w);
+        wire_jw_kint(w, "epoch_ms", p->epoch_ms);
+        wire_jw_kuint(w, "offset", p->offset);
+        wire_jw_end(w);
+    }
+    wire_jw_end(w);
+}
+
+void wire_positions_json(const wire_position *pos, size_t n, wire_buf *out)
+{
+    wire_jw w;
+    wire_jw_init(&w, out);
+    positions_write(&w, pos, n);
+}
+
 void wire_checkpoint_encode(const wire_checkpoint *cp, const char *pipeline, wire_buf *out)
 {
     wire_jw w;
@@ -92,22 +121,7 @@ void wire_checkpoint_encode(const wire_checkpoint *cp, const char *pipeline, wir
     put_u64_str(&w, cp->spec_hash);
     wire_jw_kint(&w, "time_ms", cp->time_ms);
     wire_jw_key(&w, "positions");
-    wire_jw_arr(&w);
-    for (size_t i = 0; i < cp->npos; i++) {
-        const wire_position *p = &cp->pos[i];
-        wire_jw_obj(&w);
-        wire_jw_kuint(&w, "split", p->split);
-        wire_jw_kuint(&w, "flags", p->flags);
-        wire_jw_key(&w, "identity");
-        wire_jw_arr(&w);
-        put_u64_str(&w, p->identity[0]);
-        put_u64_str(&w, p->identity[1]);
-        wire_jw_end(&w);
-        wire_jw_kint(&w, "epoch_ms", p->epoch_ms);
-        wire_jw_kuint(&w, "offset", p->offset);
-        wire_jw_end(&w);
-    }
-    wire_jw_end(&w);
+    positions_write(&w, cp->pos, cp->npos);
     wire_jw_key(&w, "sinks");
     wire_jw_arr(&w);
     for (size_t i = 0; i < cp->nsinks; i++) {
@@ -166,25 +180,14 @@ static char *dup_string(const wire_json_val *v)
     return s;
 }
 
-int wire_checkpoint_decode(const char *p, size_t n, wire_checkpoint *cp, wire_err *err)
+/* The array positions_write() writes; appends to *pos (realloc'd). */
+static int positions_parse(const wire_json_val *arr, wire_position **out, size_t *nout,
+                           wire_err *err)
 {
-    wire_checkpoint_init(cp);
-    if (wire_json_validate_object(p, n, err) != 0)
-        return WIRE_EPARSE;
-    wire_json_val v, arr, el;
+    wire_json_val el;
     uint64_t u;
-    int rc = get_u64(p, n, "id", &cp->id, err);
-    if (rc == 0)
-        rc = get_u64(p, n, "version", &cp->version, err);
-    if (rc == 0)
-        rc = get_member(p, n, "spec_hash", WIRE_JSON_STRING, &v, err);
-    if (rc == 0)
-        rc = get_hex(&v, &cp->spec_hash, err);
-    if (rc == 0 && (rc = get_u64(p, n, "time_ms", &u, err)) == 0)
-        cp->time_ms = (int64_t)u;
-    if (rc == 0)
-        rc = get_member(p, n, "positions", WIRE_JSON_ARRAY, &arr, err);
-    for (size_t i = 0; rc == 0 && wire_json_index(arr.p, arr.n, i, &el); i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && wire_json_index(arr->p, arr->n, i, &el); i++) {
         if (el.kind != WIRE_JSON_OBJECT) {
             rc = wire_errf(err, WIRE_EPARSE, "checkpoint: position is not an object");
             break;
@@ -212,9 +215,49 @@ int wire_checkpoint_decode(const char *p, size_t n, wire_checkpoint *cp, wire_er
         pos.epoch_ms = (int64_t)u;
         if ((rc = get_u64(el.p, el.n, "offset", &pos.offset, err)) != 0)
             break;
-        cp->pos = wire_xrealloc(cp->pos, (cp->npos + 1) * sizeof(*cp->pos));
-        cp->pos[cp->npos++] = pos;
+        *out = wire_xrealloc(*out, (*nout + 1) * sizeof(**out));
+        (*out)[(*nout)++] = pos;
     }
+    return rc;
+}
+
+int wire_positions_parse(const char *json, size_t n, wire_position **pos, size_t *npos,
+                         wire_err *err)
+{
+    *pos = NULL;
+    *npos = 0;
+    wire_json_val arr = {WIRE_JSON_ARRAY, json, n};
+    int rc = wire_json_validate(json, n, err) != 0 ? WIRE_EPARSE
+             : n == 0 || json[0] != '[' ? wire_errf(err, WIRE_EPARSE, "positions: not an array")
+                                        : positions_parse(&arr, pos, npos, err);
+    if (rc != 0) {
+        free(*pos);
+        *pos = NULL;
+        *npos = 0;
+    }
+    return rc;
+}
+
+int wire_checkpoint_decode(const char *p, size_t n, wire_checkpoint *cp, wire_err *err)
+{
+    wire_checkpoint_init(cp);
+    if (wire_json_validate_object(p, n, err) != 0)
+        return WIRE_EPARSE;
+    wire_json_val v, arr, el;
+    uint64_t u;
+    int rc = get_u64(p, n, "id", &cp->id, err);
+    if (rc == 0)
+        rc = get_u64(p, n, "version", &cp->version, err);
+    if (rc == 0)
+        rc = get_member(p, n, "spec_hash", WIRE_JSON_STRING, &v, err);
+    if (rc == 0)
+        rc = get_hex(&v, &cp->spec_hash, err);
+    if (rc == 0 && (rc = get_u64(p, n, "time_ms", &u, err)) == 0)
+        cp->time_ms = (int64_t)u;
+    if (rc == 0)
+        rc = get_member(p, n, "positions", WIRE_JSON_ARRAY, &arr, err);
+    if (rc == 0)
+        rc = positions_parse(&arr, &cp->pos, &cp->npos, err);
     if (rc == 0)
         rc = get_member(p, n, "sinks", WIRE_JSON_ARRAY, &arr, err);
     for (size_t i = 0; rc == 0 && wire_json_index(arr.p, arr.n, i, &el); i++) {

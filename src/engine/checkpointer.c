@@ -1,8 +1,9 @@
 /*
  * checkpointer.c — checkpoint barriers and the checkpointer thread: inject a
  * barrier every interval, save each completed barrier's checkpoint through
- * the store, notify sources waiting for commits; and at start, restore sinks
- * to a checkpoint (exactly-once) or save the initial one.
+ * the store, notify sources waiting for commits; and at start, take the
+ * positions sinks committed themselves, restore sinks to a checkpoint
+ * (exactly-once) or save the initial one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -133,16 +134,77 @@ void *runner_checkpoint_main(void *arg)
 
 /* ---- start: restore or the initial checkpoint ---- */
 
+/* Put `pos` into the resume checkpoint, replacing a split's position there. */
+static void resume_override(wire_checkpoint *cp, const wire_position *pos)
+{
+    for (size_t i = 0; i < cp->npos; i++)
+        if (cp->pos[i].split == pos->split) {
+            cp->pos[i] = *pos;
+            return;
+        }
+    cp->pos = wire_xrealloc(cp->pos, (cp->npos + 1) * sizeof(*cp->pos));
+    cp->pos[cp->npos++] = *pos;
+}
+
 /*
- * Exactly-once: put each sink back to its state in the checkpoint (truncate
- * the uncommitted tail). Without a checkpoint, save one now, holding the
- * sinks' initial state, so a crash before the first periodic checkpoint
- * still has something exact to return to.
+ * Sink-owned positions (exactly-once): a sink that commits its data together
+ * with the source positions knows better than the checkpoint where the
+ * source must resume, since the checkpoint is saved only after the sink's
+ * commit (a crash in between leaves the checkpoint one step behind). Its
+ * positions override the checkpoint's, split by split, and checkpoint ids
+ * continue after the newest either side has seen.
+ */
+static int recover_sink_positions(wire_pipeline *p, wire_err *err)
+{
+    for (size_t i = 0; i < p->nsinks; i++) {
+        sink_runner *s = &p->sinks[i];
+        if (!s->owns_positions || !s->def->recover_positions)
+            continue;
+        uint64_t id = 0;
+        wire_position *pos = NULL;
+        size_t npos = 0;
+        int rc = s->def->recover_positions(s->self, &id, &pos, &npos, err);
+        if (rc != 0) {
+            free(pos);
+            return rc;
+        }
+        if (npos) {
+            wire_info("pipeline %s: sink %s committed positions of checkpoint %llu itself; they "
+                      "override checkpoint %llu's",
+                      p->spec->name, p->spec->sinks[i].name, (unsigned long long)id,
+                      (unsigned long long)p->resume.id);
+            for (size_t k = 0; k < npos; k++)
+                resume_override(&p->resume, &pos[k]);
+            pthread_mutex_lock(&p->lock);
+            runner_commit_positions_locked(p, pos, (uint32_t)npos, 0);
+            pthread_mutex_unlock(&p->lock);
+        }
+        if (id > p->next_cp_id)
+            p->next_cp_id = id;
+        free(pos);
+    }
+    return 0;
+}
+
+/*
+ * Exactly-once: take the positions sinks committed themselves, then put each
+ * sink back to its state in the checkpoint (truncate the uncommitted tail).
+ * Without a checkpoint, save one now, holding the sinks' initial state, so a
+ * crash before the first periodic checkpoint still has something exact to
+ * return to.
  */
 int runner_restore_or_initialise(wire_pipeline *p, wire_err *err)
 {
     const wire_pipeline_spec *spec = p->spec;
-    if (p->has_resume) {
+    bool had_checkpoint = p->has_resume;
+    if (spec->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
+        int rc = recover_sink_positions(p, err);
+        if (rc != 0)
+            return rc;
+        if (p->resume.npos)
+            p->has_resume = true; /* the source resumes at the sinks' positions */
+    }
+    if (had_checkpoint) {
         if (spec->delivery != WIRE_DELIVERY_EXACTLY_ONCE)
             return 0;
         for (size_t i = 0; i < p->nsinks; i++) {
@@ -163,6 +225,10 @@ int runner_restore_or_initialise(wire_pipeline *p, wire_err *err)
     cp.version = p->version;
     cp.spec_hash = spec->hash;
     cp.time_ms = wire_now_ms();
+    cp.npos = p->resume.npos; /* what sinks committed themselves, if anything */
+    cp.pos = wire_xcalloc(cp.npos ? cp.npos : 1, sizeof(wire_position));
+    if (cp.npos)
+        memcpy(cp.pos, p->resume.pos, cp.npos * sizeof(wire_position));
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_runner *s = &p->sinks[i];
         wire_buf st;

@@ -205,7 +205,43 @@ typedef struct wire_sink_def {
        the runner finds the events a permanent error is about by bisection and
        dead-letters only those; without it, all unflushed events. */
     size_t (*discard)(void *self);
+    /*
+     * Sink-owned positions (WIRE_CAP_EO_POSITIONS; docs/delivery.md). Both
+     * optional, and called only when the pipeline's delivery is exactly-once.
+     *
+     * commit_positions: at checkpoint barrier `id`, after flush and sync,
+     * commit everything written since the previous barrier together with
+     * `pos`, the source positions checkpoint `id` will hold (per split: just
+     * after the last event before the barrier; splits not seen since the
+     * start keep their resume position), in one atomic step. 0 once both are
+     * durable together; <0 with err set when neither is: the pipeline fails
+     * (no checkpoint for this barrier) and a restart resumes from the last
+     * one.
+     *
+     * recover_positions: at start, after create and before restore and the
+     * source: the checkpoint id and positions of the sink's newest
+     * commit_positions that took effect. 0 with *npos = 0 when it has none;
+     * *pos is malloc'd and the engine frees it. Where it has a split, the
+     * sink's position overrides the checkpoint's: a crash between the
+     * sink's commit and the checkpoint's save neither duplicates nor loses.
+     * <0: the pipeline does not start.
+     */
+    int (*commit_positions)(void *self, uint64_t id, const wire_position *pos, size_t npos,
+                            wire_err *err);
+    int (*recover_positions)(void *self, uint64_t *id, wire_position **pos, size_t *npos,
+                             wire_err *err);
 } wire_sink_def;
+
+/*
+ * Positions as JSON, in the form checkpoints store them (every field, so
+ * they round-trip): [{"split":N,"flags":N,"identity":["<hex>","<hex>"],
+ * "epoch_ms":N,"offset":N}, ...]. For sinks that keep positions themselves.
+ * wire_positions_json appends to `out`; wire_positions_parse allocates *pos
+ * (free() it; NULL when there are none) and fails on anything else.
+ */
+void wire_positions_json(const wire_position *pos, size_t n, wire_buf *out);
+int wire_positions_parse(const char *json, size_t n, wire_position **pos, size_t *npos,
+                         wire_err *err);
 
 /* ---- Registry lookups by kind (engine/component.h has the registry) ---- */
 

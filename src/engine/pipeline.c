@@ -481,6 +481,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         s->p = p;
         s->index = i;
         s->def = spec->sinks[i].def;
+        s->owns_positions =
+            spec->delivery == WIRE_DELIVERY_EXACTLY_ONCE && s->def->commit_positions != NULL;
         wire_queue_init(&s->q, budget);
         wire_retry_policy rp = spec->sinks[i].retry;
         if (rp.initial_ms <= 0 && rp.max_ms <= 0)
@@ -699,6 +701,7 @@ void wire_pipeline_free(wire_pipeline *p)
             s->def->base.destroy(s->self);
         wire_queue_destroy(&s->q);
         free(s->pending);
+        free(s->seen);
     }
     free(p->sinks);
     for (size_t i = 0; i < p->ntransforms; i++) {

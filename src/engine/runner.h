@@ -29,6 +29,12 @@ typedef struct sink_runner {
     /* written but not yet flushed, in order */
     wire_batch **pending;
     size_t npending, pending_cap;
+    /* sink-owned positions (exactly-once and def->commit_positions): per
+       split, the position of the newest batch this sink has written, from
+       the resume positions on; handed to commit_positions at each barrier */
+    bool owns_positions;
+    wire_position *seen;
+    size_t nseen, seen_cap;
 } sink_runner;
 
 struct wire_source_ctx {

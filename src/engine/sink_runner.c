@@ -2,7 +2,9 @@
  * sink_runner.c — one thread per sink: write batches in order, flush when
  * the sink asks, when its queue runs dry or its linger expires, retry what
  * fails, and acknowledge every batch written before a successful flush. At
- * a checkpoint barrier: flush, sync, snapshot the sink's commit state.
+ * a checkpoint barrier: flush, sync, commit the positions the checkpoint
+ * will hold when the sink owns them (exactly-once, sink-owned positions),
+ * snapshot the sink's commit state.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -258,11 +260,52 @@ static int sink_sync(sink_runner *s)
     return rc;
 }
 
+/*
+ * Sink-owned positions: note where each split stands after a batch this
+ * sink wrote. Batches reach the sink in sequence order, so the newest one
+ * wins, as in runner_commit_positions_locked(); at a barrier these are
+ * exactly the positions the checkpoint will hold, since every batch before
+ * the barrier completes before the barrier does and none after it can
+ * (a sink-owned-positions pipeline has this one sink).
+ */
+static void sink_note_positions(sink_runner *s, const wire_position *pos, uint32_t npos)
+{
+    for (uint32_t i = 0; i < npos; i++) {
+        size_t j;
+        for (j = 0; j < s->nseen; j++)
+            if (s->seen[j].split == pos[i].split)
+                break;
+        if (j == s->nseen) {
+            if (s->nseen == s->seen_cap) {
+                s->seen_cap = s->seen_cap ? s->seen_cap * 2 : 4;
+                s->seen = wire_xrealloc(s->seen, s->seen_cap * sizeof(*s->seen));
+            }
+            s->nseen++;
+        }
+        s->seen[j] = pos[i];
+    }
+}
+
+/* The barrier's data and positions commit together in the sink; failing
+   that, the pipeline fails (a restart resumes from the last checkpoint). */
+static int sink_commit_positions(sink_runner *s, uint64_t id)
+{
+    wire_err err;
+    wire_err_clear(&err);
+    int rc = s->def->commit_positions(s->self, id, s->seen, s->nseen, &err);
+    if (rc != 0)
+        runner_fail(s->p, "sink %s (%s): checkpoint %llu: %s", s->def->base.type,
+                    s->p->spec->sinks[s->index].name, (unsigned long long)id,
+                    err.msg[0] ? err.msg : wire_strerror(rc));
+    return rc;
+}
+
 /* At a barrier: make everything before it durable, then record our state. */
 static int sink_barrier(sink_runner *s, wire_batch *b)
 {
     wire_pipeline *p = s->p;
-    if ((s->npending && sink_flush(s) != 0) || (s->def->sync && sink_sync(s) != 0)) {
+    if ((s->npending && sink_flush(s) != 0) || (s->def->sync && sink_sync(s) != 0) ||
+        (s->owns_positions && sink_commit_positions(s, wire_flight_barrier(b)) != 0)) {
         runner_batch_drop(p, b);
         return -1;
     }
@@ -285,6 +328,12 @@ void *runner_sink_main(void *arg)
     int64_t linger = s->def->linger_ms ? s->def->linger_ms(s->self) : 0;
     int64_t first_pending_ns = 0;
     bool broken = false;
+    if (s->owns_positions) {
+        /* start from the resume positions (the sink's own, where it had them) */
+        pthread_mutex_lock(&p->lock);
+        sink_note_positions(s, p->committed, (uint32_t)p->ncommitted);
+        pthread_mutex_unlock(&p->lock);
+    }
     for (;;) {
         int64_t timeout = -1;
         if (s->npending) {
@@ -319,6 +368,8 @@ void *runner_sink_main(void *arg)
             broken = true;
             continue;
         }
+        if (s->owns_positions)
+            sink_note_positions(s, b->pos, b->npos);
         if (s->npending == 0)
             first_pending_ns = wire_mono_ns();
         sink_pending_push(s, b);

@@ -627,6 +627,17 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
                            sd->type, label, capable.p ? capable.p : "none");
         }
         wire_buf_free(&capable);
+        /* a sink that owns the positions decides where the source resumes:
+           no other sink could keep up with it */
+        for (size_t i = 0; i < s->nsinks && s->nsinks > 1; i++) {
+            const wire_component_def *sd = base_of(&s->sinks[i]);
+            if (sd && (sd->caps & WIRE_CAP_EO_POSITIONS))
+                wire_diags_add(x->d, root->file, s->sinks[i].line, s->sinks[i].col,
+                               "sink '%s' (sinks[%zu]) commits the source positions itself "
+                               "for exactly-once delivery, so it must be the pipeline's only "
+                               "sink",
+                               sd->type, i);
+        }
     }
 
     /* checkpoint */

@@ -4,6 +4,7 @@
  * the pipeline, and a pipeline resumes from the store's checkpoint. */
 #include <stdlib.h>
 
+#include "connectors/connectors.h"
 #include "engine/checkpoint.h"
 #include "registry/registry.h"
 #include "test.h"
@@ -163,11 +164,180 @@ TEST(stop_drains_and_checkpoints)
     wire_checkpoint_clear(&f.last);
 }
 
+/* ---- sink-owned positions (WIRE_CAP_EO_POSITIONS) ---- */
+
+/* A sink that owns positions: it records what each barrier hands it, and
+   on start answers with `recover` (if set). */
+typedef struct owner_sink {
+    uint64_t ids[256];
+    uint64_t offsets[256];
+    int commits;
+    bool has_recover;
+    uint64_t recover_id;
+    wire_position recover;
+} owner_sink;
+static owner_sink owner;
+
+static int owner_create(void **self, const void *config, const wire_component_env *env,
+                        wire_err *err)
+{
+    *self = &owner;
+    return 0;
+}
+static void owner_destroy(void *self) {}
+static int owner_write(void *self, const wire_batch *b, wire_err *err)
+{
+    return 0;
+}
+static int owner_flush(void *self, wire_err *err)
+{
+    return 0;
+}
+static int owner_commit(void *self, uint64_t id, const wire_position *pos, size_t npos,
+                        wire_err *err)
+{
+    owner_sink *o = self;
+    if (o->commits < 256) {
+        o->ids[o->commits] = id;
+        o->offsets[o->commits] = npos ? pos[0].offset : 0;
+    }
+    o->commits++;
+    return 0;
+}
+static int owner_recover(void *self, uint64_t *id, wire_position **pos, size_t *npos, wire_err *err)
+{
+    owner_sink *o = self;
+    *npos = 0;
+    *pos = NULL;
+    if (!o->has_recover)
+        return 0;
+    *id = o->recover_id;
+    *pos = wire_xmalloc(sizeof(wire_position));
+    **pos = o->recover;
+    *npos = 1;
+    return 0;
+}
+static const wire_option no_options[] = {{NULL}};
+static const wire_sink_def owner_def = {
+    .base = {WIRE_KIND_SINK, "owner", "test", no_options, 0, WIRE_CAP_EO_POSITIONS, owner_create,
+             owner_destroy},
+    .write = owner_write,
+    .flush = owner_flush,
+    .commit_positions = owner_commit,
+    .recover_positions = owner_recover,
+};
+
+/* the saved checkpoints' offsets by id, to compare with the sink's commits */
+static uint64_t saved_offset[1024];
+static int owner_store_save(wire_checkpoint_store *s, const char *pipeline,
+                            const wire_checkpoint *cp, wire_err *err)
+{
+    const wire_position *p = wire_checkpoint_position(cp, 0);
+    if (cp->id < 1024)
+        saved_offset[cp->id] = p ? p->offset + 1 : 0; /* +1: 0 means "not saved" */
+    return fake_save(s, pipeline, cp, err);
+}
+
+static wire_pipeline *make_owned(const char *doc, fake_store *f)
+{
+    const wire_component_def *defs[] = {&wire_source_generate.base, &owner_def.base, NULL};
+    wire_registry r = {defs};
+    wire_diags d = {0};
+    wire_pipeline_spec *spec = NULL;
+    wire_spec_load_mem(&r, "t.yaml", doc, strlen(doc), &spec, &d);
+    if (d.n) {
+        wire_diags_print(&d, stderr);
+        wire_diags_free(&d);
+        wire_spec_free(spec);
+        return NULL;
+    }
+    wire_engine_opts opts = {.data_dir = "/tmp", .store = &f->base};
+    wire_pipeline *p = NULL;
+    wire_err err;
+    if (wire_pipeline_new(spec, &opts, &p, &err) != 0) {
+        fprintf(stderr, "pipeline_new: %s\n", err.msg);
+        wire_pipeline_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+TEST(sink_owned_positions)
+{
+    fake_store f;
+    fake_init(&f);
+    f.base.save = owner_store_save;
+    memset(&owner, 0, sizeof(owner));
+    memset(saved_offset, 0, sizeof(saved_offset));
+    const char *doc = "name: t\n"
+                      "source: {type: generate, config: {count: 20000, rate: 40000}}\n"
+                      "sink: {type: owner}\n"
+                      "delivery: exactly-once\n"
+                      "checkpoint: {interval: 20ms}\n";
+    wire_pipeline *p = make_owned(doc, &f);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    wire_err err;
+    wire_pipeline_start(p, &err);
+    CHECK_EQ_INT(wire_pipeline_wait(p), WIRE_PIPE_FINISHED);
+    wire_pipeline_free(p);
+    /* every barrier reached the sink with the positions its checkpoint then held */
+    CHECK(owner.commits >= 3);
+    int agree = 0;
+    for (int i = 0; i < owner.commits && i < 256; i++)
+        if (owner.ids[i] < 1024 && saved_offset[owner.ids[i]] == owner.offsets[i] + 1)
+            agree++;
+    CHECK_EQ_INT(agree, owner.commits);
+    CHECK_EQ_INT(owner.offsets[owner.commits - 1], 20000);
+    CHECK_EQ_INT(f.last_offset, 20000);
+
+    /* the sink committed checkpoint N+1 at 25000 but the store kept only N (a crash
+       between the two): the sink's position wins, and ids go on after N+1 */
+    uint64_t last_id = f.last.id;
+    owner.has_recover = true;
+    owner.recover_id = last_id + 1;
+    owner.recover = *wire_checkpoint_position(&f.last, 0);
+    owner.recover.offset = 25000;
+    owner.commits = 0;
+    const char *more = "name: t\n"
+                       "source: {type: generate, config: {count: 30000, rate: 100000}}\n"
+                       "sink: {type: owner}\n"
+                       "delivery: exactly-once\n"
+                       "checkpoint: {interval: 20ms}\n";
+    p = make_owned(more, &f);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    wire_pipeline_start(p, &err);
+    CHECK_EQ_INT(wire_pipeline_wait(p), WIRE_PIPE_FINISHED);
+    CHECK_EQ_INT(atomic_load(&wire_pipeline_stats_of(p)->events_in), 5000);
+    wire_pipeline_free(p);
+    CHECK(owner.commits >= 1);
+    CHECK(owner.ids[0] > last_id + 1);
+    CHECK_EQ_INT(f.last_offset, 30000);
+
+    /* exactly-once with such a sink beside another: refused */
+    wire_diags d = {0};
+    wire_pipeline_spec *spec = NULL;
+    const wire_component_def *defs[] = {&wire_source_generate.base, &owner_def.base, NULL};
+    wire_registry r = {defs};
+    const char *two = "name: t\nsource: {type: generate}\n"
+                      "sinks: [{type: owner}, {type: owner}]\ndelivery: exactly-once\n";
+    wire_spec_load_mem(&r, "t.yaml", two, strlen(two), &spec, &d);
+    CHECK(d.n >= 1);
+    CHECK(d.n && strstr(d.v[0].msg, "must be the pipeline's only sink") != NULL);
+    wire_diags_free(&d);
+    wire_spec_free(spec);
+    wire_checkpoint_clear(&f.last);
+}
+
 int main(void)
 {
     wire_log_set_level(WIRE_LOG_WARN);
     RUN(checkpoints_monotonic_and_final);
     RUN(refused_checkpoint_stops_pipeline);
     RUN(stop_drains_and_checkpoints);
+    RUN(sink_owned_positions);
     TEST_MAIN_END();
 }
