@@ -6,9 +6,12 @@
  * the batch's positions and so in Wire's checkpoint, which is the truth:
  * Kafka's auto commit and offset store are off. When the group assigns a
  * partition, the rebalance callback starts it at its checkpointed offset,
- * or else where `start_from` says. With `commit_offsets: true` the offsets
- * of each durable checkpoint are also committed to Kafka (asynchronously,
- * for lag tooling); a restart still resumes from the checkpoint.
+ * or else where `start_from` says. With `commit_offsets: true`, once a
+ * checkpoint is durable (on_checkpoint_committed, on the checkpointer
+ * thread) exactly its positions are committed to Kafka — offset = position,
+ * the next offset to read — for the partitions this consumer is assigned
+ * now (a partition that moved to another member is that member's to
+ * commit); for lag tooling: a restart still resumes from the checkpoint.
  *
  * Split ids are stable across restarts: topic index (in `topics`) × 65536 +
  * partition; the position's identity holds a hash of the topic name and the
@@ -23,7 +26,7 @@
  * offsets seen at start, then finishes (backfills, tests).
  */
 #include <inttypes.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,19 +85,14 @@ typedef struct part_end {
     int64_t end; /* stop_at latest: finished once the next offset reaches this */
 } part_end;
 
-/* Offsets of emitted batches, for commit_offsets: the newest at or below a sequence. */
-typedef struct commit_mark {
-    uint64_t seq;
-    rd_kafka_topic_partition_list_t *offsets;
-} commit_mark;
-
 typedef struct kafka_source {
     const kafka_config *c;
     wire_source_ctx *ctx;
     rd_kafka_t *rk;
     uint64_t topic_hash[KAFKA_MAX_TOPICS];
     int64_t epoch_ms;
-    /* next offset per split we emitted (-1 unknown), for commits and pauses */
+    atomic_bool consuming; /* rk is set: checkpoint notifications may commit through it */
+    /* next offset per split we emitted (-1 unknown), for stop_at and re-assignment */
     int64_t *next;
     int64_t *eof; /* stop_at latest: the end a partition-EOF event reported (-1: none) */
     size_t nnext;
@@ -102,10 +100,6 @@ typedef struct kafka_source {
     wire_buf tmp; /* format text: the wrapped message */
     part_end *ends;
     size_t nends;
-    pthread_mutex_t commit_lock;
-    commit_mark *marks;
-    size_t nmarks, capmarks;
-    uint64_t committed_seq;
 } kafka_source;
 
 static int topic_index(const kafka_source *s, const char *topic)
@@ -198,18 +192,8 @@ static int kafka_create(void **self, const void *config, const wire_component_en
     wire_buf_init(&s->tmp);
     for (size_t i = 0; i < c->topics.n; i++)
         s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
-    pthread_mutex_init(&s->commit_lock, NULL);
     *self = s;
     return 0;
-}
-
-static void free_marks(kafka_source *s)
-{
-    for (size_t i = 0; i < s->nmarks; i++)
-        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
-    free(s->marks);
-    s->marks = NULL;
-    s->nmarks = s->capmarks = 0;
 }
 
 static void kafka_destroy(void *self)
@@ -219,8 +203,6 @@ static void kafka_destroy(void *self)
         rd_kafka_consumer_close(s->rk);
         rd_kafka_destroy(s->rk);
     }
-    free_marks(s);
-    pthread_mutex_destroy(&s->commit_lock);
     free(s->next);
     free(s->eof);
     wire_buf_free(&s->tmp);
@@ -367,48 +349,40 @@ static int add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t 
     return 0;
 }
 
-/* commit_offsets: remember what this batch's emission covers. */
-static void mark_emitted(kafka_source *s)
+/*
+ * A checkpoint is durable (checkpointer thread): with commit_offsets, commit
+ * the positions it holds — offset = position, Kafka's "next offset to
+ * read" — for the partitions assigned to this consumer now. Positions of
+ * topics no longer configured, or whose identity differs, are skipped.
+ */
+static void kafka_checkpoint_committed(void *self, uint64_t id, const wire_position *pos,
+                                       size_t npos)
 {
-    if (!s->c->commit_offsets)
+    kafka_source *s = self;
+    if (!s->c->commit_offsets || !atomic_load(&s->consuming) || npos == 0)
         return;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < s->nnext; i++) {
-        if (s->next[i] < 0)
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(s->rk, &assigned) != 0 || !assigned)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)npos);
+    for (size_t i = 0; i < npos; i++) {
+        const wire_position *p = &pos[i];
+        size_t t = p->split / 65536;
+        int32_t part = (int32_t)(p->split % 65536);
+        if (t >= s->c->topics.n || p->identity[0] != s->topic_hash[t] ||
+            p->identity[1] != (uint64_t)part)
             continue;
-        rd_kafka_topic_partition_t *tp =
-            rd_kafka_topic_partition_list_add(l, s->c->topics.v[i / 65536], (int32_t)(i % 65536));
-        tp->offset = s->next[i];
+        if (!rd_kafka_topic_partition_list_find(assigned, s->c->topics.v[t], part))
+            continue;
+        rd_kafka_topic_partition_list_add(l, s->c->topics.v[t], part)->offset = (int64_t)p->offset;
     }
-    pthread_mutex_lock(&s->commit_lock);
-    if (s->nmarks == s->capmarks) {
-        s->capmarks = s->capmarks ? s->capmarks * 2 : 16;
-        s->marks = wire_xrealloc(s->marks, s->capmarks * sizeof(*s->marks));
+    rd_kafka_topic_partition_list_destroy(assigned);
+    if (l->cnt) {
+        rd_kafka_resp_err_t kerr = rd_kafka_commit(s->rk, l, 0); /* sync: done before the next */
+        if (kerr)
+            wire_warn("kafka: committing the offsets of checkpoint %llu: %s",
+                      (unsigned long long)id, rd_kafka_err2str(kerr));
     }
-    s->marks[s->nmarks++] = (commit_mark){wire_source_emit_seq(s->ctx), l};
-    pthread_mutex_unlock(&s->commit_lock);
-}
-
-/* A checkpoint is durable: every batch below `below` is in it. Commit their offsets. */
-static void on_commit(void *arg, uint64_t below)
-{
-    kafka_source *s = arg;
-    pthread_mutex_lock(&s->commit_lock);
-    size_t k = 0;
-    while (k < s->nmarks && s->marks[k].seq < below)
-        k++;
-    rd_kafka_topic_partition_list_t *l = k ? s->marks[k - 1].offsets : NULL;
-    for (size_t i = 0; i + 1 < k; i++)
-        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
-    if (k && s->nmarks > k)
-        memmove(s->marks, s->marks + k, (s->nmarks - k) * sizeof(*s->marks));
-    s->nmarks -= k;
-    pthread_mutex_unlock(&s->commit_lock);
-    if (!l)
-        return;
-    rd_kafka_resp_err_t kerr = rd_kafka_commit(s->rk, l, 0); /* sync: done before the next */
-    if (kerr)
-        wire_warn("kafka: committing offsets: %s", rd_kafka_err2str(kerr));
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -450,9 +424,7 @@ static int emit_patiently(kafka_source *s, wire_batch *b)
     for (;;) {
         int rc = wire_source_try_emit(s->ctx, b, true); /* validated as read */
         if (rc != WIRE_EAGAIN) {
-            if (rc == 0)
-                mark_emitted(s);
-            else
+            if (rc != 0)
                 wire_batch_release(b);
             set_paused(s, false);
             return rc;
@@ -479,8 +451,7 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
     int rc = open_consumer(s, err);
     if (rc)
         return rc;
-    if (s->c->commit_offsets)
-        wire_source_on_commit(ctx, on_commit, s);
+    atomic_store(&s->consuming, true);
     if (s->c->stop_at == STOP_LATEST && (rc = read_ends(s, err)) != 0)
         return rc;
     size_t max = s->c->batch > 0 ? (size_t)s->c->batch : KAFKA_BATCH;
@@ -529,4 +500,5 @@ const wire_source_def wire_source_kafka = {
              sizeof(kafka_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE | WIRE_CAP_SPLITTABLE,
              kafka_create, kafka_destroy},
     .run = kafka_run,
+    .on_checkpoint_committed = kafka_checkpoint_committed,
 };

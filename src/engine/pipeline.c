@@ -71,20 +71,6 @@ const wire_position *wire_source_resume(const wire_source_ctx *ctx, uint32_t spl
     return wire_checkpoint_position(&ctx->p->resume, split);
 }
 
-uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
-{
-    return atomic_load(&ctx->p->last_emit_seq);
-}
-
-void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
-                           void *arg)
-{
-    pthread_mutex_lock(&ctx->p->lock);
-    ctx->p->commit_cb = cb;
-    ctx->p->commit_arg = arg;
-    pthread_mutex_unlock(&ctx->p->lock);
-}
-
 void wire_source_request_checkpoint(wire_source_ctx *ctx)
 {
     wire_pipeline *p = ctx->p;
@@ -192,10 +178,8 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
     uint64_t seq = atomic_load(&p->next_seq) + 1;
     b->seq = seq;
     int rc = block ? wire_queue_push(&p->in_q, b) : wire_queue_try_push(&p->in_q, b);
-    if (rc == 0) {
+    if (rc == 0)
         atomic_store(&p->next_seq, seq);
-        atomic_store(&p->last_emit_seq, seq);
-    }
     pthread_mutex_unlock(&p->emit_lock);
     if (rc != 0) {
         f->n_in = 0; /* never counted in: not undelivered either */
@@ -640,7 +624,6 @@ void wire_pipeline_free(wire_pipeline *p)
     for (size_t i = 0; i < p->ncp_done; i++)
         wire_checkpoint_clear(&p->cp_done[i]);
     free(p->cp_done);
-    free(p->cp_done_seq);
     wire_checkpoint_clear(&p->resume);
     free(p->committed);
     free(p->committed_seq);

@@ -90,11 +90,7 @@ struct wire_pipeline {
     bool source_done;
     int sinks_alive;
     wire_checkpoint *cp_done; /* completed barriers waiting to be saved */
-    uint64_t *cp_done_seq;
     size_t ncp_done, cp_done_cap;
-    void (*commit_cb)(void *arg, uint64_t below_seq);
-    void *commit_arg;
-    atomic_uint_fast64_t last_emit_seq;
 
     wire_dlq *dlq; /* NULL if the spec has none */
 
