@@ -191,6 +191,19 @@ static void caps_text(const wire_component_def *c, char *buf, size_t bn)
         snprintf(buf + o, bn - o, "; splittable (parallelism > 1)");
 }
 
+/* A source's metadata names for expressions, "`_kafka.topic`, ..." (md: in backquotes). */
+static void meta_text(const wire_component_def *c, bool md, char *buf, size_t bn)
+{
+    buf[0] = '\0';
+    if (c->kind != WIRE_KIND_SOURCE || !((const wire_source_def *)c)->meta)
+        return;
+    const wire_meta_ns *ns = ((const wire_source_def *)c)->meta;
+    size_t o = 0;
+    for (size_t i = 0; ns->fields[i] && o < bn; i++)
+        o += (size_t)snprintf(buf + o, bn - o, "%s%s%s.%s%s", i ? ", " : "", md ? "`" : "",
+                              ns->name, ns->fields[i], md ? "`" : "");
+}
+
 static void print_topics(FILE *f)
 {
     fputs("usage: wire help TOPIC\n"
@@ -231,6 +244,9 @@ static void print_type(const wire_component_def *e, FILE *f)
     caps_text(e, caps, sizeof(caps));
     if (caps[0])
         fprintf(f, "  guarantees: %s\n", caps);
+    meta_text(e, false, caps, sizeof(caps));
+    if (caps[0])
+        fprintf(f, "  metadata in expressions: %s\n", caps);
     fputs("\noptions (under config:):\n", f);
     wire_options_print(e->options, f, false);
 }
@@ -298,6 +314,10 @@ static void print_markdown(const wire_registry *r, FILE *f)
             caps_text(e, caps, sizeof(caps));
             if (caps[0])
                 fprintf(f, "\nGuarantees ([guarantees.md](guarantees.md)): %s.\n", caps);
+            meta_text(e, true, caps, sizeof(caps));
+            if (caps[0])
+                fprintf(f, "\nMetadata in expressions ([expressions.md](expressions.md)): %s.\n",
+                        caps);
             fputc('\n', f);
             wire_options_print(e->options, f, true);
         }

@@ -22,12 +22,18 @@
  * not evict it after max.poll.interval.ms); a message already fetched is
  * sought back and read again after the resume.
  *
+ * Metadata in expressions (`_kafka.topic`, `.partition`, `.offset`, `.key`,
+ * `.timestamp`) is resolved from the event's own fields — split, offset,
+ * key, time — and the topic names; nothing is copied into the JSON, so a
+ * pipeline that does not name them pays nothing but the key's copy.
+ *
  * `stop_at: latest` reads every partition of the topics up to the end
  * offsets seen at start, then finishes (backfills, tests).
  */
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +106,8 @@ typedef struct kafka_source {
     wire_buf tmp; /* format text: the wrapped message */
     part_end *ends;
     size_t nends;
+    char *topic_json[KAFKA_MAX_TOPICS]; /* each topic name as a JSON string, for _kafka.topic */
+    size_t topic_json_len[KAFKA_MAX_TOPICS];
 } kafka_source;
 
 static int topic_index(const kafka_source *s, const char *topic)
@@ -190,8 +198,12 @@ static int kafka_create(void **self, const void *config, const wire_component_en
     kafka_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = c;
     wire_buf_init(&s->tmp);
-    for (size_t i = 0; i < c->topics.n; i++)
-        s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
+    for (size_t i = 0; i < c->topics.n; i++) {
+        size_t n = strlen(c->topics.v[i]);
+        s->topic_hash[i] = wire_hash64(c->topics.v[i], n, 0x6b61666b61ull);
+        s->topic_json[i] = wire_xmalloc(WIRE_JSON_QUOTE_MAX(n));
+        s->topic_json_len[i] = wire_json_quote(s->topic_json[i], c->topics.v[i], n);
+    }
     *self = s;
     return 0;
 }
@@ -203,6 +215,8 @@ static void kafka_destroy(void *self)
         rd_kafka_consumer_close(s->rk);
         rd_kafka_destroy(s->rk);
     }
+    for (size_t i = 0; i < s->c->topics.n && i < KAFKA_MAX_TOPICS; i++)
+        free(s->topic_json[i]);
     free(s->next);
     free(s->eof);
     wire_buf_free(&s->tmp);
@@ -343,6 +357,12 @@ static int add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t 
     wire_event *e = wire_batch_push(b, data, (uint32_t)len);
     e->split = split_of(topic, m->partition);
     e->offset = (uint64_t)m->offset;
+    if (m->key) { /* for _kafka.key; the bytes live in the batch's arena like the value */
+        char *k = wire_arena_alloc_unaligned(&b->arena, m->key_len ? m->key_len : 1);
+        memcpy(k, m->key, m->key_len);
+        e->key = k;
+        e->key_len = (uint32_t)m->key_len;
+    }
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     e->time_ms = ts > 0 ? ts : b->ingest_ms;
     advance(s, b, m, topic);
@@ -494,6 +514,52 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
     return WIRE_ESTOPPED;
 }
 
+/* ---- metadata in expressions: _kafka.* ---- */
+
+enum { META_TOPIC, META_PARTITION, META_OFFSET, META_KEY, META_TIMESTAMP };
+static const char *const kafka_meta_fields[] = {"topic", "partition", "offset",
+                                                "key",   "timestamp", NULL};
+
+static bool meta_number(wire_arena *a, int64_t v, wire_json_val *out)
+{
+    char *o = wire_arena_alloc_unaligned(a, 24);
+    out->kind = WIRE_JSON_NUMBER;
+    out->p = o;
+    out->n = (size_t)snprintf(o, 24, "%lld", (long long)v);
+    return true;
+}
+
+static bool kafka_meta_get(const void *self, const wire_event *ev, unsigned field, wire_arena *a,
+                           wire_json_val *out)
+{
+    const kafka_source *s = self;
+    size_t t = ev->split / 65536;
+    switch (field) {
+    case META_TOPIC:
+        if (t >= s->c->topics.n)
+            return false;
+        out->kind = WIRE_JSON_STRING;
+        out->p = s->topic_json[t];
+        out->n = s->topic_json_len[t];
+        return true;
+    case META_PARTITION: return meta_number(a, (int64_t)(ev->split % 65536), out);
+    case META_OFFSET: return meta_number(a, (int64_t)ev->offset, out);
+    case META_TIMESTAMP: return meta_number(a, ev->time_ms, out);
+    case META_KEY: {
+        if (!ev->key)
+            return false; /* a message without a key: null */
+        char *o = wire_arena_alloc_unaligned(a, WIRE_JSON_QUOTE_MAX((size_t)ev->key_len));
+        out->kind = WIRE_JSON_STRING;
+        out->p = o;
+        out->n = wire_json_quote(o, ev->key, ev->key_len);
+        return true;
+    }
+    default: return false;
+    }
+}
+
+static const wire_meta_ns kafka_meta = {"_kafka", kafka_meta_fields, kafka_meta_get};
+
 const wire_source_def wire_source_kafka = {
     .base = {WIRE_KIND_SOURCE, "kafka",
              "Consume Kafka topics in a consumer group, one split per partition", kafka_options,
@@ -501,4 +567,5 @@ const wire_source_def wire_source_kafka = {
              kafka_create, kafka_destroy},
     .run = kafka_run,
     .on_checkpoint_committed = kafka_checkpoint_committed,
+    .meta = &kafka_meta,
 };

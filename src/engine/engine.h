@@ -73,6 +73,10 @@ typedef struct wire_source_def {
      */
     void (*on_checkpoint_committed)(void *self, uint64_t checkpoint_id, const wire_position *pos,
                                     size_t npos);
+    /* Optional: the metadata its events carry for expressions (`_kafka.partition`;
+       core/expr.h), resolved by meta->get with the source instance as self, on
+       the worker thread while run() goes on. */
+    const wire_meta_ns *meta;
 } wire_source_def;
 
 /* Get an empty batch from the pipeline's pool. */

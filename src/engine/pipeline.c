@@ -366,6 +366,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
+        p->tctx[i].eval.meta = p->source_def->meta; /* `_kafka.partition` and the like */
+        p->tctx[i].eval.meta_self = p->source;
         char stage[160];
         snprintf(stage, sizeof(stage), "transform %s (%s)", spec->transforms[i].type,
                  spec->transforms[i].name);
