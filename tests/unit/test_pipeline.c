@@ -191,7 +191,8 @@ static void note_add(note *v, size_t *n, uint64_t id, const wire_position *pos, 
     note *x = &v[(*n)++];
     x->id = id;
     x->npos = npos;
-    memcpy(x->pos, pos, npos * sizeof(*pos));
+    if (npos)
+        memcpy(x->pos, pos, npos * sizeof(*pos));
 }
 
 #define REC_BATCHES 60
