@@ -95,6 +95,7 @@ fuzz: deps
 
 docs: $(WIRE)
 	$(WIRE) help --markdown > docs/reference.md
+	$(WIRE) help guarantees --markdown > docs/guarantees.md
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TOOL_SRCS) $(wildcard src/*/*.h tests/unit/*.h fuzz/*.c)

@@ -7,6 +7,8 @@
  *   wire help                      topics
  *   wire help sources|transforms|sinks   types of that kind with summaries
  *   wire help pipeline             the pipeline file's top-level keys
+ *   wire help guarantees           the delivery guarantee of every source and sink
+ *   wire help guarantees --markdown   the same as docs/guarantees.md (make docs)
  *   wire help TYPE                 its options (every kind that has TYPE)
  *   wire help source TYPE          only that kind (also source/TYPE)
  *   wire help --markdown           the whole reference (make docs)
@@ -20,17 +22,186 @@
 
 static const char *const kind_title[] = {"Sources", "Transforms", "Sinks"};
 
-static void caps_text(wire_kind k, unsigned caps, char *buf, size_t bn)
+/*
+ * The guarantee matrix, read from what each type declares (its WIRE_CAP_*
+ * and, for sources, whether it acknowledges upstream on commit), never
+ * written by hand: one row per source and sink type.
+ */
+typedef struct guarantee_row {
+    const char *role;
+    const char *at_least_once;
+    const char *exactly_once;
+    const char *idempotent;
+    char mechanism[200];
+    const char *splittable;
+} guarantee_row;
+
+static void add_mechanism(guarantee_row *g, const char *what)
+{
+    size_t o = strlen(g->mechanism);
+    snprintf(g->mechanism + o, sizeof(g->mechanism) - o, "%s%s", o ? "; " : "", what);
+}
+
+static void guarantees_of(const wire_component_def *c, guarantee_row *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->role = wire_kind_name(c->kind);
+    if (c->kind == WIRE_KIND_SOURCE) {
+        const wire_source_def *sd = (const wire_source_def *)c;
+        bool replay = c->caps & WIRE_CAP_REPLAYABLE;
+        g->at_least_once = replay                        ? "yes"
+                           : sd->on_checkpoint_committed ? "if it acknowledges on commit"
+                                                         : "no (not replayable)";
+        g->exactly_once = replay ? "with an exactly-once sink" : "no";
+        g->idempotent = "-";
+        if (replay)
+            add_mechanism(g, "replays from checkpointed positions");
+        if (sd->on_checkpoint_committed)
+            add_mechanism(g, "acknowledges upstream after each durable checkpoint");
+        g->splittable = c->caps & WIRE_CAP_SPLITTABLE ? "yes" : "no";
+    } else {
+        g->at_least_once = "yes";
+        g->exactly_once = c->caps & WIRE_CAP_EXACTLY_ONCE ? "yes" : "no";
+        g->idempotent = c->caps & WIRE_CAP_IDEMPOTENT ? "yes (effectively once)" : "no";
+        if (c->caps & WIRE_CAP_EO_2PC)
+            add_mechanism(g, "resumable two-phase commit (state in the checkpoint)");
+        if (c->caps & WIRE_CAP_EO_POSITIONS)
+            add_mechanism(g, "sink-owned positions (committed with the data)");
+        if (c->caps & WIRE_CAP_IDEMPOTENT)
+            add_mechanism(g, "idempotent writes keyed by event id");
+        g->splittable = "-";
+    }
+    if (!g->mechanism[0])
+        add_mechanism(g, "-");
+}
+
+static const char *const guarantee_notes =
+    "A source that cannot replay loses, in a crash, what it read since the last checkpoint.\n"
+    "delivery: exactly-once needs a source that replays from checkpointed positions, every\n"
+    "sink exactly-once (two-phase commit or sink-owned positions) and at most one sink that\n"
+    "owns the positions; wire validate refuses anything else and says why. An idempotent\n"
+    "sink is refused for exactly-once: run it at-least-once, where a replay overwrites\n"
+    "instead of duplicating (effectively once). A source that is not replayable but\n"
+    "acknowledges on commit (http with ack: committed) is at-least-once when its client\n"
+    "resends what was not acknowledged. Splittable: may run with parallelism > 1.\n";
+
+static void print_guarantees(const wire_registry *r, bool markdown, FILE *f)
+{
+    static const char *const head[] = {"type",       "role",      "at-least-once", "exactly-once",
+                                       "idempotent", "mechanism", "splittable"};
+    enum { NCOL = sizeof(head) / sizeof(head[0]) };
+    size_t width[NCOL];
+    for (size_t k = 0; k < NCOL; k++)
+        width[k] = strlen(head[k]);
+    const wire_kind kinds[] = {WIRE_KIND_SOURCE, WIRE_KIND_SINK};
+    /* widths first (plain text is aligned), then the rows */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t k = 0; k < NCOL; k++) {
+                if (markdown)
+                    fprintf(f, "| %s ", head[k]);
+                else
+                    fprintf(f, "%-*s%s", k + 1 < NCOL ? (int)width[k] : 0, head[k],
+                            k + 1 < NCOL ? "  " : "");
+            }
+            fputs(markdown ? "|\n" : "\n", f);
+            if (markdown)
+                fputs("|---|---|---|---|---|---|---|\n", f);
+        }
+        for (size_t ki = 0; ki < 2; ki++) {
+            const wire_component_def *c;
+            for (size_t i = 0; (c = wire_registry_next(r, kinds[ki], &i)) != NULL;) {
+                guarantee_row g;
+                guarantees_of(c, &g);
+                const char *cell[NCOL] = {c->type,        g.role,       g.at_least_once,
+                                          g.exactly_once, g.idempotent, g.mechanism,
+                                          g.splittable};
+                for (size_t k = 0; k < NCOL; k++) {
+                    if (pass == 0) {
+                        if (strlen(cell[k]) > width[k])
+                            width[k] = strlen(cell[k]);
+                    } else if (markdown) {
+                        fprintf(f, k == 0 ? "| `%s` " : "| %s ", cell[k]);
+                    } else {
+                        fprintf(f, "%-*s%s", k + 1 < NCOL ? (int)width[k] : 0, cell[k],
+                                k + 1 < NCOL ? "  " : "");
+                    }
+                }
+                if (pass == 1)
+                    fputs(markdown ? "|\n" : "\n", f);
+            }
+        }
+    }
+}
+
+static void print_guarantees_markdown(const wire_registry *r, FILE *f)
+{
+    fputs("# Delivery guarantees\n"
+          "\n"
+          "<!-- Generated by `wire help guarantees --markdown` (make docs) from the capabilities "
+          "each source and sink declares. Do not edit by hand. -->\n"
+          "\n"
+          "What each source and sink type can promise, read from what it declares in the "
+          "code. How acknowledgements, checkpoints and the delivery modes work is in "
+          "[delivery.md](delivery.md); every type's options are in "
+          "[reference.md](reference.md).\n"
+          "\n",
+          f);
+    print_guarantees(r, true, f);
+    fputs("\n"
+          "The exactly-once mechanisms of sinks:\n"
+          "\n"
+          "- *resumable two-phase commit (state in the checkpoint)*: at each checkpoint "
+          "barrier the sink pre-commits and its commit state goes into the checkpoint; after "
+          "a crash it is put back to that state (the file sink truncates its uncommitted "
+          "tail) and the source replays from the same checkpoint's positions.\n"
+          "- *sink-owned positions (committed with the data)*: the data and the source "
+          "positions commit atomically in the destination; on start the sink's positions "
+          "override the checkpoint's. Only one such sink per pipeline.\n"
+          "- *idempotent writes keyed by event id*: a replay overwrites what it wrote before "
+          "(event ids are derived from positions, so they are the same after a crash): "
+          "effectively once under `delivery: at-least-once`.\n"
+          "\n"
+          "The rules `wire validate` applies, as `wire help guarantees` prints them:\n"
+          "\n",
+          f);
+    /* the same notes as the text help, as one paragraph */
+    const char *p = guarantee_notes;
+    for (; *p; p++)
+        fputc(*p == '\n' && p[1] ? ' ' : *p, f);
+}
+
+/* What `wire help TYPE` says a type supports: the matrix's row, in words. */
+static void caps_text(const wire_component_def *c, char *buf, size_t bn)
+{
+    guarantee_row g;
+    guarantees_of(c, &g);
+    buf[0] = '\0';
+    if (c->kind == WIRE_KIND_TRANSFORM)
+        return;
+    size_t o = (size_t)snprintf(buf, bn, "at-least-once: %s; exactly-once: %s", g.at_least_once,
+                                g.exactly_once);
+    if (c->kind == WIRE_KIND_SINK && o < bn)
+        o += (size_t)snprintf(buf + o, bn - o, "; idempotent: %s", g.idempotent);
+    if (strcmp(g.mechanism, "-") != 0 && o < bn)
+        o += (size_t)snprintf(buf + o, bn - o, "; %s", g.mechanism);
+    if (c->kind == WIRE_KIND_SOURCE && (c->caps & WIRE_CAP_BOUNDED) && o < bn)
+        o += (size_t)snprintf(buf + o, bn - o, "; may finish by itself (bounded input)");
+    if (c->kind == WIRE_KIND_SOURCE && (c->caps & WIRE_CAP_SPLITTABLE) && o < bn)
+        snprintf(buf + o, bn - o, "; splittable (parallelism > 1)");
+}
+
+/* A source's metadata names for expressions, "`_kafka.topic`, ..." (md: in backquotes). */
+static void meta_text(const wire_component_def *c, bool md, char *buf, size_t bn)
 {
     buf[0] = '\0';
+    if (c->kind != WIRE_KIND_SOURCE || !((const wire_source_def *)c)->meta)
+        return;
+    const wire_meta_ns *ns = ((const wire_source_def *)c)->meta;
     size_t o = 0;
-    if (k == WIRE_KIND_SINK && (caps & WIRE_CAP_EXACTLY_ONCE))
-        o += (size_t)snprintf(buf + o, bn - o, "%sexactly-once delivery", o ? ", " : "");
-    if (k == WIRE_KIND_SOURCE && (caps & WIRE_CAP_BOUNDED) && o < bn)
-        o += (size_t)snprintf(buf + o, bn - o, "%smay finish by itself (bounded input)",
-                              o ? ", " : "");
-    if (k == WIRE_KIND_SOURCE && (caps & WIRE_CAP_REPLAYABLE) && o < bn)
-        snprintf(buf + o, bn - o, "%sresumes from its checkpointed position", o ? ", " : "");
+    for (size_t i = 0; ns->fields[i] && o < bn; i++)
+        o += (size_t)snprintf(buf + o, bn - o, "%s%s%s.%s%s", i ? ", " : "", md ? "`" : "",
+                              ns->name, ns->fields[i], md ? "`" : "");
 }
 
 static void print_topics(FILE *f)
@@ -42,6 +213,8 @@ static void print_topics(FILE *f)
           "  transforms         transform types\n"
           "  sinks              sink types\n"
           "  pipeline           the pipeline file: top-level keys and components\n"
+          "  guarantees         delivery guarantees of every source and sink (add --markdown\n"
+          "                     for docs/guarantees.md)\n"
           "  TYPE               a type's options, e.g. wire help file (source file and sink file)\n"
           "  KIND TYPE          one kind only, e.g. wire help sink file\n"
           "  --markdown         the whole reference as markdown (docs/reference.md)\n",
@@ -68,9 +241,12 @@ static void print_type(const wire_component_def *e, FILE *f)
 {
     char caps[256];
     fprintf(f, "%s %s: %s\n", wire_kind_name(e->kind), e->type, e->summary ? e->summary : "");
-    caps_text(e->kind, e->caps, caps, sizeof(caps));
+    caps_text(e, caps, sizeof(caps));
     if (caps[0])
-        fprintf(f, "  supports: %s\n", caps);
+        fprintf(f, "  guarantees: %s\n", caps);
+    meta_text(e, false, caps, sizeof(caps));
+    if (caps[0])
+        fprintf(f, "  metadata in expressions: %s\n", caps);
     fputs("\noptions (under config:):\n", f);
     wire_options_print(e->options, f, false);
 }
@@ -83,8 +259,8 @@ static void print_pipeline(FILE *f)
           "  source            required; a component\n"
           "  transforms        a list of components, applied in order\n"
           "  sink | sinks      required; one component, or a non-empty list of them\n"
-          "  delivery          at-least-once (default) | exactly-once (every sink must support "
-          "it)\n"
+          "  delivery          at-least-once (default) | exactly-once (a replayable source and\n"
+          "                    exactly-once sinks: wire help guarantees)\n"
           "  checkpoint        {interval: 1s}\n"
           "  dlq               a sink component that receives dead letters\n"
           "  shutdown_timeout  how long a stop may drain (default 10s)\n"
@@ -135,9 +311,13 @@ static void print_markdown(const wire_registry *r, FILE *f)
             size_t sl = strlen(sum);
             fprintf(f, "\n### `%s` %s\n\n%s%s\n", e->type, wire_kind_name(k), sum,
                     sl && sum[sl - 1] == '.' ? "" : ".");
-            caps_text(k, e->caps, caps, sizeof(caps));
+            caps_text(e, caps, sizeof(caps));
             if (caps[0])
-                fprintf(f, "\nSupports: %s.\n", caps);
+                fprintf(f, "\nGuarantees ([guarantees.md](guarantees.md)): %s.\n", caps);
+            meta_text(e, true, caps, sizeof(caps));
+            if (caps[0])
+                fprintf(f, "\nMetadata in expressions ([expressions.md](expressions.md)): %s.\n",
+                        caps);
             fputc('\n', f);
             wire_options_print(e->options, f, true);
         }
@@ -205,6 +385,16 @@ int wire_cmd_help(int argc, char **argv)
     const char *topic = argv[1];
     if (strcmp(topic, "--markdown") == 0 || strcmp(topic, "markdown") == 0) {
         print_markdown(r, stdout);
+        return 0;
+    }
+    if (strcmp(topic, "guarantees") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "--markdown") == 0) {
+            print_guarantees_markdown(r, stdout);
+        } else {
+            print_guarantees(r, false, stdout);
+            fputs("\n", stdout);
+            fputs(guarantee_notes, stdout);
+        }
         return 0;
     }
     if (strcmp(topic, "pipeline") == 0 || strcmp(topic, "config") == 0) {

@@ -10,18 +10,19 @@
 
 static int usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wire COMMAND [ARGS]\n"
-            "\n"
-            "  run FILE.yaml...        run pipelines in this process (standalone)\n"
-            "  validate FILE.yaml...   check pipeline files; FILE:LINE:COL: message on error\n"
-            "  help [TOPIC]            sources | sinks | transforms | a type's options\n"
-            "  serve [FLAGS]           a cluster node (bare `wire --FLAGS` means serve)\n"
-            "  pipeline create -f FILE | list | get NAME | delete NAME | pause NAME | resume NAME\n"
-            "  cluster status | nodes | remove ID\n"
-            "      client commands (pipeline, cluster) take --addr HOST:PORT (localhost:4001)\n"
-            "      and -o table|json\n"
-            "  version                 print the version\n");
+    fprintf(
+        f,
+        "usage: wire COMMAND [ARGS]\n"
+        "\n"
+        "  run FILE.yaml...        run pipelines in this process (standalone)\n"
+        "  validate FILE.yaml...   check pipeline files; FILE:LINE:COL: message on error\n"
+        "  help [TOPIC]            sources | sinks | transforms | guarantees | a type's options\n"
+        "  serve [FLAGS]           a cluster node (bare `wire --FLAGS` means serve)\n"
+        "  pipeline create -f FILE | list | get NAME | delete NAME | pause NAME | resume NAME\n"
+        "  cluster status | nodes | remove ID\n"
+        "      client commands (pipeline, cluster) take --addr HOST:PORT (localhost:4001)\n"
+        "      and -o table|json\n"
+        "  version                 print the version\n");
     return f == stderr ? 1 : 0;
 }
 

@@ -26,10 +26,13 @@
  * ids (UUIDv7 from epoch_ms, identity, offset) are unique.
  *
  * `ack: committed`: the request is not answered when its batch is queued.
- * It waits in a FIFO with the batch's sequence number; after each checkpoint
- * the engine calls back (checkpointer thread) with the sequence below which
- * every batch is committed — durably accepted by every sink — and those
- * requests get their 200 then (the server lets any thread answer). Each
+ * It waits in a FIFO with the offset its batch ends at (the batch's
+ * position); after each checkpoint is saved the engine calls
+ * on_checkpoint_committed (checkpointer thread) with the positions it holds:
+ * every event below this run's position — durably accepted by every sink —
+ * is committed, and those requests get their 200 then (the server lets any
+ * thread answer). A position of an earlier run (another identity) answers
+ * nothing. Each
  * emit asks for a checkpoint, so commits are group-committed as fast as the
  * sinks allow. At stop, new requests get 503; the engine's final checkpoint
  * answers what it covers, and destroy() answers anything left with 503
@@ -86,7 +89,7 @@ static const wire_option http_source_options[] = {
 typedef struct pending_req {
     struct pending_req *next;
     wire_http_req *req;
-    uint64_t seq; /* batch sequence number */
+    uint64_t end; /* the offset after its last event: committed once a checkpoint is there */
     long events;
 } pending_req;
 
@@ -109,7 +112,7 @@ typedef struct http_source {
     /* ack: committed — requests waiting for their batch to be committed */
     pthread_mutex_t pending_lock;
     pending_req *pending, *pending_tail;
-    uint64_t committed_below; /* highest below_seq reported so far */
+    uint64_t committed; /* this run's highest committed offset reported so far */
 } http_source;
 
 static int http_create(void **self, const void *config, const wire_component_env *env,
@@ -423,10 +426,10 @@ static void on_request(wire_http_req *r, void *arg)
     pending_req *pr = wire_xmalloc(sizeof(*pr));
     pr->next = NULL;
     pr->req = r;
-    pr->seq = wire_source_emit_seq(s->ctx);
+    pr->end = s->seq;
     pr->events = n;
     pthread_mutex_lock(&s->pending_lock);
-    if (pr->seq < s->committed_below) {
+    if (pr->end <= s->committed) {
         /* committed before we got here (a checkpoint raced the emit) */
         pthread_mutex_unlock(&s->pending_lock);
         pthread_mutex_unlock(&s->emit_lock);
@@ -444,15 +447,29 @@ static void on_request(wire_http_req *r, void *arg)
     pthread_mutex_unlock(&s->emit_lock);
 }
 
-/* Checkpointer thread: every batch below `below_seq` is committed. */
-static void on_commit(void *arg, uint64_t below_seq)
+/*
+ * Checkpointer thread: a checkpoint is durable. Its position of this run's
+ * split says every event below it is committed: answer those requests.
+ */
+static void http_checkpoint_committed(void *self, uint64_t id, const wire_position *pos,
+                                      size_t npos)
 {
-    http_source *s = arg;
+    (void)id;
+    http_source *s = self;
+    if (s->cfg->ack != ACK_COMMITTED)
+        return;
+    const wire_position *mine = NULL;
+    for (size_t i = 0; i < npos && !mine; i++)
+        if (pos[i].split == 0 && pos[i].identity[0] == s->identity[0] &&
+            pos[i].identity[1] == s->identity[1])
+            mine = &pos[i];
+    if (!mine)
+        return;
     pthread_mutex_lock(&s->pending_lock);
-    if (below_seq > s->committed_below)
-        s->committed_below = below_seq;
+    if (mine->offset > s->committed)
+        s->committed = mine->offset;
     pending_req *done = NULL, **tail = &done;
-    while (s->pending && s->pending->seq < below_seq) {
+    while (s->pending && s->pending->end <= s->committed) {
         pending_req *pr = s->pending;
         s->pending = pr->next;
         pr->next = NULL;
@@ -507,8 +524,6 @@ static int http_run(void *self, wire_source_ctx *ctx, wire_err *err)
     wire_info("pipeline %s: http source listening on %s (port %d), POST %s, ack: %s",
               wire_source_pipeline_name(ctx), cfg->address, wire_http_server_port(s->srv),
               cfg->path, cfg->ack == ACK_COMMITTED ? "committed" : "queued");
-    if (cfg->ack == ACK_COMMITTED)
-        wire_source_on_commit(ctx, on_commit, s);
     pthread_mutex_lock(&s->lock);
     while (!s->woken && !wire_source_stopping(ctx)) {
         struct timespec ts;
@@ -571,4 +586,5 @@ const wire_source_def wire_source_http = {
              sizeof(http_source_config), 0, http_create, http_destroy},
     .run = http_run,
     .wake = http_wake,
+    .on_checkpoint_committed = http_checkpoint_committed,
 };

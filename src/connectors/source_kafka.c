@@ -6,9 +6,12 @@
  * the batch's positions and so in Wire's checkpoint, which is the truth:
  * Kafka's auto commit and offset store are off. When the group assigns a
  * partition, the rebalance callback starts it at its checkpointed offset,
- * or else where `start_from` says. With `commit_offsets: true` the offsets
- * of each durable checkpoint are also committed to Kafka (asynchronously,
- * for lag tooling); a restart still resumes from the checkpoint.
+ * or else where `start_from` says. With `commit_offsets: true`, once a
+ * checkpoint is durable (on_checkpoint_committed, on the checkpointer
+ * thread) exactly its positions are committed to Kafka — offset = position,
+ * the next offset to read — for the partitions this consumer is assigned
+ * now (a partition that moved to another member is that member's to
+ * commit); for lag tooling: a restart still resumes from the checkpoint.
  *
  * Split ids are stable across restarts: topic index (in `topics`) × 65536 +
  * partition; the position's identity holds a hash of the topic name and the
@@ -19,12 +22,18 @@
  * not evict it after max.poll.interval.ms); a message already fetched is
  * sought back and read again after the resume.
  *
+ * Metadata in expressions (`_kafka.topic`, `.partition`, `.offset`, `.key`,
+ * `.timestamp`) is resolved from the event's own fields — split, offset,
+ * key, time — and the topic names; nothing is copied into the JSON, so a
+ * pipeline that does not name them pays nothing but the key's copy.
+ *
  * `stop_at: latest` reads every partition of the topics up to the end
  * offsets seen at start, then finishes (backfills, tests).
  */
 #include <inttypes.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,19 +91,14 @@ typedef struct part_end {
     int64_t end; /* stop_at latest: finished once the next offset reaches this */
 } part_end;
 
-/* Offsets of emitted batches, for commit_offsets: the newest at or below a sequence. */
-typedef struct commit_mark {
-    uint64_t seq;
-    rd_kafka_topic_partition_list_t *offsets;
-} commit_mark;
-
 typedef struct kafka_source {
     const kafka_config *c;
     wire_source_ctx *ctx;
     rd_kafka_t *rk;
     uint64_t topic_hash[KAFKA_MAX_TOPICS];
     int64_t epoch_ms;
-    /* next offset per split we emitted (-1 unknown), for commits and pauses */
+    atomic_bool consuming; /* rk is set: checkpoint notifications may commit through it */
+    /* next offset per split we emitted (-1 unknown), for stop_at and re-assignment */
     int64_t *next;
     int64_t *eof; /* stop_at latest: the end a partition-EOF event reported (-1: none) */
     size_t nnext;
@@ -102,12 +106,10 @@ typedef struct kafka_source {
     wire_buf tmp; /* format text: the wrapped message */
     part_end *ends;
     size_t nends;
-    pthread_mutex_t commit_lock;
-    commit_mark *marks;
-    size_t nmarks, capmarks;
-    uint64_t committed_seq;
     bool parallel;        /* one of several instances sharing the group's partitions */
     wire_batch *building; /* the batch being filled (a revoke emits it first) */
+    char *topic_json[KAFKA_MAX_TOPICS]; /* each topic name as a JSON string, for _kafka.topic */
+    size_t topic_json_len[KAFKA_MAX_TOPICS];
 } kafka_source;
 
 static int topic_index(const kafka_source *s, const char *topic)
@@ -157,8 +159,6 @@ static int64_t start_offset(kafka_source *s, int topic, int32_t partition)
     }
 }
 
-static void mark_emitted(kafka_source *s);
-
 /* Report the partitions assigned here: [{"topic":..,"partition":..}, ...]. */
 static void report_splits(kafka_source *s)
 {
@@ -192,8 +192,7 @@ static void checkpoint_before_revoke(kafka_source *s)
     wire_batch *b = s->building;
     if (b && (b->n || b->npos)) {
         s->building = wire_source_batch(s->ctx);
-        if (wire_source_emit(s->ctx, b, true) == 0)
-            mark_emitted(s);
+        wire_source_emit(s->ctx, b, true);
     }
     int rc = wire_source_checkpoint_wait(s->ctx, 30000);
     if (rc == WIRE_EAGAIN)
@@ -253,20 +252,14 @@ static int kafka_create(void **self, const void *config, const wire_component_en
     s->c = c;
     s->parallel = env && env->parallelism > 1;
     wire_buf_init(&s->tmp);
-    for (size_t i = 0; i < c->topics.n; i++)
-        s->topic_hash[i] = wire_hash64(c->topics.v[i], strlen(c->topics.v[i]), 0x6b61666b61ull);
-    pthread_mutex_init(&s->commit_lock, NULL);
+    for (size_t i = 0; i < c->topics.n; i++) {
+        size_t n = strlen(c->topics.v[i]);
+        s->topic_hash[i] = wire_hash64(c->topics.v[i], n, 0x6b61666b61ull);
+        s->topic_json[i] = wire_xmalloc(WIRE_JSON_QUOTE_MAX(n));
+        s->topic_json_len[i] = wire_json_quote(s->topic_json[i], c->topics.v[i], n);
+    }
     *self = s;
     return 0;
-}
-
-static void free_marks(kafka_source *s)
-{
-    for (size_t i = 0; i < s->nmarks; i++)
-        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
-    free(s->marks);
-    s->marks = NULL;
-    s->nmarks = s->capmarks = 0;
 }
 
 static void kafka_destroy(void *self)
@@ -276,8 +269,8 @@ static void kafka_destroy(void *self)
         rd_kafka_consumer_close(s->rk);
         rd_kafka_destroy(s->rk);
     }
-    free_marks(s);
-    pthread_mutex_destroy(&s->commit_lock);
+    for (size_t i = 0; i < s->c->topics.n && i < KAFKA_MAX_TOPICS; i++)
+        free(s->topic_json[i]);
     free(s->next);
     free(s->eof);
     wire_buf_free(&s->tmp);
@@ -418,54 +411,52 @@ static int add_message(kafka_source *s, wire_batch *b, const rd_kafka_message_t 
     wire_event *e = wire_batch_push(b, data, (uint32_t)len);
     e->split = split_of(topic, m->partition);
     e->offset = (uint64_t)m->offset;
+    if (m->key) { /* for _kafka.key; the bytes live in the batch's arena like the value */
+        char *k = wire_arena_alloc_unaligned(&b->arena, m->key_len ? m->key_len : 1);
+        memcpy(k, m->key, m->key_len);
+        e->key = k;
+        e->key_len = (uint32_t)m->key_len;
+    }
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     e->time_ms = ts > 0 ? ts : b->ingest_ms;
     advance(s, b, m, topic);
     return 0;
 }
 
-/* commit_offsets: remember what this batch's emission covers. */
-static void mark_emitted(kafka_source *s)
+/*
+ * A checkpoint is durable (checkpointer thread): with commit_offsets, commit
+ * the positions it holds — offset = position, Kafka's "next offset to
+ * read" — for the partitions assigned to this consumer now. Positions of
+ * topics no longer configured, or whose identity differs, are skipped.
+ */
+static void kafka_checkpoint_committed(void *self, uint64_t id, const wire_position *pos,
+                                       size_t npos)
 {
-    if (!s->c->commit_offsets)
+    kafka_source *s = self;
+    if (!s->c->commit_offsets || !atomic_load(&s->consuming) || npos == 0)
         return;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < s->nnext; i++) {
-        if (s->next[i] < 0)
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(s->rk, &assigned) != 0 || !assigned)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)npos);
+    for (size_t i = 0; i < npos; i++) {
+        const wire_position *p = &pos[i];
+        size_t t = p->split / 65536;
+        int32_t part = (int32_t)(p->split % 65536);
+        if (t >= s->c->topics.n || p->identity[0] != s->topic_hash[t] ||
+            p->identity[1] != (uint64_t)part)
             continue;
-        rd_kafka_topic_partition_t *tp =
-            rd_kafka_topic_partition_list_add(l, s->c->topics.v[i / 65536], (int32_t)(i % 65536));
-        tp->offset = s->next[i];
+        if (!rd_kafka_topic_partition_list_find(assigned, s->c->topics.v[t], part))
+            continue;
+        rd_kafka_topic_partition_list_add(l, s->c->topics.v[t], part)->offset = (int64_t)p->offset;
     }
-    pthread_mutex_lock(&s->commit_lock);
-    if (s->nmarks == s->capmarks) {
-        s->capmarks = s->capmarks ? s->capmarks * 2 : 16;
-        s->marks = wire_xrealloc(s->marks, s->capmarks * sizeof(*s->marks));
+    rd_kafka_topic_partition_list_destroy(assigned);
+    if (l->cnt) {
+        rd_kafka_resp_err_t kerr = rd_kafka_commit(s->rk, l, 0); /* sync: done before the next */
+        if (kerr)
+            wire_warn("kafka: committing the offsets of checkpoint %llu: %s",
+                      (unsigned long long)id, rd_kafka_err2str(kerr));
     }
-    s->marks[s->nmarks++] = (commit_mark){wire_source_emit_seq(s->ctx), l};
-    pthread_mutex_unlock(&s->commit_lock);
-}
-
-/* A checkpoint is durable: every batch below `below` is in it. Commit their offsets. */
-static void on_commit(void *arg, uint64_t below)
-{
-    kafka_source *s = arg;
-    pthread_mutex_lock(&s->commit_lock);
-    size_t k = 0;
-    while (k < s->nmarks && s->marks[k].seq < below)
-        k++;
-    rd_kafka_topic_partition_list_t *l = k ? s->marks[k - 1].offsets : NULL;
-    for (size_t i = 0; i + 1 < k; i++)
-        rd_kafka_topic_partition_list_destroy(s->marks[i].offsets);
-    if (k && s->nmarks > k)
-        memmove(s->marks, s->marks + k, (s->nmarks - k) * sizeof(*s->marks));
-    s->nmarks -= k;
-    pthread_mutex_unlock(&s->commit_lock);
-    if (!l)
-        return;
-    rd_kafka_resp_err_t kerr = rd_kafka_commit(s->rk, l, 0); /* sync: done before the next */
-    if (kerr)
-        wire_warn("kafka: committing offsets: %s", rd_kafka_err2str(kerr));
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -507,9 +498,7 @@ static int emit_patiently(kafka_source *s, wire_batch *b)
     for (;;) {
         int rc = wire_source_try_emit(s->ctx, b, true); /* validated as read */
         if (rc != WIRE_EAGAIN) {
-            if (rc == 0)
-                mark_emitted(s);
-            else
+            if (rc != 0)
                 wire_batch_release(b);
             set_paused(s, false);
             return rc;
@@ -536,8 +525,7 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
     int rc = open_consumer(s, err);
     if (rc)
         return rc;
-    if (s->c->commit_offsets)
-        wire_source_on_commit(ctx, on_commit, s);
+    atomic_store(&s->consuming, true);
     if (s->c->stop_at == STOP_LATEST && (rc = read_ends(s, err)) != 0)
         return rc;
     size_t max = s->c->batch > 0 ? (size_t)s->c->batch : KAFKA_BATCH;
@@ -582,10 +570,58 @@ static int kafka_run(void *self, wire_source_ctx *ctx, wire_err *err)
     return WIRE_ESTOPPED;
 }
 
+/* ---- metadata in expressions: _kafka.* ---- */
+
+enum { META_TOPIC, META_PARTITION, META_OFFSET, META_KEY, META_TIMESTAMP };
+static const char *const kafka_meta_fields[] = {"topic", "partition", "offset",
+                                                "key",   "timestamp", NULL};
+
+static bool meta_number(wire_arena *a, int64_t v, wire_json_val *out)
+{
+    char *o = wire_arena_alloc_unaligned(a, 24);
+    out->kind = WIRE_JSON_NUMBER;
+    out->p = o;
+    out->n = (size_t)snprintf(o, 24, "%lld", (long long)v);
+    return true;
+}
+
+static bool kafka_meta_get(const void *self, const wire_event *ev, unsigned field, wire_arena *a,
+                           wire_json_val *out)
+{
+    const kafka_source *s = self;
+    size_t t = ev->split / 65536;
+    switch (field) {
+    case META_TOPIC:
+        if (t >= s->c->topics.n)
+            return false;
+        out->kind = WIRE_JSON_STRING;
+        out->p = s->topic_json[t];
+        out->n = s->topic_json_len[t];
+        return true;
+    case META_PARTITION: return meta_number(a, (int64_t)(ev->split % 65536), out);
+    case META_OFFSET: return meta_number(a, (int64_t)ev->offset, out);
+    case META_TIMESTAMP: return meta_number(a, ev->time_ms, out);
+    case META_KEY: {
+        if (!ev->key)
+            return false; /* a message without a key: null */
+        char *o = wire_arena_alloc_unaligned(a, WIRE_JSON_QUOTE_MAX((size_t)ev->key_len));
+        out->kind = WIRE_JSON_STRING;
+        out->p = o;
+        out->n = wire_json_quote(o, ev->key, ev->key_len);
+        return true;
+    }
+    default: return false;
+    }
+}
+
+static const wire_meta_ns kafka_meta = {"_kafka", kafka_meta_fields, kafka_meta_get};
+
 const wire_source_def wire_source_kafka = {
     .base = {WIRE_KIND_SOURCE, "kafka",
              "Consume Kafka topics in a consumer group, one split per partition", kafka_options,
              sizeof(kafka_config), WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE | WIRE_CAP_SPLITTABLE,
              kafka_create, kafka_destroy},
     .run = kafka_run,
+    .on_checkpoint_committed = kafka_checkpoint_committed,
+    .meta = &kafka_meta,
 };

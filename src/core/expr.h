@@ -47,6 +47,26 @@ typedef struct wire_value {
 typedef struct wire_expr wire_expr;
 
 /*
+ * Metadata namespaces: what a source knows of an event beyond its JSON (Kafka's
+ * topic, partition, offset, key, timestamp; later a PostgreSQL LSN, a Redis
+ * stream id), named in expressions under one reserved top-level name:
+ * `_kafka.partition`. The source declares the namespace (wire_source_def.meta)
+ * and the engine hands it to every transform's evaluation context; paths below
+ * that name are then resolved by `get` from the event's own fields (split,
+ * offset, key, time) and never looked for in, nor written into, the JSON. The
+ * bare name, a field it does not have, or a path below a field are null. Without
+ * a namespace (another source, unit tests) such a path is an ordinary field.
+ */
+typedef struct wire_meta_ns {
+    const char *name;          /* the top-level name: "_kafka" */
+    const char *const *fields; /* its field names, NULL-terminated */
+    /* Field `fields[field]` of ev as a JSON value in *out (text that must
+       outlive the evaluation goes to `a`); false: null (e.g. no key). */
+    bool (*get)(const void *self, const wire_event *ev, unsigned field, wire_arena *a,
+                wire_json_val *out);
+} wire_meta_ns;
+
+/*
  * Per-evaluation context. Set ev/batch for each event; arena is for
  * temporaries (required). Field lookups are cached in the compiled
  * expression (shared by every item of a select list) while ev, ev->data and
@@ -65,6 +85,8 @@ typedef struct wire_eval_ctx {
     int64_t now_ms;   /* fixed per batch, so now_ms() is stable within one */
     void *cache;      /* internal: field lookups of the current event */
     uint32_t cache_gen;
+    const wire_meta_ns *meta; /* the source's metadata namespace, or NULL */
+    const void *meta_self;    /* its `get`'s self (the source instance) */
 } wire_eval_ctx;
 
 /*

@@ -65,6 +65,44 @@ const char *wire__expr_type_name(const wire_value *v)
  * was the last to use the context's cache; otherwise they are forgotten by
  * moving to a new epoch, which costs nothing per slot.
  */
+/*
+ * Bind the unit's paths to a metadata namespace (or to none): which slots
+ * are its root, its fields, or null below it. Paths are interned parent
+ * first, so one pass in order sees every parent before its children. Done
+ * when the context's namespace changes, i.e. once per pipeline.
+ */
+static void bind_meta(expr_shared *sh, const wire_meta_ns *ns)
+{
+    sh->meta = ns;
+    sh->has_meta = false;
+    sh->meta_root = -1;
+    if (!sh->meta_of)
+        sh->meta_of = wire_xmalloc((sh->nslots ? sh->nslots : 1) * sizeof(*sh->meta_of));
+    size_t nl = ns ? strlen(ns->name) : 0;
+    for (uint32_t i = 0; i < sh->nslots; i++) {
+        const expr_path *q = &sh->paths[i];
+        int16_t m = META_NONE;
+        if (!ns) {
+            m = META_NONE;
+        } else if (q->parent < 0) {
+            if (q->index < 0 && q->keylen == nl && memcmp(q->key, ns->name, nl) == 0) {
+                m = META_ROOT;
+                sh->meta_root = (int32_t)i;
+            }
+        } else if (sh->meta_of[q->parent] == META_ROOT) {
+            m = META_NULL;
+            for (size_t f = 0; q->index < 0 && ns->fields[f]; f++)
+                if (strlen(ns->fields[f]) == q->keylen &&
+                    memcmp(ns->fields[f], q->key, q->keylen) == 0)
+                    m = (int16_t)f;
+        } else if (sh->meta_of[q->parent] != META_NONE) {
+            m = META_NULL; /* below a field: metadata values are not containers */
+        }
+        sh->meta_of[i] = m;
+        sh->has_meta |= m != META_NONE;
+    }
+}
+
 void wire__expr_begin(expr_eval *st, const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
 {
     expr_shared *sh = e->sh;
@@ -72,6 +110,10 @@ void wire__expr_begin(expr_eval *st, const wire_expr *e, wire_eval_ctx *ctx, wir
     st->sh = sh;
     st->err = err;
     const wire_event *ev = ctx->ev;
+    if (WIRE_UNLIKELY(ctx->meta != sh->meta)) {
+        bind_meta(sh, ctx->meta);
+        ctx->cache = NULL; /* lookups made under another binding are stale */
+    }
     if (ctx->cache != sh || sh->ev != ev || sh->gen != ctx->cache_gen ||
         (ev && (sh->data != ev->data || sh->len != ev->len))) {
         if (++sh->epoch == 0) {
@@ -191,15 +233,30 @@ static void locate_top(expr_eval *st)
     }
 }
 
+/* A slot of the bound metadata namespace: from the event's fields, not its JSON. */
+static const expr_slot *locate_meta(expr_eval *st, expr_slot *s, int16_t field)
+{
+    s->epoch = st->sh->epoch;
+    s->found = false;
+    const wire_eval_ctx *ctx = st->ctx;
+    if (field >= 0 && ctx->ev)
+        s->found = ctx->meta->get(ctx->meta_self, ctx->ev, (unsigned)field, ctx->arena, &s->jv);
+    return s;
+}
+
 static const expr_slot *locate(expr_eval *st, int32_t slot)
 {
     expr_shared *sh = st->sh;
     expr_slot *s = &sh->slots[slot];
     if (s->epoch == sh->epoch)
         return s;
+    if (WIRE_UNLIKELY(sh->has_meta) && sh->meta_of[slot] != META_NONE)
+        return locate_meta(st, s, sh->meta_of[slot]);
     const expr_path *q = &sh->paths[slot];
     if (q->parent < 0 && q->index < 0 && sh->ntop > 1) {
         locate_top(st);
+        if (WIRE_UNLIKELY(sh->meta_root >= 0)) /* the namespace's name is never the JSON's */
+            sh->slots[sh->meta_root].found = false;
         return s;
     }
     s->epoch = sh->epoch;
@@ -911,7 +968,12 @@ int wire_expr_eval_bool(const wire_expr *e, wire_eval_ctx *ctx, wire_err *err)
      */
     if (r->op == OP_EQ_STR && r->kids[0]->op == OP_FIELD) {
         const expr_path *q = &e->sh->paths[r->slot];
-        if (q->parent < 0 && q->index < 0) {
+        if (WIRE_UNLIKELY(ctx->meta != e->sh->meta)) {
+            bind_meta(e->sh, ctx->meta);
+            ctx->cache = NULL;
+        }
+        if (q->parent < 0 && q->index < 0 &&
+            !(e->sh->has_meta && e->sh->meta_of[r->slot] != META_NONE)) {
             wire_json_val v;
             if (!ev || !wire_json_get(ev->data, ev->len, q->key, q->keylen, &v) ||
                 v.kind != WIRE_JSON_STRING)

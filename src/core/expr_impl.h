@@ -107,6 +107,8 @@ typedef struct expr_slot {
     wire_value v;
 } expr_slot;
 
+enum { META_NONE = -1, META_ROOT = -2, META_NULL = -3 };
+
 typedef struct expr_shared {
     unsigned refs;
     expr_path *paths;
@@ -124,6 +126,12 @@ typedef struct expr_shared {
     uint64_t top_lens; /* bit L: some top-level key is L bytes long (L < 64) */
     bool top_long;     /* some top-level key is 64 bytes or longer */
     uint32_t top_minlen;
+    /* A metadata namespace bound to the slots (wire_meta_ns): per slot, META_NONE
+       (an ordinary path), META_ROOT, META_NULL or the namespace's field index. */
+    const wire_meta_ns *meta;
+    int16_t *meta_of; /* nslots entries once a namespace was bound */
+    bool has_meta;    /* some slot is not META_NONE */
+    int32_t meta_root;
     /* Which evaluation the slots belong to. */
     uint32_t epoch;
     const wire_event *ev;

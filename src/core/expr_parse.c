@@ -1093,6 +1093,7 @@ static expr_shared *shared_new(void)
     expr_shared *sh = wire_xcalloc(1, sizeof(*sh));
     sh->refs = 1;
     sh->epoch = 1;
+    sh->meta_root = -1;
     wire_arena_init(&sh->names, 1024);
     return sh;
 }
@@ -1124,6 +1125,7 @@ static void shared_unref(expr_shared *sh)
         return;
     free(sh->paths);
     free(sh->slots);
+    free(sh->meta_of);
     free(sh->top);
     free(sh->htab);
     wire_arena_free(&sh->names);

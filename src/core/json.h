@@ -108,6 +108,10 @@ size_t wire_utf8_seq(const char *p, size_t n);
  * of well-formed UTF-8 with U+FFFD, so its output always validates.
  */
 void wire_json_write_str(wire_buf *b, const char *s, size_t n); /* quotes + escapes */
+/* The same into `out`, which holds at least WIRE_JSON_QUOTE_MAX(n) bytes; returns the
+   length written (no NUL). Worst case: every byte becomes \u00XX. */
+#define WIRE_JSON_QUOTE_MAX(n) ((n)*6 + 2)
+size_t wire_json_quote(char *out, const char *s, size_t n);
 void wire_json_write_int(wire_buf *b, int64_t v);
 void wire_json_write_double(wire_buf *b, double v); /* shortest round-trip; NaN/Inf -> null */
 

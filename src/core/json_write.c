@@ -19,9 +19,14 @@ static const char hexdig[] = "0123456789abcdef";
 
 void wire_json_write_str(wire_buf *b, const char *s, size_t n)
 {
-    /* Worst case: every byte becomes \u00XX (6) or U+FFFD (3): reserve once. */
-    wire_buf_reserve(b, n * 6 + 2);
-    char *o = b->p + b->len;
+    wire_buf_reserve(b, WIRE_JSON_QUOTE_MAX(n));
+    b->len += wire_json_quote(b->p + b->len, s, n);
+    b->p[b->len] = '\0';
+}
+
+size_t wire_json_quote(char *out, const char *s, size_t n)
+{
+    char *o = out;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     *o++ = '"';
     while (p < end) {
@@ -82,8 +87,7 @@ void wire_json_write_str(wire_buf *b, const char *s, size_t n)
         p++;
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->p);
-    b->p[b->len] = '\0';
+    return (size_t)(o - out);
 }
 
 void wire_json_write_int(wire_buf *b, int64_t v)

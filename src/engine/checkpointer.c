@@ -1,9 +1,9 @@
 /*
  * checkpointer.c — checkpoint barriers and the checkpointer thread: inject a
  * barrier every interval, save each completed barrier's checkpoint through
- * the store, notify sources waiting for commits; and at start, take the
- * positions sinks committed themselves, restore sinks to a checkpoint
- * (exactly-once) or save the initial one.
+ * the store, tell the source each saved checkpoint's positions
+ * (on_checkpoint_committed); and at start, restore sinks
+ * to a checkpoint (exactly-once) or save the initial one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,7 +39,7 @@ void runner_inject_barrier(wire_pipeline *p)
 
 /* ---- the checkpointer ---- */
 
-static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barrier_seq)
+static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp)
 {
     wire_err err;
     wire_err_clear(&err);
@@ -68,14 +68,11 @@ static void save_checkpoint(wire_pipeline *p, wire_checkpoint *cp, uint64_t barr
     atomic_store(&p->stats.last_checkpoint_ms, cp->time_ms);
     pthread_mutex_lock(&p->lock);
     p->last_saved_cp = cp->id;
-    if (barrier_seq > p->saved_seq)
-        p->saved_seq = barrier_seq;
     pthread_cond_broadcast(&p->cp_cond); /* wire_source_checkpoint_wait */
-    void (*cb)(void *, uint64_t) = p->commit_cb;
-    void *arg = p->commit_arg;
     pthread_mutex_unlock(&p->lock);
-    if (cb)
-        cb(arg, barrier_seq);
+    /* durable: now the source may acknowledge upstream what these positions cover */
+    if (p->source_def->on_checkpoint_committed)
+        p->source_def->on_checkpoint_committed(p->source, cp->id, cp->pos, cp->npos);
 }
 
 static int64_t mono_ms(void)
@@ -93,12 +90,10 @@ void *runner_checkpoint_main(void *arg)
     for (;;) {
         if (p->ncp_done) {
             wire_checkpoint cp = p->cp_done[0];
-            uint64_t seq = p->cp_done_seq[0];
             p->ncp_done--;
             memmove(p->cp_done, p->cp_done + 1, p->ncp_done * sizeof(*p->cp_done));
-            memmove(p->cp_done_seq, p->cp_done_seq + 1, p->ncp_done * sizeof(uint64_t));
             pthread_mutex_unlock(&p->lock);
-            save_checkpoint(p, &cp, seq);
+            save_checkpoint(p, &cp);
             wire_checkpoint_clear(&cp);
             pthread_mutex_lock(&p->lock);
             continue;

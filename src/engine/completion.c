@@ -79,15 +79,12 @@ static void barrier_free_aux(wire_pipeline *p, wire_flight *f)
 /* A barrier reached every sink: record the checkpoint it stands for. */
 static void barrier_complete_locked(wire_pipeline *p, wire_flight *f)
 {
-    wire_batch *b = &f->b;
     char **states = f->aux;
     if (p->ncp_done == p->cp_done_cap) {
         p->cp_done_cap = p->cp_done_cap ? p->cp_done_cap * 2 : 4;
         p->cp_done = wire_xrealloc(p->cp_done, p->cp_done_cap * sizeof(*p->cp_done));
-        p->cp_done_seq = wire_xrealloc(p->cp_done_seq, p->cp_done_cap * sizeof(uint64_t));
     }
     wire_checkpoint *cp = &p->cp_done[p->ncp_done];
-    p->cp_done_seq[p->ncp_done] = b->seq;
     p->ncp_done++;
     wire_checkpoint_init(cp);
     cp->id = f->barrier;

@@ -57,6 +57,26 @@ typedef struct wire_source_def {
     int (*run)(void *self, wire_source_ctx *ctx, wire_err *err);
     /* Optional: interrupt a blocking wait after stop was requested (any thread). */
     void (*wake)(void *self);
+    /*
+     * Optional: a checkpoint is durable. For sources that acknowledge
+     * upstream (Kafka offset commit, http ack: committed; later PG flush LSN,
+     * Redis XACK) only once the data is safe (Flink's
+     * notifyCheckpointComplete): acknowledging earlier loses data on a crash.
+     * `pos` are the positions the checkpoint holds, one per split (splits
+     * restored from an earlier checkpoint included, so check identities);
+     * every event before them is durably accepted by every sink. Called on
+     * the checkpointer thread, concurrently with run() and also after it
+     * returned (the final checkpoint), never after destroy; ids increase;
+     * never for a save that failed. The initial checkpoint a pipeline saves
+     * at its first start (no positions yet) is not reported. `pos` is valid
+     * during the call only.
+     */
+    void (*on_checkpoint_committed)(void *self, uint64_t checkpoint_id, const wire_position *pos,
+                                    size_t npos);
+    /* Optional: the metadata its events carry for expressions (`_kafka.partition`;
+       core/expr.h), resolved by meta->get with the source instance as self, on
+       the worker thread while run() goes on. */
+    const wire_meta_ns *meta;
 } wire_source_def;
 
 /* Get an empty batch from the pipeline's pool. */
@@ -96,16 +116,9 @@ int wire_source_refresh_resume(wire_source_ctx *ctx, wire_err *err);
  */
 int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms);
 /*
- * Commit notifications, for sources that answer their clients only once data
- * is durable (http with ack: committed). wire_source_emit_seq() is the batch
- * sequence number given to the last emitted batch; after each checkpoint is
- * saved, `cb` is called (from the checkpointer thread) with the sequence
- * number below which every batch is committed. wire_source_request_checkpoint
- * asks for a checkpoint now rather than at the next interval.
+ * Ask for a checkpoint now rather than at the next interval (a source whose
+ * clients wait for on_checkpoint_committed, e.g. http with ack: committed).
  */
-uint64_t wire_source_emit_seq(const wire_source_ctx *ctx);
-void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
-                           void *arg);
 void wire_source_request_checkpoint(wire_source_ctx *ctx);
 
 /* The splits this instance reads now, as a JSON array the source chooses (Kafka:

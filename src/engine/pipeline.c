@@ -125,13 +125,14 @@ int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms)
     wire_pipeline *p = ctx->p;
     if (!p->store)
         return WIRE_EAGAIN;
-    uint64_t want = atomic_load(&p->last_emit_seq); /* a barrier after this covers it all */
     int64_t deadline = wire_mono_ns() + timeout_ms * 1000000;
     int rc = 0;
     pthread_mutex_lock(&p->lock);
+    /* a barrier injected from now on follows everything this thread emitted */
+    uint64_t want = p->next_cp_id;
     p->cp_requested = true;
     pthread_cond_broadcast(&p->cp_cond);
-    while (p->saved_seq <= want) {
+    while (p->last_saved_cp <= want) {
         if (atomic_load(&p->stopping)) {
             rc = WIRE_ESTOPPED;
             break;
@@ -150,20 +151,6 @@ int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms)
     }
     pthread_mutex_unlock(&p->lock);
     return rc;
-}
-
-uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
-{
-    return atomic_load(&ctx->p->last_emit_seq);
-}
-
-void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
-                           void *arg)
-{
-    pthread_mutex_lock(&ctx->p->lock);
-    ctx->p->commit_cb = cb;
-    ctx->p->commit_arg = arg;
-    pthread_mutex_unlock(&ctx->p->lock);
 }
 
 void wire_source_request_checkpoint(wire_source_ctx *ctx)
@@ -273,10 +260,8 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
     uint64_t seq = atomic_load(&p->next_seq) + 1;
     b->seq = seq;
     int rc = block ? wire_queue_push(&p->in_q, b) : wire_queue_try_push(&p->in_q, b);
-    if (rc == 0) {
+    if (rc == 0)
         atomic_store(&p->next_seq, seq);
-        atomic_store(&p->last_emit_seq, seq);
-    }
     pthread_mutex_unlock(&p->emit_lock);
     if (rc != 0) {
         f->n_in = 0; /* never counted in: not undelivered either */
@@ -463,6 +448,8 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
         const wire_transform_def *def = spec->transforms[i].def;
         wire_transform_ctx_init(&p->tctx[i], spec->transforms[i].on_error, p->id_seed);
         p->tctx[i].stats = &p->transform_stats[i];
+        p->tctx[i].eval.meta = p->source_def->meta; /* `_kafka.partition` and the like */
+        p->tctx[i].eval.meta_self = p->source;
         char stage[160];
         snprintf(stage, sizeof(stage), "transform %s (%s)", spec->transforms[i].type,
                  spec->transforms[i].name);
@@ -724,7 +711,6 @@ void wire_pipeline_free(wire_pipeline *p)
     for (size_t i = 0; i < p->ncp_done; i++)
         wire_checkpoint_clear(&p->cp_done[i]);
     free(p->cp_done);
-    free(p->cp_done_seq);
     wire_checkpoint_clear(&p->resume);
     free(p->committed);
     free(p->committed_seq);

@@ -84,10 +84,9 @@ struct wire_pipeline {
     wire_checkpoint_store *store;
     wire_checkpoint resume; /* loaded at start; empty if none */
     bool has_resume;
-    char *splits; /* wire_source_set_splits (lock) */
+    char *splits;           /* wire_source_set_splits (lock) */
     wire_checkpoint *peers; /* the other instances' newest checkpoints (source thread) */
     size_t npeers;
-    uint64_t saved_seq; /* barrier sequence of the newest checkpoint saved (lock) */
     uint64_t version;
     uint32_t instance;         /* of the spec's parallelism */
     pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
@@ -100,11 +99,7 @@ struct wire_pipeline {
     bool source_done;
     int sinks_alive;
     wire_checkpoint *cp_done; /* completed barriers waiting to be saved */
-    uint64_t *cp_done_seq;
     size_t ncp_done, cp_done_cap;
-    void (*commit_cb)(void *arg, uint64_t below_seq);
-    void *commit_arg;
-    atomic_uint_fast64_t last_emit_seq;
 
     wire_dlq *dlq; /* NULL if the spec has none */
 

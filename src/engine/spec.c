@@ -6,7 +6,8 @@
  * ({type, name?, config}; on_error for transforms and sinks, retry for
  * sinks and the dlq), binding type names to
  * definitions through the registry, and the checks that span components
- * (exactly-once needs every sink to support it; on_error: dlq needs a dlq;
+ * (exactly-once needs a replayable source, every sink exactly-once and at
+ * most one sink owning the positions; on_error: dlq needs a dlq;
  * component names are unique), and the limits of wire_spec_limits
  * (--max-pipeline-bytes, --max-transforms). Every problem is collected, not
  * only the first, so `wire validate` can list them all; all of it is linear
@@ -413,19 +414,91 @@ static const wire_option placement_options[] = {
 
 #define SPEC_MAX_PARALLELISM 256
 
-/* The source types that may run as several instances, "a, b" (static buffer: validation is
-   single-threaded per document, and the list is the same for every call). */
-static const char *splittable_list(const wire_registry *r)
+/* The types of `kind` declaring any of `caps`, "a, b" into out ("none" if there is none). */
+static void types_with(const wire_registry *r, wire_kind kind, unsigned caps, wire_buf *out)
 {
-    static _Thread_local char buf[256];
-    size_t o = 0;
-    buf[0] = '\0';
     const wire_component_def *c;
-    for (size_t i = 0;
-         (c = wire_registry_next(r, WIRE_KIND_SOURCE, &i)) != NULL && o < sizeof(buf);)
-        if (c->caps & WIRE_CAP_SPLITTABLE)
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? ", " : "", c->type);
-    return o ? buf : "none";
+    size_t start = out->len;
+    for (size_t i = 0; (c = wire_registry_next(r, kind, &i)) != NULL;)
+        if (c->caps & caps)
+            wire_buf_printf(out, "%s%s", out->len > start ? ", " : "", c->type);
+    if (out->len == start)
+        wire_buf_printf(out, "none");
+}
+
+/*
+ * `delivery: exactly-once` needs (docs/guarantees.md): a source that can
+ * replay from a checkpointed position (after a crash the sinks go back to
+ * the checkpoint, and the source must hand over again everything after it);
+ * every sink exactly-once by a resumable two-phase commit or by owning the
+ * source positions; and at most one sink owning the positions (two would each
+ * override the checkpoint with their own). A sink that is only idempotent is
+ * refused too, pointing at at-least-once, where its replays already overwrite
+ * ("effectively once"), rather than promising more than it does.
+ */
+static void check_exactly_once(spec_ctx *x, const wire_cfg *root, const wire_pipeline_spec *s,
+                               bool list)
+{
+    const wire_component_def *src = base_of(&s->source);
+    if (src && !(src->caps & WIRE_CAP_REPLAYABLE)) {
+        wire_buf can;
+        wire_buf_init(&can);
+        types_with(x->r, WIRE_KIND_SOURCE, WIRE_CAP_REPLAYABLE, &can);
+        wire_diags_add(x->d, root->file, s->source.line, s->source.col,
+                       "source '%s' cannot honour exactly-once delivery: it cannot replay from a "
+                       "checkpointed position, so after a crash what it handed over since the "
+                       "last checkpoint cannot be read again (source types that can: %s; or use "
+                       "delivery: at-least-once)",
+                       src->type, can.p);
+        wire_buf_free(&can);
+    }
+    wire_buf capable;
+    wire_buf_init(&capable);
+    types_with(x->r, WIRE_KIND_SINK, WIRE_CAP_EXACTLY_ONCE, &capable);
+    const wire_component *owner = NULL;
+    size_t owner_i = 0;
+    for (size_t i = 0; i < s->nsinks; i++) {
+        const wire_component *c = &s->sinks[i];
+        const wire_component_def *sd = base_of(c);
+        if (!sd)
+            continue;
+        char label[64] = "";
+        if (list)
+            snprintf(label, sizeof(label), " (sinks[%zu])", i);
+        if ((sd->caps & WIRE_CAP_EO_POSITIONS) && !owner) {
+            owner = c;
+            owner_i = i;
+        }
+        if (sd->caps & WIRE_CAP_EXACTLY_ONCE)
+            continue;
+        if (sd->caps & WIRE_CAP_IDEMPOTENT)
+            wire_diags_add(x->d, root->file, c->line, c->col,
+                           "sink '%s'%s cannot honour exactly-once delivery: its writes are "
+                           "idempotent (keyed by the event id), not transactional; use delivery: "
+                           "at-least-once, where a replay overwrites instead of duplicating "
+                           "(effectively once; sink types that are exactly-once: %s)",
+                           sd->type, label, capable.p);
+        else
+            wire_diags_add(x->d, root->file, c->line, c->col,
+                           "sink '%s'%s cannot honour exactly-once delivery: it commits neither "
+                           "in two phases nor with the source positions, so a replay after a "
+                           "crash would write twice (sink types that can: %s)",
+                           sd->type, label, capable.p);
+    }
+    /* The owner's positions override the checkpoint on start: any other sink, restored
+       to that older checkpoint, would lose what lies between. */
+    if (owner && s->nsinks > 1) {
+        char label[64] = "";
+        if (list)
+            snprintf(label, sizeof(label), " (sinks[%zu])", owner_i);
+        wire_diags_add(x->d, root->file, owner->line, owner->col,
+                       "sink '%s'%s commits the source positions itself for exactly-once "
+                       "delivery, so it must be the pipeline's only sink (its positions "
+                       "override the checkpoint on start, which any other sink would be "
+                       "restored to)",
+                       base_of(owner)->type, label);
+    }
+    wire_buf_free(&capable);
 }
 
 static const char *const top_keys[] = {
@@ -607,38 +680,8 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
                     kind_of(delivery));
         }
     }
-    if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE) {
-        wire_buf capable;
-        wire_buf_init(&capable);
-        const wire_component_def *c;
-        for (size_t i = 0; (c = wire_registry_next(x->r, WIRE_KIND_SINK, &i)) != NULL;)
-            if (c->caps & WIRE_CAP_EXACTLY_ONCE)
-                wire_buf_printf(&capable, "%s%s", capable.len ? ", " : "", c->type);
-        for (size_t i = 0; i < s->nsinks; i++) {
-            const wire_component_def *sd = base_of(&s->sinks[i]);
-            if (!sd || (sd->caps & WIRE_CAP_EXACTLY_ONCE))
-                continue;
-            char label[64] = "";
-            if (sinks)
-                snprintf(label, sizeof(label), " (sinks[%zu])", i);
-            wire_diags_add(x->d, root->file, s->sinks[i].line, s->sinks[i].col,
-                           "sink '%s'%s cannot honour exactly-once delivery (sink types that "
-                           "can: %s)",
-                           sd->type, label, capable.p ? capable.p : "none");
-        }
-        wire_buf_free(&capable);
-        /* a sink that owns the positions decides where the source resumes:
-           no other sink could keep up with it */
-        for (size_t i = 0; i < s->nsinks && s->nsinks > 1; i++) {
-            const wire_component_def *sd = base_of(&s->sinks[i]);
-            if (sd && (sd->caps & WIRE_CAP_EO_POSITIONS))
-                wire_diags_add(x->d, root->file, s->sinks[i].line, s->sinks[i].col,
-                               "sink '%s' (sinks[%zu]) commits the source positions itself "
-                               "for exactly-once delivery, so it must be the pipeline's only "
-                               "sink",
-                               sd->type, i);
-        }
-    }
+    if (s->delivery == WIRE_DELIVERY_EXACTLY_ONCE)
+        check_exactly_once(x, root, s, sinks != NULL);
 
     /* checkpoint */
     checkpoint_cfg cp = {0};
@@ -709,11 +752,16 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
         } else {
             s->parallelism = (uint32_t)n;
             const wire_component_def *src = base_of(&s->source);
-            if (n > 1 && src && !(src->caps & WIRE_CAP_SPLITTABLE))
+            if (n > 1 && src && !(src->caps & WIRE_CAP_SPLITTABLE)) {
+                wire_buf can;
+                wire_buf_init(&can);
+                types_with(x->r, WIRE_KIND_SOURCE, WIRE_CAP_SPLITTABLE, &can);
                 diag_at(x, parallelism,
                         "parallelism %lld needs a source whose input can be split between "
                         "instances; source '%s' cannot be split (sources that can: %s)",
-                        (long long)n, src->type, splittable_list(x->r));
+                        (long long)n, src->type, can.p);
+                wire_buf_free(&can);
+            }
             if (n > 1 && placement && placement->kind != WIRE_CFG_NULL)
                 diag_at(x, parallelism,
                         "parallelism %lld and placement cannot be combined (placement pins the "

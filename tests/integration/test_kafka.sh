@@ -9,6 +9,8 @@
 #   - format: text; values that are not JSON go to the DLQ with their topic,
 #     partition and offset; commit_offsets + start_from: committed (a pipeline with
 #     no checkpoint in the same group starts where the first one committed);
+#   - _kafka.* metadata in expressions: a filter on _kafka.partition, a map copying
+#     _kafka.offset/.key/.topic/.timestamp; nothing of it in the output unless copied;
 #   - a full pipeline pauses its partitions and keeps polling: with
 #     max.poll.interval.ms 7 s and a sink that holds the pipeline full for
 #     longer, the consumer is not evicted and nothing is read twice;
@@ -124,6 +126,40 @@ assert d[1]["event"] == [1, 2] and "offset 3" in d[1]["error"], d[1]
 assert d[0]["stage"] == "source kafka (source)", d[0]
 EOF
 check "malformed values: counted as invalid" grep -q "invalid=2" mixed.log
+
+# ---- _kafka.* metadata in expressions -------------------------------------------------
+echo "topic meta:4" >&9
+printf 'k%s:{"i":%s}\n' 1 1 2 2 3 3 | kcat -P -b "$B" -t meta -p 3 -K:
+printf 'k%s:{"i":%s}\n' 7 7 8 8 | kcat -P -b "$B" -t meta -p 1 -K:
+printf '{"i":9}\n' | kcat -P -b "$B" -t meta -p 3 # no key
+cat >meta.yaml <<EOF
+name: meta
+source: {type: kafka, config: {brokers: "$B", topics: [meta], stop_at: latest, $FAST}}
+transforms:
+  - {type: filter, config: {where: "_kafka.partition = 3 AND _kafka.topic = 'meta'"}}
+  - {type: map, config: {select: "i, _kafka.offset AS off, _kafka.key AS k, _kafka.partition AS p, _kafka.timestamp AS ts"}}
+sink: {type: file, config: {path: out/meta.jsonl}}
+EOF
+"$WIRE" run --data-dir metad meta.yaml >meta.log 2>&1
+check "_kafka metadata: exit 0" test $? = 0
+check "_kafka metadata: filtered by _kafka.partition, offset/key/partition/timestamp copied" \
+    python3 - <<'EOF'
+import json, time
+d = [json.loads(l) for l in open("out/meta.jsonl")]
+got = [(x["i"], x["off"], x.get("k"), x["p"]) for x in d]
+assert got == [(1, 0, "k1", 3), (2, 1, "k2", 3), (3, 2, "k3", 3), (9, 3, None, 3)], d
+now = time.time() * 1000
+assert all(now - 600000 < x["ts"] <= now + 1000 for x in d), d
+EOF
+cat >meta2.yaml <<EOF
+name: meta2
+source: {type: kafka, config: {brokers: "$B", topics: [meta], stop_at: latest, $FAST}}
+transforms: [{type: filter, config: {where: "_kafka.key IN ('k7', 'k8')"}}]
+sink: {type: file, config: {path: out/meta2.jsonl}}
+EOF
+"$WIRE" run --data-dir meta2d meta2.yaml >meta2.log 2>&1
+check "_kafka metadata: a filter on _kafka.key, and nothing of _kafka in the output" \
+    test "$(sort out/meta2.jsonl | tr '\n' ' ')" = '{"i":7} {"i":8} '
 
 # ---- commit_offsets, then start_from committed in the same group ---------------------
 cat >commit.yaml <<EOF

@@ -102,4 +102,23 @@ check "help --markdown: option tables" grep -q "^| \`path\` | string |  | yes |"
 # docs/reference.md is generated from the same tables: it must be current.
 check "docs/reference.md is current (run: make docs)" \
     diff -q "$TMP/out" ../../../docs/reference.md
+
+# The guarantee matrix, from the declared capabilities; docs/guarantees.md is the same.
+"$WIRE" help >"$TMP/out" 2>&1
+check "help: topics list guarantees" grep -q "^  guarantees " "$TMP/out"
+"$WIRE" help guarantees >"$TMP/out" 2>&1
+check "help guarantees: the file sink's mechanism" \
+    grep -q "^file  *sink  *yes  *yes  *no  *resumable two-phase commit (state in the checkpoint)" "$TMP/out"
+check "help guarantees: stdin cannot replay" grep -q "^stdin  *source  *no (not replayable)  *no " "$TMP/out"
+check "help guarantees: kafka is splittable and replays" \
+    grep -q "^kafka  *source  *yes  *with an exactly-once sink .*replays from checkpointed positions.* yes$" "$TMP/out"
+"$WIRE" help guarantees --markdown >"$TMP/out" 2>&1
+check "docs/guarantees.md is current (run: make docs)" diff -q "$TMP/out" ../../../docs/guarantees.md
+
+# delivery: exactly-once from a source that cannot replay: refused, saying why
+printf 'name: eo\nsource: {type: stdin}\nsink: {type: file, config: {path: /tmp/x}}\ndelivery: exactly-once\n' >"$TMP/eo.yaml"
+"$WIRE" validate "$TMP/eo.yaml" >/dev/null 2>"$TMP/err"
+check "exactly-once from stdin: exit 1" test "$?" = 1
+check "exactly-once from stdin: why, and the sources that can" \
+    grep -q "source 'stdin' cannot honour exactly-once delivery: it cannot replay from a checkpointed position.*(source types that can: generate, file, kafka; or use delivery: at-least-once)" "$TMP/err"
 finish

@@ -77,22 +77,8 @@ struct wire_source_ctx {
     atomic_bool stopping, full, refuse;
     atomic_uint_fast64_t invalid;
     atomic_uint_fast64_t seq, checkpoints_requested;
-    void (*commit_cb)(void *arg, uint64_t below_seq);
-    void *commit_arg;
 };
 
-uint64_t wire_source_emit_seq(const wire_source_ctx *ctx)
-{
-    return atomic_load(&ctx->seq);
-}
-void wire_source_on_commit(wire_source_ctx *ctx, void (*cb)(void *arg, uint64_t below_seq),
-                           void *arg)
-{
-    pthread_mutex_lock(&ctx->lock);
-    ctx->commit_cb = cb;
-    ctx->commit_arg = arg;
-    pthread_mutex_unlock(&ctx->lock);
-}
 void wire_source_request_checkpoint(wire_source_ctx *ctx)
 {
     atomic_fetch_add(&ctx->checkpoints_requested, 1);
@@ -394,14 +380,16 @@ static void *bg_post_main(void *arg)
     return NULL;
 }
 
-static void commit_below(uint64_t below)
+/* A checkpoint holding the position of the first `nbatches` queued batches is durable. */
+static void commit_batches(int nbatches, bool other_run)
 {
+    static uint64_t id;
     pthread_mutex_lock(&sctx.lock);
-    void (*cb)(void *, uint64_t) = sctx.commit_cb;
-    void *arg = sctx.commit_arg;
+    wire_position pos = sctx.q[nbatches - 1]->pos[0];
     pthread_mutex_unlock(&sctx.lock);
-    if (cb)
-        cb(arg, below);
+    if (other_run) /* the same offset from an earlier run (another identity) */
+        pos.identity[0] ^= 1;
+    wire_source_http.on_checkpoint_committed(src_self, ++id, &pos, 1);
 }
 
 TEST(test_source_http_ack_committed)
@@ -436,13 +424,16 @@ TEST(test_source_http_ack_committed)
     CHECK(!atomic_load(&a.done));     /* ... neither answered */
     CHECK(!atomic_load(&b.done));
     CHECK(atomic_load(&sctx.checkpoints_requested) >= 2);
-    commit_below(2); /* batch 1 committed */
+    commit_batches(2, true); /* an earlier run's position commits nothing of this run */
+    wire_sleep_ms(100);
+    CHECK(!atomic_load(&a.done));
+    commit_batches(1, false); /* batch 1 committed */
     pthread_join(a.t, NULL);
     CHECK_EQ_INT(a.r.status, 200);
     CHECK_EQ_STR(a.r.body, "{\"accepted\":2}\n");
     wire_sleep_ms(100);
     CHECK(!atomic_load(&b.done));
-    commit_below(3);
+    commit_batches(2, false);
     pthread_join(b.t, NULL);
     CHECK_EQ_INT(b.r.status, 200);
     /* a request still waiting at stop gets 503 when the source is destroyed */

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "core/expr.h"
+#include "core/json.h"
 #include "test.h"
 
 static char out_text[4096];
@@ -834,11 +835,152 @@ TEST(write_json)
     wire_buf_free(&b);
 }
 
+/* ---- metadata namespaces: `_t.part` from the event's fields, not its JSON ---- */
+
+static const char *const t_fields[] = {"part", "off", "key", "name", NULL};
+static int t_calls;
+
+static bool t_get(const void *self, const wire_event *ev, unsigned field, wire_arena *a,
+                  wire_json_val *out)
+{
+    t_calls++;
+    CHECK(self == &t_calls);
+    char *o = wire_arena_alloc_unaligned(a, 64);
+    out->p = o;
+    switch (field) {
+    case 0:
+        out->kind = WIRE_JSON_NUMBER;
+        out->n = (size_t)snprintf(o, 64, "%u", ev->split);
+        return true;
+    case 1:
+        out->kind = WIRE_JSON_NUMBER;
+        out->n = (size_t)snprintf(o, 64, "%llu", (unsigned long long)ev->offset);
+        return true;
+    case 2:
+        if (!ev->key)
+            return false;
+        out->kind = WIRE_JSON_STRING;
+        out->n = wire_json_quote(o, ev->key, ev->key_len); /* test keys are short */
+        return true;
+    default:
+        out->kind = WIRE_JSON_STRING;
+        out->p = "\"orders\"";
+        out->n = 8;
+        return true;
+    }
+}
+
+static const wire_meta_ns t_ns = {"_t", t_fields, t_get};
+
+/* Evaluate on an event with split/offset/key set, with (ns) or without the namespace. */
+static const char *meta_eval(const wire_expr *e, const char *json, const wire_meta_ns *ns,
+                             bool as_cond)
+{
+    static uint32_t gen;
+    wire_event event = {.data = json,
+                        .len = (uint32_t)strlen(json),
+                        .split = 3,
+                        .offset = 42,
+                        .key = "k\"1",
+                        .key_len = 3};
+    wire_eval_ctx ctx = {
+        .ev = &event, .arena = &arena, .cache_gen = ++gen, .meta = ns, .meta_self = &t_calls};
+    wire_err err;
+    wire_err_clear(&err);
+    if (as_cond) {
+        snprintf(out_text, sizeof(out_text), "%d", wire_expr_eval_bool(e, &ctx, &err));
+        return out_text;
+    }
+    wire_value v;
+    if (wire_expr_eval(e, &ctx, &v, &err) < 0)
+        return "error";
+    wire_buf b;
+    wire_buf_init(&b);
+    wire_value_write_json(&b, &v);
+    snprintf(out_text, sizeof(out_text), "%.*s", (int)b.len, b.p ? b.p : "");
+    wire_buf_free(&b);
+    return out_text;
+}
+
+static const char *meta_of(const char *json, const char *src, const wire_meta_ns *ns, bool as_cond)
+{
+    wire_expr *e;
+    wire_err err;
+    if (wire_expr_compile(src, strlen(src), &e, &err) != 0)
+        return "compile error";
+    meta_eval(e, json, ns, as_cond);
+    wire_expr_free(e);
+    wire_arena_reset(&arena);
+    return out_text;
+}
+
+TEST(metadata_namespace)
+{
+    const char *j = "{\"level\":\"error\",\"_t\":{\"part\":9},\"n\":1}";
+    /* resolved from the event, whatever the JSON says under the same name */
+    CHECK_EQ_STR(meta_of(j, "_t.part", &t_ns, false), "3");
+    CHECK_EQ_STR(meta_of(j, "_t.part = 3", &t_ns, true), "1");
+    CHECK_EQ_STR(meta_of(j, "_t.part == 4", &t_ns, true), "0");
+    CHECK_EQ_STR(meta_of(j, "_t.off + 1", &t_ns, false), "43");
+    CHECK_EQ_STR(meta_of(j, "_t.key", &t_ns, false), "\"k\\\"1\"");
+    CHECK_EQ_STR(meta_of(j, "_t.key = 'k\"1'", &t_ns, true), "1");
+    CHECK_EQ_STR(meta_of(j, "_t.name = 'orders'", &t_ns, true), "1"); /* the = 'literal' path */
+    CHECK_EQ_STR(meta_of(j, "level = 'error' AND _t.part = 3", &t_ns, true), "1");
+    CHECK_EQ_STR(meta_of(j, "concat(_t.name, '-', _t.part)", &t_ns, false), "\"orders-3\"");
+    /* the bare name, an unknown field and a path below a field are null */
+    CHECK_EQ_STR(meta_of(j, "_t", &t_ns, false), "null");
+    CHECK_EQ_STR(meta_of(j, "_t IS NULL AND _t.nope IS NULL AND _t.part.x IS NULL", &t_ns, true),
+                 "1");
+    /* several top-level names (one pass over the event) with the namespace among them */
+    CHECK_EQ_STR(meta_of(j, "CASE WHEN n = 1 AND _t IS NULL THEN _t.part END", &t_ns, false), "3");
+    /* without a namespace the same path is an ordinary field */
+    CHECK_EQ_STR(meta_of(j, "_t.part", NULL, false), "9");
+    CHECK_EQ_STR(meta_of("{\"_t\":\"x\"}", "_t = 'x'", NULL, true), "1");
+    CHECK_EQ_STR(meta_of("{\"_t\":\"x\"}", "_t = 'x'", &t_ns, true), "0");
+    /* another namespace's name is not this one's */
+    static const wire_meta_ns other = {"_u", t_fields, t_get};
+    CHECK_EQ_STR(meta_of(j, "_t.part", &other, false), "9");
+    CHECK_EQ_STR(meta_of(j, "_u.off", &other, false), "42");
+
+    /* one compiled expression: rebinding when the context's namespace changes */
+    wire_expr *e;
+    wire_err err;
+    CHECK(wire_expr_compile("_t.part", 7, &e, &err) == 0);
+    CHECK_EQ_STR(meta_eval(e, j, &t_ns, false), "3");
+    CHECK_EQ_STR(meta_eval(e, j, NULL, false), "9");
+    CHECK_EQ_STR(meta_eval(e, j, &t_ns, false), "3");
+    wire_expr_free(e);
+
+    /* a namespace costs nothing to an expression that does not name it */
+    t_calls = 0;
+    CHECK_EQ_STR(meta_of(j, "level = 'error' AND n = 1", &t_ns, true), "1");
+    CHECK_EQ_INT(t_calls, 0);
+
+    /* select lists (map): raw JSON of a metadata field, named after its last segment */
+    wire_select *sel;
+    const char *src = "_t.off, _t.key AS k, level";
+    CHECK(wire_select_compile(src, strlen(src), &sel, &err) == 0);
+    CHECK_EQ_STR(sel->items[0].name, "off");
+    wire_event event = {.data = j, .len = (uint32_t)strlen(j), .offset = 7};
+    wire_eval_ctx ctx = {
+        .ev = &event, .arena = &arena, .cache_gen = 1, .meta = &t_ns, .meta_self = &t_calls};
+    wire_json_val raw;
+    CHECK(wire_expr_is_field(sel->items[0].expr));
+    CHECK_EQ_INT(wire_expr_field_raw(sel->items[0].expr, &ctx, &raw), 1);
+    CHECK(raw.n == 1 && raw.p[0] == '7');
+    CHECK_EQ_INT(wire_expr_field_raw(sel->items[1].expr, &ctx, &raw), 0); /* no key: null */
+    CHECK_EQ_INT(wire_expr_field_raw(sel->items[2].expr, &ctx, &raw), 1);
+    CHECK(raw.n == 7 && memcmp(raw.p, "\"error\"", 7) == 0);
+    wire_select_free(sel);
+    wire_arena_reset(&arena);
+}
+
 int main(void)
 {
     wire_arena_init(&arena, 4096);
     batch = wire_batch_new(0);
     RUN(literals);
+    RUN(metadata_namespace);
     RUN(paths);
     RUN(comparisons);
     RUN(null_logic);

@@ -1,7 +1,10 @@
 /* test_pipeline.c — the runner through its API with a fake checkpoint store:
  * checkpoints carry monotonic positions ending at the source's end, the
  * final checkpoint covers everything, a store that refuses for good stops
- * the pipeline, and a pipeline resumes from the store's checkpoint. */
+ * the pipeline, a pipeline resumes from the store's checkpoint, and a
+ * source is told each saved checkpoint's id and positions
+ * (on_checkpoint_committed), never a failed one's. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "connectors/connectors.h"
@@ -332,6 +335,164 @@ TEST(sink_owned_positions)
     wire_checkpoint_clear(&f.last);
 }
 
+/* ---- on_checkpoint_committed: a fake source that records what it is told ---- */
+
+#define NOTE_MAX 4096
+#define NOTE_SPLITS 2
+
+typedef struct note {
+    uint64_t id;
+    size_t npos;
+    wire_position pos[NOTE_SPLITS];
+} note;
+
+/* What the source was told, and what the store saved or failed to save. */
+static pthread_mutex_t note_lock = PTHREAD_MUTEX_INITIALIZER;
+static note told[NOTE_MAX], saved[NOTE_MAX];
+static uint64_t failed[NOTE_MAX];
+static size_t ntold, nsaved, nfailed;
+
+static void note_add(note *v, size_t *n, uint64_t id, const wire_position *pos, size_t npos)
+{
+    if (*n == NOTE_MAX || npos > NOTE_SPLITS)
+        return;
+    note *x = &v[(*n)++];
+    x->id = id;
+    x->npos = npos;
+    if (npos)
+        memcpy(x->pos, pos, npos * sizeof(*pos));
+}
+
+#define REC_BATCHES 60
+
+static int rec_create(void **self, const void *config, const wire_component_env *env, wire_err *err)
+{
+    *self = wire_xcalloc(1, 1);
+    return 0;
+}
+
+/* Two splits; a batch a few ms apart, so that many checkpoints fall between them. */
+static int rec_run(void *self, wire_source_ctx *ctx, wire_err *err)
+{
+    for (uint64_t k = 1; k <= REC_BATCHES && !wire_source_stopping(ctx); k++) {
+        wire_batch *b = wire_source_batch(ctx);
+        wire_event *e = wire_batch_push(b, "{\"k\":1}", 7);
+        e->split = (uint32_t)(k % 2);
+        e->offset = k;
+        wire_position pos = {.split = (uint32_t)(k % 2), .identity = {7, k % 2}, .offset = k};
+        wire_batch_set_position(b, &pos);
+        int rc = wire_source_emit(ctx, b, true);
+        if (rc != 0)
+            return rc;
+        wire_sleep_ms(3);
+    }
+    return 0;
+}
+
+static void rec_committed(void *self, uint64_t id, const wire_position *pos, size_t npos)
+{
+    pthread_mutex_lock(&note_lock);
+    note_add(told, &ntold, id, pos, npos);
+    pthread_mutex_unlock(&note_lock);
+}
+
+static const wire_option rec_options[] = {{NULL}};
+static const wire_source_def rec_source = {
+    .base = {WIRE_KIND_SOURCE, "rec", "records its commit notifications", rec_options, 0,
+             WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE, rec_create, free},
+    .run = rec_run,
+    .on_checkpoint_committed = rec_committed,
+};
+static const wire_component_def *const rec_components[] = {&rec_source.base,
+                                                           &wire_sink_blackhole.base, NULL};
+static const wire_registry rec_registry = {rec_components};
+
+/* Every batch of both splits is in cp. */
+static bool rec_complete(const wire_checkpoint *cp)
+{
+    const wire_position *a = wire_checkpoint_position(cp, 0), *b = wire_checkpoint_position(cp, 1);
+    return a && b && a->offset == REC_BATCHES && b->offset == REC_BATCHES - 1;
+}
+
+/* Every third save fails (transiently: the pipeline goes on), but not the one holding
+   everything, so that the last notification is predictable. */
+static int flaky_save(wire_checkpoint_store *s, const char *pipeline, const wire_checkpoint *cp,
+                      wire_err *err)
+{
+    pthread_mutex_lock(&note_lock);
+    bool fail = (nsaved + nfailed) % 3 == 2 && !rec_complete(cp);
+    if (fail && nfailed < NOTE_MAX)
+        failed[nfailed++] = cp->id;
+    else if (!fail)
+        note_add(saved, &nsaved, cp->id, cp->pos, cp->npos);
+    pthread_mutex_unlock(&note_lock);
+    return fail ? wire_errf(err, WIRE_EIO, "disk full (injected)") : 0;
+}
+
+static int none_load(wire_checkpoint_store *s, const char *pipeline, wire_checkpoint *out,
+                     wire_err *err)
+{
+    return wire_errf(err, WIRE_ENOTFOUND, "none");
+}
+
+static const note *saved_note(uint64_t id)
+{
+    for (size_t i = 0; i < nsaved; i++)
+        if (saved[i].id == id)
+            return &saved[i];
+    return NULL;
+}
+
+TEST(source_told_each_saved_checkpoint)
+{
+    ntold = nsaved = nfailed = 0;
+    wire_checkpoint_store store = {flaky_save, none_load, fake_remove, fake_free, NULL};
+    const char *doc = "name: rec\n"
+                      "source: {type: rec}\n"
+                      "sink: {type: blackhole}\n"
+                      "checkpoint: {interval: 10ms}\n";
+    wire_diags d = {0};
+    wire_pipeline_spec *spec = NULL;
+    wire_spec_load_mem(&rec_registry, "rec.yaml", doc, strlen(doc), &spec, &d);
+    CHECK_EQ_INT(d.n, 0);
+    wire_diags_free(&d);
+    wire_engine_opts opts = {.data_dir = "/tmp", .store = &store};
+    wire_pipeline *p = NULL;
+    wire_err err;
+    CHECK_EQ_INT(wire_pipeline_new(spec, &opts, &p, &err), 0);
+    wire_pipeline_start(p, &err);
+    CHECK_EQ_INT(wire_pipeline_wait(p), WIRE_PIPE_FINISHED);
+    wire_pipeline_free(p);
+
+    CHECK(nfailed >= 2);
+    CHECK(ntold >= 3);
+    /* every save but the initial one (at start, no positions) was told, in order */
+    CHECK_EQ_INT(ntold, nsaved - 1);
+    CHECK_EQ_INT(saved[0].npos, 0);
+    for (size_t i = 0; i < ntold; i++) {
+        if (i)
+            CHECK(told[i].id > told[i - 1].id);
+        for (size_t f = 0; f < nfailed; f++)
+            CHECK(told[i].id != failed[f]);
+        /* the positions are exactly those the store saved under that id */
+        const note *sv = saved_note(told[i].id);
+        CHECK(sv != NULL);
+        if (!sv)
+            continue;
+        CHECK_EQ_INT(told[i].npos, sv->npos);
+        for (size_t k = 0; k < sv->npos && k < told[i].npos; k++) {
+            CHECK_EQ_INT(told[i].pos[k].split, sv->pos[k].split);
+            CHECK_EQ_INT(told[i].pos[k].offset, sv->pos[k].offset);
+            CHECK_EQ_INT(told[i].pos[k].identity[1], sv->pos[k].split);
+        }
+    }
+    /* the last (final) checkpoint covers every batch of both splits */
+    const note *last = &told[ntold - 1];
+    CHECK_EQ_INT(last->npos, 2);
+    for (size_t k = 0; k < last->npos; k++)
+        CHECK_EQ_INT(last->pos[k].offset, last->pos[k].split ? REC_BATCHES - 1 : REC_BATCHES);
+}
+
 int main(void)
 {
     wire_log_set_level(WIRE_LOG_WARN);
@@ -339,5 +500,6 @@ int main(void)
     RUN(refused_checkpoint_stops_pipeline);
     RUN(stop_drains_and_checkpoints);
     RUN(sink_owned_positions);
+    RUN(source_told_each_saved_checkpoint);
     TEST_MAIN_END();
 }

@@ -19,12 +19,13 @@ static const wire_option fsrc_opts[] = {
     {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(fsrc_cfg, mode), "read|tail", "Mode."},
     {0},
 };
-static const wire_source_def fake_file_src = {.base = {.kind = WIRE_KIND_SOURCE,
-                                                       .type = "file",
-                                                       .summary = "Read a file.",
-                                                       .options = fsrc_opts,
-                                                       .config_size = sizeof(fsrc_cfg),
-                                                       .caps = WIRE_CAP_BOUNDED}};
+static const wire_source_def fake_file_src = {
+    .base = {.kind = WIRE_KIND_SOURCE,
+             .type = "file",
+             .summary = "Read a file.",
+             .options = fsrc_opts,
+             .config_size = sizeof(fsrc_cfg),
+             .caps = WIRE_CAP_BOUNDED | WIRE_CAP_REPLAYABLE}};
 
 typedef struct gen_cfg {
     int64_t count;
@@ -33,12 +34,13 @@ static const wire_option gen_opts[] = {
     {"count", WIRE_OPT_INT, "0", 0, offsetof(gen_cfg, count), NULL, "Count."},
     {0},
 };
-static const wire_source_def fake_generate = {.base = {.kind = WIRE_KIND_SOURCE,
-                                                       .type = "generate",
-                                                       .summary = "Generate events.",
-                                                       .options = gen_opts,
-                                                       .config_size = sizeof(gen_cfg),
-                                                       .caps = WIRE_CAP_SPLITTABLE}};
+static const wire_source_def fake_generate = {
+    .base = {.kind = WIRE_KIND_SOURCE,
+             .type = "generate",
+             .summary = "Generate events.",
+             .options = gen_opts,
+             .config_size = sizeof(gen_cfg),
+             .caps = WIRE_CAP_REPLAYABLE | WIRE_CAP_SPLITTABLE}};
 
 typedef struct filter_cfg {
     wire_expr *where;
@@ -101,9 +103,32 @@ static const wire_option no_opts[] = {{0}};
 static const wire_sink_def fake_stdout = {
     .base = {.kind = WIRE_KIND_SINK, .type = "stdout", .summary = "Print.", .options = no_opts}};
 
+/* A source that cannot replay; sinks by the other exactly-once mechanisms. */
+static const wire_source_def fake_stdin = {
+    .base = {.kind = WIRE_KIND_SOURCE, .type = "stdin", .summary = "Read.", .options = no_opts}};
+static const wire_sink_def fake_txn = {.base = {.kind = WIRE_KIND_SINK,
+                                                .type = "txn",
+                                                .summary = "Commit with positions.",
+                                                .options = no_opts,
+                                                .caps = WIRE_CAP_EO_POSITIONS}};
+static const wire_sink_def fake_idem = {.base = {.kind = WIRE_KIND_SINK,
+                                                 .type = "idem",
+                                                 .summary = "Upsert by event id.",
+                                                 .options = no_opts,
+                                                 .caps = WIRE_CAP_IDEMPOTENT}};
+
 static const wire_component_def *const all[] = {
-    &fake_file_src.base,  &fake_generate.base, &fake_filter.base, &fake_map.base,
-    &fake_file_sink.base, &fake_http.base,     &fake_stdout.base, NULL,
+    &fake_file_src.base,
+    &fake_generate.base,
+    &fake_stdin.base,
+    &fake_filter.base,
+    &fake_map.base,
+    &fake_file_sink.base,
+    &fake_http.base,
+    &fake_stdout.base,
+    &fake_txn.base,
+    &fake_idem.base,
+    NULL,
 };
 static const wire_registry reg = {all};
 
@@ -343,16 +368,18 @@ TEST(tuning_errors)
 TEST(component_errors)
 {
     /* unknown types name the known ones */
-    CHECK_EQ_STR(errors_of("name: a\nsource: {type: fil}\nsink: {type: kafka}\n"),
-                 "p.yaml:2:16: unknown source type 'fil' (did you mean 'file'? source types: "
-                 "file, generate)\n"
-                 "p.yaml:3:14: unknown sink type 'kafka' (sink types: file, http, stdout)");
+    CHECK_EQ_STR(
+        errors_of("name: a\nsource: {type: fil}\nsink: {type: kafka}\n"),
+        "p.yaml:2:16: unknown source type 'fil' (did you mean 'file'? source types: "
+        "file, generate, stdin)\n"
+        "p.yaml:3:14: unknown sink type 'kafka' (sink types: file, http, stdout, txn, idem)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: grep}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:21: unknown transform type 'grep' (transform types: filter, map)");
-    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
-                           "dlq: {type: nope}\n"),
-                 "p.yaml:4:13: unknown sink type 'nope' (sink types: file, http, stdout)");
+    CHECK_EQ_STR(
+        errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
+                  "dlq: {type: nope}\n"),
+        "p.yaml:4:13: unknown sink type 'nope' (sink types: file, http, stdout, txn, idem)");
     /* missing type, bad shapes */
     CHECK_EQ_STR(errors_of("name: a\nsource: {config: {count: 1}}\nsink: {type: stdout}\n"),
                  "p.yaml:2:9: source: missing required key 'type'");
@@ -571,17 +598,50 @@ TEST(exactly_once)
                            "  - {type: http, config: {url: 'http://c'}}\n"
                            "  - {type: stdout}\n"
                            "delivery: exactly-once\n"),
-                 "p.yaml:5:5: sink 'http' (sinks[1]) cannot honour exactly-once delivery (sink "
-                 "types that can: file)\n"
-                 "p.yaml:6:5: sink 'stdout' (sinks[2]) cannot honour exactly-once delivery (sink "
-                 "types that can: file)");
+                 "p.yaml:5:5: sink 'http' (sinks[1]) cannot honour exactly-once delivery: it "
+                 "commits neither in two phases nor with the source positions, so a replay "
+                 "after a crash would write twice (sink types that can: file, txn)\n"
+                 "p.yaml:6:5: sink 'stdout' (sinks[2]) cannot honour exactly-once delivery: it "
+                 "commits neither in two phases nor with the source positions, so a replay "
+                 "after a crash would write twice (sink types that can: file, txn)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout}\n"
                            "delivery: exactly-once\n"),
-                 "p.yaml:3:7: sink 'stdout' cannot honour exactly-once delivery (sink types that "
-                 "can: file)");
+                 "p.yaml:3:7: sink 'stdout' cannot honour exactly-once delivery: it commits "
+                 "neither in two phases nor with the source positions, so a replay after a "
+                 "crash would write twice (sink types that can: file, txn)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "sink: {type: file, config: {path: x}}\ndelivery: exactly-once\n"),
                  "ok");
+    /* a source that cannot replay from a checkpointed position */
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: stdin}\n"
+                           "sink: {type: file, config: {path: x}}\ndelivery: exactly-once\n"),
+                 "p.yaml:2:9: source 'stdin' cannot honour exactly-once delivery: it cannot "
+                 "replay from a checkpointed position, so after a crash what it handed over "
+                 "since the last checkpoint cannot be read again (source types that can: file, "
+                 "generate; or use delivery: at-least-once)");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: stdin}\n"
+                           "sink: {type: file, config: {path: x}}\n"),
+                 "ok");
+    /* sink-owned positions: one such sink alone is fine ... */
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: txn}\n"
+                           "delivery: exactly-once\n"),
+                 "ok");
+    /* ... beside any other sink it is not */
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
+                           "sinks: [{type: txn}, {type: file, config: {path: x}}]\n"
+                           "delivery: exactly-once\n"),
+                 "p.yaml:3:9: sink 'txn' (sinks[0]) commits the source positions itself for "
+                 "exactly-once delivery, so it must be the pipeline's only sink (its positions "
+                 "override the checkpoint on start, which any other sink would be restored "
+                 "to)");
+    /* idempotent only: pointed at at-least-once */
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: idem}\n"
+                           "delivery: exactly-once\n"),
+                 "p.yaml:3:7: sink 'idem' cannot honour exactly-once delivery: its writes are "
+                 "idempotent (keyed by the event id), not transactional; use delivery: "
+                 "at-least-once, where a replay overwrites instead of duplicating (effectively "
+                 "once; sink types that are exactly-once: file, txn)");
+    CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: idem}\n"), "ok");
 }
 
 TEST(every_problem_at_once)
@@ -610,8 +670,9 @@ TEST(every_problem_at_once)
                  "types: filter, map)\n"
                  "p.yaml:8:24: transform 'map' (transforms[1]): option 'drop' expects a list of "
                  "strings; this item is a map\n"
-                 "p.yaml:10:3: sink 'http' cannot honour exactly-once delivery (sink types that "
-                 "can: file)\n"
+                 "p.yaml:10:3: sink 'http' cannot honour exactly-once delivery: it commits "
+                 "neither in two phases nor with the source positions, so a replay after a "
+                 "crash would write twice (sink types that can: file, txn)\n"
                  "p.yaml:11:34: sink 'http': unknown option 'extra' (options are: url, "
                  "batch_events)\n"
                  "p.yaml:13:24: checkpoint: option 'interval' expects a duration like 500ms, 10s, "
@@ -717,11 +778,11 @@ TEST(registry_lookup)
     CHECK(wire_registry_find(&reg, WIRE_KIND_SOURCE, "file") == &fake_file_src.base);
     /* one kind at a time, in registry order */
     const wire_component_def *c;
-    const char *sinks[4] = {0};
+    const char *sinks[8] = {0};
     size_t n = 0;
-    for (size_t i = 0; n < 4 && (c = wire_registry_next(&reg, WIRE_KIND_SINK, &i)) != NULL;)
+    for (size_t i = 0; n < 8 && (c = wire_registry_next(&reg, WIRE_KIND_SINK, &i)) != NULL;)
         sinks[n++] = c->type;
-    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(n, 5);
     CHECK_EQ_STR(sinks[0], "file");
     CHECK_EQ_STR(sinks[2], "stdout");
     static const wire_registry empty = {NULL};
