@@ -35,139 +35,7 @@
 #include <string.h>
 
 #include "cluster/internal.h"
-
-/* ---- A small chained hash map, string keys ---- */
-
-typedef struct item {
-    struct item *next;
-    uint64_t h;
-    size_t klen;
-    char *key; /* owned */
-    void *val; /* owned by the table's free function */
-} item;
-
-typedef struct map {
-    item **b;
-    size_t nb, n;
-    void (*free_val)(void *);
-} map;
-
-static void map_init(map *m, void (*free_val)(void *))
-{
-    m->nb = 64;
-    m->n = 0;
-    m->b = wire_xcalloc(m->nb, sizeof(item *));
-    m->free_val = free_val;
-}
-
-static void map_clear(map *m)
-{
-    for (size_t i = 0; i < m->nb; i++) {
-        for (item *it = m->b[i], *nx; it; it = nx) {
-            nx = it->next;
-            m->free_val(it->val);
-            free(it->key);
-            free(it);
-        }
-        m->b[i] = NULL;
-    }
-    m->n = 0;
-}
-
-static void map_free(map *m)
-{
-    map_clear(m);
-    free(m->b);
-}
-
-static uint64_t hkey(const char *k, size_t n)
-{
-    return wire_hash64(k, n, 1469598103934665603ull);
-}
-
-static item *map_find(const map *m, const char *k, size_t n)
-{
-    uint64_t h = hkey(k, n);
-    for (item *it = m->b[h & (m->nb - 1)]; it; it = it->next)
-        if (it->h == h && it->klen == n && memcmp(it->key, k, n) == 0)
-            return it;
-    return NULL;
-}
-
-static void map_grow(map *m)
-{
-    size_t nb = m->nb * 2;
-    item **b = wire_xcalloc(nb, sizeof(item *));
-    for (size_t i = 0; i < m->nb; i++)
-        for (item *it = m->b[i], *nx; it; it = nx) {
-            nx = it->next;
-            it->next = b[it->h & (nb - 1)];
-            b[it->h & (nb - 1)] = it;
-        }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
-}
-
-/* Insert or replace; the map takes ownership of val (the old one is freed). */
-static void map_put(map *m, const char *k, size_t n, void *val)
-{
-    item *it = map_find(m, k, n);
-    if (it) {
-        m->free_val(it->val);
-        it->val = val;
-        return;
-    }
-    if (m->n >= m->nb)
-        map_grow(m);
-    it = wire_xmalloc(sizeof(*it));
-    it->h = hkey(k, n);
-    it->klen = n;
-    it->key = wire_xstrndup(k, n);
-    it->val = val;
-    it->next = m->b[it->h & (m->nb - 1)];
-    m->b[it->h & (m->nb - 1)] = it;
-    m->n++;
-}
-
-static bool map_del(map *m, const char *k, size_t n)
-{
-    uint64_t h = hkey(k, n);
-    for (item **pp = &m->b[h & (m->nb - 1)]; *pp; pp = &(*pp)->next) {
-        item *it = *pp;
-        if (it->h == h && it->klen == n && memcmp(it->key, k, n) == 0) {
-            *pp = it->next;
-            m->free_val(it->val);
-            free(it->key);
-            free(it);
-            m->n--;
-            return true;
-        }
-    }
-    return false;
-}
-
-static int cmp_item(const void *a, const void *b)
-{
-    const item *x = *(item *const *)a, *y = *(item *const *)b;
-    size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(x->key, y->key, n);
-    if (c)
-        return c;
-    return x->klen < y->klen ? -1 : x->klen > y->klen;
-}
-
-/* The items in key order (caller frees the array). */
-static item **map_sorted(const map *m)
-{
-    item **v = wire_xmalloc((m->n ? m->n : 1) * sizeof(item *));
-    size_t k = 0;
-    for (size_t i = 0; i < m->nb; i++)
-        for (item *it = m->b[i]; it; it = it->next)
-            v[k++] = it;
-    qsort(v, k, sizeof(item *), cmp_item);
-    return v;
-}
+#include "cluster/map.h"
 
 /* ---- Records ---- */
 
@@ -253,9 +121,9 @@ typedef struct session_group {
 struct wire_fsm {
     struct raft_fsm rf;
     struct raft *raft;
-    map kv, nodes, pipes, sessions;
+    wire_map kv, nodes, pipes, sessions;
     session_group group;
-    map kv_delta; /* KV writes while a snapshot is taken (see the header) */
+    wire_map kv_delta; /* KV writes while a snapshot is taken (see the header) */
     snap_job snap;
     bool async; /* snapshot_async runs on the io's thread pool (version 3) */
     uint64_t applied, term, restores;
@@ -279,33 +147,33 @@ static kv_val *kv_new(const char *v, size_t n)
 static kv_val *kv_lookup(const wire_fsm *f, const char *k, size_t n)
 {
     if (f->snap.frozen) {
-        item *d = map_find(&f->kv_delta, k, n);
+        wire_map_item *d = wire_map_find(&f->kv_delta, k, n);
         if (d)
             return d->val;
     }
-    item *it = map_find(&f->kv, k, n);
+    wire_map_item *it = wire_map_find(&f->kv, k, n);
     return it ? it->val : NULL;
 }
 
 static void kv_set(wire_fsm *f, const char *k, size_t n, kv_val *v)
 {
     if (!f->snap.frozen) {
-        map_put(&f->kv, k, n, v);
+        wire_map_put(&f->kv, k, n, v);
         return;
     }
     if (!kv_lookup(f, k, n))
         f->snap.kv_live++;
-    map_put(&f->kv_delta, k, n, v);
+    wire_map_put(&f->kv_delta, k, n, v);
 }
 
 static bool kv_del(wire_fsm *f, const char *k, size_t n)
 {
     if (!f->snap.frozen)
-        return map_del(&f->kv, k, n);
+        return wire_map_del(&f->kv, k, n);
     if (!kv_lookup(f, k, n))
         return false;
     f->snap.kv_live--;
-    map_put(&f->kv_delta, k, n, NULL);
+    wire_map_put(&f->kv_delta, k, n, NULL);
     return true;
 }
 
@@ -313,14 +181,14 @@ static bool kv_del(wire_fsm *f, const char *k, size_t n)
 static void kv_thaw(wire_fsm *f)
 {
     for (size_t i = 0; i < f->kv_delta.nb; i++)
-        for (item *it = f->kv_delta.b[i]; it; it = it->next) {
+        for (wire_map_item *it = f->kv_delta.b[i]; it; it = it->next) {
             if (it->val)
-                map_put(&f->kv, it->key, it->klen, it->val);
+                wire_map_put(&f->kv, it->key, it->klen, it->val);
             else
-                map_del(&f->kv, it->key, it->klen);
+                wire_map_del(&f->kv, it->key, it->klen);
             it->val = NULL; /* moved, or a delete mark */
         }
-    map_clear(&f->kv_delta);
+    wire_map_clear(&f->kv_delta);
     f->snap.frozen = false;
 }
 
@@ -334,7 +202,7 @@ static uint64_t pipes_to_run(const wire_fsm *f)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < f->pipes.nb; i++)
-        for (item *it = f->pipes.b[i]; it; it = it->next) {
+        for (wire_map_item *it = f->pipes.b[i]; it; it = it->next) {
             const pipe_val *v = it->val;
             n += v->state == WIRE_PSTATE_PENDING || v->state == WIRE_PSTATE_RUNNING;
         }
@@ -343,7 +211,7 @@ static uint64_t pipes_to_run(const wire_fsm *f)
 
 static pipe_val *pipe_get(wire_fsm *f, const wire_cmd *c)
 {
-    item *it = map_find(&f->pipes, c->a, c->alen);
+    wire_map_item *it = wire_map_find(&f->pipes, c->a, c->alen);
     return it ? it->val : NULL;
 }
 
@@ -383,7 +251,7 @@ static uint64_t instances_of(const wire_fsm *f, const char *name, size_t n)
 {
     char key[WIRE_INSTANCE_NAME_MAX];
     uint64_t i = 0;
-    while (i < WIRE_MAX_INSTANCES && map_find(&f->pipes, key, instance_key(name, n, i, key)))
+    while (i < WIRE_MAX_INSTANCES && wire_map_find(&f->pipes, key, instance_key(name, n, i, key)))
         i++;
     return i;
 }
@@ -392,7 +260,7 @@ static void del_instances(wire_fsm *f, const char *name, size_t n)
 {
     char key[WIRE_INSTANCE_NAME_MAX];
     for (uint64_t i = 1; i < WIRE_MAX_INSTANCES; i++)
-        if (!map_del(&f->pipes, key, instance_key(name, n, i, key)))
+        if (!wire_map_del(&f->pipes, key, instance_key(name, n, i, key)))
             break;
 }
 
@@ -401,7 +269,7 @@ static void del_instances(wire_fsm *f, const char *name, size_t n)
 static void put_instance(wire_fsm *f, const char *key, size_t kn, const wire_cmd *c,
                          uint64_t version, bool paused)
 {
-    item *it = map_find(&f->pipes, key, kn);
+    wire_map_item *it = wire_map_find(&f->pipes, key, kn);
     pipe_val *v = it ? it->val : NULL;
     if (!v) {
         v = wire_xcalloc(1, sizeof(*v));
@@ -411,7 +279,7 @@ static void put_instance(wire_fsm *f, const char *key, size_t kn, const wire_cmd
         v->placement = dupn("", 0);
         v->stats = dupn("", 0);
         v->state = paused ? WIRE_PSTATE_PAUSED : WIRE_PSTATE_PENDING;
-        map_put(&f->pipes, key, kn, v);
+        wire_map_put(&f->pipes, key, kn, v);
     }
     free(v->spec);
     v->spec = dupn(c->c, c->clen);
@@ -453,27 +321,27 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         if (!c->alen || memchr(c->a, 0, c->alen))
             return WIRE_APPLY_INVALID;
         node_val *v = wire_xcalloc(1, sizeof(*v));
-        item *old = map_find(&f->nodes, c->a, c->alen);
+        wire_map_item *old = wire_map_find(&f->nodes, c->a, c->alen);
         v->last_seen_ms = old ? ((node_val *)old->val)->last_seen_ms : 0;
         v->draining = old ? ((node_val *)old->val)->draining : false;
         v->raft_addr = dupn(c->b, c->blen);
         v->api_addr = dupn(c->c, c->clen);
         v->voter = c->u2 != 0;
-        map_put(&f->nodes, c->a, c->alen, v);
+        wire_map_put(&f->nodes, c->a, c->alen, v);
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_NODE_DEL:
-        map_del(&f->sessions, c->a, c->alen); /* a node removed forwards nothing more */
-        return map_del(&f->nodes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
+        wire_map_del(&f->sessions, c->a, c->alen); /* a node removed forwards nothing more */
+        return wire_map_del(&f->nodes, c->a, c->alen) ? WIRE_APPLY_OK : WIRE_APPLY_NOTFOUND;
     case WIRE_CMD_NODE_DRAIN: {
-        item *it = map_find(&f->nodes, c->a, c->alen);
+        wire_map_item *it = wire_map_find(&f->nodes, c->a, c->alen);
         if (!it)
             return WIRE_APPLY_NOTFOUND;
         ((node_val *)it->val)->draining = c->u1 != 0;
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_NODE_SEEN: {
-        item *it = map_find(&f->nodes, c->a, c->alen);
+        wire_map_item *it = wire_map_find(&f->nodes, c->a, c->alen);
         if (!it)
             return WIRE_APPLY_NOTFOUND;
         ((node_val *)it->val)->last_seen_ms = (int64_t)c->u1;
@@ -502,7 +370,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         for (uint64_t i = 0; i < WIRE_MAX_INSTANCES; i++) {
             size_t kn = instance_key(c->a, c->alen, i, key);
             if (i >= want) {
-                if (!map_del(&f->pipes, key, kn) && i >= have)
+                if (!wire_map_del(&f->pipes, key, kn) && i >= have)
                     break;
                 continue;
             }
@@ -511,7 +379,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         return WIRE_APPLY_OK;
     }
     case WIRE_CMD_PIPELINE_DEL:
-        if (!map_del(&f->pipes, c->a, c->alen))
+        if (!wire_map_del(&f->pipes, c->a, c->alen))
             return WIRE_APPLY_NOTFOUND;
         del_instances(f, c->a, c->alen);
         return WIRE_APPLY_OK;
@@ -557,7 +425,7 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         char key[WIRE_INSTANCE_NAME_MAX];
         for (uint64_t i = 0; i < WIRE_MAX_INSTANCES; i++) {
             size_t kn = instance_key(c->a, c->alen, i, key);
-            item *it = map_find(&f->pipes, key, kn);
+            wire_map_item *it = wire_map_find(&f->pipes, key, kn);
             if (!it)
                 break;
             pipe_ctl(f, it->val, c->u1);
@@ -592,10 +460,10 @@ static uint8_t session_begin(wire_fsm *f, const wire_cmd *c, uint32_t left_in_en
     if (!c->alen || memchr(c->a, 0, c->alen) || c->u1 == 0)
         return WIRE_APPLY_INVALID;
     g->left = c->u2 < left_in_entry ? c->u2 : left_in_entry;
-    item *it = map_find(&f->sessions, c->a, c->alen);
+    wire_map_item *it = wire_map_find(&f->sessions, c->a, c->alen);
     if (!it) {
-        map_put(&f->sessions, c->a, c->alen, wire_xcalloc(1, sizeof(session_val)));
-        it = map_find(&f->sessions, c->a, c->alen);
+        wire_map_put(&f->sessions, c->a, c->alen, wire_xcalloc(1, sizeof(session_val)));
+        it = wire_map_find(&f->sessions, c->a, c->alen);
         ((session_val *)it->val)->incarnation = c->u3;
     }
     session_val *v = it->val;
@@ -705,7 +573,7 @@ static void encode_head(const wire_fsm *f, wire_buf *out)
 }
 
 /* n KV items, already in key order. */
-static void encode_kv(item *const *v, size_t n, wire_buf *out)
+static void encode_kv(wire_map_item *const *v, size_t n, wire_buf *out)
 {
     wire_put_u64(out, n);
     for (size_t i = 0; i < n; i++) {
@@ -718,7 +586,7 @@ static void encode_kv(item *const *v, size_t n, wire_buf *out)
 /* Everything after the KV: nodes and pipelines. */
 static void encode_rest(const wire_fsm *f, wire_buf *out)
 {
-    item **v = map_sorted(&f->nodes);
+    wire_map_item **v = wire_map_sorted(&f->nodes);
     wire_put_u64(out, f->nodes.n);
     for (size_t i = 0; i < f->nodes.n; i++) {
         node_val *x = v[i]->val;
@@ -730,7 +598,7 @@ static void encode_rest(const wire_fsm *f, wire_buf *out)
         wire_put_u8(out, x->draining);
     }
     free(v);
-    v = map_sorted(&f->pipes);
+    v = wire_map_sorted(&f->pipes);
     wire_put_u64(out, f->pipes.n);
     for (size_t i = 0; i < f->pipes.n; i++) {
         pipe_val *x = v[i]->val;
@@ -747,7 +615,7 @@ static void encode_rest(const wire_fsm *f, wire_buf *out)
         wire_put_str(out, x->stats, strlen(x->stats));
     }
     free(v);
-    v = map_sorted(&f->sessions);
+    v = wire_map_sorted(&f->sessions);
     wire_put_u64(out, f->sessions.n);
     for (size_t i = 0; i < f->sessions.n; i++) {
         session_val *x = v[i]->val;
@@ -773,23 +641,23 @@ static void encode_rest(const wire_fsm *f, wire_buf *out)
 
 /* The KV as reads see it, in key order (malloc'd; *n items): the frozen
    table under its overlay while a snapshot is taken. */
-static item **kv_sorted(const wire_fsm *f, size_t *n)
+static wire_map_item **kv_sorted(const wire_fsm *f, size_t *n)
 {
     if (!f->snap.frozen) {
         *n = f->kv.n;
-        return map_sorted(&f->kv);
+        return wire_map_sorted(&f->kv);
     }
-    item **v = wire_xmalloc((f->kv.n + f->kv_delta.n + 1) * sizeof(item *));
+    wire_map_item **v = wire_xmalloc((f->kv.n + f->kv_delta.n + 1) * sizeof(wire_map_item *));
     size_t k = 0;
     for (size_t i = 0; i < f->kv.nb; i++)
-        for (item *it = f->kv.b[i]; it; it = it->next)
-            if (!map_find(&f->kv_delta, it->key, it->klen))
+        for (wire_map_item *it = f->kv.b[i]; it; it = it->next)
+            if (!wire_map_find(&f->kv_delta, it->key, it->klen))
                 v[k++] = it;
     for (size_t i = 0; i < f->kv_delta.nb; i++)
-        for (item *it = f->kv_delta.b[i]; it; it = it->next)
+        for (wire_map_item *it = f->kv_delta.b[i]; it; it = it->next)
             if (it->val)
                 v[k++] = it;
-    qsort(v, k, sizeof(item *), cmp_item);
+    qsort(v, k, sizeof(wire_map_item *), wire_map_item_cmp);
     *n = k;
     return v;
 }
@@ -798,7 +666,7 @@ void wire_fsm_encode(const wire_fsm *f, wire_buf *out)
 {
     encode_head(f, out);
     size_t n;
-    item **v = kv_sorted(f, &n);
+    wire_map_item **v = kv_sorted(f, &n);
     encode_kv(v, n, out);
     free(v);
     encode_rest(f, out);
@@ -810,11 +678,11 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
     uint32_t ver = wire_get_u32(&r);
     if (ver < 1 || ver > FSM_ENC_VERSION) /* 1: no placement yet; 2: no sessions */
         return wire_errf(err, WIRE_EPARSE, "snapshot state version %u unknown", ver);
-    map kv, nodes, pipes, sessions;
-    map_init(&kv, free);
-    map_init(&nodes, free_node);
-    map_init(&pipes, free_pipe);
-    map_init(&sessions, free_session);
+    wire_map kv, nodes, pipes, sessions;
+    wire_map_init(&kv, free);
+    wire_map_init(&nodes, free_node);
+    wire_map_init(&pipes, free_pipe);
+    wire_map_init(&sessions, free_session);
     uint64_t applied = wire_get_u64(&r), term = wire_get_u64(&r);
     uint64_t epoch_seq = ver >= 2 ? wire_get_u64(&r) : 0;
     uint64_t cnt = wire_get_u64(&r);
@@ -822,7 +690,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         size_t kl, vl;
         const char *k = wire_get_str(&r, &kl), *val = wire_get_str(&r, &vl);
         if (!r.bad)
-            map_put(&kv, k, kl, kv_new(val, vl));
+            wire_map_put(&kv, k, kl, kv_new(val, vl));
     }
     cnt = wire_get_u64(&r);
     for (uint64_t i = 0; i < cnt && !r.bad; i++) {
@@ -835,7 +703,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         x->voter = wire_get_u8(&r) != 0;
         x->last_seen_ms = (int64_t)wire_get_u64(&r);
         x->draining = ver >= 2 && wire_get_u8(&r) != 0;
-        map_put(&nodes, k, kl, x);
+        wire_map_put(&nodes, k, kl, x);
     }
     cnt = wire_get_u64(&r);
     for (uint64_t i = 0; i < cnt && !r.bad; i++) {
@@ -867,7 +735,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         }
         if (x->epoch > epoch_seq)
             epoch_seq = x->epoch;
-        map_put(&pipes, k, kl, x);
+        wire_map_put(&pipes, k, kl, x);
     }
     cnt = ver >= 3 ? wire_get_u64(&r) : 0;
     for (uint64_t i = 0; i < cnt && !r.bad; i++) {
@@ -891,19 +759,19 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
             sl->res = wire_xmalloc(rl ? rl : 1);
             memcpy(sl->res, res, rl);
         }
-        map_put(&sessions, k, kl, x);
+        wire_map_put(&sessions, k, kl, x);
     }
     if (r.bad) {
-        map_free(&kv);
-        map_free(&nodes);
-        map_free(&pipes);
-        map_free(&sessions);
+        wire_map_free(&kv);
+        wire_map_free(&nodes);
+        wire_map_free(&pipes);
+        wire_map_free(&sessions);
         return wire_errf(err, WIRE_EPARSE, "snapshot state truncated");
     }
-    map_free(&f->kv);
-    map_free(&f->nodes);
-    map_free(&f->pipes);
-    map_free(&f->sessions);
+    wire_map_free(&f->kv);
+    wire_map_free(&f->nodes);
+    wire_map_free(&f->pipes);
+    wire_map_free(&f->sessions);
     f->kv = kv;
     f->nodes = nodes;
     f->pipes = pipes;
@@ -1005,7 +873,7 @@ static int rf_snapshot_async(struct raft_fsm *rf, struct raft_buffer *bufs[], un
     wire_buf raw;
     wire_buf_init(&raw);
     wire_buf_append(&raw, f->snap.head.p, f->snap.head.len);
-    item **v = map_sorted(&f->kv);
+    wire_map_item **v = wire_map_sorted(&f->kv);
     encode_kv(v, f->kv.n, &raw);
     free(v);
     wire_buf_append(&raw, f->snap.rest.p, f->snap.rest.len);
@@ -1058,11 +926,11 @@ static int rf_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 wire_fsm *wire_fsm_new(void)
 {
     wire_fsm *f = wire_xcalloc(1, sizeof(*f));
-    map_init(&f->kv, free);
-    map_init(&f->nodes, free_node);
-    map_init(&f->pipes, free_pipe);
-    map_init(&f->sessions, free_session);
-    map_init(&f->kv_delta, free);
+    wire_map_init(&f->kv, free);
+    wire_map_init(&f->nodes, free_node);
+    wire_map_init(&f->pipes, free_pipe);
+    wire_map_init(&f->sessions, free_session);
+    wire_map_init(&f->kv_delta, free);
     wire_buf_init(&f->snap.head);
     wire_buf_init(&f->snap.rest);
     memset(&f->rf, 0, sizeof(f->rf));
@@ -1079,11 +947,11 @@ void wire_fsm_free(wire_fsm *f)
 {
     if (!f)
         return;
-    map_free(&f->kv);
-    map_free(&f->kv_delta);
-    map_free(&f->nodes);
-    map_free(&f->pipes);
-    map_free(&f->sessions);
+    wire_map_free(&f->kv);
+    wire_map_free(&f->kv_delta);
+    wire_map_free(&f->nodes);
+    wire_map_free(&f->pipes);
+    wire_map_free(&f->sessions);
     wire_buf_free(&f->snap.head);
     wire_buf_free(&f->snap.rest);
     free(f->results);
@@ -1129,7 +997,7 @@ size_t wire_fsm_kv_count(const wire_fsm *f)
     return f->snap.frozen ? f->snap.kv_live : f->kv.n;
 }
 
-static void node_rec(const item *it, wire_node_rec *out)
+static void node_rec(const wire_map_item *it, wire_node_rec *out)
 {
     node_val *v = it->val;
     out->id = it->key;
@@ -1142,7 +1010,7 @@ static void node_rec(const item *it, wire_node_rec *out)
 
 bool wire_fsm_node_get(const wire_fsm *f, const char *id, wire_node_rec *out)
 {
-    item *it = map_find(&f->nodes, id, strlen(id));
+    wire_map_item *it = wire_map_find(&f->nodes, id, strlen(id));
     if (!it)
         return false;
     node_rec(it, out);
@@ -1152,7 +1020,7 @@ bool wire_fsm_node_get(const wire_fsm *f, const char *id, wire_node_rec *out)
 bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_rec *out)
 {
     for (size_t i = 0; i < f->nodes.nb; i++)
-        for (item *it = f->nodes.b[i]; it; it = it->next)
+        for (wire_map_item *it = f->nodes.b[i]; it; it = it->next)
             if (strcmp(((node_val *)it->val)->raft_addr, raft_addr) == 0) {
                 node_rec(it, out);
                 return true;
@@ -1160,7 +1028,7 @@ bool wire_fsm_node_by_addr(const wire_fsm *f, const char *raft_addr, wire_node_r
     return false;
 }
 
-static void pipe_rec(const item *it, wire_pipeline_rec *out)
+static void pipe_rec(const wire_map_item *it, wire_pipeline_rec *out)
 {
     pipe_val *v = it->val;
     out->name = it->key;
@@ -1180,7 +1048,7 @@ static void pipe_rec(const item *it, wire_pipeline_rec *out)
 
 bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_rec *out)
 {
-    item *it = map_find(&f->pipes, name, strlen(name));
+    wire_map_item *it = wire_map_find(&f->pipes, name, strlen(name));
     if (!it)
         return false;
     pipe_rec(it, out);
@@ -1189,7 +1057,7 @@ bool wire_fsm_pipeline_get(const wire_fsm *f, const char *name, wire_pipeline_re
 
 size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out)
 {
-    item **v = map_sorted(&f->pipes);
+    wire_map_item **v = wire_map_sorted(&f->pipes);
     size_t n = f->pipes.n;
     *out = wire_xcalloc(n ? n : 1, sizeof(**out));
     for (size_t i = 0; i < n; i++)
@@ -1200,7 +1068,7 @@ size_t wire_fsm_pipelines(const wire_fsm *f, wire_pipeline_rec **out)
 
 size_t wire_fsm_nodes(const wire_fsm *f, wire_node_rec **out)
 {
-    item **v = map_sorted(&f->nodes);
+    wire_map_item **v = wire_map_sorted(&f->nodes);
     size_t n = f->nodes.n;
     *out = wire_xcalloc(n ? n : 1, sizeof(**out));
     for (size_t i = 0; i < n; i++)
