@@ -64,23 +64,13 @@ static void render_checkpoint(wire_jw *w, const wire_pipeline_info *p)
     wire_jw_end(w);
 }
 
-/* An instance's counters ({} of zeros when it has none yet) and its splits (from the same
-   JSON: the runner adds the source's current splits to its counters). */
-static void render_counters(wire_jw *w, const wire_pipeline_info *p, wire_pipeline_counters *sum)
+/* KEY: the counters' JSON object. */
+static void render_counters(wire_jw *w, const char *key, const wire_pipeline_counters *c)
 {
-    wire_pipeline_counters c;
-    wire_pipeline_counters_parse(p->stats, p->stats ? strlen(p->stats) : 0, &c);
-    sum->events_in += c.events_in;
-    sum->events_out += c.events_out;
-    sum->filtered += c.filtered;
-    sum->dead_lettered += c.dead_lettered;
-    sum->dropped += c.dropped;
-    sum->invalid += c.invalid;
-    sum->errors += c.errors;
     wire_buf z;
     wire_buf_init(&z);
-    wire_pipeline_counters_json(&c, &z);
-    wire_jw_key(w, "counters");
+    wire_pipeline_counters_json(c, &z);
+    wire_jw_key(w, key);
     wire_jw_raw(w, z.p, z.len);
     wire_buf_free(&z);
 }
@@ -143,7 +133,11 @@ static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, size_t n, b
         wire_jw_kstr(w, "error", p[i].error);
         wire_jw_kuint(w, "epoch", p[i].epoch);
         render_splits(w, &p[i]);
-        render_counters(w, &p[i], &total);
+        /* zeros when it has none yet; the runner adds its splits to the same JSON */
+        wire_pipeline_counters c;
+        wire_pipeline_counters_parse(p[i].stats, p[i].stats ? strlen(p[i].stats) : 0, &c);
+        wire_pipeline_counters_sum(&total, &c);
+        render_counters(w, "counters", &c);
         wire_jw_kbool(w, "counters_live", p[i].live);
         wire_jw_key(w, "checkpoint");
         render_checkpoint(w, &p[i]);
@@ -151,12 +145,7 @@ static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, size_t n, b
         live = live && p[i].live;
     }
     wire_jw_end(w);
-    wire_buf z;
-    wire_buf_init(&z);
-    wire_pipeline_counters_json(&total, &z);
-    wire_jw_key(w, "counters");
-    wire_jw_raw(w, z.p, z.len);
-    wire_buf_free(&z);
+    render_counters(w, "counters", &total);
     wire_jw_kbool(w, "counters_live", live);
     wire_jw_key(w, "checkpoint");
     render_checkpoint(w, p);
@@ -170,9 +159,8 @@ static void render_pipeline(wire_jw *w, const wire_pipeline_info *p, size_t n, b
 /* How many records from p[0] on belong to p[0]'s pipeline (it, then its NAME#i). */
 static size_t instance_run(const wire_pipeline_info *p, size_t n)
 {
-    size_t bl, k = 1;
-    wire_instance_of(p[0].name, &bl);
-    while (k < n && strncmp(p[k].name, p[0].name, bl) == 0 && p[k].name[bl] == '#')
+    size_t k = 1;
+    while (k < n && wire_instance_sibling(p[0].name, p[k].name))
         k++;
     return k;
 }

@@ -138,6 +138,8 @@ enum {
 /* The instance number of a record name ("a#2" -> 2, "a" -> 0), and the pipeline's name
    length (*base_len). */
 uint32_t wire_instance_of(const char *record, size_t *base_len);
+/* `name` is an instance record NAME#i of the pipeline whose record is `record`. */
+bool wire_instance_sibling(const char *record, const char *name);
 
 typedef struct wire_pipeline_info {
     char *name, *node, *error, *placement, *spec, *checkpoint, *stats;

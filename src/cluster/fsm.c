@@ -246,6 +246,12 @@ uint32_t wire_instance_of(const char *record, size_t *base_len)
     return h ? (uint32_t)strtoul(h + 1, NULL, 10) : 0;
 }
 
+bool wire_instance_sibling(const char *record, const char *name)
+{
+    size_t n = strlen(record);
+    return strncmp(name, record, n) == 0 && name[n] == '#';
+}
+
 /* How many instances pipeline `name` has (its records NAME, NAME#1, ... up to a gap). */
 static uint64_t instances_of(const wire_fsm *f, const char *name, size_t n)
 {

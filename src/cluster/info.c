@@ -161,12 +161,9 @@ void node_fill_pipelines(wire_node *n, wire_node_op *op)
         nlives = wire_runners_live_all(n->runners, &lives);
     for (size_t i = 0; i < k; i++) {
         if (op->key) { /* the record named, or with instances every NAME#i of it too */
-            size_t bl, nl = strlen(v[i].name);
-            wire_instance_of(v[i].name, &bl);
-            bool exact = nl == op->klen && memcmp(v[i].name, op->key, op->klen) == 0;
-            bool sibling = op->instances && bl == op->klen && bl < nl &&
-                           memcmp(v[i].name, op->key, op->klen) == 0;
-            if (!exact && !sibling)
+            size_t nl = strlen(v[i].name);
+            bool prefix = nl >= op->klen && memcmp(v[i].name, op->key, op->klen) == 0;
+            if (!prefix || (nl > op->klen && !(op->instances && v[i].name[op->klen] == '#')))
                 continue;
         }
         if (op->mine && strcmp(v[i].node, n->id) != 0)

@@ -57,12 +57,9 @@ size_t wire_schedule(const wire_fsm *f, bool (*alive)(void *arg, const wire_node
     size_t k = 0, group = 0, group_end = 0;
     for (size_t j = 0; j < np; j++) {
         if (j >= group_end) { /* the records of j's pipeline: j and the NAME#i after it */
-            size_t bl;
-            wire_instance_of(pipes[j].name, &bl);
             group = j;
             group_end = j + 1;
-            while (group_end < np && strncmp(pipes[group_end].name, pipes[j].name, bl) == 0 &&
-                   pipes[group_end].name[bl] == '#')
+            while (group_end < np && wire_instance_sibling(pipes[j].name, pipes[group_end].name))
                 group_end++;
         }
         const wire_pipeline_rec *p = &pipes[j];

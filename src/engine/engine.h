@@ -411,6 +411,8 @@ void wire_pipeline_splits_json(wire_pipeline *p, wire_buf *out);
 /* Add p's live counters to c. */
 void wire_pipeline_counters_add(const wire_pipeline *p, wire_pipeline_counters *c);
 void wire_pipeline_counters_json(const wire_pipeline_counters *c, wire_buf *out);
+/* into += c, field by field (the instances of a parallel pipeline). */
+void wire_pipeline_counters_sum(wire_pipeline_counters *into, const wire_pipeline_counters *c);
 /* Parse that JSON (absent or malformed fields are 0). */
 void wire_pipeline_counters_parse(const char *json, size_t n, wire_pipeline_counters *c);
 void wire_pipeline_free(wire_pipeline *p);

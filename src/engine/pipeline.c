@@ -141,7 +141,6 @@ int wire_source_checkpoint_wait(wire_source_ctx *ctx, int64_t timeout_ms)
             rc = WIRE_EAGAIN;
             break;
         }
-        p->cp_requested = true;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000;
@@ -636,6 +635,13 @@ void wire_pipeline_counters_add(const wire_pipeline *p, wire_pipeline_counters *
 
 #define COUNTER_FIELDS(X)                                                                          \
     X(events_in) X(events_out) X(filtered) X(dead_lettered) X(dropped) X(invalid) X(errors)
+
+void wire_pipeline_counters_sum(wire_pipeline_counters *into, const wire_pipeline_counters *c)
+{
+#define SUM(f) into->f += c->f;
+    COUNTER_FIELDS(SUM)
+#undef SUM
+}
 
 void wire_pipeline_counters_json(const wire_pipeline_counters *c, wire_buf *out)
 {

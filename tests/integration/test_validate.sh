@@ -121,4 +121,13 @@ printf 'name: eo\nsource: {type: stdin}\nsink: {type: file, config: {path: /tmp/
 check "exactly-once from stdin: exit 1" test "$?" = 1
 check "exactly-once from stdin: why, and the sources that can" \
     grep -q "source 'stdin' cannot honour exactly-once delivery: it cannot replay from a checkpointed position.*(source types that can: generate, file, kafka; or use delivery: at-least-once)" "$TMP/err"
+
+# parallelism: more than one instance needs a source that can be split
+printf 'name: par\nsource: {type: file, config: {path: /tmp/x}}\nsink: {type: stdout}\nparallelism: 2\n' >"$TMP/par.yaml"
+"$WIRE" validate "$TMP/par.yaml" >/dev/null 2>"$TMP/err"
+check "parallelism 2 from a file: exit 1" test "$?" = 1
+check "parallelism 2 from a file: why, and the sources that can" \
+    grep -q "parallelism 2 needs a source whose input can be split between instances; source 'file' cannot be split (sources that can: kafka)" "$TMP/err"
+printf 'name: par\nsource: {type: kafka, config: {brokers: "127.0.0.1:1", topics: [t]}}\nsink: {type: stdout}\nparallelism: 3\n' >"$TMP/par.yaml"
+check "parallelism 3 from kafka: valid" "$WIRE" validate "$TMP/par.yaml"
 finish
