@@ -78,7 +78,9 @@ static const wire_option kafka_sink_options[] = {
 enum { M_FLIGHT, M_OK, M_RETRY, M_RECORD, M_FATAL };
 
 typedef struct kmsg {
-    size_t topic, topic_len, key, key_len, val, val_len; /* offsets into the store */
+    size_t topic, topic_len, key, key_len; /* offsets into the store */
+    const char *val; /* the event's own bytes: its batch is held until the flush */
+    size_t val_len;
     int state;
     rd_kafka_resp_err_t err;
 } kmsg;
@@ -95,7 +97,8 @@ typedef struct kafka_sink {
     rd_kafka_t *rk;
     tpiece *topic;
     size_t ntopic;
-    wire_buf store; /* copies of every message since the last successful flush */
+    rd_kafka_topic_t *rkt; /* the topic when it is fixed (not a template) */
+    wire_buf store;        /* topics and keys of every message since the last flush */
     kmsg *msgs;
     size_t nmsgs, capmsgs;
     size_t inflight;
@@ -144,8 +147,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     k->err = m->err;
     k->state = classify(m->err);
     if (k->state == M_FATAL && !s->fatal[0])
-        snprintf(s->fatal, sizeof(s->fatal), "kafka: topic %.*s: %s", (int)k->topic_len,
-                 s->store.p + k->topic, rd_kafka_err2str(m->err));
+        snprintf(s->fatal, sizeof(s->fatal), "kafka: topic %s: %s", rd_kafka_topic_name(m->rkt),
+                 rd_kafka_err2str(m->err));
 }
 
 static void parse_template(kafka_sink *s, const char *t)
@@ -383,15 +386,14 @@ static int kafka_sink_create(void **self, const void *config, const wire_compone
             return rc;
         }
     }
-    /* a fixed topic: learn its partitions now (best effort), or the first messages
-       wait for librdkafka's once-a-second scan of unknown topics */
+    /* a fixed topic: one handle for every message (no lookup by name), and
+       its partitions learnt now (best effort), or the first messages wait
+       for librdkafka's once-a-second scan of unknown topics */
     if (s->ntopic == 1 && !s->topic[0].field) {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, c->topic, NULL);
+        s->rkt = rd_kafka_topic_new(s->rk, c->topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
-        if (rkt && rd_kafka_metadata(s->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (s->rkt && rd_kafka_metadata(s->rk, 0, s->rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
             rd_kafka_metadata_destroy(md);
-        if (rkt)
-            rd_kafka_topic_destroy(rkt);
     }
     *self = s;
     return 0;
@@ -407,6 +409,8 @@ static void kafka_sink_destroy(void *self)
         if (e)
             rd_kafka_error_destroy(e);
     }
+    if (s->rkt)
+        rd_kafka_topic_destroy(s->rkt);
     if (s->rk) {
         rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(s->rk, 1000);
@@ -448,14 +452,24 @@ static int produce(kafka_sink *s, size_t idx)
 {
     kmsg *k = &s->msgs[idx];
     char topic[256];
-    snprintf(topic, sizeof(topic), "%.*s", (int)k->topic_len, s->store.p + k->topic);
+    if (s->rkt)
+        topic[0] = 0; /* by handle */
+    else
+        snprintf(topic, sizeof(topic), "%.*s", (int)k->topic_len, s->store.p + k->topic);
     uintptr_t tag = ((uintptr_t)s->gen << 32) | (uintptr_t)idx;
+    void *key = k->key_len ? s->store.p + k->key : NULL;
     for (int tries = 0;; tries++) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(s->store.p + k->val, k->val_len),
-            RD_KAFKA_V_KEY(k->key_len ? s->store.p + k->key : NULL, k->key_len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE((void *)tag),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            s->rkt ? rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
+                                       RD_KAFKA_V_VALUE((void *)k->val, k->val_len),
+                                       RD_KAFKA_V_KEY(key, k->key_len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END)
+                   : rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_VALUE((void *)k->val, k->val_len),
+                                       RD_KAFKA_V_KEY(key, k->key_len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             k->state = M_FLIGHT;
             s->inflight++;
@@ -465,8 +479,8 @@ static int produce(kafka_sink *s, size_t idx)
             k->state = classify(e) == M_RETRY ? M_RETRY : classify(e);
             k->err = e;
             if (k->state == M_FATAL && !s->fatal[0])
-                snprintf(s->fatal, sizeof(s->fatal), "kafka: topic %s: %s", topic,
-                         rd_kafka_err2str(e));
+                snprintf(s->fatal, sizeof(s->fatal), "kafka: topic %s: %s",
+                         s->rkt ? rd_kafka_topic_name(s->rkt) : topic, rd_kafka_err2str(e));
             return 0;
         }
         rd_kafka_poll(s->rk, 100); /* the local queue is full: let reports drain it */
@@ -490,7 +504,7 @@ static int kafka_sink_write(void *self, const wire_batch *b, wire_err *err)
         kmsg *k = &s->msgs[s->nmsgs];
         memset(k, 0, sizeof(*k));
         k->topic = s->store.len;
-        for (size_t t = 0; t < s->ntopic; t++) {
+        for (size_t t = 0; !s->rkt && t < s->ntopic; t++) {
             if (s->topic[t].field)
                 append_field(&s->store, ev, s->topic[t].text, s->topic[t].len);
             else
@@ -501,8 +515,7 @@ static int kafka_sink_write(void *self, const wire_batch *b, wire_err *err)
         if (s->c->key && *s->c->key)
             append_field(&s->store, ev, s->c->key, strlen(s->c->key));
         k->key_len = s->store.len - k->key;
-        k->val = s->store.len;
-        wire_buf_append(&s->store, ev->data, ev->len);
+        k->val = ev->data;
         k->val_len = ev->len;
         s->nmsgs++;
         produce(s, s->nmsgs - 1);

@@ -404,7 +404,7 @@ static void on_request(wire_http_req *r, void *arg)
     wire_batch_set_position(b, &pos);
     b->ingest_ms = wire_now_ms();
     b->ingest_ns = wire_mono_ns();
-    int rc = wire_source_try_emit(s->ctx, b, true);
+    int rc = wire_source_try_emit(s->ctx, b, true, 0);
     if (rc < 0) {
         /* try_emit never consumes a batch it refused */
         s->seq = first;

@@ -17,10 +17,13 @@
  * partition; the position's identity holds a hash of the topic name and the
  * partition, and a checkpointed position whose identity differs is ignored.
  *
- * Backpressure is not death: when the pipeline's queue is full the assigned
- * partitions are paused and the consumer keeps polling (so the group does
- * not evict it after max.poll.interval.ms); a message already fetched is
- * sought back and read again after the resume.
+ * Backpressure is not death: when the pipeline's queue stays full for
+ * KAFKA_PAUSE_AFTER_MS the assigned partitions are paused and the consumer
+ * keeps polling (so the group does not evict it after max.poll.interval.ms);
+ * a message already fetched is sought back and read again after the resume.
+ * A shorter wait only waits: a pause drops librdkafka's prefetched messages
+ * and its fetcher restarts on a 1 s timer, which made a pipeline that was
+ * full for a moment read in bursts (K1 in bench/kafka.sh).
  *
  * Metadata in expressions (`_kafka.topic`, `.partition`, `.offset`, `.key`,
  * `.timestamp`) is resolved from the event's own fields — split, offset,
@@ -48,6 +51,7 @@ enum { STOP_NEVER, STOP_LATEST };
 
 #define KAFKA_MAX_TOPICS 64
 #define KAFKA_BATCH 4096
+#define KAFKA_PAUSE_AFTER_MS 1000
 
 typedef struct kafka_config {
     wire_strlist brokers;
@@ -296,6 +300,12 @@ static int open_consumer(kafka_source *s, wire_err *err)
         {"auto.offset.reset", "earliest"},
         /* stop_at latest: to know a partition is at its end */
         {"enable.partition.eof", c->stop_at == STOP_LATEST ? "true" : "false"},
+        /* librdkafka counts this against the one queue all partitions feed
+           (not per partition, as documented), and once over it fetches again
+           only on a 1 s timer: 100,000 stalled a consumer that keeps up
+           (K1 ran in 1 s bursts). Prefetch stays bounded by
+           queued.max.messages.kbytes (64 MiB). */
+        {"queued.min.messages", "1000000"},
         {NULL, NULL},
     };
     s->rk = wire_kafka_new(RD_KAFKA_CONSUMER, &c->brokers, settings, &c->librdkafka, s,
@@ -495,20 +505,26 @@ static void seek_back(kafka_source *s, const rd_kafka_message_t *m)
 /* Emit b, keeping the group session alive while the pipeline is full. */
 static int emit_patiently(kafka_source *s, wire_batch *b)
 {
+    int64_t waited = 0;
     for (;;) {
-        int rc = wire_source_try_emit(s->ctx, b, true); /* validated as read */
+        int64_t wait = s->paused || waited >= KAFKA_PAUSE_AFTER_MS ? 0 : 100;
+        int rc = wire_source_try_emit(s->ctx, b, true, wait); /* validated as read */
         if (rc != WIRE_EAGAIN) {
             if (rc != 0)
                 wire_batch_release(b);
             set_paused(s, false);
             return rc;
         }
-        set_paused(s, true);
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 50);
-        if (m) {
-            if (!m->err)
-                seek_back(s, m);
-            rd_kafka_message_destroy(m);
+        if (wait) {
+            waited += wait;
+        } else {
+            set_paused(s, true);
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 50);
+            if (m) {
+                if (!m->err)
+                    seek_back(s, m);
+                rd_kafka_message_destroy(m);
+            }
         }
         if (wire_source_stopping(s->ctx)) {
             wire_batch_release(b);

@@ -89,8 +89,10 @@ wire_batch *wire_source_batch(wire_source_ctx *ctx);
  * released either way).
  */
 int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
-/* Non-blocking variant: WIRE_EAGAIN (batch NOT consumed) when the queue is full. */
-int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
+/* Bounded variant: waits at most timeout_ms (0: not at all; at most 100 ms, so
+   a caller keeps polling wire_source_stopping) for room, then WIRE_EAGAIN
+   (the batch NOT consumed) while the queue is still full. */
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms);
 bool wire_source_stopping(const wire_source_ctx *ctx);
 /*
  * Position to resume from for a split, or NULL: from the last checkpoint of

@@ -241,7 +241,8 @@ static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
 }
 
 /* Number, count and queue a batch. `block`: wait for room, else EAGAIN. */
-static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
+/* timeout_ms < 0: block until there is room */
+static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms)
 {
     wire_pipeline *p = ctx->p;
     if (wire_source_stopping(ctx))
@@ -258,7 +259,8 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, bool block)
     pthread_mutex_lock(&p->emit_lock);
     uint64_t seq = atomic_load(&p->next_seq) + 1;
     b->seq = seq;
-    int rc = block ? wire_queue_push(&p->in_q, b) : wire_queue_try_push(&p->in_q, b);
+    int rc = timeout_ms < 0 ? wire_queue_push(&p->in_q, b)
+                            : wire_queue_try_push(&p->in_q, b, timeout_ms);
     if (rc == 0)
         atomic_store(&p->next_seq, seq);
     pthread_mutex_unlock(&p->emit_lock);
@@ -274,15 +276,15 @@ int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
 {
     /* A blocked push holds emit_lock: the checkpointer's barrier waits behind
        it, which is right, since the barrier must follow this batch. */
-    int rc = emit(ctx, b, validated, true);
+    int rc = emit(ctx, b, validated, -1);
     if (rc != 0)
         runner_batch_discard(ctx->p, b);
     return rc;
 }
 
-int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms)
 {
-    return emit(ctx, b, validated, false);
+    return emit(ctx, b, validated, timeout_ms > 100 ? 100 : timeout_ms);
 }
 
 static void *source_main(void *arg)

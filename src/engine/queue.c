@@ -69,10 +69,28 @@ int wire_queue_push_control(wire_queue *q, wire_batch *b)
     return rc;
 }
 
-int wire_queue_try_push(wire_queue *q, wire_batch *b)
+static struct timespec deadline_in(int64_t timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    return deadline;
+}
+
+int wire_queue_try_push(wire_queue *q, wire_batch *b, int64_t timeout_ms)
 {
     int rc = 0;
+    struct timespec deadline = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&q->lock);
+    while (timeout_ms > 0 && !q->closed && !q->aborted && q->count > 0 &&
+           q->bytes + wire_batch_mem(b) > q->budget &&
+           pthread_cond_timedwait(&q->not_full, &q->lock, &deadline) != ETIMEDOUT)
+        ;
     if (q->closed || q->aborted)
         rc = WIRE_ECLOSED;
     else if (q->count > 0 && q->bytes + wire_batch_mem(b) > q->budget)
@@ -85,16 +103,7 @@ int wire_queue_try_push(wire_queue *q, wire_batch *b)
 
 wire_batch *wire_queue_pop(wire_queue *q, int64_t timeout_ms)
 {
-    struct timespec deadline;
-    if (timeout_ms >= 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-        if (deadline.tv_nsec >= 1000000000) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000;
-        }
-    }
+    struct timespec deadline = deadline_in(timeout_ms >= 0 ? timeout_ms : 0);
     pthread_mutex_lock(&q->lock);
     while (!q->head && !q->closed) {
         if (timeout_ms < 0) {

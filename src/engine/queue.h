@@ -29,8 +29,9 @@ int wire_queue_push(wire_queue *q, wire_batch *b);
    abort (a stopping pipeline still takes its final barrier); fails only
    when closed. */
 int wire_queue_push_control(wire_queue *q, wire_batch *b);
-/* WIRE_EAGAIN if over budget (caller still owns b). */
-int wire_queue_try_push(wire_queue *q, wire_batch *b);
+/* As push, waiting at most timeout_ms (0: not at all) for room: WIRE_EAGAIN
+   if still over budget (the caller still owns b). */
+int wire_queue_try_push(wire_queue *q, wire_batch *b, int64_t timeout_ms);
 /* timeout_ms < 0: wait forever. Returns NULL on timeout or closed-and-empty. */
 wire_batch *wire_queue_pop(wire_queue *q, int64_t timeout_ms);
 void wire_queue_close(wire_queue *q);

@@ -105,7 +105,7 @@ const char *wire_source_pipeline_name(const wire_source_ctx *ctx)
     return "test";
 }
 
-int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
+int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms)
 {
     if (atomic_load(&ctx->refuse))
         return WIRE_ESTOPPED;
@@ -120,7 +120,7 @@ int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
 
 int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated)
 {
-    return wire_source_try_emit(ctx, b, validated);
+    return wire_source_try_emit(ctx, b, validated, 0);
 }
 
 static wire_source_ctx sctx;

@@ -1,5 +1,6 @@
 /* test_queue.c — the byte-bounded batch queue: FIFO order, budget, close, abort. */
 #include <pthread.h>
+#include <time.h>
 
 #include "engine/queue.h"
 #include "test.h"
@@ -36,12 +37,43 @@ TEST(budget_try_push)
     wire_queue q;
     wire_queue_init(&q, 100 * 1024);
     wire_batch *a = batch_of(60 * 1024), *b = batch_of(60 * 1024);
-    CHECK_EQ_INT(wire_queue_try_push(&q, a), 0);
-    CHECK_EQ_INT(wire_queue_try_push(&q, b), WIRE_EAGAIN); /* over budget */
+    CHECK_EQ_INT(wire_queue_try_push(&q, a, 0), 0);
+    CHECK_EQ_INT(wire_queue_try_push(&q, b, 0), WIRE_EAGAIN);  /* over budget */
+    CHECK_EQ_INT(wire_queue_try_push(&q, b, 20), WIRE_EAGAIN); /* and still, after waiting */
     wire_batch *x = wire_queue_pop(&q, 0);
     CHECK(x == a);
-    CHECK_EQ_INT(wire_queue_try_push(&q, b), 0); /* one batch is always admitted */
+    CHECK_EQ_INT(wire_queue_try_push(&q, b, 0), 0); /* one batch is always admitted */
     wire_batch_free(x);
+    wire_batch_free(wire_queue_pop(&q, 0));
+    wire_queue_destroy(&q);
+}
+
+static void *pop_later(void *arg)
+{
+    wire_queue *q = arg;
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);
+    return wire_queue_pop(q, 1000);
+}
+
+/* a bounded wait is admitted as soon as a pop makes room, and an abort ends it */
+TEST(try_push_waits_for_room)
+{
+    wire_queue q;
+    wire_queue_init(&q, 100 * 1024);
+    wire_batch *a = batch_of(60 * 1024), *b = batch_of(60 * 1024);
+    CHECK_EQ_INT(wire_queue_try_push(&q, a, 0), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, pop_later, &q);
+    CHECK_EQ_INT(wire_queue_try_push(&q, b, 60000), 0); /* returns at the pop, not in 60 s */
+    void *popped = NULL;
+    pthread_join(t, &popped);
+    CHECK(popped == a);
+    wire_batch_free(popped);
+    wire_batch *c = batch_of(60 * 1024);
+    wire_queue_abort(&q);
+    CHECK_EQ_INT(wire_queue_try_push(&q, c, 60000), WIRE_ECLOSED);
+    wire_batch_free(c);
     wire_batch_free(wire_queue_pop(&q, 0));
     wire_queue_destroy(&q);
 }
@@ -127,6 +159,7 @@ int main(void)
 {
     RUN(fifo_order);
     RUN(budget_try_push);
+    RUN(try_push_waits_for_room);
     RUN(blocking_push_bounded_memory);
     RUN(abort_unblocks_pusher);
     RUN(pop_timeout);
