@@ -33,7 +33,7 @@ start() {
     local i=$1
     shift
     "$WIRE" serve --node-id "n$i" --http-addr "$(http "$i")" --raft-addr "$(raft "$i")" \
-        --raft-dir "$D/n$i" "$@" >>"$D/n$i.log" 2>&1 &
+        --raft-dir "$D/n$i" --allowed-paths "$D" "$@" >>"$D/n$i.log" 2>&1 &
     PIDS+=($!)
 }
 ready() { curl -sf --max-time 2 "http://$(http "$1")/readyz" >/dev/null; }

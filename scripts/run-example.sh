@@ -21,7 +21,8 @@ LOG=$DATA/node.log
 EXAMPLE=examples/cluster-quickstart.yaml
 
 [ -x "$WIRE" ] || { echo "run: $WIRE not found (make builds it)" >&2; exit 1; }
-# The pipeline's relative paths are the node's, and the node runs here.
+# The pipeline's relative paths are the node's, and the node runs here; its
+# pipelines may write only below its allowed paths (--allowed-paths).
 mkdir -p "$DATA/node1" "$DATA/out" || exit 1
 
 ready() {
@@ -39,7 +40,7 @@ fi
 LOG_START=$( (cat "$LOG" 2>/dev/null || true) | wc -l)
 echo "== starting node node1: HTTP API $HTTP, inter-node $RAFT, data $DATA/node1, log $LOG"
 "$WIRE" serve --node-id node1 --http-addr "$HTTP" --raft-addr "$RAFT" \
-    --raft-dir "$DATA/node1" >>"$LOG" 2>&1 &
+    --raft-dir "$DATA/node1" --allowed-paths "$DATA/out" >>"$LOG" 2>&1 &
 NODE=$!
 STOPPING=0
 # A background job of a script ignores Ctrl-C's SIGINT, so pass it (or a

@@ -271,6 +271,7 @@ int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err)
     a->src = o->pipelines;
     a->node = o->node;
     a->registry = o->registry;
+    a->sandbox = o->sandbox;
     a->max_pipelines = o->max_pipelines;
     a->max_transforms = o->max_transforms;
     a->max_pipeline_bytes = o->max_pipeline_bytes;

@@ -27,6 +27,8 @@ typedef struct wire_api_opts {
     wire_api_pipelines pipelines;  /* wire run: its pipelines (ignored with a node) */
     struct wire_node *node;        /* wire serve: the node, whose pipelines are shown */
     const wire_registry *registry; /* validates pipeline documents (node only) */
+    /* node only: a document whose paths leave these roots is 400 (NULL: none) */
+    const struct wire_sandbox *sandbox;
     /* node only; 0: no limit */
     int64_t max_pipelines;        /* per node: a create beyond nodes x this is 429 */
     int64_t max_transforms;       /* per document: more is 400 */

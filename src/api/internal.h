@@ -13,9 +13,10 @@
 
 struct wire_api {
     wire_http_server *server;
-    wire_api_pipelines src;        /* the pipelines running in this process */
-    struct wire_node *node;        /* wire serve: the node; NULL for wire run */
-    const wire_registry *registry; /* validates pipeline documents */
+    wire_api_pipelines src;             /* the pipelines running in this process */
+    struct wire_node *node;             /* wire serve: the node; NULL for wire run */
+    const wire_registry *registry;      /* validates pipeline documents */
+    const struct wire_sandbox *sandbox; /* and confines their paths */
     int64_t max_pipelines, max_transforms, max_pipeline_bytes; /* 0: none */
 };
 

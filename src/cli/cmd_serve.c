@@ -17,12 +17,13 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cluster/cluster.h"
+#include "core/sandbox.h"
 #include "engine/engine.h"
 #include "registry/registry.h"
 
 typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
-    const char *http_cert, *http_key, *node_cert, *node_key, *log_level;
+    const char *http_cert, *http_key, *node_cert, *node_key, *log_level, *allowed_paths;
     int64_t join_attempts, bootstrap_expect, raft_snap;
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
@@ -32,6 +33,29 @@ typedef struct serve_flags {
 } serve_flags;
 
 #define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
+
+/* DATA_DIR/files, then each of --allowed-paths (comma-separated). */
+static wire_sandbox *node_sandbox(const char *data_dir, const char *allowed, wire_err *err)
+{
+    char *copy = wire_xstrdup(allowed ? allowed : "");
+    size_t n = 1;
+    for (const char *c = copy; *c; c++)
+        n += *c == ',';
+    const char **roots = wire_xcalloc(n + 1, sizeof(*roots));
+    wire_buf def;
+    wire_buf_init(&def);
+    wire_buf_printf(&def, "%s/files", data_dir);
+    size_t k = 0;
+    roots[k++] = def.p;
+    for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (*t)
+            roots[k++] = t;
+    wire_sandbox *sb = wire_sandbox_new(roots, k, err);
+    free(roots);
+    free(copy);
+    wire_buf_free(&def);
+    return sb;
+}
 
 static void serve_usage(FILE *f)
 {
@@ -62,6 +86,8 @@ static void serve_usage(FILE *f)
         "  --max-transforms N             transforms in one pipeline document (1000; 0: no cap)\n"
         "  --max-pipeline-bytes SIZE      size of one pipeline document (1MB, at most 10MB)\n"
         "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
+        "  --allowed-paths DIR[,DIR..]    where pipelines may read and write files, besides\n"
+        "                                 DATA_DIR/files\n"
         "  --log-level debug|info|warn|error\n");
 }
 
@@ -103,6 +129,7 @@ static const flag_def flag_defs[] = {
     {"node-cert", F_STR, OFF(node_cert)},
     {"node-key", F_STR, OFF(node_key)},
     {"log-level", F_STR, OFF(log_level)},
+    {"allowed-paths", F_STR, OFF(allowed_paths)},
 };
 
 static int parse_flags(int argc, char **argv, serve_flags *f)
@@ -318,6 +345,11 @@ int wire_cmd_serve(int argc, char **argv)
     cfg.request_timeout_ms = f.request_timeout_ms;
     cfg.max_pipelines = f.max_pipelines;
     cfg.registry = &wire_default_registry;
+    wire_err err;
+    wire_sandbox *sandbox = node_sandbox(cfg.raft_dir, f.allowed_paths, &err);
+    if (!sandbox)
+        return fatal("%s", err.msg);
+    cfg.sandbox = sandbox;
 
     /* Signals are taken synchronously below; block them before any thread starts. */
     sigset_t set;
@@ -327,20 +359,23 @@ int wire_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wire_err err;
     wire_node *node = NULL;
-    if (wire_node_start(&cfg, &node, &err) != 0)
+    if (wire_node_start(&cfg, &node, &err) != 0) {
+        wire_sandbox_free(sandbox);
         return fatal("%s", err.msg);
+    }
     wire_api *api = NULL;
     wire_api_opts ao = {.addr = f.http_addr,
                         .node = node,
                         .registry = &wire_default_registry,
+                        .sandbox = sandbox,
                         .max_pipelines = f.max_pipelines,
                         .max_transforms = f.max_transforms,
                         .max_pipeline_bytes = f.max_pipeline_bytes,
                         .max_conns_per_client = f.max_conns_per_client};
     if (wire_api_start(&ao, &api, &err) != 0) {
         wire_node_stop(node);
+        wire_sandbox_free(sandbox);
         return fatal("http: %s", err.msg);
     }
     wire_info("node %s serving HTTP on %s, inter-node on %s, data in %s",
@@ -363,5 +398,6 @@ int wire_cmd_serve(int argc, char **argv)
     wire_api_stop(api);
     wire_node_stop(node);
     wire_api_free(api);
+    wire_sandbox_free(sandbox);
     return exit_code;
 }

@@ -104,6 +104,9 @@ typedef struct wire_node_config {
     /* Pipelines: with a registry the node runs the pipelines assigned to it
        (runners.c), keeping their working files under raft_dir/pipelines. */
     const struct wire_registry *registry;
+    /* The directories those pipelines' files must stay in (core/sandbox.h;
+       --allowed-paths); NULL: unrestricted. Outlives the node. */
+    const struct wire_sandbox *sandbox;
 } wire_node_config;
 
 typedef struct wire_node wire_node;

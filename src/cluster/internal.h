@@ -306,7 +306,7 @@ typedef struct wire_runners_host {
     const char *node_id; /* valid while the runners live */
 } wire_runners_host;
 wire_runners *wire_runners_start(const wire_runners_host *host, const struct wire_registry *reg,
-                                 const char *dir);
+                                 const struct wire_sandbox *sandbox, const char *dir);
 /* Something changed: look again now (any thread; cheap). */
 void wire_runners_kick(wire_runners *r);
 /* Live counters of `name` if it runs here: stats JSON appended to out, true. */

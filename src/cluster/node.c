@@ -587,7 +587,7 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         char dir[1100];
         snprintf(dir, sizeof(dir), "%s/pipelines", n->dir);
         wire_runners_host host = {runners_call, n, n->id};
-        n->runners = wire_runners_start(&host, cfg->registry, dir);
+        n->runners = wire_runners_start(&host, cfg->registry, cfg->sandbox, dir);
     }
     if (uv_thread_create(&n->thread, loop_main, n) != 0) {
         wire_errf(err, WIRE_EIO, "cannot start the node thread");

@@ -63,6 +63,7 @@ struct wire_runners {
     atomic_bool fenced;     /* cut off from the cluster: saves cannot commit, do not wait */
     wire_runners_host host; /* the node, through the callbacks it registered */
     const wire_registry *reg;
+    const struct wire_sandbox *sandbox; /* the pipelines' files stay inside */
     char *dir;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -272,7 +273,11 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     wire_pipeline_spec *spec = NULL;
     char file[300];
     snprintf(file, sizeof(file), "%s (version %" PRIu64 ")", pi->name, pi->version);
-    if (wire_spec_load_mem(rs->reg, file, pi->spec, pi->spec_len, &spec, &d) != 0) {
+    /* the node's sandbox again (the document was checked at create, but the
+       tree may have changed, or the document come from a node with wider
+       --allowed-paths) */
+    if (wire_spec_load_mem(rs->reg, file, pi->spec, pi->spec_len, &spec, &d) != 0 ||
+        wire_spec_check_paths(spec, rs->sandbox, &d) != 0) {
         wire_buf b;
         wire_buf_init(&b);
         for (size_t i = 0; i < d.n; i++)
@@ -292,6 +297,7 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
         .store = spec->checkpoint_interval_ms > 0 ? &r->store.base : NULL,
         .version = pi->version,
         .instance = wire_instance_of(pi->name, &(size_t){0}),
+        .sandbox = rs->sandbox,
     };
     wire_err err;
     wire_pipeline *p = NULL;
@@ -584,11 +590,12 @@ static void *supervise(void *arg)
 }
 
 wire_runners *wire_runners_start(const wire_runners_host *host, const wire_registry *reg,
-                                 const char *dir)
+                                 const struct wire_sandbox *sandbox, const char *dir)
 {
     wire_runners *rs = wire_xcalloc(1, sizeof(*rs));
     rs->host = *host;
     rs->reg = reg;
+    rs->sandbox = sandbox;
     rs->dir = wire_xstrdup(dir);
     rs->last_mode = -1;
     pthread_mutex_init(&rs->lock, NULL);

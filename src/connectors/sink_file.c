@@ -9,6 +9,7 @@
  * behind disappears and the replay writes it again exactly once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "connectors/connectors.h"
 #include "connectors/lines.h"
 #include "core/io.h"
+#include "core/sandbox.h"
 
 typedef struct file_sink_config {
     char *path;
@@ -25,9 +27,11 @@ typedef struct file_sink_config {
 } file_sink_config;
 
 static const wire_option file_options[] = {
-    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_sink_config, path), NULL,
+    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED | WIRE_OPT_PATH,
+     offsetof(file_sink_config, path), NULL,
      "File to append JSON lines to; parent directories are created. {{instance}} is replaced "
-     "by the instance number (0 .. parallelism-1), so parallel instances write apart."},
+     "by the instance number (0 .. parallelism-1), so parallel instances write apart. On a "
+     "node, inside its allowed paths (--allowed-paths)."},
     {"buffer", WIRE_OPT_SIZE, "1MB", 0, offsetof(file_sink_config, buffer), NULL,
      "Bytes buffered before a write() is forced."},
     {NULL},
@@ -96,16 +100,20 @@ static int file_open(void **self, const void *config, const wire_component_env *
     const file_sink_config *c = config;
     file_sink *s = wire_xcalloc(1, sizeof(*s));
     char *path = instance_path(c->path, env);
-    int rc = wire_io_writer_open(&s->w, path, (size_t)c->buffer, err);
-    free(path);
-    if (rc != 0) {
+    int fd = wire_sandbox_open(env ? env->sandbox : NULL, path,
+                               O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644, err);
+    if (fd < 0) {
+        free(path);
         free(s);
-        return rc;
+        return err->code == WIRE_EPERM ? WIRE_EPERM : WIRE_EIO;
     }
+    wire_io_writer_from_fd(&s->w, fd, path, (size_t)c->buffer);
+    s->w.owns_fd = true;
+    free(path);
     struct stat st;
     if (fstat(s->w.fd, &st) == 0 && S_ISREG(st.st_mode)) {
         s->base = (uint64_t)st.st_size;
-        rc = cut_partial_line(s->w.fd, s->w.path, &s->base, err);
+        int rc = cut_partial_line(s->w.fd, s->w.path, &s->base, err);
         if (rc != 0) {
             wire_io_writer_close(&s->w);
             free(s);

@@ -20,6 +20,7 @@
 
 #include "connectors/connectors.h"
 #include "connectors/lines.h"
+#include "core/sandbox.h"
 
 enum { MODE_READ = 0, MODE_TAIL = 1 };
 enum { START_BEGINNING = 0, START_END = 1 };
@@ -35,8 +36,9 @@ typedef struct file_source_config {
 } file_source_config;
 
 static const wire_option file_options[] = {
-    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(file_source_config, path), NULL,
-     "File to read."},
+    {"path", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED | WIRE_OPT_PATH,
+     offsetof(file_source_config, path), NULL,
+     "File to read. On a node, inside its allowed paths (--allowed-paths)."},
     {"mode", WIRE_OPT_ENUM, "read", 0, offsetof(file_source_config, mode), "read|tail",
      "read: to the end, then finish; tail: follow appends, rotation and truncation."},
     {"format", WIRE_OPT_ENUM, "json", 0, offsetof(file_source_config, format), "json|lines",
@@ -61,14 +63,15 @@ typedef struct file_source {
     ino_t ino;
     int64_t epoch_ms;
     wire_line_reader reader;
+    const wire_sandbox *sandbox; /* a node's: every open stays inside */
 } file_source;
 
 static int file_create(void **self, const void *config, const wire_component_env *env,
                        wire_err *err)
 {
-    (void)env;
     file_source *s = wire_xcalloc(1, sizeof(*s));
     s->c = config;
+    s->sandbox = env ? env->sandbox : NULL;
     s->fd = -1;
     *self = s;
     return 0;
@@ -86,11 +89,13 @@ static void file_destroy(void *self)
 /* Open `path`; 1 if opened, 0 if it does not exist (yet), <0 error. */
 static int open_path(file_source *s, const char *path, bool at_end, wire_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    wire_err oe;
+    wire_err_clear(&oe);
+    int fd = wire_sandbox_open(s->sandbox, path, O_RDONLY | O_CLOEXEC, 0, &oe);
     if (fd < 0) {
-        if (errno == ENOENT)
+        if (oe.code == WIRE_ENOTFOUND)
             return 0;
-        return wire_errf(err, WIRE_EIO, "open %s: %s", path, strerror(errno));
+        return wire_errf(err, oe.code, "%s", oe.msg);
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -233,7 +238,8 @@ static int read_to_end(file_source *s, wire_source_ctx *ctx, wire_err *err)
 static int check_rotation(file_source *s, wire_err *err)
 {
     struct stat st;
-    if (stat(s->c->path, &st) == 0 && (st.st_ino != s->ino || st.st_dev != s->dev)) {
+    if (wire_sandbox_stat(s->sandbox, s->c->path, &st) == 0 &&
+        (st.st_ino != s->ino || st.st_dev != s->dev)) {
         /* rotated: the old file is drained (we just saw EOF); the final
            partial line of the old file is complete by definition */
         return 1;
@@ -289,7 +295,9 @@ static size_t list_generations(const file_source *s, rotated_file **out)
     char dir[4096];
     const char *base = split_path(s->c->path, dir, sizeof(dir));
     *out = NULL;
-    DIR *d = opendir(dir);
+    wire_err err;
+    wire_err_clear(&err);
+    DIR *d = wire_sandbox_opendir(s->sandbox, dir, &err);
     if (!d)
         return 0;
     size_t n = 0;
@@ -299,7 +307,7 @@ static size_t list_generations(const file_source *s, rotated_file **out)
             continue;
         rotated_file f;
         snprintf(f.path, sizeof(f.path), "%s/%s", dir, e->d_name);
-        if (stat(f.path, &f.st) != 0)
+        if (wire_sandbox_stat(s->sandbox, f.path, &f.st) != 0)
             continue;
         *out = wire_xrealloc(*out, (n + 1) * sizeof(**out));
         (*out)[n++] = f;

@@ -99,6 +99,7 @@ typedef enum wire_opt_type {
 enum {
     WIRE_OPT_REQUIRED = 1 << 0, /* must be given; a required string must not be empty */
     WIRE_OPT_SIGNED = 1 << 1,   /* INT/DOUBLE: negative values allowed (default: >= 0) */
+    WIRE_OPT_PATH = 1 << 2,     /* STRING: a file path (a node's sandbox confines it) */
 };
 
 typedef struct wire_option {

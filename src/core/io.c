@@ -128,6 +128,11 @@ int wire_fault_parse(const char *spec, wire_err *err)
     return rc;
 }
 
+bool wire_io_fault(wire_fault_point pt, const char *path)
+{
+    return fault_fires(pt, path);
+}
+
 int wire_io_open(const char *path, int flags, int mode)
 {
     if (fault_fires(WIRE_FAULT_OPEN, path))

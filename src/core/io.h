@@ -31,6 +31,9 @@ void wire_fault_set(wire_fault_point pt, long after, long count, int err, const 
 void wire_fault_clear_all(void);
 /* Parse WIRE_FAULTS-style text; 0 or WIRE_EINVAL with a message. */
 int wire_fault_parse(const char *spec, wire_err *err);
+/* Whether a call on `path` at point `pt` fails now (sets errno), for I/O
+   done outside this file (core/sandbox.c). */
+bool wire_io_fault(wire_fault_point pt, const char *path);
 /* How many calls a point has failed so far. */
 long wire_fault_hits(wire_fault_point pt);
 

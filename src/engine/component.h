@@ -59,6 +59,9 @@ typedef struct wire_component_env {
     uint32_t instance;    /* 0 .. parallelism-1 */
     uint32_t parallelism; /* instances of the pipeline (>= 1) */
     bool exactly_once;    /* the pipeline's delivery is exactly-once */
+    /* The roots its paths must stay in (core/sandbox.h): a node's pipelines
+       open files through it; NULL (`wire run`, tests): unrestricted. */
+    const struct wire_sandbox *sandbox;
 } wire_component_env;
 
 typedef struct wire_component_def {

@@ -326,6 +326,12 @@ int wire_spec_load_limited(const wire_registry *r, const char *name, const char 
 int wire_spec_load_mem(const wire_registry *r, const char *name, const char *text, size_t n,
                        wire_pipeline_spec **out, wire_diags *d);
 void wire_spec_free(wire_pipeline_spec *s);
+/* Every path option (WIRE_OPT_PATH) of the spec's components against a
+   node's sandbox (core/sandbox.h; a template's {{instance}} as 0): each
+   refusal goes to `d`, naming the component and the option. 0 if none (and
+   always with a NULL sandbox). */
+int wire_spec_check_paths(const wire_pipeline_spec *s, const struct wire_sandbox *sb,
+                          wire_diags *d);
 
 /* ---- Running pipelines ---- */
 
@@ -362,6 +368,7 @@ typedef struct wire_engine_opts {
     uint64_t version;  /* pipeline version; 0: 1, or derived from the checkpoint (+1 if the
                           spec changed since) */
     uint32_t instance; /* which of the spec's `parallelism` instances this is (0-based) */
+    const struct wire_sandbox *sandbox; /* confines the components' files; NULL: none */
 } wire_engine_opts;
 
 /* Takes ownership of `spec`. */

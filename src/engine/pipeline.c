@@ -383,6 +383,7 @@ static wire_component_env component_env(const wire_pipeline *p, const wire_compo
         .instance = p->instance,
         .parallelism = p->spec->parallelism ? p->spec->parallelism : 1,
         .exactly_once = p->spec->delivery == WIRE_DELIVERY_EXACTLY_ONCE,
+        .sandbox = p->sandbox,
     };
 }
 
@@ -403,6 +404,7 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     p->store = opts ? opts->store : NULL;
     p->version = opts && opts->version ? opts->version : 1;
     p->instance = opts ? opts->instance : 0;
+    p->sandbox = opts ? opts->sandbox : NULL;
     wire_checkpoint_init(&p->resume);
     p->source_ctx.p = p;
     p->id_seed = wire_hash64(spec->name, strlen(spec->name), 0);

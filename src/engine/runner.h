@@ -88,8 +88,9 @@ struct wire_pipeline {
     wire_checkpoint *peers; /* the other instances' newest checkpoints (source thread) */
     size_t npeers;
     uint64_t version;
-    uint32_t instance;         /* of the spec's parallelism */
-    pthread_mutex_t emit_lock; /* sequence numbers follow queue order */
+    uint32_t instance;                  /* of the spec's parallelism */
+    const struct wire_sandbox *sandbox; /* its components' files stay inside; NULL: none */
+    pthread_mutex_t emit_lock;          /* sequence numbers follow queue order */
     pthread_t checkpoint_thread;
     pthread_cond_t cp_cond; /* with lock: completions, requests, sinks ending */
     uint64_t next_cp_id;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/io.h"
+#include "core/sandbox.h"
 #include "engine/engine.h"
 
 /* Engine tuning defaults (docs/configuration.md). */
@@ -842,4 +843,53 @@ int wire_spec_load_file(const wire_registry *r, const char *path, const wire_spe
     int rc = wire_spec_load_limited(r, path, text, n, lim, out, d);
     free(text);
     return rc;
+}
+
+/* One component's path options against the sandbox. */
+static void check_component_paths(const wire_pipeline_spec *s, const wire_component *c,
+                                  const char *kind, const wire_sandbox *sb, wire_diags *d)
+{
+    if (!c->type || !c->def || !c->config)
+        return;
+    const wire_component_def *def = c->def;
+    for (const wire_option *o = def->options; o && o->name; o++) {
+        if (o->type != WIRE_OPT_STRING || !(o->flags & WIRE_OPT_PATH))
+            continue;
+        const char *path = *(char *const *)((const char *)c->config + o->offset);
+        if (!path || !*path)
+            continue;
+        /* a template's instance number cannot move it: check instance 0 */
+        wire_buf b;
+        wire_buf_init(&b);
+        for (const char *p = path; *p;) {
+            const char *t = strstr(p, "{{instance}}");
+            size_t n = t ? (size_t)(t - p) : strlen(p);
+            wire_buf_append(&b, p, n);
+            if (!t)
+                break;
+            wire_buf_putc(&b, '0');
+            p = t + strlen("{{instance}}");
+        }
+        wire_buf_putc(&b, '\0');
+        wire_err err;
+        wire_err_clear(&err);
+        if (wire_sandbox_check(sb, b.p, &err) != 0)
+            wire_diags_add(d, s->file ? s->file : "pipeline", c->line, c->col,
+                           "%s '%s': option '%s': %s", kind, c->type, o->name, err.msg);
+        wire_buf_free(&b);
+    }
+}
+
+int wire_spec_check_paths(const wire_pipeline_spec *s, const wire_sandbox *sb, wire_diags *d)
+{
+    size_t before = d->n;
+    if (!sb)
+        return 0;
+    check_component_paths(s, &s->source, "source", sb, d);
+    for (size_t i = 0; i < s->ntransforms; i++)
+        check_component_paths(s, &s->transforms[i], "transform", sb, d);
+    for (size_t i = 0; i < s->nsinks; i++)
+        check_component_paths(s, &s->sinks[i], "sink", sb, d);
+    check_component_paths(s, &s->dlq, "dlq", sb, d);
+    return d->n > before ? WIRE_EPERM : 0;
 }

@@ -58,6 +58,9 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 
 # node_new ID [EXTRA FLAGS...]: the flags DESIGN.md names, on fresh ports.
 # C_TIMING is added unless the extra flags set an election timeout.
+# The pipelines tests submit read and write files under $TMP: nodes allow it
+# (--allowed-paths) unless C_ALLOWED says otherwise (empty: the default roots only).
+allowed_flag() { [ -n "${C_ALLOWED-$TMP}" ] && echo "--allowed-paths ${C_ALLOWED-$TMP}"; }
 node_new() {
     local id=$1 hp rp timing=$C_TIMING
     shift
@@ -68,7 +71,7 @@ node_new() {
     C_LOG[$id]=$TMP/$C_SECTION/$id.log
     C_PID[$id]=
     case " $* " in *" --raft-election-timeout "*) timing= ;; esac
-    C_FLAGS[$id]="--node-id $id --http-addr ${C_HTTP[$id]} --raft-addr ${C_RAFT[$id]} --raft-dir ${C_DIR[$id]} $timing $*"
+    C_FLAGS[$id]="--node-id $id --http-addr ${C_HTTP[$id]} --raft-addr ${C_RAFT[$id]} --raft-dir ${C_DIR[$id]} $(allowed_flag) $timing $*"
     C_IDS+=("$id")
 }
 
@@ -79,7 +82,7 @@ node_new_at() {
     node_new "$id" "$@"
     C_HTTP[$id]=$h
     C_RAFT[$id]=$r
-    C_FLAGS[$id]="--node-id $id --http-addr $h --raft-addr $r --raft-dir ${C_DIR[$id]} $C_TIMING $*"
+    C_FLAGS[$id]="--node-id $id --http-addr $h --raft-addr $r --raft-dir ${C_DIR[$id]} $(allowed_flag) $C_TIMING $*"
 }
 
 _untrack() { # drop a reaped pid from T_PIDS so cleanup never signals a reused pid

@@ -60,7 +60,7 @@ static int sink_open(sink *k, const char *name, const char *flush_timeout, wire_
         return WIRE_EINVAL;
     }
     k->def = k->spec->sinks[0].def;
-    wire_component_env env = {name, "sink", 0, 1, true};
+    wire_component_env env = {name, "sink", 0, 1, true, NULL};
     int rc = k->def->base.create(&k->self, k->spec->sinks[0].config, &env, err);
     if (rc != 0)
         k->self = NULL;
