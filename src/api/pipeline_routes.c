@@ -338,8 +338,10 @@ static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
     wire_diags d = {0};
     wire_spec_limits lim = {.max_transforms = a->max_transforms}; /* the size is checked */
     int rc = wire_spec_load_limited(a->registry, "pipeline", doc, n, &lim, &spec, &d);
-    if (rc == 0)
+    if (rc == 0) {
         wire_spec_check_paths(spec, a->sandbox, &d);
+        wire_spec_check_secrets(spec, a->sandbox, true, &d);
+    }
     if (rc == 0 && want_name && strcmp(spec->name, want_name) != 0)
         wire_diags_add(&d, "pipeline", 1, 1, "the document's name '%s' does not match '%s'",
                        spec->name, want_name);

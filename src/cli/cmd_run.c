@@ -121,6 +121,12 @@ static int start_pipeline(runset *rs, wire_pipeline_spec *spec, uint64_t version
     const char *file = spec->file ? spec->file : "-";
     char fbuf[4096];
     snprintf(fbuf, sizeof(fbuf), "%s", file);
+    if (wire_spec_resolve_secrets(spec, NULL, &err) != 0) {
+        fprintf(stderr, "%s: cannot start pipeline: %s\n", fbuf, err.msg);
+        wire_spec_free(spec);
+        *out = NULL;
+        return 1;
+    }
     if (wire_pipeline_new(spec, &opts, out, &err) != 0) {
         fprintf(stderr, "%s: cannot start pipeline: %s\n", fbuf, err.msg);
         wire_pipeline_free(*out);

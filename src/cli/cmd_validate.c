@@ -91,6 +91,8 @@ int wire_cmd_validate(int argc, char **argv)
             load_stdin(&lim, &specs[i], &d);
         else
             wire_spec_load_file(&wire_default_registry, files[i], &lim, &specs[i], &d);
+        if (specs[i]) /* the references' form; their values are the running node's */
+            wire_spec_check_secrets(specs[i], NULL, false, &d);
         for (size_t j = 0; specs[i] && j < i; j++) {
             if (specs[j] && strcmp(specs[i]->name, specs[j]->name) == 0) {
                 wire_diags_add(&d, files[i], 1, 1, "pipeline name '%s' is also used by %s",

@@ -276,8 +276,13 @@ static runner *runner_start(wire_runners *rs, const wire_pipeline_info *pi)
     /* the node's sandbox again (the document was checked at create, but the
        tree may have changed, or the document come from a node with wider
        --allowed-paths) */
+    wire_err serr;
+    wire_err_clear(&serr);
     if (wire_spec_load_mem(rs->reg, file, pi->spec, pi->spec_len, &spec, &d) != 0 ||
-        wire_spec_check_paths(spec, rs->sandbox, &d) != 0) {
+        wire_spec_check_paths(spec, rs->sandbox, &d) != 0 ||
+        wire_spec_resolve_secrets(spec, rs->sandbox, &serr) != 0) {
+        if (serr.msg[0])
+            wire_diags_add(&d, file, 1, 1, "%s", serr.msg);
         wire_buf b;
         wire_buf_init(&b);
         for (size_t i = 0; i < d.n; i++)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "connectors/kafka.h"
+#include "engine/engine.h"
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -17,7 +18,8 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *er
 {
     char e[512];
     if (rd_kafka_conf_set(conf, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, v, e);
+        return wire_errf(err, WIRE_EINVAL, "kafka: %s=%s: %s", k, wire_secret_key(k) ? "***" : v,
+                         e);
     return 0;
 }
 

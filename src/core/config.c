@@ -453,6 +453,26 @@ static bool substitute(loader *ld, const char *val, size_t len, const posmap *m,
             while (j < len && is_name_char(val[j]))
                 j++;
             size_t name_end = j;
+            if (j < len && val[j] == ':' &&
+                ((name_end - name_start == 3 && memcmp(val + name_start, "env", 3) == 0) ||
+                 (name_end - name_start == 4 && memcmp(val + name_start, "file", 4) == 0))) {
+                /* ${env:NAME} / ${file:PATH}: a secret reference, kept as
+                   written; the node that runs the pipeline resolves it
+                   (engine/secrets.c) */
+                while (j < len && val[j] != '}')
+                    j++;
+                if (j >= len) {
+                    add_error_at(ld, m, start, "unterminated secret reference: missing '}'");
+                    ok = false;
+                    goto literal;
+                }
+                for (size_t q = start; q <= j; q++) {
+                    wire_buf_putc(out, val[q]);
+                    posmap_push(om, m->v[2 * q], m->v[2 * q + 1]);
+                }
+                i = j + 1;
+                continue;
+            }
             if (name_end == name_start || !is_name_start(val[name_start])) {
                 add_error_at(ld, m, start,
                              "bad variable reference: expected ${NAME} with NAME made of "

@@ -332,6 +332,22 @@ void wire_spec_free(wire_pipeline_spec *s);
    always with a NULL sandbox). */
 int wire_spec_check_paths(const wire_pipeline_spec *s, const struct wire_sandbox *sb,
                           wire_diags *d);
+/*
+ * Secret references (engine/secrets.c, docs/security.md): a string option
+ * whose whole value is ${env:NAME} or ${file:PATH}. check: every reference
+ * well-formed, a ${file:} inside the sandbox (NULL: anywhere), and with
+ * refuse_literals (a document submitted to a node) no literal value for an
+ * option that names a secret (wire_secret_key); problems go to `d`.
+ * resolve: replace every reference with its value, on the node that runs the
+ * pipeline (${file:} through the sandbox); 0, or <0 with err naming the
+ * option and the reference, never a value.
+ */
+int wire_spec_check_secrets(const wire_pipeline_spec *s, const struct wire_sandbox *sb,
+                            bool refuse_literals, wire_diags *d);
+int wire_spec_resolve_secrets(wire_pipeline_spec *s, const struct wire_sandbox *sb, wire_err *err);
+/* Whether an option or map key names a secret: password, key_pass, token,
+   anything with "secret", an Authorization header (case-insensitive). */
+bool wire_secret_key(const char *key);
 
 /* ---- Running pipelines ---- */
 
