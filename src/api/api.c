@@ -98,6 +98,8 @@ static void handle(wire_http_req *req, void *arg)
         if (!(r->serves & serves) || !match(r->pattern, path, &args))
             continue;
         if (method_is(r->method, method)) {
+            if (a->node)
+                api_audit_begin(req, r, &args);
             r->fn(a, req, &args);
             return;
         }

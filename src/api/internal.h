@@ -41,6 +41,13 @@ typedef struct wire_route {
     wire_route_fn fn;
 } wire_route;
 
+/* ---- the audit log (audit.c) ---- */
+
+/* A mutating request (not GET/HEAD): log one line when it is answered. */
+void api_audit_begin(wire_http_req *req, const wire_route *r, const wire_route_args *args);
+/* What it acts on, learnt from the body (a created pipeline's name, a removed node). */
+void api_audit_subject(wire_http_req *req, const char *subject);
+
 /* ---- responses (api.c) ---- */
 
 /* A JSON document, re-indented when the request says ?pretty. */

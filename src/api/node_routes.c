@@ -198,6 +198,7 @@ void api_node_remove(wire_api *a, wire_http_req *req, const wire_route_args *arg
     req_ctx *c = ctx_new(a, req, R_REMOVE, WIRE_OP_REMOVE);
     size_t idl = wire_json_unescape(v.p + 1, v.n - 2, c->id);
     c->id[idl] = 0;
+    api_audit_subject(req, c->id);
     c->op.key = c->id;
     c->op.klen = idl;
     c->op.timeout_ms = ms;

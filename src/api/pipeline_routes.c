@@ -376,6 +376,7 @@ static bool validate(pctx *c, const char *doc, size_t n, const char *want_name)
         return false;
     }
     c->name = wire_xstrdup(spec->name);
+    api_audit_subject(c->req, spec->name);
     c->placement = wire_xstrdup(spec->placement_node ? spec->placement_node : "");
     c->parallelism = spec->parallelism;
     c->doc = wire_xstrndup(doc, n);

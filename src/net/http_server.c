@@ -72,6 +72,8 @@ struct wire_http_req {
     size_t out_len;
     int status;
     bool close_after;
+    wire_http_answer_fn on_answer; /* once, at the answer */
+    void *on_answer_arg;
 };
 
 struct conn {
@@ -147,6 +149,8 @@ static void req_free(wire_http_req *r)
 {
     if (!r)
         return;
+    if (r->on_answer) /* never answered (the server stopped): the hook still frees */
+        r->on_answer(r, 0, r->on_answer_arg);
     free(r->head);
     free(r->hdrs);
     free(r->body);
@@ -378,9 +382,26 @@ static void req_answered(wire_http_req *r)
     conn_unref(c); /* the handler's reference */
 }
 
+void wire_http_req_on_answer(wire_http_req *r, wire_http_answer_fn fn, void *arg)
+{
+    r->on_answer = fn;
+    r->on_answer_arg = arg;
+}
+
+void *wire_http_req_answer_arg(const wire_http_req *r)
+{
+    return r->on_answer_arg;
+}
+
 void wire_http_respond_full(wire_http_req *r, const wire_http_response *resp)
 {
     wire_http_server *s = r->srv;
+    if (r->on_answer) {
+        wire_http_answer_fn fn = r->on_answer;
+        r->on_answer = NULL;
+        fn(r, resp->status, r->on_answer_arg);
+        r->on_answer_arg = NULL;
+    }
     build_response(r, resp);
     count_status(s, resp->status);
     if (on_loop_thread(s)) {

@@ -121,6 +121,15 @@ typedef struct wire_http_response {
 
 /* Everything is copied: the caller may free its buffers on return. */
 void wire_http_respond_full(wire_http_req *r, const wire_http_response *resp);
+/*
+ * Call fn(r, status, arg) once, with the status of the answer, on the thread
+ * that answers, just before the answer is queued (the request is still
+ * valid): an audit trail. One per request; wire_http_req_answer_arg gives
+ * the arg back (NULL if none) to a handler that learns more later.
+ */
+typedef void (*wire_http_answer_fn)(wire_http_req *r, int status, void *arg);
+void wire_http_req_on_answer(wire_http_req *r, wire_http_answer_fn fn, void *arg);
+void *wire_http_req_answer_arg(const wire_http_req *r);
 void wire_http_respond(wire_http_req *r, int status, const char *content_type, const void *body,
                        size_t len);
 /* Percent-decode a query key or value ('+' is a space) into out (size cap, NUL-terminated). */

@@ -10,7 +10,9 @@
 #   - checked again at open: a directory swapped for a symlink out after the
 #     create makes the pipeline fail at its next open, and nothing is written
 #     outside;
-#   - `wire run` of a local file is the user's own process: unrestricted.
+#   - `wire run` of a local file is the user's own process: unrestricted;
+#   - the audit log: one structured line per mutating request (create,
+#     update, pause, KV writes, node removal) with its subject and outcome.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 . "$(dirname "$0")/pipeline_lib.sh"
@@ -135,6 +137,33 @@ check "late: resumed into the symlink, it fails" wait_until 20 state_is n1 late 
 late_error() { pfield n1 late error | grep -q 'outside the allowed paths'; }
 check "late: its error says why" late_error
 check "late: nothing was written outside" test -z "$(ls -A "$TMP/evil2")"
+
+# ---- the audit log: one line per mutating request, none for reads -------------------
+R_CURL=()
+req PUT n1 /v1/kv/audit-key "v1"
+req DELETE n1 /v1/kv/audit-key
+req DELETE n1 /remove '{"id": "nobody"}'
+req GET n1 /v1/pipelines/in1
+audit_has() { # audit_has PYTHON_CONDITION: some audit line of the node's log satisfies it
+    python3 - "${C_LOG[n1]}" "$1" <<'EOF'
+import json, sys
+lines = [json.loads(l.split(" audit ", 1)[1]) for l in open(sys.argv[1]) if " audit {" in l]
+sys.exit(0 if any(eval(sys.argv[2], {}, {"a": a}) for a in lines) else 1)
+EOF
+}
+check "audit: a create, with the pipeline's name, 201 ok" audit_has \
+    'a["method"] == "POST" and a["path"] == "/v1/pipelines" and a.get("pipeline") == "in1" and a["status"] == 201 and a["outcome"] == "ok"'
+check "audit: a refused create, 400 refused" audit_has \
+    'a["path"] == "/v1/pipelines" and a["status"] == 400 and a["outcome"] == "refused"'
+check "audit: the refused update names its pipeline" audit_has \
+    'a["method"] == "PUT" and a.get("pipeline") == "in1" and a["status"] == 400'
+check "audit: pause and resume" audit_has 'a["path"] == "/v1/pipelines/late/pause" and a.get("pipeline") == "late"'
+check "audit: KV writes with their key" audit_has \
+    'a["method"] == "DELETE" and a.get("key") == "audit-key" and a["outcome"] == "ok"'
+check "audit: a node removal with the node it names" audit_has 'a["path"] == "/remove" and a.get("node") == "nobody"'
+check "audit: time, token and role fields (null until --auth)" audit_has \
+    '"time" in a and a["token"] is None and a["role"] is None'
+check "audit: no line for reads" bash -c "! grep ' audit {' '${C_LOG[n1]}' | grep -q '\"method\":\"GET\"'"
 
 # ---- wire run of a local file: unrestricted ---------------------------------------------
 cat >local.yaml <<EOF
