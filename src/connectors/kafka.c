@@ -24,8 +24,9 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, wire_err *er
 }
 
 rd_kafka_t *wire_kafka_new(rd_kafka_type_t type, const wire_strlist *brokers,
-                           const wire_kafka_setting *settings, const wire_strmap *user,
-                           void *opaque, void (*callbacks)(rd_kafka_conf_t *conf), wire_err *err)
+                           const wire_kafka_setting *settings, const wire_tls_opts *tls,
+                           const wire_strmap *user, void *opaque,
+                           void (*callbacks)(rd_kafka_conf_t *conf), wire_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     wire_buf list;
@@ -36,6 +37,26 @@ rd_kafka_t *wire_kafka_new(rd_kafka_type_t type, const wire_strlist *brokers,
     wire_buf_free(&list);
     for (const wire_kafka_setting *s = settings; !rc && s && s->key; s++)
         rc = set(conf, s->key, s->value, err);
+    if (!rc && tls && tls->enabled && (tls->server_name || tls->min_version != WIRE_TLS_MIN_12))
+        rc = wire_errf(err, WIRE_EINVAL,
+                       "kafka: tls.%s has no librdkafka setting here: leave it out (the broker "
+                       "address's host is verified; TLS 1.2 or newer is negotiated)",
+                       tls->server_name ? "server_name" : "min_version");
+    if (!rc && tls && tls->enabled) {
+        bool verify = tls->verify_certificate != WIRE_TLS_VERIFY_FALSE;
+        const wire_kafka_setting ssl[] = {
+            {"security.protocol", "ssl"},
+            {tls->ca_file ? "ssl.ca.location" : NULL, tls->ca_file},
+            {tls->crt_file ? "ssl.certificate.location" : NULL, tls->crt_file},
+            {tls->key_file ? "ssl.key.location" : NULL, tls->key_file},
+            {tls->key_pass ? "ssl.key.password" : NULL, tls->key_pass},
+            {"enable.ssl.certificate.verification", verify ? "true" : "false"},
+            {"ssl.endpoint.identification.algorithm", tls->verify_hostname ? "https" : "none"},
+        };
+        for (size_t i = 0; !rc && i < sizeof(ssl) / sizeof(ssl[0]); i++)
+            if (ssl[i].key)
+                rc = set(conf, ssl[i].key, ssl[i].value, err);
+    }
     for (size_t i = 0; !rc && i < user->n; i++)
         rc = set(conf, user->keys[i], user->vals[i], err);
     if (rc) {

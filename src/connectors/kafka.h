@@ -16,12 +16,15 @@ typedef struct wire_kafka_setting {
 
 /*
  * A client of `type`: bootstrap.servers from `brokers`, then `settings`
- * (Wire's), then `user` (the `librdkafka:` option, which wins); `opaque` for
+ * (Wire's), then the `tls:` block as librdkafka's ssl.* (security.protocol
+ * ssl; may be NULL), then `user` (the `librdkafka:` option, which wins,
+ * e.g. security.protocol sasl_ssl); `opaque` for
  * the callbacks, which `callbacks` (may be NULL) sets on the configuration.
  * NULL with `err` set when a setting is refused or the client cannot start.
  */
 rd_kafka_t *wire_kafka_new(rd_kafka_type_t type, const wire_strlist *brokers,
-                           const wire_kafka_setting *settings, const wire_strmap *user,
-                           void *opaque, void (*callbacks)(rd_kafka_conf_t *conf), wire_err *err);
+                           const wire_kafka_setting *settings, const wire_tls_opts *tls,
+                           const wire_strmap *user, void *opaque,
+                           void (*callbacks)(rd_kafka_conf_t *conf), wire_err *err);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct http_sink_config {
     int64_t connect_timeout_ms;
     char *content_type;
     int method;
+    wire_tls_opts tls;
 } http_sink_config;
 
 static const wire_option http_sink_options[] = {
@@ -57,6 +58,8 @@ static const wire_option http_sink_options[] = {
      offsetof(http_sink_config, content_type), NULL, "Content-Type of the requests"},
     {"method", WIRE_OPT_ENUM, "POST", 0, offsetof(http_sink_config, method), "POST|PUT",
      "request method"},
+    {"tls", WIRE_OPT_TLS, NULL, 0, offsetof(http_sink_config, tls), NULL,
+     "TLS for https:// (docs/security.md); without it the system's CAs verify the server"},
     {NULL},
 };
 
@@ -64,8 +67,10 @@ typedef struct http_sink {
     const http_sink_config *cfg;
     CURL *curl;
     struct curl_slist *hdrs;
-    wire_buf pending; /* NDJSON: event bytes + '\n' each */
-    size_t *ends;     /* end offset (after '\n') of each pending event */
+    struct curl_slist *connect_to; /* tls.server_name: where the renamed host really is */
+    char *url;                     /* tls.server_name: the url with that host */
+    wire_buf pending;              /* NDJSON: event bytes + '\n' each */
+    size_t *ends;                  /* end offset (after '\n') of each pending event */
     size_t nev, ev_cap;
     size_t sent_ev, sent_off; /* prefix already accepted by the server */
     char answer[256];         /* start of the last response body */
@@ -96,10 +101,14 @@ static void sink_free(http_sink *s)
     if (s->curl)
         curl_easy_cleanup(s->curl);
     curl_slist_free_all(s->hdrs);
+    curl_slist_free_all(s->connect_to);
+    free(s->url);
     wire_buf_free(&s->pending);
     free(s->ends);
     free(s);
 }
+
+static int apply_tls(http_sink *s, const wire_tls_opts *t, wire_err *err);
 
 static int http_open(void **self, const void *config, const wire_component_env *env, wire_err *err)
 {
@@ -150,8 +159,65 @@ static int http_open(void **self, const void *config, const wire_component_env *
     curl_easy_setopt(c, CURLOPT_USERAGENT, "wire/" WIRE_VERSION);
     if (cfg->method == 1)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    int rc = apply_tls(s, &cfg->tls, err);
+    if (rc != 0) {
+        sink_free(s);
+        return rc;
+    }
     *self = s;
     return 0;
+}
+
+/*
+ * The tls: block onto libcurl. server_name: the URL's host becomes it (SNI,
+ * verification, Host) while CURLOPT_CONNECT_TO still connects to the
+ * address the URL named.
+ */
+static int apply_tls(http_sink *s, const wire_tls_opts *t, wire_err *err)
+{
+    CURL *c = s->curl;
+    curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                     (long)(t->enabled && t->min_version == WIRE_TLS_MIN_13
+                                ? CURL_SSLVERSION_TLSv1_3
+                                : CURL_SSLVERSION_TLSv1_2));
+    if (!t->enabled)
+        return 0;
+    if (t->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
+    if (t->crt_file)
+        curl_easy_setopt(c, CURLOPT_SSLCERT, t->crt_file);
+    if (t->key_file)
+        curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
+    if (t->key_pass)
+        curl_easy_setopt(c, CURLOPT_KEYPASSWD, t->key_pass);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER,
+                     t->verify_certificate == WIRE_TLS_VERIFY_FALSE ? 0L : 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, t->verify_hostname ? 2L : 0L);
+    if (!t->server_name || !*t->server_name)
+        return 0;
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *url = NULL;
+    int rc = 0;
+    if (!u || curl_url_set(u, CURLUPART_URL, s->cfg->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_HOST, t->server_name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+        rc = wire_errf(err, WIRE_EINVAL, "sink 'http': tls.server_name '%s' with url '%s'",
+                       t->server_name, s->cfg->url);
+    } else {
+        char to[600];
+        snprintf(to, sizeof(to), "%s:%s:%s:%s", t->server_name, port, host, port);
+        s->connect_to = curl_slist_append(NULL, to);
+        s->url = wire_xstrdup(url);
+        curl_easy_setopt(c, CURLOPT_URL, s->url);
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, s->connect_to);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_free(url);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 static int http_write(void *self, const wire_batch *b, wire_err *err)

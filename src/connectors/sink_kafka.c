@@ -43,6 +43,7 @@ typedef struct kafka_sink_config {
     char *positions_topic;
     int64_t transaction_timeout_ms;
     wire_strmap librdkafka;
+    wire_tls_opts tls;
 } kafka_sink_config;
 
 static const char *const compressions[] = {"none", "gzip", "snappy", "lz4", "zstd"};
@@ -72,6 +73,9 @@ static const wire_option kafka_sink_options[] = {
      "commit time, and stay within the brokers' transaction.max.timeout.ms (15 min)."},
     {"librdkafka", WIRE_OPT_STRMAP, NULL, 0, offsetof(kafka_sink_config, librdkafka), NULL,
      "librdkafka producer properties, passed through (e.g. {linger.ms: 20})."},
+    {"tls", WIRE_OPT_TLS, NULL, 0, offsetof(kafka_sink_config, tls), NULL,
+     "TLS to the brokers, as librdkafka's ssl.* (docs/kafka.md; server_name and min_version "
+     "are not librdkafka's: refused)"},
     {NULL},
 };
 
@@ -369,7 +373,7 @@ static int kafka_sink_create(void **self, const void *config, const wire_compone
         {"transaction.timeout.ms", txn_timeout},
         {NULL, NULL},
     };
-    s->rk = wire_kafka_new(RD_KAFKA_PRODUCER, &c->brokers, settings, &c->librdkafka, s,
+    s->rk = wire_kafka_new(RD_KAFKA_PRODUCER, &c->brokers, settings, &c->tls, &c->librdkafka, s,
                            producer_callbacks, err);
     if (!s->rk) {
         kafka_sink_destroy(s);
@@ -705,8 +709,8 @@ static int kafka_sink_recover_positions(void *self, uint64_t *id, wire_position 
         {"group.id", s->txn_id}, /* never joined: partitions are assigned by hand */
         {NULL, NULL},
     };
-    rd_kafka_t *c = wire_kafka_new(RD_KAFKA_CONSUMER, &s->c->brokers, settings, &s->c->librdkafka,
-                                   NULL, NULL, err);
+    rd_kafka_t *c = wire_kafka_new(RD_KAFKA_CONSUMER, &s->c->brokers, settings, &s->c->tls,
+                                   &s->c->librdkafka, NULL, NULL, err);
     if (!c)
         return err->code ? err->code : WIRE_EINVAL;
     int64_t timeout = s->c->flush_timeout_ms > 0 ? s->c->flush_timeout_ms : 30000;

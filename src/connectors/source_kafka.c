@@ -63,6 +63,7 @@ typedef struct kafka_config {
     int stop_at;
     int64_t batch;
     wire_strmap librdkafka;
+    wire_tls_opts tls;
 } kafka_config;
 
 static const wire_option kafka_options[] = {
@@ -87,6 +88,9 @@ static const wire_option kafka_options[] = {
      "Messages per batch at most."},
     {"librdkafka", WIRE_OPT_STRMAP, NULL, 0, offsetof(kafka_config, librdkafka), NULL,
      "librdkafka consumer properties, passed through (e.g. {fetch.max.bytes: 1048576})."},
+    {"tls", WIRE_OPT_TLS, NULL, 0, offsetof(kafka_config, tls), NULL,
+     "TLS to the brokers, as librdkafka's ssl.* (docs/kafka.md; server_name and min_version "
+     "are not librdkafka's: refused)"},
     {NULL},
 };
 
@@ -308,7 +312,7 @@ static int open_consumer(kafka_source *s, wire_err *err)
         {"queued.min.messages", "1000000"},
         {NULL, NULL},
     };
-    s->rk = wire_kafka_new(RD_KAFKA_CONSUMER, &c->brokers, settings, &c->librdkafka, s,
+    s->rk = wire_kafka_new(RD_KAFKA_CONSUMER, &c->brokers, settings, &c->tls, &c->librdkafka, s,
                            consumer_callbacks, err);
     if (!s->rk)
         return err->code ? err->code : WIRE_EINVAL;

@@ -94,7 +94,27 @@ typedef enum wire_opt_type {
     WIRE_OPT_STRLIST,  /* wire_strlist: a sequence, or one comma-separated string */
     WIRE_OPT_STRMAP,   /* wire_strmap: a map of string to string */
     WIRE_OPT_JSON,     /* char *: any value, serialized as JSON text */
+    WIRE_OPT_TLS,      /* wire_tls_opts: the `tls:` block (below) */
 } wire_opt_type;
+
+/*
+ * The one `tls:` block of every connector that opens or accepts a connection
+ * (Vector's names; docs/security.md). Present (any key) means enabled unless
+ * `enabled: false`; absent, all zero. verify_certificate: WIRE_TLS_VERIFY_AUTO
+ * means the role's default — verify the server as a client; as a server,
+ * true asks for and checks client certificates (mTLS).
+ */
+enum { WIRE_TLS_VERIFY_AUTO, WIRE_TLS_VERIFY_TRUE, WIRE_TLS_VERIFY_FALSE };
+enum { WIRE_TLS_MIN_12, WIRE_TLS_MIN_13 };
+typedef struct wire_tls_opts {
+    bool enabled;
+    char *ca_file, *crt_file, *key_file; /* paths (a node's sandbox confines them) */
+    char *key_pass;                      /* a secret: ${env:..} or ${file:..} on a node */
+    int verify_certificate;              /* WIRE_TLS_VERIFY_* */
+    bool verify_hostname;                /* the certificate names the host (default true) */
+    char *server_name;                   /* SNI and the name verified, instead of the host */
+    int min_version;                     /* WIRE_TLS_MIN_*: TLS 1.2 (default) or 1.3 */
+} wire_tls_opts;
 
 enum {
     WIRE_OPT_REQUIRED = 1 << 0, /* must be given; a required string must not be empty */
@@ -111,6 +131,9 @@ typedef struct wire_option {
     const char *choices; /* ENUM: "read|tail" */
     const char *desc;
 } wire_option;
+
+/* The tls: block's own option table (for walkers: paths, secrets, help). */
+extern const wire_option wire_tls_options[];
 
 typedef struct wire_strlist {
     char **v;

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,7 @@ const char *wire_opt_type_name(wire_opt_type t)
     case WIRE_OPT_STRLIST: return "list of strings";
     case WIRE_OPT_STRMAP: return "map of strings";
     case WIRE_OPT_JSON: return "JSON";
+    case WIRE_OPT_TLS: return "tls block";
     }
     return "?";
 }
@@ -164,6 +166,7 @@ static void free_value(const wire_option *o, void *out)
         l->n = 0;
         break;
     }
+    case WIRE_OPT_TLS: wire_options_free(wire_tls_options, f); break;
     case WIRE_OPT_STRMAP: {
         wire_strmap *m = f;
         for (size_t i = 0; i < m->n; i++) {
@@ -402,6 +405,17 @@ static int parse_value(const wire_option *o, const wire_cfg *n, void *out, const
         *(wire_strmap *)f = m;
         return 0;
     }
+    if (o->type == WIRE_OPT_TLS) {
+        if (n->kind != WIRE_CFG_MAP) {
+            diag_at(d, n, "%s: option '%s' expects a map (enabled, ca_file, crt_file, ...), %s",
+                    what, o->name, got(n, g, sizeof(g)));
+            return -1;
+        }
+        free_value(o, out);
+        char sub[300];
+        snprintf(sub, sizeof(sub), "%s: option '%s'", what, o->name);
+        return wire_options_parse(wire_tls_options, n, f, sub, d) == 0 ? 0 : -1;
+    }
     if (o->type == WIRE_OPT_SELECT) {
         wire_select *s = NULL;
         if (parse_select(o, n, &s, what, d) != 0)
@@ -618,6 +632,32 @@ int wire_options_parse(const wire_option *table, const wire_cfg *cfg, void *out,
     return d->n > before ? WIRE_EINVAL : 0;
 }
 
+/* ---- the tls: block ---- */
+
+const wire_option wire_tls_options[] = {
+    {"enabled", WIRE_OPT_BOOL, "true", 0, offsetof(wire_tls_opts, enabled), NULL,
+     "TLS on (the block's presence turns it on; false turns it off)"},
+    {"ca_file", WIRE_OPT_STRING, NULL, WIRE_OPT_PATH, offsetof(wire_tls_opts, ca_file), NULL,
+     "PEM file of the certificate authorities to trust (default: the system's)"},
+    {"crt_file", WIRE_OPT_STRING, NULL, WIRE_OPT_PATH, offsetof(wire_tls_opts, crt_file), NULL,
+     "PEM certificate to present (a client's for mTLS)"},
+    {"key_file", WIRE_OPT_STRING, NULL, WIRE_OPT_PATH, offsetof(wire_tls_opts, key_file), NULL,
+     "PEM private key of crt_file"},
+    {"key_pass", WIRE_OPT_STRING, NULL, 0, offsetof(wire_tls_opts, key_pass), NULL,
+     "passphrase of key_file (a secret: ${env:NAME} or ${file:PATH})"},
+    {"verify_certificate", WIRE_OPT_ENUM, "auto", 0, offsetof(wire_tls_opts, verify_certificate),
+     "auto|true|false",
+     "check the peer's certificate against ca_file (auto: yes for clients; for servers true "
+     "asks for client certificates: mTLS)"},
+    {"verify_hostname", WIRE_OPT_BOOL, "true", 0, offsetof(wire_tls_opts, verify_hostname), NULL,
+     "the server's certificate must name the host (or server_name)"},
+    {"server_name", WIRE_OPT_STRING, NULL, 0, offsetof(wire_tls_opts, server_name), NULL,
+     "name sent as SNI and verified, instead of the address's host"},
+    {"min_version", WIRE_OPT_ENUM, "1.2", 0, offsetof(wire_tls_opts, min_version), "1.2|1.3",
+     "oldest TLS version accepted"},
+    {NULL},
+};
+
 /* ---- Printing (wire help TYPE, docs/reference.md) ---- */
 
 static void type_label(const wire_option *o, char *buf, size_t bn)
@@ -641,19 +681,15 @@ static void md_cell(FILE *f, const char *s)
     }
 }
 
-void wire_options_print(const wire_option *table, FILE *f, bool markdown)
+/* One row (markdown) or entry (text) per option; a tls block's keys follow it as tls.KEY. */
+static void print_rows(const wire_option *table, const char *prefix, FILE *f, bool markdown)
 {
     char tl[256];
-    if (markdown) {
-        if (!table || !table->name) {
-            fputs("No options.\n", f);
-            return;
-        }
-        fputs("| Option | Type | Default | Required | Description |\n", f);
-        fputs("|---|---|---|---|---|\n", f);
-        for (const wire_option *o = table; o->name; o++) {
-            type_label(o, tl, sizeof(tl));
+    for (const wire_option *o = table; o->name; o++) {
+        type_label(o, tl, sizeof(tl));
+        if (markdown) {
             fputs("| `", f);
+            md_cell(f, prefix);
             md_cell(f, o->name);
             fputs("` | ", f);
             md_cell(f, tl);
@@ -668,22 +704,33 @@ void wire_options_print(const wire_option *table, FILE *f, bool markdown)
             fputs(" | ", f);
             md_cell(f, o->desc);
             fputs(" |\n", f);
+        } else {
+            fprintf(f, "  %s%s (%s", prefix, o->name, tl);
+            if (o->flags & WIRE_OPT_REQUIRED)
+                fputs(", required", f);
+            if (o->def)
+                fprintf(f, ", default: %s", o->def);
+            fputs(")\n", f);
+            if (o->desc && *o->desc)
+                fprintf(f, "      %s\n", o->desc);
         }
-        return;
+        if (o->type == WIRE_OPT_TLS) {
+            char sub[64];
+            snprintf(sub, sizeof(sub), "%s%s.", prefix, o->name);
+            print_rows(wire_tls_options, sub, f, markdown);
+        }
     }
+}
+
+void wire_options_print(const wire_option *table, FILE *f, bool markdown)
+{
     if (!table || !table->name) {
-        fputs("  (no options)\n", f);
+        fputs(markdown ? "No options.\n" : "  (no options)\n", f);
         return;
     }
-    for (const wire_option *o = table; o->name; o++) {
-        type_label(o, tl, sizeof(tl));
-        fprintf(f, "  %s (%s", o->name, tl);
-        if (o->flags & WIRE_OPT_REQUIRED)
-            fputs(", required", f);
-        if (o->def)
-            fprintf(f, ", default: %s", o->def);
-        fputs(")\n", f);
-        if (o->desc && *o->desc)
-            fprintf(f, "      %s\n", o->desc);
+    if (markdown) {
+        fputs("| Option | Type | Default | Required | Description |\n", f);
+        fputs("|---|---|---|---|---|\n", f);
     }
+    print_rows(table, "", f, markdown);
 }

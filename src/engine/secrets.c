@@ -83,19 +83,21 @@ struct walk {
     char where[256]; /* "sink 'http': option 'headers.Authorization'" */
 };
 
-static int walk_component(walk *w, const wire_component *c, const char *kind)
+static int walk_table(walk *w, const wire_option *table, char *cfg, const char *prefix)
 {
-    if (!c->type || !c->def || !c->config)
-        return 0;
-    w->c = c;
-    w->kind = kind;
-    const wire_component_def *def = c->def;
+    const wire_component *c = w->c;
+    const char *kind = w->kind;
     char key[200];
-    for (const wire_option *o = def->options; o && o->name; o++) {
-        char *base = (char *)c->config + o->offset;
+    for (const wire_option *o = table; o && o->name; o++) {
+        char *base = cfg + o->offset;
         int rc = 0;
-        if (o->type == WIRE_OPT_STRING) {
-            snprintf(w->where, sizeof(w->where), "%s '%s': option '%s'", kind, c->type, o->name);
+        if (o->type == WIRE_OPT_TLS) {
+            char sub[64];
+            snprintf(sub, sizeof(sub), "%s%s.", prefix, o->name);
+            rc = walk_table(w, wire_tls_options, base, sub);
+        } else if (o->type == WIRE_OPT_STRING) {
+            snprintf(w->where, sizeof(w->where), "%s '%s': option '%s%s'", kind, c->type, prefix,
+                     o->name);
             rc = w->visit(w, o->name, (char **)base);
         } else if (o->type == WIRE_OPT_STRLIST) {
             wire_strlist *l = (wire_strlist *)base;
@@ -117,6 +119,16 @@ static int walk_component(walk *w, const wire_component *c, const char *kind)
             return rc;
     }
     return 0;
+}
+
+static int walk_component(walk *w, const wire_component *c, const char *kind)
+{
+    if (!c->type || !c->def || !c->config)
+        return 0;
+    w->c = c;
+    w->kind = kind;
+    const wire_component_def *def = c->def;
+    return walk_table(w, def->options, c->config, "");
 }
 
 static int walk_spec(walk *w)

@@ -845,17 +845,21 @@ int wire_spec_load_file(const wire_registry *r, const char *path, const wire_spe
     return rc;
 }
 
-/* One component's path options against the sandbox. */
-static void check_component_paths(const wire_pipeline_spec *s, const wire_component *c,
-                                  const char *kind, const wire_sandbox *sb, wire_diags *d)
+/* The path options of a table (a tls block's too, as tls.KEY) against the sandbox. */
+static void check_table_paths(const wire_pipeline_spec *s, const wire_component *c,
+                              const char *kind, const wire_option *table, const char *base,
+                              const char *prefix, const wire_sandbox *sb, wire_diags *d)
 {
-    if (!c->type || !c->def || !c->config)
-        return;
-    const wire_component_def *def = c->def;
-    for (const wire_option *o = def->options; o && o->name; o++) {
+    for (const wire_option *o = table; o && o->name; o++) {
+        if (o->type == WIRE_OPT_TLS) {
+            char sub[64];
+            snprintf(sub, sizeof(sub), "%s%s.", prefix, o->name);
+            check_table_paths(s, c, kind, wire_tls_options, base + o->offset, sub, sb, d);
+            continue;
+        }
         if (o->type != WIRE_OPT_STRING || !(o->flags & WIRE_OPT_PATH))
             continue;
-        const char *path = *(char *const *)((const char *)c->config + o->offset);
+        const char *path = *(char *const *)(base + o->offset);
         if (!path || !*path)
             continue;
         /* a template's instance number cannot move it: check instance 0 */
@@ -875,9 +879,19 @@ static void check_component_paths(const wire_pipeline_spec *s, const wire_compon
         wire_err_clear(&err);
         if (wire_sandbox_check(sb, b.p, &err) != 0)
             wire_diags_add(d, s->file ? s->file : "pipeline", c->line, c->col,
-                           "%s '%s': option '%s': %s", kind, c->type, o->name, err.msg);
+                           "%s '%s': option '%s%s': %s", kind, c->type, prefix, o->name, err.msg);
         wire_buf_free(&b);
     }
+}
+
+/* One component's path options against the sandbox. */
+static void check_component_paths(const wire_pipeline_spec *s, const wire_component *c,
+                                  const char *kind, const wire_sandbox *sb, wire_diags *d)
+{
+    if (!c->type || !c->def || !c->config)
+        return;
+    const wire_component_def *def = c->def;
+    check_table_paths(s, c, kind, def->options, c->config, "", sb, d);
 }
 
 int wire_spec_check_paths(const wire_pipeline_spec *s, const wire_sandbox *sb, wire_diags *d)

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """collector.py — a test HTTP collector for the `http` sink.
 
-    collector.py PORT DIR
+    collector.py PORT DIR [CERT KEY [CLIENT_CA]]
+
+With CERT and KEY it speaks HTTPS (TLS 1.2 or newer); with CLIENT_CA too, it
+asks for a client certificate signed by that CA and refuses the handshake
+without one (mTLS).
 
 Appends every accepted request body to DIR/bodies and one line per accepted
 request ("<lines> <bytes> <content-type>") to DIR/requests. Behaviour is
@@ -93,5 +97,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 4:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    if len(sys.argv) > 5:
+        ctx.load_verify_locations(sys.argv[5])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 open(os.path.join(DIR, "ready"), "w").close()
 server.serve_forever()
