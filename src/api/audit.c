@@ -37,13 +37,8 @@ static const char *outcome(int status)
 static void audit_answer(wire_http_req *req, int status, void *arg)
 {
     audit *au = arg;
-    int64_t now = wire_now_ms();
-    time_t secs = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char when[40];
-    size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)(now % 1000));
+    char when[32];
+    wire_time_iso(wire_now_ms(), when);
     wire_buf b;
     wire_buf_init(&b);
     wire_jw w;

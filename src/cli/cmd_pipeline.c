@@ -233,12 +233,10 @@ static void checkpoint_text(const wire_json_val *cp, char *out, size_t n)
         return;
     }
     long long t = atoll(ms);
-    time_t secs = (time_t)(t / 1000);
-    struct tm tm;
-    if (t > 0 && gmtime_r(&secs, &tm)) {
-        char when[64];
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out, n, "%s at %s.%03lldZ", id, when, t % 1000);
+    if (t > 0) {
+        char when[32];
+        wire_time_iso(t, when);
+        snprintf(out, n, "%s at %s", id, when);
     } else {
         snprintf(out, n, "%s", id);
     }

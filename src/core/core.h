@@ -118,6 +118,8 @@ size_t wire_arena_footprint(const wire_arena *a);
 
 /* Time. */
 int64_t wire_now_ms(void);  /* wall clock, ms since the epoch */
+/* `ms` since the epoch as UTC ISO 8601 with milliseconds: 2026-12-08T00:45:12.345Z */
+void wire_time_iso(int64_t ms, char out[32]);
 int64_t wire_mono_ns(void); /* monotonic */
 void wire_sleep_ms(int64_t ms);
 /* Parse "500ms", "1s", "2m", "1h", "250us" -> milliseconds (>= 0). */

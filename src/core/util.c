@@ -203,6 +203,15 @@ void wire_log_set_level(int level)
     log_level = level;
 }
 
+void wire_time_iso(int64_t ms, char out[32])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
 void wire_log(int level, const char *fmt, ...)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};

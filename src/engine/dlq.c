@@ -42,15 +42,6 @@ int wire_dlq_open(wire_dlq **out, const wire_component *c, const wire_component_
     return 0;
 }
 
-static void format_time(int64_t ms, char out[32])
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
 /* Flush and sync one dead letter (the retry loop's step). */
 static int dlq_flush(void *arg, wire_err *err)
 {
@@ -65,7 +56,7 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
                    int64_t attempts, int64_t first_failed_ms, wire_err *err)
 {
     char when[32];
-    format_time(first_failed_ms ? first_failed_ms : wire_now_ms(), when);
+    wire_time_iso(first_failed_ms ? first_failed_ms : wire_now_ms(), when);
     pthread_mutex_lock(&d->lock);
     wire_buf *b = &d->buf;
     wire_buf_reset(b);
