@@ -45,26 +45,31 @@ int wire_cli_limit_flag(int argc, char **argv, int *i, struct wire_spec_limits *
 struct wire_json_val;
 
 typedef struct wire_cli_opts {
-    const char *addr; /* --addr, else $WIRE_ADDR, else localhost:4001 */
+    const char *addr; /* --addr, else $WIRE_ADDR, else localhost:4001; https:// for TLS */
     const char *fmt;  /* -o table|json */
     bool json;
+    /* TLS to the node (etcdctl's names): --cacert verifies it (default: the
+       system's CAs), --cert/--key present a client certificate (mTLS) */
+    const char *cacert, *cert, *key;
 } wire_cli_opts;
 #define WIRE_CLI_OPTS_INIT                                                                         \
     {                                                                                              \
-        wire_cli_default_addr(), "table", false                                                    \
+        wire_cli_default_addr(), "table", false, NULL, NULL, NULL                                  \
     }
 /* $WIRE_ADDR if set and not empty, else localhost:4001. */
 const char *wire_cli_default_addr(void);
 
-/* If argv[*i] is --addr or -o (with its value), take it, advance *i, return 1. */
+/* If argv[*i] is --addr, -o, --cacert, --cert or --key (with its value), take it,
+   advance *i, return 1. */
 int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o);
 /*
- * One request to a node: METHOD http://ADDR/PATH with `body` (n bytes, or
+ * One request to the node o->addr (with o's TLS files): METHOD
+ * http://ADDR/PATH (or ADDR as given when it has a scheme) with `body` (n bytes, or
  * NULL for none) of `content_type` (or NULL). The answer's body is appended
  * to `out`. Returns the HTTP status, or -1 if the node could not be reached
  * (the reason is then in `out`). Call curl_global_init first.
  */
-long wire_cli_http(const char *method, const char *addr, const char *path, const char *body,
+long wire_cli_http(const wire_cli_opts *o, const char *method, const char *path, const char *body,
                    size_t n, const char *content_type, wire_buf *out);
 /* Print "error: <the server's message>" (or the transport error) on stderr; returns 1. */
 int wire_cli_fail(long status, const wire_buf *body);

@@ -24,9 +24,10 @@ const char *wire_cli_default_addr(void)
     return a && *a ? a : "localhost:4001";
 }
 
-long wire_cli_http(const char *method, const char *addr, const char *path, const char *body,
+long wire_cli_http(const wire_cli_opts *o, const char *method, const char *path, const char *body,
                    size_t n, const char *content_type, wire_buf *out)
 {
+    const char *addr = o->addr;
     CURL *c = curl_easy_init();
     if (!c) {
         wire_buf_printf(out, "curl_easy_init failed");
@@ -51,6 +52,13 @@ long wire_cli_http(const char *method, const char *addr, const char *path, const
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (o->cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+    if (o->cert)
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+    if (o->key)
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
     if (body) {
         /* Sized, so a body may hold any bytes; "" sends Content-Length: 0. */
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
@@ -142,6 +150,18 @@ int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o)
         o->addr = argv[++*i];
     else if (strncmp(a, "--addr=", 7) == 0)
         o->addr = a + 7;
+    else if (strcmp(a, "--cacert") == 0 && *i + 1 < argc)
+        o->cacert = argv[++*i];
+    else if (strcmp(a, "--cert") == 0 && *i + 1 < argc)
+        o->cert = argv[++*i];
+    else if (strcmp(a, "--key") == 0 && *i + 1 < argc)
+        o->key = argv[++*i];
+    else if (strncmp(a, "--cacert=", 9) == 0)
+        o->cacert = a + 9;
+    else if (strncmp(a, "--cert=", 7) == 0)
+        o->cert = a + 7;
+    else if (strncmp(a, "--key=", 6) == 0)
+        o->key = a + 6;
     else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && *i + 1 < argc)
         o->fmt = argv[++*i];
     else if (strncmp(a, "-o=", 3) == 0)

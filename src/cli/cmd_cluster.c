@@ -31,7 +31,12 @@ static void cluster_usage_to(FILE *f)
 {
     fprintf(f, "usage: wire cluster status | nodes | remove ID  [--addr HOST:PORT] "
                "[-o table|json]\n"
-               "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001)\n");
+               "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001); "
+               "https://HOST:PORT\n"
+               "          for TLS, with --cacert FILE (the CA that signed the node's "
+               "certificate;\n"
+               "          default: the system's) and --cert FILE --key FILE (a client "
+               "certificate)\n");
 }
 
 static int cluster_usage(void)
@@ -69,7 +74,7 @@ int wire_cmd_cluster(int argc, char **argv)
     wire_buf_init(&b);
     int rc = 0;
     if (strcmp(sub, "status") == 0 && !arg) {
-        long st = wire_cli_http("GET", addr, "/status", NULL, 0, NULL, &b);
+        long st = wire_cli_http(&o, "GET", "/status", NULL, 0, NULL, &b);
         if (st != 200) {
             rc = wire_cli_fail(st, &b);
         } else if (json) {
@@ -103,7 +108,7 @@ int wire_cmd_cluster(int argc, char **argv)
             }
         }
     } else if (strcmp(sub, "nodes") == 0 && !arg) {
-        long st = wire_cli_http("GET", addr, "/nodes?ver=2&nonvoters", NULL, 0, NULL, &b);
+        long st = wire_cli_http(&o, "GET", "/nodes?ver=2&nonvoters", NULL, 0, NULL, &b);
         wire_json_val arr;
         if (st != 200) {
             rc = wire_cli_fail(st, &b);
@@ -148,8 +153,7 @@ int wire_cmd_cluster(int argc, char **argv)
         wire_jw_obj(&w);
         wire_jw_kstr(&w, "id", arg);
         wire_jw_end(&w);
-        long st =
-            wire_cli_http("DELETE", addr, "/remove", body.p, body.len, "application/json", &b);
+        long st = wire_cli_http(&o, "DELETE", "/remove", body.p, body.len, "application/json", &b);
         wire_buf_free(&body);
         if (st != 200)
             rc = wire_cli_fail(st, &b);

@@ -25,7 +25,9 @@
     "  create  submit a new pipeline (409 if the name exists)\n"                                   \
     "  apply   create it, or update it in place: a new version that resumes from\n"                \
     "          the running version's checkpoint\n"                                                 \
-    "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001)\n"
+    "  --addr  the node to ask (default $WIRE_ADDR, else localhost:4001); https://HOST:PORT\n"     \
+    "          for TLS, with --cacert FILE (the CA that signed the node's certificate;\n"          \
+    "          default: the system's) and --cert FILE --key FILE (a client certificate)\n"
 
 #define pipeline_fatal(...) wire_cli_fatal(PIPELINE_USAGE, __VA_ARGS__)
 
@@ -126,7 +128,7 @@ static int cmd_create(const wire_cli_opts *o, const char *file, bool apply)
         fl >= 5 && strcmp(file + fl - 5, ".json") == 0 ? "application/json" : "application/yaml";
     wire_buf b;
     wire_buf_init(&b);
-    long st = wire_cli_http("POST", o->addr, "/v1/pipelines", text, n, ctype, &b);
+    long st = wire_cli_http(o, "POST", "/v1/pipelines", text, n, ctype, &b);
     const char *done = "created";
     char docname[128];
     if (apply && st == 409 && document_name(text, n, docname, sizeof(docname))) {
@@ -134,7 +136,7 @@ static int cmd_create(const wire_cli_opts *o, const char *file, bool apply)
         wire_buf_init(&path);
         pipeline_path(&path, docname, "");
         wire_buf_reset(&b);
-        st = wire_cli_http("PUT", o->addr, path.p, text, n, ctype, &b);
+        st = wire_cli_http(o, "PUT", path.p, text, n, ctype, &b);
         wire_buf_free(&path);
         done = "updated";
     }
@@ -162,7 +164,7 @@ static int cmd_list(const wire_cli_opts *o)
 {
     wire_buf b;
     wire_buf_init(&b);
-    long st = wire_cli_http("GET", o->addr, "/v1/pipelines", NULL, 0, NULL, &b);
+    long st = wire_cli_http(o, "GET", "/v1/pipelines", NULL, 0, NULL, &b);
     wire_json_val arr, el;
     int rc = 0;
     if (st != 200) {
@@ -304,8 +306,8 @@ static int cmd_one(const wire_cli_opts *o, const char *sub, const char *name)
     else
         suffix = "/resume", done = "resumed";
     pipeline_path(&path, name, suffix);
-    long st = wire_cli_http(method, o->addr, path.p, strcmp(method, "POST") == 0 ? "" : NULL, 0,
-                            NULL, &b);
+    long st =
+        wire_cli_http(o, method, path.p, strcmp(method, "POST") == 0 ? "" : NULL, 0, NULL, &b);
     int rc = 0;
     if (st != 200) {
         rc = wire_cli_fail(st, &b);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_tls_connectors.sh — the `tls:` block of the connectors, through the
+# test_tls.sh — TLS of the connectors' `tls:` block and of the CLI, through the
 # real binary, with certificates made here by openssl and HTTPS collectors
 # (tests/integration/collector.py with a certificate):
 #   - http sink: ca_file trusts the server; without it (system CAs) and with a
@@ -9,7 +9,10 @@
 #     server_name names it or verify_hostname is false; min_version 1.3;
 #   - kafka: tls.server_name refused with a clear message; the block listed
 #     in `wire help`;
-#   - on a node: tls paths are sandboxed, key_pass must be a reference.
+#   - on a node: tls paths are sandboxed, key_pass must be a reference;
+#   - the CLI: `wire pipeline`/`wire cluster` with https:// in --addr,
+#     --cacert, --cert, --key against an mTLS server; refused without the
+#     client certificate, without the CA, and in plain HTTP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 COLLECTOR=$(cd "$(dirname "$0")" && pwd)/collector.py
@@ -142,5 +145,46 @@ EOF
 req POST n1 /v1/pipelines "@n2.yaml"
 check_eq "a node: a literal tls.key_pass: 400" 400 "$R_CODE"
 check "  naming it a secret" grep -qF "option 'tls.key_pass' names a secret" <<<"$R_BODY"
+# ---- the CLI over TLS -------------------------------------------------------------------------
+API=$(free_port)
+python3 -c '
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{\"pipelines\": []}" if self.path.startswith("/v1/pipelines") else b"{\"node_id\": \"tls1\"}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2] + "/server.crt", sys.argv[2] + "/server.key")
+ctx.load_verify_locations(sys.argv[2] + "/ca.crt")
+ctx.verify_mode = ssl.CERT_REQUIRED
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+s.serve_forever()' "$API" "$P" >api.log 2>&1 &
+T_PIDS+=("$!")
+api_up() { curl -s -o /dev/null --cacert "$P/ca.crt" --cert "$P/client.crt" --key "$P/client.key" "https://127.0.0.1:$API/status"; }
+check "an mTLS API stand-in is up" wait_for api_up
+"$WIRE" pipeline list --addr "https://127.0.0.1:$API" --cacert "$P/ca.crt" --cert "$P/client.crt" \
+    --key "$P/client.key" -o json >cli1.out 2>&1
+check "wire pipeline list over https with --cacert/--cert/--key: exit 0" test $? = 0
+check "  the answer printed" grep -q '"pipelines"' cli1.out
+"$WIRE" cluster status --addr="https://127.0.0.1:$API" --cacert="$P/ca.crt" --cert="$P/client.crt" \
+    --key="$P/client.key" -o json >cli2.out 2>&1
+check "wire cluster status over https (--flag=value forms): exit 0" test $? = 0
+"$WIRE" pipeline list --addr "https://127.0.0.1:$API" --cacert "$P/ca.crt" -o json >cli3.out 2>&1
+check "without a client certificate: refused (exit 1)" test $? = 1
+check "  saying the node could not be reached over TLS" grep -q 'cannot reach' cli3.out
+"$WIRE" pipeline list --addr "https://127.0.0.1:$API" --cert "$P/client.crt" --key "$P/client.key" \
+    -o json >cli4.out 2>&1
+check "without --cacert (the system's CAs do not know ours): refused" test $? = 1
+"$WIRE" pipeline list --addr "127.0.0.1:$API" -o json >cli5.out 2>&1
+check "plain HTTP to the TLS port: fails" test $? != 0
+"$WIRE" pipeline --help >phelp.out 2>&1
+check "wire pipeline --help names --cacert, --cert and --key" \
+    bash -c "grep -q -- --cacert phelp.out && grep -q -- '--cert FILE --key FILE' phelp.out"
 check "no sanitizer reports" bash -c "! grep -l 'ERROR: AddressSanitizer\|runtime error:' ./*.log"
 finish
