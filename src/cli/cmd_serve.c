@@ -29,7 +29,7 @@ typedef struct serve_flags {
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
     int64_t max_pipelines, max_transforms, max_pipeline_bytes, max_conns_per_client;
-    bool non_voter, stepdown, remove_shutdown;
+    bool non_voter, stepdown, remove_shutdown, insecure_no_auth;
 } serve_flags;
 
 #define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
@@ -88,6 +88,8 @@ static void serve_usage(FILE *f)
         "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
         "  --allowed-paths DIR[,DIR..]    where pipelines may read and write files, besides\n"
         "                                 DATA_DIR/files\n"
+        "  --insecure-no-auth             serve the HTTP API on a non-loopback address without\n"
+        "                                 authentication (refused otherwise)\n"
         "  --log-level debug|info|warn|error\n");
 }
 
@@ -130,6 +132,7 @@ static const flag_def flag_defs[] = {
     {"node-key", F_STR, OFF(node_key)},
     {"log-level", F_STR, OFF(log_level)},
     {"allowed-paths", F_STR, OFF(allowed_paths)},
+    {"insecure-no-auth", F_BOOL, OFF(insecure_no_auth)},
 };
 
 static int parse_flags(int argc, char **argv, serve_flags *f)
@@ -222,6 +225,20 @@ static int check_addr(const char *flag, const char *addr, bool advertised)
     return 0;
 }
 
+/* localhost, 127.0.0.0/8 or ::1: reachable from this machine only. */
+static bool loopback_host(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    char host[256];
+    if (n >= sizeof(host))
+        return false;
+    memcpy(host, addr, n);
+    host[n] = 0;
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
 /* The HTTP server's own body limit (net/http_server.c): no document can be larger. */
 #define SERVE_MAX_BODY (10 << 20)
 
@@ -253,6 +270,13 @@ static int check_flags(serve_flags *f)
         if (rc)
             return 1;
     }
+    /* anyone who reaches the API can run pipelines and change the cluster */
+    if (!loopback_host(f->http_addr) && !f->insecure_no_auth)
+        return fatal("--http-addr %s is not a loopback address: anyone who reaches it could "
+                     "create pipelines and change the cluster, and this build has no "
+                     "authentication yet (--auth, issue 13); pass --insecure-no-auth to serve "
+                     "it anyway",
+                     f->http_addr);
     if (f->bootstrap_expect > 0 && f->non_voter)
         return fatal("--bootstrap-expect cannot be used with --raft-non-voter");
     /* Members fence themselves after 3/4 of it; the leader's heartbeats come every 500 ms
@@ -378,6 +402,10 @@ int wire_cmd_serve(int argc, char **argv)
         wire_sandbox_free(sandbox);
         return fatal("http: %s", err.msg);
     }
+    if (!loopback_host(f.http_addr))
+        wire_warn("serving the HTTP API on %s without authentication (--insecure-no-auth): "
+                  "anyone who reaches it can create pipelines and change the cluster",
+                  f.http_addr);
     wire_info("node %s serving HTTP on %s, inter-node on %s, data in %s",
               f.node_id ? f.node_id : cfg.raft_adv_addr, f.http_addr, f.raft_addr, cfg.raft_dir);
     int exit_code = 0;

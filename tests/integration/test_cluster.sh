@@ -193,6 +193,15 @@ check "flags: --http-adv-addr 0.0.0.0 -> fatal" \
     fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --http-adv-addr 0.0.0.0:$FP1
 check "flags: --raft-adv-addr 0.0.0.0 -> fatal" \
     fatal serve "${BASE[@]}" --http-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2 --raft-adv-addr 0.0.0.0:$FP2
+check "flags: --http-addr on every interface without authentication -> fatal" \
+    fatal serve "${BASE[@]}" --http-addr 0.0.0.0:$FP1 --http-adv-addr 127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2
+check "  naming --insecure-no-auth" grep -q 'not a loopback address.*--insecure-no-auth' "$TMP/flags/err"
+check "flags: a non-loopback host name without authentication -> fatal" \
+    fatal serve "${BASE[@]}" --http-addr example.invalid:$FP1 --raft-addr 127.0.0.1:$FP2
+check "flags: --insecure-no-auth lets it past (the next check, --node-timeout, stops it)" \
+    fatal serve "${BASE[@]}" --insecure-no-auth --http-addr 0.0.0.0:$FP1 --http-adv-addr 127.0.0.1:$FP1 \
+    --raft-addr 127.0.0.1:$FP2 --node-timeout 500ms
+check "  there" grep -q 'node-timeout must be at least 1s' "$TMP/flags/err"
 check "flags: --http-addr with a scheme -> fatal" \
     fatal serve "${BASE[@]}" --http-addr http://127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2
 check "flags: --raft-addr with a scheme -> fatal" \
