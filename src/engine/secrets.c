@@ -87,7 +87,6 @@ static int walk_table(walk *w, const wire_option *table, char *cfg, const char *
 {
     const wire_component *c = w->c;
     const char *kind = w->kind;
-    char key[200];
     for (const wire_option *o = table; o && o->name; o++) {
         char *base = cfg + o->offset;
         int rc = 0;
@@ -111,8 +110,7 @@ static int walk_table(walk *w, const wire_option *table, char *cfg, const char *
             for (size_t i = 0; rc == 0 && i < m->n; i++) {
                 snprintf(w->where, sizeof(w->where), "%s '%s': option '%s.%s'", kind, c->type,
                          o->name, m->keys[i]);
-                snprintf(key, sizeof(key), "%s", m->keys[i]);
-                rc = w->visit(w, key, &m->vals[i]);
+                rc = w->visit(w, m->keys[i], &m->vals[i]);
             }
         }
         if (rc != 0)
