@@ -10,7 +10,7 @@
 # tests/unit/test_NAME.c and it becomes a test binary; fuzz/fuzz_NAME.c a
 # fuzz target. Nobody needs to edit this file to add a module.
 
-PKGS     := libuv yaml-0.1 libpcre2-8 libcurl zlib raft libzstd rdkafka
+PKGS     := libuv yaml-0.1 libpcre2-8 libcurl zlib raft libzstd rdkafka libssl libcrypto
 MODE     ?= release
 BUILD    ?= build/$(MODE)
 CC       ?= cc

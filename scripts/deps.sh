@@ -6,7 +6,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev libraft-dev libyaml-dev
 libpcre2-dev libcurl4-openssl-dev libcjson-dev libzstd-dev libhttp-parser-dev zlib1g-dev
-librdkafka-dev kcat python3 curl wrk time openssl"
+librdkafka-dev libssl-dev kcat python3 curl wrk time openssl"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do

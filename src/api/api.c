@@ -23,30 +23,39 @@ static void run_metrics(wire_api *a, wire_http_req *req, const wire_route_args *
 static void run_readyz(wire_api *a, wire_http_req *req, const wire_route_args *args);
 static void livez(wire_api *a, wire_http_req *req, const wire_route_args *args);
 
+/* the role each route needs under --auth (docs/security.md, Roles) */
+#define OPEN WIRE_ROLE_NONE
+#define VIEWER WIRE_ROLE_VIEWER
+#define OPERATOR WIRE_ROLE_OPERATOR
+#define ADMIN WIRE_ROLE_ADMIN
+
 /* clang-format off */
 static const wire_route routes[] = {
-    {"GET",    "/status",                      WIRE_API_RUN,  "read",  run_status},
-    {"GET",    "/status",                      WIRE_API_NODE, "read",  api_node_status},
-    {"GET",    "/metrics",                     WIRE_API_RUN,  "read",  run_metrics},
-    {"GET",    "/metrics",                     WIRE_API_NODE, "read",  api_node_metrics},
-    {"GET",    "/readyz",                      WIRE_API_RUN,  NULL,    run_readyz},
-    {"GET",    "/readyz",                      WIRE_API_NODE, NULL,    api_node_readyz},
-    {"GET",    "/livez",                       WIRE_API_BOTH, NULL,    livez},
-    {"GET",    "/nodes",                       WIRE_API_NODE, "read",  api_node_nodes},
-    {"DELETE", "/remove",                      WIRE_API_NODE, "admin", api_node_remove},
-    {"GET",    "/v1/kv/*",                     WIRE_API_NODE, "read",  api_kv_get},
-    {"PUT",    "/v1/kv/*",                     WIRE_API_NODE, "write", api_kv_put},
-    {"DELETE", "/v1/kv/*",                     WIRE_API_NODE, "write", api_kv_delete},
-    {"GET",    "/v1/pipelines",                WIRE_API_NODE, "read",  api_pipelines_list},
-    {"POST",   "/v1/pipelines",                WIRE_API_NODE, "write", api_pipelines_create},
-    {"GET",    "/v1/pipelines/{name}",         WIRE_API_NODE, "read",  api_pipeline_get},
-    {"PUT",    "/v1/pipelines/{name}",         WIRE_API_NODE, "write", api_pipeline_update},
-    {"DELETE", "/v1/pipelines/{name}",         WIRE_API_NODE, "write", api_pipeline_delete},
-    {"POST",   "/v1/pipelines/{name}/pause",   WIRE_API_NODE, "write", api_pipeline_pause},
-    {"POST",   "/v1/pipelines/{name}/resume",  WIRE_API_NODE, "write", api_pipeline_resume},
-    {"GET",    "/connector",                   WIRE_API_NODE, "read",  api_connectors_list},
-    {"POST",   "/connector/{name}",            WIRE_API_NODE, "write", api_connector_create},
-    {"DELETE", "/connector/{name}",            WIRE_API_NODE, "write", api_connector_delete},
+    {"GET",    "/status",                      WIRE_API_RUN,  VIEWER,   run_status},
+    {"GET",    "/status",                      WIRE_API_NODE, VIEWER,   api_node_status},
+    {"GET",    "/metrics",                     WIRE_API_RUN,  VIEWER,   run_metrics},
+    {"GET",    "/metrics",                     WIRE_API_NODE, VIEWER,   api_node_metrics},
+    {"GET",    "/readyz",                      WIRE_API_RUN,  OPEN,     run_readyz},
+    {"GET",    "/readyz",                      WIRE_API_NODE, OPEN,     api_node_readyz},
+    {"GET",    "/livez",                       WIRE_API_BOTH, OPEN,     livez},
+    {"GET",    "/nodes",                       WIRE_API_NODE, VIEWER,   api_node_nodes},
+    {"DELETE", "/remove",                      WIRE_API_NODE, ADMIN,    api_node_remove},
+    {"GET",    "/v1/kv/*",                     WIRE_API_NODE, VIEWER,   api_kv_get},
+    {"PUT",    "/v1/kv/*",                     WIRE_API_NODE, OPERATOR, api_kv_put},
+    {"DELETE", "/v1/kv/*",                     WIRE_API_NODE, OPERATOR, api_kv_delete},
+    {"GET",    "/v1/pipelines",                WIRE_API_NODE, VIEWER,   api_pipelines_list},
+    {"POST",   "/v1/pipelines",                WIRE_API_NODE, OPERATOR, api_pipelines_create},
+    {"GET",    "/v1/pipelines/{name}",         WIRE_API_NODE, VIEWER,   api_pipeline_get},
+    {"PUT",    "/v1/pipelines/{name}",         WIRE_API_NODE, OPERATOR, api_pipeline_update},
+    {"DELETE", "/v1/pipelines/{name}",         WIRE_API_NODE, OPERATOR, api_pipeline_delete},
+    {"POST",   "/v1/pipelines/{name}/pause",   WIRE_API_NODE, OPERATOR, api_pipeline_pause},
+    {"POST",   "/v1/pipelines/{name}/resume",  WIRE_API_NODE, OPERATOR, api_pipeline_resume},
+    {"GET",    "/v1/tokens",                   WIRE_API_NODE, ADMIN,    api_tokens_list},
+    {"POST",   "/v1/tokens",                   WIRE_API_NODE, ADMIN,    api_tokens_create},
+    {"DELETE", "/v1/tokens/{name}",            WIRE_API_NODE, ADMIN,    api_token_revoke},
+    {"GET",    "/connector",                   WIRE_API_NODE, VIEWER,   api_connectors_list},
+    {"POST",   "/connector/{name}",            WIRE_API_NODE, OPERATOR, api_connector_create},
+    {"DELETE", "/connector/{name}",            WIRE_API_NODE, OPERATOR, api_connector_delete},
 };
 /* clang-format on */
 
@@ -100,7 +109,8 @@ static void handle(wire_http_req *req, void *arg)
         if (method_is(r->method, method)) {
             if (a->node)
                 api_audit_begin(req, r, &args);
-            r->fn(a, req, &args);
+            if (api_authorize(a, req, r, &args))
+                r->fn(a, req, &args);
             return;
         }
         if (!strstr(allowed, r->method) && nallowed < 4) {
@@ -277,6 +287,7 @@ int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err)
     a->max_pipelines = o->max_pipelines;
     a->max_transforms = o->max_transforms;
     a->max_pipeline_bytes = o->max_pipeline_bytes;
+    a->auth = o->auth && o->node;
     /* one client cannot take the node: a cap per address, and health checks are
        answered even past the caps */
     static const char *const health[] = {"/livez", "/readyz", NULL};

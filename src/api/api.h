@@ -34,6 +34,7 @@ typedef struct wire_api_opts {
     int64_t max_transforms;       /* per document: more is 400 */
     int64_t max_pipeline_bytes;   /* per document: larger is 413 */
     int64_t max_conns_per_client; /* open connections from one address (0: the default) */
+    bool auth; /* node only (--auth): every route but the health checks wants a token */
 } wire_api_opts;
 
 #define WIRE_API_CONNS_PER_CLIENT 256

@@ -5,8 +5,8 @@
  *   audit {"time":"...","token":null,"role":null,"method":"POST",
  *          "path":"/v1/pipelines","pipeline":"evens","status":201,"outcome":"ok"}
  *
- * `token` and `role` name the caller once requests carry tokens (--auth);
- * until then they are null. The subject is the route's {name} or key, or
+ * `token` and `role` name the caller (its token's name, never the secret)
+ * under --auth; without it they are null. The subject is the route's {name} or key, or
  * what the handler learnt from the body (api_audit_subject: a created
  * pipeline's name). The line is written when the answer is, with its status.
  */
@@ -20,8 +20,10 @@
 typedef struct audit {
     char method[8];
     char *path;
-    const char *kind; /* "pipeline", "key", "node" or NULL */
+    const char *kind; /* "pipeline", "key", "node", "token_name" or NULL */
     char *subject;
+    char token[WIRE_TOKEN_NAME_MAX + 1]; /* the caller's token's name and role, or "" */
+    const char *role;
 } audit;
 
 static const char *outcome(int status)
@@ -46,9 +48,9 @@ static void audit_answer(wire_http_req *req, int status, void *arg)
     wire_jw_obj(&w);
     wire_jw_kstr(&w, "time", when);
     wire_jw_key(&w, "token");
-    wire_jw_null(&w);
+    wire_jw_str(&w, au->token[0] ? au->token : NULL);
     wire_jw_key(&w, "role");
-    wire_jw_null(&w);
+    wire_jw_str(&w, au->role);
     wire_jw_kstr(&w, "method", au->method);
     wire_jw_kstr(&w, "path", au->path);
     if (au->kind && au->subject)
@@ -74,12 +76,22 @@ void api_audit_begin(wire_http_req *req, const wire_route *r, const wire_route_a
     const char *p = r->pattern;
     au->kind = strncmp(p, "/v1/pipelines", 13) == 0 || strncmp(p, "/connector", 10) == 0
                    ? "pipeline"
-               : strncmp(p, "/v1/kv", 6) == 0 ? "key"
-               : strcmp(p, "/remove") == 0    ? "node"
-                                              : NULL;
+               : strncmp(p, "/v1/kv", 6) == 0      ? "key"
+               : strcmp(p, "/remove") == 0         ? "node"
+               : strncmp(p, "/v1/tokens", 10) == 0 ? "token_name"
+                                                   : NULL;
     if (args->cap && args->cap_len)
         au->subject = wire_xstrndup(args->cap, args->cap_len);
     wire_http_req_on_answer(req, audit_answer, au);
+}
+
+void api_audit_caller(wire_http_req *req, const char *token, const char *role)
+{
+    audit *au = wire_http_req_answer_arg(req);
+    if (!au)
+        return;
+    snprintf(au->token, sizeof(au->token), "%s", token);
+    au->role = role;
 }
 
 void api_audit_subject(wire_http_req *req, const char *subject)

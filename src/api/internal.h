@@ -18,6 +18,7 @@ struct wire_api {
     const wire_registry *registry;      /* validates pipeline documents */
     const struct wire_sandbox *sandbox; /* and confines their paths */
     int64_t max_pipelines, max_transforms, max_pipeline_bytes; /* 0: none */
+    bool auth;                                                 /* --auth: requests carry tokens */
 };
 
 /* Which servers offer a route. */
@@ -35,16 +36,31 @@ typedef struct wire_route {
     const char *method;  /* GET routes answer HEAD too */
     const char *pattern; /* "/status", "/v1/pipelines/{name}/pause", or "/v1/kv/" then a star */
     unsigned serves;     /* WIRE_API_RUN | WIRE_API_NODE */
-    /* The role a caller needs (read, write, admin). Recorded for the
-       security work to enforce; nothing checks it yet. */
-    const char *role;
+    /* The role a caller needs under --auth (WIRE_ROLE_VIEWER, _OPERATOR, _ADMIN), or
+       WIRE_ROLE_NONE: open to anyone (health checks). */
+    int role;
     wire_route_fn fn;
 } wire_route;
+
+/* ---- authentication (auth.c) ---- */
+
+/*
+ * Under --auth: the caller's token must be known and its role allow the
+ * route's. True: call the route now (no --auth, or an open route). False:
+ * taken care of — answered 401 (no or unknown token) or 403 (a role too
+ * low), or the route was called, maybe later from the node's thread (a
+ * token this node had to catch up to know). The audit line names the
+ * caller.
+ */
+bool api_authorize(wire_api *a, wire_http_req *req, const wire_route *r,
+                   const wire_route_args *args);
 
 /* ---- the audit log (audit.c) ---- */
 
 /* A mutating request (not GET/HEAD): log one line when it is answered. */
 void api_audit_begin(wire_http_req *req, const wire_route *r, const wire_route_args *args);
+/* Who asked: the token's name and role. */
+void api_audit_caller(wire_http_req *req, const char *token, const char *role);
 /* What it acts on, learnt from the body (a created pipeline's name, a removed node). */
 void api_audit_subject(wire_http_req *req, const char *subject);
 
@@ -86,6 +102,11 @@ void api_node_remove(wire_api *a, wire_http_req *req, const wire_route_args *arg
 void api_kv_get(wire_api *a, wire_http_req *req, const wire_route_args *args);
 void api_kv_put(wire_api *a, wire_http_req *req, const wire_route_args *args);
 void api_kv_delete(wire_api *a, wire_http_req *req, const wire_route_args *args);
+
+/* token_routes.c (wire serve) */
+void api_tokens_create(wire_api *a, wire_http_req *req, const wire_route_args *args);
+void api_tokens_list(wire_api *a, wire_http_req *req, const wire_route_args *args);
+void api_token_revoke(wire_api *a, wire_http_req *req, const wire_route_args *args);
 
 /* pipeline_routes.c (wire serve) */
 void api_pipelines_list(wire_api *a, wire_http_req *req, const wire_route_args *args);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdlib.h>
+
 #include "core/core.h"
 
 typedef struct wire_command {
@@ -24,6 +26,16 @@ int wire_cmd_help(int argc, char **argv);
 int wire_cmd_serve(int argc, char **argv);
 int wire_cmd_cluster(int argc, char **argv);
 int wire_cmd_pipeline(int argc, char **argv);
+int wire_cmd_token(int argc, char **argv);
+
+/* ---- wire serve --auth-token-file (serve_auth.c) ---- */
+struct wire_node;
+typedef struct wire_bootstrap_token wire_bootstrap_token;
+/* Read FILE's token, or make one there (0600) when missing and `founder`; NULL on error. */
+wire_bootstrap_token *wire_bootstrap_token_open(const char *file, bool founder, wire_err *err);
+/* From the serve loop: propose the token as the first admin until that is settled. */
+void wire_bootstrap_token_tick(wire_bootstrap_token *b, struct wire_node *n);
+void wire_bootstrap_token_free(wire_bootstrap_token *b);
 
 /* ---- limits.c: the document limits' flags, shared by validate and run ---- */
 
@@ -51,16 +63,18 @@ typedef struct wire_cli_opts {
     /* TLS to the node (etcdctl's names): --cacert verifies it (default: the
        system's CAs), --cert/--key present a client certificate (mTLS) */
     const char *cacert, *cert, *key;
+    /* --token, else $WIRE_TOKEN: sent as Authorization: Bearer (nodes with --auth) */
+    const char *token;
 } wire_cli_opts;
 #define WIRE_CLI_OPTS_INIT                                                                         \
     {                                                                                              \
-        wire_cli_default_addr(), "table", false, NULL, NULL, NULL                                  \
+        wire_cli_default_addr(), "table", false, NULL, NULL, NULL, getenv("WIRE_TOKEN")            \
     }
 /* $WIRE_ADDR if set and not empty, else localhost:4001. */
 const char *wire_cli_default_addr(void);
 
-/* If argv[*i] is --addr, -o, --cacert, --cert or --key (with its value), take it,
-   advance *i, return 1. */
+/* If argv[*i] is --addr, -o, --cacert, --cert, --key or --token (with its value), take
+   it, advance *i, return 1. */
 int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o);
 /*
  * One request to the node o->addr (with o's TLS files): METHOD

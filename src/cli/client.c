@@ -2,7 +2,7 @@
  * client.c — what the client commands (`wire cluster`, `wire pipeline`)
  * share: one HTTP call to a node with libcurl, the server's error message on
  * stderr, JSON fields as display text, aligned tables, and the common flags
- * (--addr, -o table|json).
+ * (--addr, -o table|json, the TLS files, --token).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -44,6 +44,14 @@ long wire_cli_http(const wire_cli_opts *o, const char *method, const char *path,
         hdrs = curl_slist_append(hdrs, h);
     } else if (body) {
         hdrs = curl_slist_append(hdrs, "Content-Type:"); /* not curl's form-encoded default */
+    }
+    if (o->token && *o->token) {
+        wire_buf h;
+        wire_buf_init(&h);
+        wire_buf_printf(&h, "Authorization: Bearer %s", o->token);
+        hdrs = curl_slist_append(hdrs, h.p);
+        memset(h.p, 0, h.len);
+        wire_buf_free(&h);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -162,6 +170,10 @@ int wire_cli_common_flag(int argc, char **argv, int *i, wire_cli_opts *o)
         o->cert = a + 7;
     else if (strncmp(a, "--key=", 6) == 0)
         o->key = a + 6;
+    else if (strcmp(a, "--token") == 0 && *i + 1 < argc)
+        o->token = argv[++*i];
+    else if (strncmp(a, "--token=", 8) == 0)
+        o->token = a + 8;
     else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && *i + 1 < argc)
         o->fmt = argv[++*i];
     else if (strncmp(a, "-o=", 3) == 0)

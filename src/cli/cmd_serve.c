@@ -24,12 +24,13 @@
 typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
     const char *http_cert, *http_key, *node_cert, *node_key, *log_level, *allowed_paths;
+    const char *auth_token_file, *join_token;
     int64_t join_attempts, bootstrap_expect, raft_snap;
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
     int64_t max_pipelines, max_transforms, max_pipeline_bytes, max_conns_per_client;
-    bool non_voter, stepdown, remove_shutdown, insecure_no_auth;
+    bool non_voter, stepdown, remove_shutdown, insecure_no_auth, auth;
 } serve_flags;
 
 #define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
@@ -88,8 +89,14 @@ static void serve_usage(FILE *f)
         "  --max-conns-per-client N       open HTTP connections from one address (256)\n"
         "  --allowed-paths DIR[,DIR..]    where pipelines may read and write files, besides\n"
         "                                 DATA_DIR/files\n"
+        "  --auth                         requests need Authorization: Bearer TOKEN (every node\n"
+        "                                 of the cluster alike; see docs/security.md)\n"
+        "  --auth-token-file FILE         the first admin token: made and written there (0600)\n"
+        "                                 when missing, registered when the cluster has none\n"
+        "  --join-token TOKEN             a token of role node (or admin) to join an --auth\n"
+        "                                 cluster with (or WIRE_JOIN_TOKEN)\n"
         "  --insecure-no-auth             serve the HTTP API on a non-loopback address without\n"
-        "                                 authentication (refused otherwise)\n"
+        "                                 --auth (refused otherwise)\n"
         "  --log-level debug|info|warn|error\n");
 }
 
@@ -133,6 +140,9 @@ static const flag_def flag_defs[] = {
     {"log-level", F_STR, OFF(log_level)},
     {"allowed-paths", F_STR, OFF(allowed_paths)},
     {"insecure-no-auth", F_BOOL, OFF(insecure_no_auth)},
+    {"auth", F_BOOL, OFF(auth)},
+    {"auth-token-file", F_STR, OFF(auth_token_file)},
+    {"join-token", F_STR, OFF(join_token)},
 };
 
 static int parse_flags(int argc, char **argv, serve_flags *f)
@@ -271,12 +281,13 @@ static int check_flags(serve_flags *f)
             return 1;
     }
     /* anyone who reaches the API can run pipelines and change the cluster */
-    if (!loopback_host(f->http_addr) && !f->insecure_no_auth)
-        return fatal("--http-addr %s is not a loopback address: anyone who reaches it could "
-                     "create pipelines and change the cluster, and this build has no "
-                     "authentication yet (--auth, issue 13); pass --insecure-no-auth to serve "
-                     "it anyway",
+    if (!loopback_host(f->http_addr) && !f->auth && !f->insecure_no_auth)
+        return fatal("--http-addr %s is not a loopback address: without --auth anyone who "
+                     "reaches it could create pipelines and change the cluster; pass --auth "
+                     "(or --insecure-no-auth to serve it anyway)",
                      f->http_addr);
+    if (f->auth_token_file && !f->auth)
+        return fatal("--auth-token-file needs --auth");
     if (f->bootstrap_expect > 0 && f->non_voter)
         return fatal("--bootstrap-expect cannot be used with --raft-non-voter");
     /* Members fence themselves after 3/4 of it; the leader's heartbeats come every 500 ms
@@ -374,6 +385,17 @@ int wire_cmd_serve(int argc, char **argv)
     if (!sandbox)
         return fatal("%s", err.msg);
     cfg.sandbox = sandbox;
+    cfg.auth = f.auth;
+    cfg.join_token = f.join_token ? f.join_token : getenv("WIRE_JOIN_TOKEN");
+    wire_bootstrap_token *boot = NULL;
+    if (f.auth_token_file) {
+        boot =
+            wire_bootstrap_token_open(f.auth_token_file, !f.join || f.bootstrap_expect > 0, &err);
+        if (!boot) {
+            wire_sandbox_free(sandbox);
+            return fatal("--auth-token-file: %s", err.msg);
+        }
+    }
 
     /* Signals are taken synchronously below; block them before any thread starts. */
     sigset_t set;
@@ -385,6 +407,7 @@ int wire_cmd_serve(int argc, char **argv)
 
     wire_node *node = NULL;
     if (wire_node_start(&cfg, &node, &err) != 0) {
+        wire_bootstrap_token_free(boot);
         wire_sandbox_free(sandbox);
         return fatal("%s", err.msg);
     }
@@ -396,13 +419,15 @@ int wire_cmd_serve(int argc, char **argv)
                         .max_pipelines = f.max_pipelines,
                         .max_transforms = f.max_transforms,
                         .max_pipeline_bytes = f.max_pipeline_bytes,
-                        .max_conns_per_client = f.max_conns_per_client};
+                        .max_conns_per_client = f.max_conns_per_client,
+                        .auth = f.auth};
     if (wire_api_start(&ao, &api, &err) != 0) {
         wire_node_stop(node);
+        wire_bootstrap_token_free(boot);
         wire_sandbox_free(sandbox);
         return fatal("http: %s", err.msg);
     }
-    if (!loopback_host(f.http_addr))
+    if (!loopback_host(f.http_addr) && !f.auth)
         wire_warn("serving the HTTP API on %s without authentication (--insecure-no-auth): "
                   "anyone who reaches it can create pipelines and change the cluster",
                   f.http_addr);
@@ -417,6 +442,7 @@ int wire_cmd_serve(int argc, char **argv)
             wire_info("signal %d: shutting down", sig);
             break;
         }
+        wire_bootstrap_token_tick(boot, node);
         if (wire_node_failed(node, msg, sizeof(msg))) {
             fprintf(stderr, "fatal: %s\n", msg);
             exit_code = 1;
@@ -426,6 +452,7 @@ int wire_cmd_serve(int argc, char **argv)
     wire_api_stop(api);
     wire_node_stop(node);
     wire_api_free(api);
+    wire_bootstrap_token_free(boot);
     wire_sandbox_free(sandbox);
     return exit_code;
 }

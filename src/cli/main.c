@@ -20,8 +20,10 @@ static int usage(FILE *f)
         "  serve [FLAGS]           a cluster node (bare `wire --FLAGS` means serve)\n"
         "  pipeline create -f FILE | list | get NAME | delete NAME | pause NAME | resume NAME\n"
         "  cluster status | nodes | remove ID\n"
-        "      client commands (pipeline, cluster) take --addr HOST:PORT (localhost:4001)\n"
-        "      and -o table|json\n"
+        "  token create --name N --role admin|operator|viewer|node | list | revoke NAME\n"
+        "      client commands (pipeline, cluster, token) take --addr HOST:PORT\n"
+        "      (localhost:4001), -o table|json, and --token TOKEN (or $WIRE_TOKEN) for\n"
+        "      nodes with --auth\n"
         "  version                 print the version\n");
     return f == stderr ? 1 : 0;
 }

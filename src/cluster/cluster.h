@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/token.h"
 
 /* ---- Commands: what a write proposes (encoded by commands.c, applied by fsm.c) ---- */
 enum {
@@ -38,9 +39,13 @@ enum {
     WIRE_CMD_PIPELINE_CTL = 11,  /* name, action (WIRE_CTL_*) */
     WIRE_CMD_NODE_DRAIN = 12,    /* id, draining (a node stopping: place nothing there) */
     WIRE_CMD_SESSION = 13,       /* client (node id), seq, count, incarnation (internal.h) */
-    WIRE_CMD_MAX_TYPE = 13,
+    WIRE_CMD_TOKEN_PUT = 14,     /* name, SHA-256 of the secret, role, created_ms, flags
+                                    (WIRE_TOKEN_FIRST: only into an empty table) */
+    WIRE_CMD_TOKEN_DEL = 15,     /* name */
+    WIRE_CMD_MAX_TYPE = 15,
 };
 enum { WIRE_CTL_PAUSE = 1, WIRE_CTL_RESUME = 2 };
+enum { WIRE_TOKEN_FIRST = 1 }; /* TOKEN_PUT: the bootstrap admin, only if there is no token */
 /*
  * Pipeline states. pending: stored, waiting for a node to start it (after
  * create, update, resume or a move); running: its runner reported it started;
@@ -107,6 +112,10 @@ typedef struct wire_node_config {
     /* The directories those pipelines' files must stay in (core/sandbox.h;
        --allowed-paths); NULL: unrestricted. Outlives the node. */
     const struct wire_sandbox *sandbox;
+    /* --auth: a node joins only with a token of role node or admin (--join-token, sent as
+       join_token), or as a member re-registering at the address it has */
+    bool auth;
+    const char *join_token;
 } wire_node_config;
 
 typedef struct wire_node wire_node;
@@ -227,5 +236,16 @@ struct wire_pipeline;
 void wire_node_pipelines_each(wire_node *n, void (*fn)(struct wire_pipeline *p, void *arg),
                               void *arg);
 void wire_node_info_free(wire_node_info *info);
+
+/* A token as the state machine keeps it: never its secret, only its hash. */
+typedef struct wire_token_info {
+    char name[WIRE_TOKEN_NAME_MAX + 1];
+    int role; /* WIRE_ROLE_* */
+    int64_t created_ms;
+} wire_token_info;
+/* The token whose secret hashes to `hash` (any thread): false if there is none. */
+bool wire_node_token_find(wire_node *n, const uint8_t hash[WIRE_TOKEN_HASH], wire_token_info *out);
+/* Every token, by name (any thread; *out malloc'd). */
+size_t wire_node_tokens(wire_node *n, wire_token_info **out);
 
 #endif

@@ -170,6 +170,14 @@ void wire_cmd_encode(wire_buf *b, const wire_cmd *c)
         wire_put_u64(b, c->u2);
         wire_put_u64(b, c->u3);
         break;
+    case WIRE_CMD_TOKEN_PUT:
+        wire_put_str(b, c->a, c->alen);
+        wire_put_str(b, c->b, c->blen);
+        wire_put_str(b, c->c, c->clen);
+        wire_put_u64(b, c->u1);
+        wire_put_u64(b, c->u2);
+        break;
+    case WIRE_CMD_TOKEN_DEL: wire_put_str(b, c->a, c->alen); break;
     default: break;
     }
     uint32_t plen = (uint32_t)(b->len - pstart);
@@ -287,6 +295,14 @@ int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err)
         c->u2 = wire_get_u64(&r);
         c->u3 = wire_get_u64(&r);
         break;
+    case WIRE_CMD_TOKEN_PUT:
+        c->a = wire_get_str(&r, &c->alen);
+        c->b = wire_get_str(&r, &c->blen);
+        c->c = wire_get_str(&r, &c->clen);
+        c->u1 = wire_get_u64(&r);
+        c->u2 = wire_get_u64(&r);
+        break;
+    case WIRE_CMD_TOKEN_DEL: c->a = wire_get_str(&r, &c->alen); break;
     default: return 1; /* unknown type: the FSM skips it */
     }
     if (r.bad)

@@ -8,6 +8,7 @@
  *               assignment (node, epoch), checkpoint (epoch, blob)   (issue 5)
  *   sessions    node id → incarnation, the last forwards' seqs and results
  *               (a forward retried after its leader died applies once)
+ *   tokens      name → SHA-256 of the secret, role, created (tokens.c; issue 13)
  *
  * Apply is deterministic: it reads no clock, no randomness, nothing but the
  * entry (times travel inside commands). Each command yields a result code
@@ -122,6 +123,7 @@ struct wire_fsm {
     struct raft_fsm rf;
     struct raft *raft;
     wire_map kv, nodes, pipes, sessions;
+    wire_token_table *tokens;
     session_group group;
     wire_map kv_delta; /* KV writes while a snapshot is taken (see the header) */
     snap_job snap;
@@ -438,6 +440,8 @@ static uint8_t apply_cmd(wire_fsm *f, const wire_cmd *c)
         }
         return WIRE_APPLY_OK;
     }
+    case WIRE_CMD_TOKEN_PUT:
+    case WIRE_CMD_TOKEN_DEL: return wire_token_table_apply(f->tokens, c);
     case WIRE_CMD_CHECKPOINT: {
         pipe_val *v = pipe_get(f, c);
         if (!v)
@@ -568,7 +572,7 @@ const uint8_t *wire_fsm_last_results(const wire_fsm *f, uint32_t *n)
 
 /* ---- Snapshot encoding ---- */
 
-#define FSM_ENC_VERSION 3 /* 3: sessions after the pipelines */
+#define FSM_ENC_VERSION 4 /* 3: sessions after the pipelines; 4: then tokens */
 
 static void encode_head(const wire_fsm *f, wire_buf *out)
 {
@@ -589,7 +593,7 @@ static void encode_kv(wire_map_item *const *v, size_t n, wire_buf *out)
     }
 }
 
-/* Everything after the KV: nodes and pipelines. */
+/* Everything after the KV: nodes, pipelines, sessions, tokens. */
 static void encode_rest(const wire_fsm *f, wire_buf *out)
 {
     wire_map_item **v = wire_map_sorted(&f->nodes);
@@ -643,6 +647,7 @@ static void encode_rest(const wire_fsm *f, wire_buf *out)
         }
     }
     free(v);
+    wire_token_table_encode(f->tokens, out);
 }
 
 /* The KV as reads see it, in key order (malloc'd; *n items): the frozen
@@ -767,7 +772,10 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
         }
         wire_map_put(&sessions, k, kl, x);
     }
+    wire_token_rec *tokens = NULL;
+    size_t ntokens = ver >= 4 ? wire_token_table_decode(&r, &tokens) : 0;
     if (r.bad) {
+        free(tokens);
         wire_map_free(&kv);
         wire_map_free(&nodes);
         wire_map_free(&pipes);
@@ -782,6 +790,7 @@ int wire_fsm_decode(wire_fsm *f, const void *p, size_t n, wire_err *err)
     f->nodes = nodes;
     f->pipes = pipes;
     f->sessions = sessions;
+    wire_token_table_set(f->tokens, tokens, ntokens);
     f->applied = applied;
     f->term = term;
     f->epoch_seq = epoch_seq;
@@ -797,6 +806,11 @@ uint64_t wire_fsm_digest(const wire_fsm *f)
     uint64_t h = b.len > 20 ? wire_hash64(b.p + 20, b.len - 20, 0) : 0;
     wire_buf_free(&b);
     return h;
+}
+
+wire_token_table *wire_fsm_tokens(wire_fsm *f)
+{
+    return f->tokens;
 }
 
 uint64_t wire_fsm_restores(const wire_fsm *f)
@@ -937,6 +951,7 @@ wire_fsm *wire_fsm_new(void)
     wire_map_init(&f->pipes, free_pipe);
     wire_map_init(&f->sessions, free_session);
     wire_map_init(&f->kv_delta, free);
+    f->tokens = wire_token_table_new();
     wire_buf_init(&f->snap.head);
     wire_buf_init(&f->snap.rest);
     memset(&f->rf, 0, sizeof(f->rf));
@@ -958,6 +973,7 @@ void wire_fsm_free(wire_fsm *f)
     wire_map_free(&f->nodes);
     wire_map_free(&f->pipes);
     wire_map_free(&f->sessions);
+    wire_token_table_free(f->tokens);
     wire_buf_free(&f->snap.head);
     wire_buf_free(&f->snap.rest);
     free(f->results);

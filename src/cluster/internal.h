@@ -74,6 +74,29 @@ typedef struct wire_entry_iter {
 int wire_entry_open(wire_entry_iter *it, const void *p, size_t n, wire_err *err);
 int wire_entry_next(wire_entry_iter *it, wire_cmd *c, wire_err *err);
 
+/* ---- The token table (tokens.c) ----
+ *
+ * The state machine's table of API tokens (name, SHA-256, role, created),
+ * changed on the loop thread by TOKEN_PUT/TOKEN_DEL and restores, and read
+ * from the HTTP thread to authenticate every request: it has its own lock.
+ */
+typedef struct wire_token_table wire_token_table;
+wire_token_table *wire_token_table_new(void);
+void wire_token_table_free(wire_token_table *t);
+/* TOKEN_PUT / TOKEN_DEL → WIRE_APPLY_*. */
+uint8_t wire_token_table_apply(wire_token_table *t, const wire_cmd *c);
+/* Encode every token in name order; decode into *out (replaced by _set on success). */
+void wire_token_table_encode(wire_token_table *t, wire_buf *out);
+typedef struct wire_token_rec {
+    wire_token_info info;
+    uint8_t hash[WIRE_TOKEN_HASH];
+} wire_token_rec;
+size_t wire_token_table_decode(wire_rd *r, wire_token_rec **out);
+void wire_token_table_set(wire_token_table *t, wire_token_rec *v, size_t n); /* takes v */
+bool wire_token_table_find(wire_token_table *t, const uint8_t hash[WIRE_TOKEN_HASH],
+                           wire_token_info *out);
+size_t wire_token_table_list(wire_token_table *t, wire_token_info **out);
+
 /* ---- State machine (fsm.c) ---- */
 
 typedef struct wire_fsm wire_fsm;
@@ -96,6 +119,8 @@ void wire_fsm_attach(wire_fsm *f, struct raft *r);
 /* Called on the loop thread after each applied entry (index) and after a restore. */
 void wire_fsm_on_apply(wire_fsm *f, void (*cb)(void *arg, uint64_t index), void *arg);
 
+/* Its token table (read from any thread). */
+wire_token_table *wire_fsm_tokens(wire_fsm *f);
 /* Apply one entry directly (the raft apply callback does this). */
 int wire_fsm_apply_entry(wire_fsm *f, uint64_t index, const void *p, size_t n);
 /* Results of the last applied entry, one per command (valid until the next apply). */
@@ -252,6 +277,8 @@ wire_rpc_conn *wire_rpc_conn_new(uv_tcp_t *tcp, wire_rpc_msg_cb on_msg, wire_rpc
 void wire_rpc_conn_send(wire_rpc_conn *c, const void *frame, size_t n);
 /* Keep the object alive (not the connection) across an asynchronous reply. */
 void wire_rpc_conn_hold(wire_rpc_conn *c);
+/* The address of the other end ("?" if unknown), for logs. */
+void wire_rpc_conn_peer(const wire_rpc_conn *c, char *out, size_t n);
 void wire_rpc_conn_release(wire_rpc_conn *c);
 bool wire_rpc_conn_closed(const wire_rpc_conn *c);
 /* Close; on_close is called once (also when the peer closes or on error). */

@@ -22,6 +22,13 @@ static void put_self(wire_node *n, wire_buf *p)
     wire_put_str(p, n->http_adv, strlen(n->http_adv));
 }
 
+/* After a JOIN's voter flag: --join-token, which a cluster with --auth asks for. */
+static void put_join_token(wire_node *n, wire_buf *p)
+{
+    const char *t = n->cfg.join_token ? n->cfg.join_token : "";
+    wire_put_str(p, t, strlen(t));
+}
+
 /* The peers bootstrap-expect knows of (read back by node_read_known). */
 static void put_known(wire_node *n, wire_buf *b)
 {
@@ -474,6 +481,7 @@ void node_join_send(wire_node *n, const char *addr, size_t idx, int hops)
     wire_buf_init(&p);
     put_self(n, &p);
     wire_put_u8(&p, !n->cfg.non_voter);
+    put_join_token(n, &p);
     join_ctx *j = wire_xcalloc(1, sizeof(*j));
     j->n = n;
     j->idx = idx;
@@ -634,6 +642,7 @@ void node_self_check(wire_node *n)
     wire_buf_init(&p);
     put_self(n, &p);
     wire_put_u8(&p, voter);
+    put_join_token(n, &p);
     n->self_inflight = true;
     node_rpc_call(n, la, WIRE_RPC_JOIN, &p, self_reply, n);
     wire_buf_free(&p);

@@ -121,6 +121,16 @@ const char *wire_node_id(const wire_node *n)
     return n->id;
 }
 
+bool wire_node_token_find(wire_node *n, const uint8_t hash[WIRE_TOKEN_HASH], wire_token_info *out)
+{
+    return wire_token_table_find(wire_fsm_tokens(n->fsm), hash, out);
+}
+
+size_t wire_node_tokens(wire_node *n, wire_token_info **out)
+{
+    return wire_token_table_list(wire_fsm_tokens(n->fsm), out);
+}
+
 void wire_node_pipelines_each(wire_node *n, void (*fn)(struct wire_pipeline *p, void *arg),
                               void *arg)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cluster/internal.h"
+#include "net/net.h"
 
 /* ---- Framing ---- */
 
@@ -165,6 +166,16 @@ wire_rpc_conn *wire_rpc_conn_new(uv_tcp_t *tcp, wire_rpc_msg_cb on_msg, wire_rpc
     tcp->data = c;
     uv_read_start((uv_stream_t *)tcp, conn_alloc, conn_read);
     return c;
+}
+
+void wire_rpc_conn_peer(const wire_rpc_conn *c, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&ss, &len) == 0)
+        wire_net_format_addr((struct sockaddr *)&ss, out, n);
+    else
+        snprintf(out, n, "?");
 }
 
 static void conn_flush(wire_rpc_conn *c);

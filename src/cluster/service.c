@@ -33,6 +33,44 @@ static void submit_rpc_job(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m
     node_submit_job(n, j);
 }
 
+/*
+ * With --auth, who may join: a member of the Raft configuration at the
+ * address it has there (re-registering its record), or a node with a token
+ * of role node or admin. A refusal is answered, and logged with the peer's
+ * address and the reason.
+ */
+static bool join_allowed(wire_node *n, wire_rpc_conn *c, const wire_rpc_msg *m, const char *id,
+                         size_t il, const char *ra, size_t rl, const char *tok, size_t tl)
+{
+    char idz[128], raz[256];
+    snprintf(idz, sizeof(idz), "%.*s", (int)il, id);
+    snprintf(raz, sizeof(raz), "%.*s", (int)rl, ra);
+    const struct raft_server *s = config_find(n, wire_node_raft_id(idz), NULL);
+    if (s && strcmp(s->address, raz) == 0)
+        return true;
+    const char *why = NULL;
+    wire_token_info ti;
+    uint8_t h[WIRE_TOKEN_HASH];
+    wire_token_hash(tok, tl, h);
+    if (!tl)
+        why = "no join token (--join-token)";
+    else if (!wire_node_token_find(n, h, &ti))
+        why = "unknown join token";
+    else if (ti.role != WIRE_ROLE_NODE && ti.role != WIRE_ROLE_ADMIN)
+        why = "the join token's role is neither node nor admin";
+    if (!why)
+        return true;
+    char from[128];
+    wire_rpc_conn_peer(c, from, sizeof(from));
+    wire_warn("join refused: node %s (%s) from %s: %s", idz, raz, from, why);
+    wire_buf msg;
+    wire_buf_init(&msg);
+    wire_buf_printf(&msg, "join refused: %s", why);
+    node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, msg.p);
+    wire_buf_free(&msg);
+    return false;
+}
+
 static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
 {
     wire_node *n = arg;
@@ -48,10 +86,14 @@ static void server_msg(wire_rpc_conn *c, const wire_rpc_msg *m, void *arg)
         const char *id = wire_get_str(&r, &il), *ra = wire_get_str(&r, &rl);
         const char *api = wire_get_str(&r, &al);
         bool voter = wire_get_u8(&r) != 0;
+        size_t tl = 0;
+        const char *tok = r.p < r.end ? wire_get_str(&r, &tl) : "";
         if (r.bad || !il || !rl) {
             node_reply_status(c, m->type, m->req_id, RS_ERROR, NULL, "malformed join");
             return;
         }
+        if (n->cfg.auth && !join_allowed(n, c, m, id, il, ra, rl, tok, tl))
+            return;
         if (reply_not_leader(n, c, m))
             return;
         job *j = node_job_new(JOB_JOIN, id, il);

@@ -117,7 +117,7 @@ void wire_arena_free(wire_arena *a);
 size_t wire_arena_footprint(const wire_arena *a);
 
 /* Time. */
-int64_t wire_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t wire_now_ms(void); /* wall clock, ms since the epoch */
 /* `ms` since the epoch as UTC ISO 8601 with milliseconds: 2026-12-08T00:45:12.345Z */
 void wire_time_iso(int64_t ms, char out[32]);
 int64_t wire_mono_ns(void); /* monotonic */

@@ -13,6 +13,7 @@
 #   cluster_join N [FLAGS...] n1 bootstraps, n2..nN --join; waits for a leader
 #
 # Per-node state: C_HTTP[ID] C_RAFT[ID] (host:port), C_DIR, C_PID, C_LOG.
+# Nodes with --auth: set C_TOKEN and req/status_of send it as a Bearer token.
 
 # Raft timing for tests: short enough to be quick, long enough for ASan on
 # 2 busy cores not to cause spurious elections. Overridable.
@@ -152,9 +153,11 @@ live_ids() { local id out=(); for id in "${C_IDS[@]:-}"; do [ -n "$id" ] && node
 # req METHOD ID PATH [BODY|@FILE]: sets R_CODE (000 on no answer), R_BODY, R_TYPE.
 # Extra curl args may be given in R_CURL (array), e.g. R_CURL=(-L).
 R_CURL=()
+c_auth() { [ -n "${C_TOKEN:-}" ] && printf 'Authorization: Bearer %s' "$C_TOKEN"; }
 req() {
     local m=$1 id=$2 path=$3 rf=$TMP/.req.$$ args=()
     [ $# -ge 4 ] && args=(--data-binary "$4")
+    [ -n "${C_TOKEN:-}" ] && args+=(-H "$(c_auth)")
     R_TYPE=
     R_CODE=$(curl -s --max-time "$C_CURL_TIME" -X "$m" "${args[@]}" "${R_CURL[@]}" \
         -o "$rf" -w '%{http_code} %{content_type}' "http://${C_HTTP[$id]}$path" 2>/dev/null)
@@ -181,7 +184,9 @@ print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1"
 
 # status ID PATH: GET /status and print the field at PATH
 status_of() {
-    curl -s --max-time "$C_CURL_TIME" "http://${C_HTTP[$1]}/status" | jget "$2"
+    local a=()
+    [ -n "${C_TOKEN:-}" ] && a=(-H "$(c_auth)")
+    curl -s --max-time "$C_CURL_TIME" "${a[@]}" "http://${C_HTTP[$1]}/status" | jget "$2"
 }
 leader_of() { status_of "$1" leader.node_id; }
 

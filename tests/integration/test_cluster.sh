@@ -202,6 +202,10 @@ check "flags: --insecure-no-auth lets it past (the next check, --node-timeout, s
     fatal serve "${BASE[@]}" --insecure-no-auth --http-addr 0.0.0.0:$FP1 --http-adv-addr 127.0.0.1:$FP1 \
     --raft-addr 127.0.0.1:$FP2 --node-timeout 500ms
 check "  there" grep -q 'node-timeout must be at least 1s' "$TMP/flags/err"
+check "flags: so does --auth" \
+    fatal serve "${BASE[@]}" --auth --http-addr 0.0.0.0:$FP1 --http-adv-addr 127.0.0.1:$FP1 \
+    --raft-addr 127.0.0.1:$FP2 --node-timeout 500ms
+check "  there too" grep -q 'node-timeout must be at least 1s' "$TMP/flags/err"
 check "flags: --http-addr with a scheme -> fatal" \
     fatal serve "${BASE[@]}" --http-addr http://127.0.0.1:$FP1 --raft-addr 127.0.0.1:$FP2
 check "flags: --raft-addr with a scheme -> fatal" \
