@@ -291,16 +291,22 @@ int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err)
     /* one client cannot take the node: a cap per address, and health checks are
        answered even past the caps */
     static const char *const health[] = {"/livez", "/readyz", NULL};
+    if (o->tls && !(a->tls = wire_tls_server_new(o->tls, err))) {
+        free(a);
+        return -1;
+    }
     wire_http_opts ho = {.max_conns_per_client = o->max_conns_per_client > 0
                                                      ? (int)o->max_conns_per_client
                                                      : WIRE_API_CONNS_PER_CLIENT,
-                         .always_paths = health};
+                         .always_paths = health,
+                         .tls = a->tls};
     int rc = wire_http_server_new(o->addr, handle, a, &ho, &a->server, err);
     if (rc == 0)
         rc = wire_http_server_start(a->server, err);
     if (rc != 0) {
         if (a->server)
             wire_http_server_free(a->server);
+        wire_tls_free(a->tls);
         free(a);
         return rc;
     }
@@ -324,5 +330,12 @@ void wire_api_free(wire_api *a)
     if (!a)
         return;
     wire_http_server_free(a->server);
+    wire_tls_free(a->tls);
     free(a);
+}
+
+void wire_api_reload_tls(wire_api *a)
+{
+    if (a && a->tls)
+        wire_tls_request_reload(a->tls);
 }

@@ -9,6 +9,7 @@
 #define WIRE_API_H
 
 #include "engine/engine.h"
+#include "net/tls.h"
 
 typedef struct wire_api wire_api;
 struct wire_node;
@@ -35,12 +36,16 @@ typedef struct wire_api_opts {
     int64_t max_pipeline_bytes;   /* per document: larger is 413 */
     int64_t max_conns_per_client; /* open connections from one address (0: the default) */
     bool auth; /* node only (--auth): every route but the health checks wants a token */
+    /* HTTPS (--cert-file, --key-file, --trusted-ca-file, --client-cert-auth); NULL: plain */
+    const wire_tls_files *tls;
 } wire_api_opts;
 
 #define WIRE_API_CONNS_PER_CLIENT 256
 
 int wire_api_start(const wire_api_opts *o, wire_api **out, wire_err *err);
 int wire_api_port(const wire_api *a);
+/* Any thread (SIGHUP): load the TLS files again even if they look unchanged. */
+void wire_api_reload_tls(wire_api *a);
 /* Stop accepting (requests in flight are still answered, e.g. by the node stopping). */
 void wire_api_stop(wire_api *a);
 /* Free once nothing answers requests any more (after the node stopped). */

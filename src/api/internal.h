@@ -10,6 +10,7 @@
 #include "cluster/cluster.h"
 #include "core/json.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 struct wire_api {
     wire_http_server *server;
@@ -19,6 +20,7 @@ struct wire_api {
     const struct wire_sandbox *sandbox; /* and confines their paths */
     int64_t max_pipelines, max_transforms, max_pipeline_bytes; /* 0: none */
     bool auth;                                                 /* --auth: requests carry tokens */
+    struct wire_tls *tls;                                      /* HTTPS, or NULL */
 };
 
 /* Which servers offer a route. */

@@ -50,6 +50,8 @@ static void run_usage_to(FILE *f)
                "[--log-level debug|info|warn|error] FILE.yaml...\n"
                "  --data-dir DIR             local checkpoints (./wire-data)\n"
                "  --http-addr ADDR           serve /status, /metrics, /readyz, /livez\n"
+               "  --cert-file F --key-file F  over TLS; --trusted-ca-file F --client-cert-auth\n"
+               "                             ask clients for a certificate signed by F\n"
                "  --watch                    reload a file when it changes (SIGHUP reloads too)\n"
                "  --max-transforms N         transforms in one pipeline (1000; 0: no limit)\n"
                "  --max-pipeline-bytes SIZE  size of one pipeline document (1MB; 0: no limit)\n");
@@ -210,6 +212,7 @@ static bool files_changed(runset *rs)
 int wire_cmd_run(int argc, char **argv)
 {
     const char *data_dir = "./wire-data", *http_addr = NULL;
+    wire_tls_files tls = {0}; /* --http-addr over TLS */
     bool watch = false;
     wire_spec_limits lim = WIRE_CLI_LIMITS_INIT;
     const char **files = wire_xcalloc((size_t)argc, sizeof(char *));
@@ -230,6 +233,14 @@ int wire_cmd_run(int argc, char **argv)
             http_addr = argv[++i];
         } else if (strncmp(a, "--http-addr=", 12) == 0) {
             http_addr = a + 12;
+        } else if (strcmp(a, "--cert-file") == 0 && i + 1 < argc) {
+            tls.cert_file = argv[++i];
+        } else if (strcmp(a, "--key-file") == 0 && i + 1 < argc) {
+            tls.key_file = argv[++i];
+        } else if (strcmp(a, "--trusted-ca-file") == 0 && i + 1 < argc) {
+            tls.ca_file = argv[++i];
+        } else if (strcmp(a, "--client-cert-auth") == 0) {
+            tls.client_cert_auth = true;
         } else if (strcmp(a, "--watch") == 0) {
             watch = true;
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
@@ -323,7 +334,9 @@ int wire_cmd_run(int argc, char **argv)
 
     wire_api *api = NULL;
     if (rc == 0 && http_addr) {
-        wire_api_opts ao = {.addr = http_addr, .pipelines = {each_pipeline, &rs}};
+        wire_api_opts ao = {.addr = http_addr,
+                            .pipelines = {each_pipeline, &rs},
+                            .tls = tls.cert_file || tls.key_file ? &tls : NULL};
         wire_err err;
         if (wire_api_start(&ao, &api, &err) != 0) {
             fprintf(stderr, "fatal: --http-addr %s: %s\n", http_addr, err.msg);

@@ -25,12 +25,13 @@ typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
     const char *http_cert, *http_key, *node_cert, *node_key, *log_level, *allowed_paths;
     const char *auth_token_file, *join_token;
+    const char *cert_file, *key_file, *trusted_ca; /* HTTPS API (etcd's names) */
     int64_t join_attempts, bootstrap_expect, raft_snap;
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
     int64_t max_pipelines, max_transforms, max_pipeline_bytes, max_conns_per_client;
-    bool non_voter, stepdown, remove_shutdown, insecure_no_auth, auth;
+    bool non_voter, stepdown, remove_shutdown, insecure_no_auth, auth, client_cert_auth;
 } serve_flags;
 
 #define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
@@ -97,6 +98,12 @@ static void serve_usage(FILE *f)
         "                                 cluster with (or WIRE_JOIN_TOKEN)\n"
         "  --insecure-no-auth             serve the HTTP API on a non-loopback address without\n"
         "                                 --auth (refused otherwise)\n"
+        "  --cert-file FILE, --key-file FILE\n"
+        "                                 serve the HTTP API over TLS (1.2 or later) with this\n"
+        "                                 certificate and key (PEM; reloaded when they change\n"
+        "                                 and on SIGHUP); --http-cert/--http-key are the same\n"
+        "  --trusted-ca-file FILE         the CA that signs client certificates\n"
+        "  --client-cert-auth             refuse clients without a certificate it signed\n"
         "  --log-level debug|info|warn|error\n");
 }
 
@@ -143,6 +150,10 @@ static const flag_def flag_defs[] = {
     {"auth", F_BOOL, OFF(auth)},
     {"auth-token-file", F_STR, OFF(auth_token_file)},
     {"join-token", F_STR, OFF(join_token)},
+    {"cert-file", F_STR, OFF(cert_file)},
+    {"key-file", F_STR, OFF(key_file)},
+    {"trusted-ca-file", F_STR, OFF(trusted_ca)},
+    {"client-cert-auth", F_BOOL, OFF(client_cert_auth)},
 };
 
 static int parse_flags(int argc, char **argv, serve_flags *f)
@@ -303,12 +314,21 @@ static int check_flags(serve_flags *f)
                      (long long)f->node_timeout_ms, (long long)f->election_ms);
     if (f->bootstrap_expect > 0 && !f->join)
         return fatal("--bootstrap-expect needs --join with the addresses of the other nodes");
-    if (!f->http_cert != !f->http_key)
-        return fatal("--http-cert and --http-key must be given together");
+    if (!f->cert_file) /* the original's names */
+        f->cert_file = f->http_cert;
+    if (!f->key_file)
+        f->key_file = f->http_key;
+    if (!f->cert_file != !f->key_file)
+        return fatal("--cert-file and --key-file must be given together");
+    if (f->client_cert_auth && !f->trusted_ca)
+        return fatal("--client-cert-auth needs --trusted-ca-file (the CA that signs client "
+                     "certificates)");
+    if ((f->client_cert_auth || f->trusted_ca) && !f->cert_file)
+        return fatal("--trusted-ca-file and --client-cert-auth need --cert-file and --key-file");
     if (!f->node_cert != !f->node_key)
         return fatal("--node-cert and --node-key must be given together");
-    if (f->http_cert || f->node_cert)
-        return fatal("TLS is not supported by this build yet (--http-cert/--node-cert)");
+    if (f->node_cert)
+        return fatal("TLS between nodes is not supported by this build yet (--node-cert)");
     if (f->election_ms <= 0 || f->heartbeat_ms <= 0)
         return fatal("--raft-election-timeout and --raft-heartbeat-timeout must be positive");
     if (f->heartbeat_ms >= f->election_ms)
@@ -402,6 +422,7 @@ int wire_cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -412,7 +433,12 @@ int wire_cmd_serve(int argc, char **argv)
         return fatal("%s", err.msg);
     }
     wire_api *api = NULL;
+    wire_tls_files tls = {.cert_file = f.cert_file,
+                          .key_file = f.key_file,
+                          .ca_file = f.trusted_ca,
+                          .client_cert_auth = f.client_cert_auth};
     wire_api_opts ao = {.addr = f.http_addr,
+                        .tls = f.cert_file ? &tls : NULL,
                         .node = node,
                         .registry = &wire_default_registry,
                         .sandbox = sandbox,
@@ -431,13 +457,18 @@ int wire_cmd_serve(int argc, char **argv)
         wire_warn("serving the HTTP API on %s without authentication (--insecure-no-auth): "
                   "anyone who reaches it can create pipelines and change the cluster",
                   f.http_addr);
-    wire_info("node %s serving HTTP on %s, inter-node on %s, data in %s",
-              f.node_id ? f.node_id : cfg.raft_adv_addr, f.http_addr, f.raft_addr, cfg.raft_dir);
+    wire_info("node %s serving %s on %s, inter-node on %s, data in %s",
+              f.node_id ? f.node_id : cfg.raft_adv_addr, f.cert_file ? "HTTPS" : "HTTP",
+              f.http_addr, f.raft_addr, cfg.raft_dir);
     int exit_code = 0;
     char msg[512];
     for (;;) {
         struct timespec ts = {0, 100 * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGHUP) {
+            wire_info("SIGHUP: reloading the TLS certificates");
+            wire_api_reload_tls(api);
+        }
         if (sig == SIGINT || sig == SIGTERM) {
             wire_info("signal %d: shutting down", sig);
             break;

@@ -32,49 +32,9 @@
 #include <strings.h>
 
 #include "core/json.h"
+#include "net/http_request.h"
 #include "net/net.h"
-
-enum req_state {
-    REQ_PARSING, /* headers/body still arriving */
-    REQ_HANDLER, /* handed to the handler, not answered yet */
-    REQ_DONE,    /* response bytes ready in out */
-};
-
-enum { CB_NONE, CB_FIELD, CB_VALUE };
-
-typedef struct conn conn;
-
-typedef struct hdr {
-    uint32_t name, value; /* offsets into head */
-} hdr;
-
-struct wire_http_req {
-    wire_http_server *srv;
-    conn *c;
-    wire_http_req *next;      /* conn FIFO */
-    wire_http_req *done_next; /* server's queue of answers from other threads */
-    int state;
-    bool orphan; /* its connection closed while the handler held it */
-    /* parsed request: head = "\0" url "\0" name "\0" value "\0" ... */
-    char *head;
-    size_t head_len, head_cap;
-    uint32_t url, query; /* offsets; query 0 = "" */
-    hdr *hdrs;
-    uint32_t nhdrs, hdrs_cap;
-    int last_cb;
-    char *body;
-    size_t body_len, body_cap;
-    unsigned method;
-    unsigned short http_major, http_minor;
-    bool keep_alive;
-    /* response */
-    char *out;
-    size_t out_len;
-    int status;
-    bool close_after;
-    wire_http_answer_fn on_answer; /* once, at the answer */
-    void *on_answer_arg;
-};
+#include "net/tls.h"
 
 struct conn {
     uv_tcp_t tcp;
@@ -95,6 +55,7 @@ struct conn {
     uint64_t last_active, req_start, linger_deadline;
     struct sockaddr_storage peer; /* the client's address (port ignored) */
     int limited;                  /* 0, or 429/503: over a limit, only always_paths answered */
+    wire_tls_conn *tls;           /* with opts.tls: the session the bytes go through */
 };
 
 typedef struct write_req {
@@ -102,6 +63,7 @@ typedef struct write_req {
     unsigned n;
     wire_http_req *reqs[32];
     uv_buf_t bufs[32];
+    wire_buf cipher; /* TLS: what is written instead of bufs (the answers' records) */
 } write_req;
 
 struct wire_http_server {
@@ -124,113 +86,17 @@ struct wire_http_server {
     pthread_mutex_t done_lock;
     wire_http_req *done_head, *done_tail;
     char rbuf[64 * 1024];
+    wire_buf plain; /* TLS: the plaintext of one read, for the parser */
     struct {
         atomic_uint_fast64_t conns_accepted, conns_rejected, conns_open, requests, r2xx, r4xx, r5xx,
             bytes_in, bytes_out;
     } st;
 };
 
-/* ---- requests ---- */
-
-static wire_http_req *req_new(wire_http_server *s, conn *c)
-{
-    wire_http_req *r = wire_xcalloc(1, sizeof(*r));
-    r->srv = s;
-    r->c = c;
-    r->head_cap = 256;
-    r->head = wire_xmalloc(r->head_cap);
-    r->head[0] = '\0'; /* offset 0 is the empty string */
-    r->head_len = 1;
-    r->url = 1;
-    return r;
-}
-
-static void req_free(wire_http_req *r)
-{
-    if (!r)
-        return;
-    if (r->on_answer) /* never answered (the server stopped): the hook still frees */
-        r->on_answer(r, 0, r->on_answer_arg);
-    free(r->head);
-    free(r->hdrs);
-    free(r->body);
-    free(r->out);
-    free(r);
-}
-
-static int head_append(wire_http_req *r, const char *p, size_t n, size_t limit)
-{
-    if (r->head_len + n + 1 > limit + 1)
-        return -1;
-    if (r->head_len + n + 1 > r->head_cap) {
-        while (r->head_len + n + 1 > r->head_cap)
-            r->head_cap *= 2;
-        r->head = wire_xrealloc(r->head, r->head_cap);
-    }
-    memcpy(r->head + r->head_len, p, n);
-    r->head_len += n;
-    return 0;
-}
-
-const char *wire_http_req_method(const wire_http_req *r)
-{
-    return http_method_str((enum http_method)r->method);
-}
-
-const char *wire_http_req_path(const wire_http_req *r)
-{
-    return r->head + r->url;
-}
-
-const char *wire_http_req_query(const wire_http_req *r)
-{
-    return r->head + r->query;
-}
-
-const char *wire_http_req_header(const wire_http_req *r, const char *name)
-{
-    for (uint32_t i = 0; i < r->nhdrs; i++)
-        if (strcasecmp(r->head + r->hdrs[i].name, name) == 0)
-            return r->head + r->hdrs[i].value;
-    return NULL;
-}
-
-const char *wire_http_req_body(const wire_http_req *r, size_t *len)
-{
-    if (len)
-        *len = r->body_len;
-    return r->body ? r->body : "";
-}
-
-long wire_http_req_param(const wire_http_req *r, const char *name, char *out, size_t n)
-{
-    const char *q = wire_http_req_query(r);
-    size_t nlen = strlen(name);
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', len);
-        size_t klen = eq ? (size_t)(eq - q) : len;
-        char key[256];
-        size_t kd = wire_http_query_decode(q, klen, key, sizeof(key));
-        if (kd == nlen && memcmp(key, name, nlen) == 0) {
-            if (!eq) {
-                if (n)
-                    out[0] = '\0';
-                return 0;
-            }
-            return (long)wire_http_query_decode(eq + 1, len - klen - 1, out, n);
-        }
-        if (!amp)
-            break;
-        q = amp + 1;
-    }
-    return -1;
-}
-
 /* ---- connections ---- */
 
 static void conn_flush(conn *c);
+static int conn_write(conn *c, struct write_req *wr);
 static void conn_close(conn *c);
 static void conn_update_reading(conn *c);
 static void server_maybe_finish(wire_http_server *s);
@@ -248,7 +114,8 @@ static void conn_unref(conn *c)
         c->next->prev = c->prev;
     s->nconns--;
     atomic_fetch_sub(&s->st.conns_open, 1);
-    req_free(c->cur);
+    http_req_free(c->cur);
+    wire_tls_conn_free(c->tls);
     free(c);
     server_maybe_finish(s);
 }
@@ -263,7 +130,7 @@ static void on_close(uv_handle_t *h)
         if (r->state == REQ_HANDLER)
             r->orphan = true;
         else
-            req_free(r);
+            http_req_free(r);
         r = next;
     }
     c->head = c->tail = NULL;
@@ -374,7 +241,7 @@ static void req_answered(wire_http_req *r)
     conn *c = r->c;
     s->held--;
     if (r->orphan) {
-        req_free(r);
+        http_req_free(r);
     } else {
         r->state = REQ_DONE;
         mark_dirty(c);
@@ -485,6 +352,11 @@ static void conn_finish(conn *c)
 {
     if (c->closed || c->shutting || c->linger_deadline)
         return;
+    if (c->tls) {
+        write_req *wr = wire_xcalloc(1, sizeof(*wr));
+        wire_tls_conn_close_notify(c->tls, &wr->cipher);
+        conn_write(c, wr);
+    }
     uv_shutdown_t *sr = wire_xcalloc(1, sizeof(*sr));
     sr->data = c;
     c->shutting = true;
@@ -502,7 +374,8 @@ static void on_write(uv_write_t *w, int status)
     write_req *wr = (write_req *)w;
     conn *c = w->data;
     for (unsigned i = 0; i < wr->n; i++)
-        req_free(wr->reqs[i]);
+        http_req_free(wr->reqs[i]);
+    wire_buf_free(&wr->cipher);
     free(wr);
     c->writes--;
     if (status < 0) {
@@ -517,13 +390,42 @@ static void on_write(uv_write_t *w, int status)
     conn_unref(c);
 }
 
+/*
+ * Write wr: its answers' buffers, or on a TLS connection its ciphertext (the
+ * answers' records, or handshake and alert bytes with no answer at all).
+ * -1 after closing the connection when the write cannot even start.
+ */
+static int conn_write(conn *c, write_req *wr)
+{
+    wr->w.data = c;
+    c->writes++;
+    c->refs++;
+    int rc;
+    if (c->tls) {
+        uv_buf_t b = uv_buf_init(wr->cipher.p, (unsigned)wr->cipher.len);
+        rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    } else {
+        rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, wr->bufs, wr->n, on_write);
+    }
+    if (rc < 0) {
+        for (unsigned i = 0; i < wr->n; i++)
+            http_req_free(wr->reqs[i]);
+        wire_buf_free(&wr->cipher);
+        free(wr);
+        c->writes--;
+        c->refs--;
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* Write the answers at the head of the FIFO that are ready, in order. */
 static void conn_flush(conn *c)
 {
     wire_http_server *s = c->srv;
     while (c->head && c->head->state == REQ_DONE && !c->closed) {
-        write_req *wr = wire_xmalloc(sizeof(*wr));
-        wr->n = 0;
+        write_req *wr = wire_xcalloc(1, sizeof(*wr));
         while (c->head && c->head->state == REQ_DONE && wr->n < WIRE_ARRAY_LEN(wr->reqs)) {
             wire_http_req *r = c->head;
             c->head = r->next;
@@ -540,19 +442,13 @@ static void conn_flush(conn *c)
                 break;
             }
         }
-        wr->w.data = c;
-        c->writes++;
-        c->refs++;
-        int rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, wr->bufs, wr->n, on_write);
-        if (rc < 0) {
+        if (c->tls) {
+            wire_buf_init(&wr->cipher);
             for (unsigned i = 0; i < wr->n; i++)
-                req_free(wr->reqs[i]);
-            free(wr);
-            c->writes--;
-            c->refs--;
-            conn_close(c);
-            return;
+                wire_tls_conn_write(c->tls, wr->bufs[i].base, wr->bufs[i].len, &wr->cipher);
         }
+        if (conn_write(c, wr) < 0)
+            return;
         if (c->closing_after) {
             /* later requests cannot be answered any more */
             wire_http_req *r = c->head;
@@ -561,7 +457,7 @@ static void conn_flush(conn *c)
                 if (r->state == REQ_HANDLER)
                     r->orphan = true;
                 else
-                    req_free(r);
+                    http_req_free(r);
                 r = next;
             }
             c->head = c->tail = NULL;
@@ -575,7 +471,7 @@ static void conn_flush(conn *c)
 /* Queue an answer the server decided itself; the connection closes after it. */
 static void conn_fail(conn *c, int status, const char *msg)
 {
-    wire_http_req *r = req_new(c->srv, c);
+    wire_http_req *r = http_req_new(c->srv, c);
     r->keep_alive = false;
     wire_buf b;
     wire_buf_init(&b);
@@ -589,7 +485,7 @@ static void conn_fail(conn *c, int status, const char *msg)
     wire_buf_free(&b);
     count_status(c->srv, status);
     r->state = REQ_DONE;
-    req_free(c->cur);
+    http_req_free(c->cur);
     c->cur = NULL;
     c->read_done = true;
     fifo_push(c, r);
@@ -609,8 +505,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static int cb_message_begin(http_parser *p)
 {
     conn *c = p->data;
-    req_free(c->cur);
-    c->cur = req_new(c->srv, c);
+    http_req_free(c->cur);
+    c->cur = http_req_new(c->srv, c);
     c->req_start = uv_now(&c->srv->loop);
     return 0;
 }
@@ -618,7 +514,7 @@ static int cb_message_begin(http_parser *p)
 static int cb_url(http_parser *p, const char *at, size_t n)
 {
     conn *c = p->data;
-    if (head_append(c->cur, at, n, c->srv->o.max_header) < 0) {
+    if (http_head_append(c->cur, at, n, c->srv->o.max_header) < 0) {
         c->err_status = 431;
         return -1;
     }
@@ -632,7 +528,7 @@ static int cb_header_field(http_parser *p, const char *at, size_t n)
     size_t max = c->srv->o.max_header;
     if (r->last_cb != CB_FIELD) {
         /* terminate the url or the previous value; start a header */
-        if (head_append(r, "", 1, max) < 0)
+        if (http_head_append(r, "", 1, max) < 0)
             goto too_big;
         if (r->nhdrs == r->hdrs_cap) {
             r->hdrs_cap = r->hdrs_cap ? r->hdrs_cap * 2 : 16;
@@ -643,7 +539,7 @@ static int cb_header_field(http_parser *p, const char *at, size_t n)
         r->nhdrs++;
         r->last_cb = CB_FIELD;
     }
-    if (head_append(r, at, n, max) < 0)
+    if (http_head_append(r, at, n, max) < 0)
         goto too_big;
     return 0;
 too_big:
@@ -657,12 +553,12 @@ static int cb_header_value(http_parser *p, const char *at, size_t n)
     wire_http_req *r = c->cur;
     size_t max = c->srv->o.max_header;
     if (r->last_cb != CB_VALUE) {
-        if (head_append(r, "", 1, max) < 0)
+        if (http_head_append(r, "", 1, max) < 0)
             goto too_big;
         r->hdrs[r->nhdrs - 1].value = (uint32_t)r->head_len;
         r->last_cb = CB_VALUE;
     }
-    if (head_append(r, at, n, max) < 0)
+    if (http_head_append(r, at, n, max) < 0)
         goto too_big;
     return 0;
 too_big:
@@ -675,7 +571,7 @@ static int cb_headers_complete(http_parser *p)
     conn *c = p->data;
     wire_http_req *r = c->cur;
     wire_http_server *s = c->srv;
-    if (head_append(r, "", 1, s->o.max_header) < 0) {
+    if (http_head_append(r, "", 1, s->o.max_header) < 0) {
         c->err_status = 431;
         return -1;
     }
@@ -699,8 +595,14 @@ static int cb_headers_complete(http_parser *p)
            body now rather than after its own timeout (a tiny write to an
            empty socket buffer completes at once, or not at all) */
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        uv_buf_t b = uv_buf_init((char *)cont, sizeof(cont) - 1);
-        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (c->tls) { /* a record, in order with the rest */
+            write_req *wr = wire_xcalloc(1, sizeof(*wr));
+            wire_tls_conn_write(c->tls, cont, sizeof(cont) - 1, &wr->cipher);
+            conn_write(c, wr);
+        } else {
+            uv_buf_t b = uv_buf_init((char *)cont, sizeof(cont) - 1);
+            uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        }
     }
     if (p->content_length != ULLONG_MAX && p->content_length > 0) {
         /* trust a declared length only so far: a client claiming 10 MB and
@@ -761,6 +663,7 @@ static const http_parser_settings parser_settings = {
 };
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void conn_input(conn *c, const char *p, size_t len);
 
 static void conn_update_reading(conn *c)
 {
@@ -835,7 +738,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         /* EOF or error. A client that half-closes after pipelining still gets
            its answers; a partial request is dropped. */
-        req_free(c->cur);
+        http_req_free(c->cur);
         c->cur = NULL;
         c->read_done = true;
         c->reading = false;
@@ -850,8 +753,39 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     atomic_fetch_add(&s->st.bytes_in, (uint64_t)nread);
     if (c->linger_deadline || c->read_done)
         return; /* discarding */
+    if (!c->tls) {
+        conn_input(c, buf->base, (size_t)nread);
+        return;
+    }
+    write_req *wr = wire_xcalloc(1, sizeof(*wr));
+    wire_err err;
+    wire_buf_reset(&s->plain);
+    int rc = wire_tls_conn_read(c->tls, buf->base, (size_t)nread, &s->plain, &wr->cipher, &err);
+    if (wr->cipher.len) {
+        if (conn_write(c, wr) < 0)
+            return;
+    } else {
+        free(wr);
+    }
+    if (rc < 0) {
+        char who[128];
+        wire_net_format_addr((struct sockaddr *)&c->peer, who, sizeof(who));
+        wire_info("http: TLS with %s refused: %s", who, err.msg);
+        conn_close(c);
+        return;
+    }
+    if (s->plain.len)
+        conn_input(c, s->plain.p, s->plain.len);
+    if (rc == 1 && !c->closed) /* close_notify: as an end of file */
+        on_read(st, UV_EOF, buf);
+}
+
+/* Plaintext from the client: parse it, dispatch complete requests. */
+static void conn_input(conn *c, const char *p, size_t len)
+{
+    wire_http_server *s = c->srv;
     c->refs++;
-    size_t n = http_parser_execute(&c->parser, &parser_settings, buf->base, (size_t)nread);
+    size_t n = http_parser_execute(&c->parser, &parser_settings, p, len);
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     if (e != HPE_OK && e != HPE_PAUSED) {
         char msg[256];
@@ -866,7 +800,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         else
             snprintf(msg, sizeof(msg), "malformed request: %s", http_errno_description(e));
         conn_fail(c, status, msg);
-    } else if (n != (size_t)nread && e != HPE_PAUSED) {
+    } else if (n != len && e != HPE_PAUSED) {
         conn_fail(c, 400, "malformed request");
     }
     dispatch(c);
@@ -960,6 +894,8 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     atomic_fetch_add(&s->st.conns_accepted, 1);
+    if (s->o.tls)
+        c->tls = wire_tls_conn_new(s->o.tls);
     uv_tcp_nodelay(&c->tcp, 1);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
@@ -973,6 +909,12 @@ static void on_sweep(uv_timer_t *t)
 {
     wire_http_server *s = t->data;
     uint64_t now = uv_now(&s->loop);
+    wire_err err;
+    int rc = s->o.tls ? wire_tls_reload(s->o.tls, &err) : 0;
+    if (rc > 0)
+        wire_info("http: TLS certificate reloaded (%d)", s->port);
+    else if (rc < 0)
+        wire_warn("http: TLS reload failed, keeping the certificate in use: %s", err.msg);
     conn *c = s->conns;
     while (c) {
         conn *next = c->next;
@@ -1144,6 +1086,7 @@ void wire_http_server_free(wire_http_server *s)
     if (rc != 0)
         wire_warn("http server: loop not closed cleanly: %s", uv_strerror(rc));
     pthread_mutex_destroy(&s->done_lock);
+    wire_buf_free(&s->plain);
     free(s);
 }
 

@@ -63,6 +63,9 @@ typedef struct wire_http_opts {
        with Retry-After, and the connection closes. */
     const char *const *always_paths;
     int max_pipeline; /* unanswered requests per connection before reading pauses (64) */
+    /* HTTPS (net/tls.h): every connection speaks TLS with this context, which the server
+       reloads when its files change; the caller frees it after the server. NULL: plain. */
+    struct wire_tls *tls;
 } wire_http_opts;
 
 #define WIRE_HTTP_HEALTH_RESERVE 64
