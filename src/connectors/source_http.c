@@ -51,6 +51,7 @@
 #include "connectors/connectors.h"
 #include "core/json.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 enum { ACK_QUEUED = 0, ACK_COMMITTED = 1 };
 
@@ -63,6 +64,7 @@ typedef struct http_source_config {
     int64_t retry_after_ms;
     int64_t max_connections;
     int64_t idle_timeout_ms;
+    wire_tls_opts tls;
 } http_source_config;
 
 static const wire_option http_source_options[] = {
@@ -83,6 +85,9 @@ static const wire_option http_source_options[] = {
      NULL, "open connections beyond this are answered 503 and closed"},
     {"idle_timeout", WIRE_OPT_DURATION, "60s", 0, offsetof(http_source_config, idle_timeout_ms),
      NULL, "close keep-alive connections idle this long"},
+    {"tls", WIRE_OPT_TLS, NULL, 0, offsetof(http_source_config, tls), NULL,
+     "serve HTTPS (docs/security.md): crt_file and key_file required; verify_certificate: true "
+     "asks clients for a certificate signed by ca_file (mTLS)"},
     {NULL},
 };
 
@@ -97,6 +102,7 @@ typedef struct http_source {
     const http_source_config *cfg;
     wire_source_ctx *ctx;
     wire_http_server *srv;
+    wire_tls *tls;     /* tls: the server's context (outlives srv) */
     wire_batch *spare; /* a batch kept between requests (rejected or refused) */
     uint64_t seq;      /* next event offset */
     uint64_t identity[2];
@@ -504,14 +510,46 @@ static void fail_pending(http_source *s, const char *msg)
 
 /* ---- lifecycle ---- */
 
+/* The tls: block as a server's: a certificate is a must; verify_certificate: true = mTLS. */
+static wire_tls *server_tls(const wire_tls_opts *t, wire_err *err)
+{
+    if (!t->crt_file || !t->key_file)
+        return wire_errf(err, WIRE_EINVAL, "source 'http': tls needs crt_file and key_file"), NULL;
+    if (t->server_name)
+        return wire_errf(err, WIRE_EINVAL,
+                         "source 'http': tls.server_name is a client's option (a server "
+                         "presents crt_file)"),
+               NULL;
+    bool mtls = t->verify_certificate == WIRE_TLS_VERIFY_TRUE;
+    if (mtls && !t->ca_file)
+        return wire_errf(err, WIRE_EINVAL,
+                         "source 'http': tls.verify_certificate: true needs ca_file (who signs "
+                         "the clients' certificates)"),
+               NULL;
+    wire_tls_files f = {.cert_file = t->crt_file,
+                        .key_file = t->key_file,
+                        .key_pass = t->key_pass,
+                        .ca_file = t->ca_file,
+                        .client_cert_auth = mtls,
+                        .min_version = t->min_version == WIRE_TLS_MIN_13 ? 13 : 12};
+    wire_err e;
+    wire_tls *tls = wire_tls_server_new(&f, &e);
+    if (!tls)
+        wire_errf(err, e.code, "source 'http': %s", e.msg);
+    return tls;
+}
+
 static int http_run(void *self, wire_source_ctx *ctx, wire_err *err)
 {
     http_source *s = self;
     const http_source_config *cfg = s->cfg;
     s->ctx = ctx;
+    if (cfg->tls.enabled && !s->tls && !(s->tls = server_tls(&cfg->tls, err)))
+        return WIRE_EINVAL;
     wire_http_opts o = {.max_body = (size_t)cfg->max_body,
                         .max_conns = (int)cfg->max_connections,
-                        .idle_timeout_ms = cfg->idle_timeout_ms};
+                        .idle_timeout_ms = cfg->idle_timeout_ms,
+                        .tls = s->tls};
     int rc = wire_http_server_new(cfg->address, on_request, s, &o, &s->srv, err);
     if (rc < 0)
         return rc;
@@ -571,6 +609,7 @@ static void http_destroy(void *self)
     fail_pending(s, "pipeline stopped before these events were committed: retry");
     if (s->srv)
         wire_http_server_free(s->srv);
+    wire_tls_free(s->tls);
     if (s->spare)
         wire_batch_release(s->spare);
     pthread_cond_destroy(&s->cond);

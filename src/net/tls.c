@@ -24,7 +24,7 @@ typedef struct file_sig {
 
 struct wire_tls {
     char *path[NFILES]; /* cert, key, ca (NULL: none) */
-    char *cn;
+    char *cn, *key_pass;
     bool client_cert_auth;
     int min_version;
     SSL_CTX *ctx;
@@ -89,6 +89,8 @@ static SSL_CTX *build(const wire_tls *t, wire_err *err)
     SSL_CTX_set_min_proto_version(ctx, t->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"wire", 4);
+    if (t->key_pass) /* PEM's default callback reads the passphrase from here */
+        SSL_CTX_set_default_passwd_cb_userdata(ctx, t->key_pass);
     const char *what = NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx, t->path[0]) != 1)
         what = t->path[0];
@@ -133,6 +135,7 @@ wire_tls *wire_tls_server_new(const wire_tls_files *f, wire_err *err)
     t->path[1] = wire_xstrdup(f->key_file);
     t->path[2] = f->ca_file ? wire_xstrdup(f->ca_file) : NULL;
     t->cn = f->allowed_cn ? wire_xstrdup(f->allowed_cn) : NULL;
+    t->key_pass = f->key_pass ? wire_xstrdup(f->key_pass) : NULL;
     t->client_cert_auth = f->client_cert_auth;
     t->min_version = f->min_version;
     for (int i = 0; i < NFILES; i++)
@@ -155,6 +158,10 @@ void wire_tls_free(wire_tls *t)
     for (int i = 0; i < NFILES; i++)
         free(t->path[i]);
     free(t->cn);
+    if (t->key_pass) {
+        memset(t->key_pass, 0, strlen(t->key_pass));
+        free(t->key_pass);
+    }
     free(t);
 }
 

@@ -23,6 +23,7 @@
 
 typedef struct wire_tls_files {
     const char *cert_file, *key_file; /* PEM: the certificate (chain) presented, its key */
+    const char *key_pass;             /* the key's passphrase, or NULL */
     const char *ca_file;              /* PEM: who signs the certificates we accept */
     bool client_cert_auth;            /* a server: refuse clients without one signed by ca_file */
     const char *allowed_cn;           /* and whose subject CN is this (NULL: any) */

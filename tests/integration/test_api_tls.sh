@@ -171,5 +171,37 @@ check "wire run --http-addr with --cert-file/--key-file serves HTTPS" wait_until
 kill -TERM "$RUNPID"
 wait "$RUNPID"
 check_eq "  and stops cleanly" 0 $?
+# ---- the http source's tls: block ------------------------------------------------------------
+openssl pkey -in "$P/server.key" -aes256 -passout pass:sesame -out "$P/server-enc.key" 2>/dev/null
+SP=$(free_port)
+cat >src.yaml <<EOF2
+name: s
+source:
+  type: http
+  config:
+    address: 127.0.0.1:$SP
+    tls: {crt_file: $P/server.crt, key_file: $P/server-enc.key, key_pass: "\${env:KEYPASS}", ca_file: $P/ca.crt, verify_certificate: true}
+sink: {type: file, config: {path: $TMP/src-out.jsonl}}
+EOF2
+KEYPASS=sesame "$WIRE" run --data-dir "$TMP/srcd" src.yaml >src.log 2>&1 &
+SRCPID=$!
+T_PIDS+=("$SRCPID")
+post() { curl -s -o /dev/null --max-time 5 -w '%{http_code}' --cacert "$P/ca.crt" "$@" --data-binary '{"n":1}' "https://127.0.0.1:$SP/"; }
+check "http source with tls (an encrypted key, key_pass from \${env:}), mTLS: accepted with a client certificate" \
+    wait_until 20 eval '[ "$(post --cert "$P/client.crt" --key "$P/client.key")" = 200 ]'
+check_eq "  refused without one" 000 "$(post)"
+check_eq "  refused with one from another CA" 000 "$(post --cert "$P/rogue.crt" --key "$P/rogue.key")"
+check_eq "  plain HTTP: no answer" 000 "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' --data-binary x "http://127.0.0.1:$SP/")"
+kill -TERM "$SRCPID"
+wait "$SRCPID"
+check_eq "  stops cleanly" 0 $?
+check_eq "  and wrote exactly the accepted events" 1 "$(wc -l <"$TMP/src-out.jsonl")"
+cat >src2.yaml <<EOF2
+name: s2
+source: {type: http, config: {address: 127.0.0.1:0, tls: {ca_file: $P/ca.crt}}}
+sink: {type: blackhole}
+EOF2
+timeout 20 "$WIRE" run --data-dir "$TMP/srcd2" src2.yaml >src2.log 2>&1
+check "an http source tls block without crt_file fails, saying so" grep -q "tls needs crt_file and key_file" src2.log
 check "no sanitizer reports" logs_clean
 finish
