@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 C1 C2 K1}
+WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 W4t C1 C2 K1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -61,6 +61,10 @@ for w in $WORKLOADS; do
         ;;
     W4)
         "$ROOT/bench/w4.sh" "$WIRE" "$BUILD"
+        ;;
+    W4t)
+        # W4's pipeline with TLS on and off, the same wrk client (issue 13)
+        "$ROOT/bench/w4tls.sh" "$WIRE" || echo "W4t  failed (rc $?)"
         ;;
     C1)
         # 3-node cluster writes vs etcd 3.4, same client; leader failover
