@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 W4t C1 C2 K1}
+WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 W4t C1 C1t C2 K1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -69,6 +69,10 @@ for w in $WORKLOADS; do
     C1)
         # 3-node cluster writes vs etcd 3.4, same client; leader failover
         "$ROOT/bench/cluster.sh" "$WIRE" "$BUILD" || echo "C1   failed (rc $?)"
+        ;;
+    C1t)
+        # C1's writes with TLS between the nodes and without, one invocation (issue 13)
+        "$ROOT/bench/kv_peer_tls.sh" "$WIRE" "$BUILD" || echo "C1t  failed (rc $?)"
         ;;
     K1)
         # mock Kafka -> filter -> mock Kafka beside kcat -C on the same topic

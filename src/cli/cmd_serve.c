@@ -25,13 +25,15 @@ typedef struct serve_flags {
     const char *node_id, *http_addr, *http_adv, *raft_addr, *raft_adv, *raft_dir, *join;
     const char *http_cert, *http_key, *node_cert, *node_key, *log_level, *allowed_paths;
     const char *auth_token_file, *join_token;
-    const char *cert_file, *key_file, *trusted_ca; /* HTTPS API (etcd's names) */
+    const char *cert_file, *key_file, *trusted_ca;        /* HTTPS API (etcd's names) */
+    const char *peer_cert, *peer_key, *peer_ca, *peer_cn; /* TLS between nodes */
     int64_t join_attempts, bootstrap_expect, raft_snap;
     int64_t join_interval_ms, expect_timeout_ms, snap_int_ms, election_ms, heartbeat_ms;
     int64_t node_timeout_ms;
     int64_t request_timeout_ms;
     int64_t max_pipelines, max_transforms, max_pipeline_bytes, max_conns_per_client;
     bool non_voter, stepdown, remove_shutdown, insecure_no_auth, auth, client_cert_auth;
+    bool peer_client_cert_auth;
 } serve_flags;
 
 #define fatal(...) wire_cli_fatal(NULL, __VA_ARGS__)
@@ -104,6 +106,13 @@ static void serve_usage(FILE *f)
         "                                 and on SIGHUP); --http-cert/--http-key are the same\n"
         "  --trusted-ca-file FILE         the CA that signs client certificates\n"
         "  --client-cert-auth             refuse clients without a certificate it signed\n"
+        "  --peer-cert-file FILE, --peer-key-file FILE, --peer-trusted-ca-file FILE\n"
+        "                                 TLS on the inter-node port: this certificate both\n"
+        "                                 ways, the CA verifies the other nodes' (--node-cert,\n"
+        "                                 --node-key are the same)\n"
+        "  --peer-client-cert-auth        refuse nodes without a certificate the CA signed (it\n"
+        "                                 then stands for --join-token)\n"
+        "  --peer-cert-allowed-cn CN      and whose certificate's CN is CN\n"
         "  --log-level debug|info|warn|error\n");
 }
 
@@ -154,6 +163,11 @@ static const flag_def flag_defs[] = {
     {"key-file", F_STR, OFF(key_file)},
     {"trusted-ca-file", F_STR, OFF(trusted_ca)},
     {"client-cert-auth", F_BOOL, OFF(client_cert_auth)},
+    {"peer-cert-file", F_STR, OFF(peer_cert)},
+    {"peer-key-file", F_STR, OFF(peer_key)},
+    {"peer-trusted-ca-file", F_STR, OFF(peer_ca)},
+    {"peer-client-cert-auth", F_BOOL, OFF(peer_client_cert_auth)},
+    {"peer-cert-allowed-cn", F_STR, OFF(peer_cn)},
 };
 
 static int parse_flags(int argc, char **argv, serve_flags *f)
@@ -325,10 +339,20 @@ static int check_flags(serve_flags *f)
                      "certificates)");
     if ((f->client_cert_auth || f->trusted_ca) && !f->cert_file)
         return fatal("--trusted-ca-file and --client-cert-auth need --cert-file and --key-file");
-    if (!f->node_cert != !f->node_key)
-        return fatal("--node-cert and --node-key must be given together");
-    if (f->node_cert)
-        return fatal("TLS between nodes is not supported by this build yet (--node-cert)");
+    if (!f->peer_cert) /* the original's names */
+        f->peer_cert = f->node_cert;
+    if (!f->peer_key)
+        f->peer_key = f->node_key;
+    if (!f->peer_cert != !f->peer_key)
+        return fatal("--peer-cert-file and --peer-key-file must be given together");
+    if (f->peer_cert && !f->peer_ca)
+        return fatal("--peer-cert-file needs --peer-trusted-ca-file (the CA that signs the "
+                     "other nodes' certificates)");
+    if ((f->peer_ca || f->peer_client_cert_auth || f->peer_cn) && !f->peer_cert)
+        return fatal("--peer-trusted-ca-file, --peer-client-cert-auth and --peer-cert-allowed-cn "
+                     "need --peer-cert-file and --peer-key-file");
+    if (f->peer_cn && !f->peer_client_cert_auth)
+        return fatal("--peer-cert-allowed-cn needs --peer-client-cert-auth");
     if (f->election_ms <= 0 || f->heartbeat_ms <= 0)
         return fatal("--raft-election-timeout and --raft-heartbeat-timeout must be positive");
     if (f->heartbeat_ms >= f->election_ms)
@@ -407,6 +431,12 @@ int wire_cmd_serve(int argc, char **argv)
     cfg.sandbox = sandbox;
     cfg.auth = f.auth;
     cfg.join_token = f.join_token ? f.join_token : getenv("WIRE_JOIN_TOKEN");
+    wire_tls_files peer = {.cert_file = f.peer_cert,
+                           .key_file = f.peer_key,
+                           .ca_file = f.peer_ca,
+                           .client_cert_auth = f.peer_client_cert_auth,
+                           .allowed_cn = f.peer_cn};
+    cfg.peer_tls = f.peer_cert ? &peer : NULL;
     wire_bootstrap_token *boot = NULL;
     if (f.auth_token_file) {
         boot =
@@ -468,6 +498,7 @@ int wire_cmd_serve(int argc, char **argv)
         if (sig == SIGHUP) {
             wire_info("SIGHUP: reloading the TLS certificates");
             wire_api_reload_tls(api);
+            wire_node_reload_tls(node);
         }
         if (sig == SIGINT || sig == SIGTERM) {
             wire_info("signal %d: shutting down", sig);

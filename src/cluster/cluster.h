@@ -21,6 +21,7 @@
 
 #include "core/core.h"
 #include "core/token.h"
+#include "net/tls.h"
 
 /* ---- Commands: what a write proposes (encoded by commands.c, applied by fsm.c) ---- */
 enum {
@@ -116,6 +117,11 @@ typedef struct wire_node_config {
        join_token), or as a member re-registering at the address it has */
     bool auth;
     const char *join_token;
+    /* Peer TLS on the inter-node port (--peer-cert-file, --peer-key-file,
+       --peer-trusted-ca-file, --peer-client-cert-auth, --peer-cert-allowed-cn): the
+       certificate is presented both ways, the CA verifies the other side; NULL: plain. With
+       client_cert_auth a peer's certificate authenticates its join (no --join-token). */
+    const wire_tls_files *peer_tls;
 } wire_node_config;
 
 typedef struct wire_node wire_node;
@@ -125,6 +131,8 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
 bool wire_node_failed(wire_node *n, char *msg, size_t msglen);
 /* Graceful stop: stepdown / self-remove as configured, close Raft, join the thread, free. */
 void wire_node_stop(wire_node *n);
+/* Any thread (SIGHUP): reload the peer TLS files at the next tick even if they look unchanged. */
+void wire_node_reload_tls(wire_node *n);
 
 /* Ops: the only way other threads talk to a node. */
 enum {

@@ -236,6 +236,11 @@ void wire_mux_set_handler(wire_mux *m, int kind, wire_mux_handoff fn, void *arg)
 void wire_mux_close(wire_mux *m, void (*cb)(void *arg), void *arg);
 void wire_mux_stats(const wire_mux *m, uint64_t *accepted, uint64_t *unknown);
 int wire_mux_port(const wire_mux *m);
+/* Peer TLS: accepted connections speak TLS with `server` (NULL: none); `client` is what
+   dials through this mux use (wire_mux_client_tls). Not owned. */
+struct wire_tls;
+void wire_mux_set_tls(wire_mux *m, struct wire_tls *server, struct wire_tls *client);
+struct wire_tls *wire_mux_client_tls(const wire_mux *m);
 
 /* Close a handle allocated with raft_malloc and free it. */
 void wire_close_free(uv_handle_t *h);
@@ -253,11 +258,30 @@ struct wire_dial {
     bool canceled;
     wire_dial_cb cb;
     void *data;
+    struct wire_tls *tls; /* peer TLS (the mux's client context), or NULL: set before start */
 };
 int wire_dial_start(wire_dial *d, uv_loop_t *loop, const char *addr, uint8_t kind,
                     const void *hello, size_t hello_len, wire_dial_cb cb);
 /* Cancel: cb is still called, with UV_ECANCELED. */
 void wire_dial_cancel(wire_dial *d);
+
+/* ---- peer_tls.c: TLS on the inter-node port ---- */
+
+/*
+ * Run TLS over `raw` (accepted: as the server; dialed: as the client) and,
+ * once the handshake is done, call cb with the plaintext side: a new
+ * raft_malloc'd uv_tcp_t (a socketpair's end) the services use as they
+ * would the TCP connection. A failed or late handshake (WIRE_PEER_TLS_HANDSHAKE_S)
+ * is logged with the peer and the reason, and cb gets NULL. Takes raw.
+ */
+#define WIRE_PEER_TLS_HANDSHAKE_S 10
+typedef struct wire_peer_tls wire_peer_tls;
+typedef void (*wire_peer_tls_cb)(void *arg, uv_tcp_t *plain);
+struct wire_tls;
+wire_peer_tls *wire_peer_tls_start(uv_tcp_t *raw, struct wire_tls *tls, bool client,
+                                   wire_peer_tls_cb cb, void *arg);
+/* Before cb: close everything; cb is not called. */
+void wire_peer_tls_abort(wire_peer_tls *p);
 
 /* ---- transport.c: struct raft_uv_transport through the mux ---- */
 
@@ -291,7 +315,9 @@ void wire_rpc_conn_close(wire_rpc_conn *c);
  */
 typedef struct wire_rpc_client wire_rpc_client;
 typedef void (*wire_rpc_reply_cb)(void *arg, int status, const wire_rpc_msg *reply);
-wire_rpc_client *wire_rpc_client_new(uv_loop_t *loop, const char *addr);
+struct wire_tls;
+/* tls: peer TLS client context for its dials (NULL: plain). */
+wire_rpc_client *wire_rpc_client_new(uv_loop_t *loop, const char *addr, struct wire_tls *tls);
 const char *wire_rpc_client_addr(const wire_rpc_client *c);
 /* payload = bytes after the header; type without the reply flag. */
 void wire_rpc_call(wire_rpc_client *c, uint8_t type, const void *payload, size_t n,

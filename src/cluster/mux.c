@@ -5,8 +5,10 @@
  * byte closes the connection and is counted. Also the dialing side: connect,
  * write the service byte and an optional hello, then hand the stream over.
  *
- * Every socket of the inter-node port is made here (and in src/net), so TLS
- * will have one place to go.
+ * Every socket of the inter-node port is made here (and in src/net). With
+ * peer TLS (peer_tls.c) an accepted connection is a TLS server session and
+ * the service byte is read inside it; a dialed one a client session, and
+ * the byte and hello are written inside it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ typedef struct pending {
     struct pending *next, *prev;
     wire_mux *m;
     uv_tcp_t *tcp;
+    wire_peer_tls *hs; /* peer TLS: its handshake, before the first byte can be read */
     uint8_t byte;
 } pending;
 
@@ -29,6 +32,7 @@ struct wire_mux {
     void *arg[3];
     pending head; /* sentinel of connections awaiting their first byte */
     uint64_t accepted, unknown;
+    struct wire_tls *server_tls, *client_tls;
     void (*close_cb)(void *);
     void *close_arg;
 };
@@ -82,6 +86,25 @@ static void first_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     wire_close_free((uv_handle_t *)tcp);
 }
 
+static void read_first(pending *p, uv_tcp_t *tcp)
+{
+    p->tcp = tcp;
+    tcp->data = p;
+    uv_read_start((uv_stream_t *)tcp, first_alloc, first_read);
+}
+
+static void tls_accepted(void *arg, uv_tcp_t *plain)
+{
+    pending *p = arg;
+    p->hs = NULL;
+    if (!plain) {
+        pending_unlink(p);
+        free(p);
+        return;
+    }
+    read_first(p, plain);
+}
+
 static void on_conn(uv_stream_t *server, int status)
 {
     wire_mux *m = server->data;
@@ -99,13 +122,15 @@ static void on_conn(uv_stream_t *server, int status)
     m->accepted++;
     pending *p = wire_xcalloc(1, sizeof(*p));
     p->m = m;
-    p->tcp = tcp;
     p->next = m->head.next;
     p->prev = &m->head;
     m->head.next->prev = p;
     m->head.next = p;
-    tcp->data = p;
-    uv_read_start((uv_stream_t *)tcp, first_alloc, first_read);
+    if (m->server_tls) { /* the service byte comes inside TLS */
+        p->hs = wire_peer_tls_start(tcp, m->server_tls, false, tls_accepted, p);
+        return;
+    }
+    read_first(p, tcp);
 }
 
 int wire_mux_start(uv_loop_t *loop, const char *addr, wire_mux **out, wire_err *err)
@@ -152,7 +177,10 @@ void wire_mux_close(wire_mux *m, void (*cb)(void *arg), void *arg)
     while (m->head.next != &m->head) {
         pending *p = m->head.next;
         pending_unlink(p);
-        wire_close_free((uv_handle_t *)p->tcp);
+        if (p->hs)
+            wire_peer_tls_abort(p->hs);
+        else
+            wire_close_free((uv_handle_t *)p->tcp);
         free(p);
     }
     uv_close((uv_handle_t *)&m->listener, listener_closed);
@@ -167,6 +195,17 @@ void wire_mux_stats(const wire_mux *m, uint64_t *accepted, uint64_t *unknown)
 int wire_mux_port(const wire_mux *m)
 {
     return m->port;
+}
+
+void wire_mux_set_tls(wire_mux *m, struct wire_tls *server, struct wire_tls *client)
+{
+    m->server_tls = server;
+    m->client_tls = client;
+}
+
+struct wire_tls *wire_mux_client_tls(const wire_mux *m)
+{
+    return m->client_tls;
 }
 
 /* ---- Dialing ---- */
@@ -194,6 +233,25 @@ static void dial_written(uv_write_t *w, int status)
     dial_finish(d, status);
 }
 
+static void send_hello(wire_dial *d)
+{
+    d->wr.data = d;
+    int rc = uv_write(&d->wr, (uv_stream_t *)d->tcp, &d->hello, 1, dial_written);
+    if (rc != 0)
+        dial_finish(d, rc);
+}
+
+static void dial_tls_done(void *arg, uv_tcp_t *plain)
+{
+    wire_dial *d = arg;
+    d->tcp = plain;
+    if (!plain || d->canceled) {
+        dial_finish(d, plain ? UV_ECANCELED : UV_ECONNREFUSED);
+        return;
+    }
+    send_hello(d);
+}
+
 static void dial_connected(uv_connect_t *c, int status)
 {
     wire_dial *d = c->data;
@@ -202,10 +260,13 @@ static void dial_connected(uv_connect_t *c, int status)
         return;
     }
     uv_tcp_nodelay(d->tcp, 1);
-    d->wr.data = d;
-    int rc = uv_write(&d->wr, (uv_stream_t *)d->tcp, &d->hello, 1, dial_written);
-    if (rc != 0)
-        dial_finish(d, rc);
+    if (d->tls) { /* the service byte and hello go inside TLS, once it is up */
+        uv_tcp_t *raw = d->tcp;
+        d->tcp = NULL;
+        wire_peer_tls_start(raw, d->tls, true, dial_tls_done, d);
+        return;
+    }
+    send_hello(d);
 }
 
 int wire_dial_start(wire_dial *d, uv_loop_t *loop, const char *addr, uint8_t kind,

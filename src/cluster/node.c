@@ -278,6 +278,28 @@ static void on_async(uv_async_t *h)
         node_tick(n);
 }
 
+/* Peer TLS files changed (or SIGHUP): new connections get the new certificate. */
+static void peer_tls_tick(wire_node *n)
+{
+    wire_tls *v[2] = {n->peer_server, n->peer_client};
+    for (int i = 0; i < 2; i++) {
+        wire_err err;
+        int rc = v[i] ? wire_tls_reload(v[i], &err) : 0;
+        if (rc > 0)
+            wire_info("peer TLS: %s certificate reloaded", i ? "client" : "server");
+        else if (rc < 0)
+            wire_warn("peer TLS: reload failed, keeping the certificate in use: %s", err.msg);
+    }
+}
+
+void wire_node_reload_tls(wire_node *n)
+{
+    if (n->peer_server)
+        wire_tls_request_reload(n->peer_server);
+    if (n->peer_client)
+        wire_tls_request_reload(n->peer_client);
+}
+
 static void node_tick(wire_node *n)
 {
     int64_t now = wire_now_ms();
@@ -287,6 +309,7 @@ static void node_tick(wire_node *n)
     pthread_mutex_unlock(&n->lock);
     if (n->stop_phase >= 5)
         return;
+    peer_tls_tick(n);
     for (size_t i = 0; i < n->nclients; i++)
         wire_rpc_client_tick(n->clients[i].c, now);
     if (stop || n->stopping) {
@@ -465,6 +488,8 @@ static void free_node_mem(wire_node *n)
     free(n->known);
     free(n->seen);
     free((char *)n->cfg.join);
+    wire_tls_free(n->peer_server);
+    wire_tls_free(n->peer_client);
     pthread_mutex_destroy(&n->lock);
     free(n);
 }
@@ -519,6 +544,15 @@ int wire_node_start(const wire_node_config *cfg, wire_node **out, wire_err *err)
         free_node_mem(n);
         return rc;
     }
+    if (cfg->peer_tls && (!(n->peer_server = wire_tls_server_new(cfg->peer_tls, err)) ||
+                          !(n->peer_client = wire_tls_client_new(cfg->peer_tls, err)))) {
+        wire_mux_close(n->mux, NULL, NULL);
+        uv_run(&n->loop, UV_RUN_NOWAIT);
+        uv_loop_close(&n->loop);
+        free_node_mem(n);
+        return -1;
+    }
+    wire_mux_set_tls(n->mux, n->peer_server, n->peer_client);
     wire_mux_set_handler(n->mux, WIRE_MUX_RPC, node_on_rpc_conn, n);
     wire_transport_init(&n->transport, &n->loop, n->mux);
     rc = raft_uv_init(&n->io, &n->loop, n->dir, &n->transport);

@@ -18,7 +18,7 @@ client_ent *node_client_for(wire_node *n, const char *addr)
     n->clients = wire_xrealloc(n->clients, (n->nclients + 1) * sizeof(*n->clients));
     client_ent *e = &n->clients[n->nclients++];
     memset(e, 0, sizeof(*e));
-    e->c = wire_rpc_client_new(&n->loop, addr);
+    e->c = wire_rpc_client_new(&n->loop, addr, n->peer_client);
     return e;
 }
 

@@ -114,6 +114,7 @@ typedef struct client_ent {
 } client_ent;
 
 struct wire_node {
+    struct wire_tls *peer_server, *peer_client; /* peer TLS contexts, or NULL */
     wire_node_config cfg;
     char id[128];
     char raft_adv[256], http_adv[256], dir[1024];

@@ -230,6 +230,7 @@ typedef struct call {
 struct wire_rpc_client {
     uv_loop_t *loop;
     char *addr;
+    struct wire_tls *tls; /* peer TLS client context, or NULL */
     wire_rpc_conn *conn;
     wire_dial *dial; /* in progress */
     bool freeing;
@@ -297,10 +298,11 @@ static void client_dialed(wire_dial *d, uv_tcp_t *tcp, int status)
     }
 }
 
-wire_rpc_client *wire_rpc_client_new(uv_loop_t *loop, const char *addr)
+wire_rpc_client *wire_rpc_client_new(uv_loop_t *loop, const char *addr, struct wire_tls *tls)
 {
     wire_rpc_client *c = wire_xcalloc(1, sizeof(*c));
     c->loop = loop;
+    c->tls = tls;
     c->addr = wire_xstrdup(addr);
     c->next_id = 1;
     wire_buf_init(&c->queued);
@@ -336,6 +338,7 @@ void wire_rpc_call(wire_rpc_client *c, uint8_t type, const void *payload, size_t
     } else if (!c->dial) {
         c->dial = wire_xcalloc(1, sizeof(*c->dial));
         c->dial->data = c;
+        c->dial->tls = c->tls;
         if (wire_dial_start(c->dial, c->loop, c->addr, WIRE_MUX_RPC, NULL, 0, client_dialed) != 0) {
             free(c->dial);
             c->dial = NULL;

@@ -190,6 +190,7 @@ static int tp_connect(struct raft_uv_transport *rt, struct raft_uv_connect *req,
     c->req = req;
     c->cb = cb;
     c->dial.data = c;
+    c->dial.tls = wire_mux_client_tls(t->mux);
     int rc =
         wire_dial_start(&c->dial, t->loop, address, WIRE_MUX_RAFT, hello, HS_FIXED + alen, dialed);
     if (rc != 0) {

@@ -25,6 +25,7 @@ typedef struct file_sig {
 struct wire_tls {
     char *path[NFILES]; /* cert, key, ca (NULL: none) */
     char *cn, *key_pass;
+    bool client; /* connects (SSL_connect), verifying the server against ca_file */
     bool client_cert_auth;
     int min_version;
     SSL_CTX *ctx;
@@ -81,7 +82,7 @@ static SSL_CTX *build(const wire_tls *t, wire_err *err)
 {
     char eb[256];
     ERR_clear_error();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX *ctx = SSL_CTX_new(t->client ? TLS_client_method() : TLS_server_method());
     if (!ctx) {
         wire_errf(err, WIRE_EIO, "tls: %s", ssl_reason(eb, sizeof(eb)));
         return NULL;
@@ -110,6 +111,8 @@ static SSL_CTX *build(const wire_tls *t, wire_err *err)
         SSL_CTX_free(ctx);
         return NULL;
     }
+    if (t->client) /* the server's certificate must chain to ca_file */
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (t->client_cert_auth) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->path[2]);
@@ -119,7 +122,24 @@ static SSL_CTX *build(const wire_tls *t, wire_err *err)
     return ctx;
 }
 
+static wire_tls *tls_new(const wire_tls_files *f, bool client, wire_err *err);
+
 wire_tls *wire_tls_server_new(const wire_tls_files *f, wire_err *err)
+{
+    return tls_new(f, false, err);
+}
+
+wire_tls *wire_tls_client_new(const wire_tls_files *f, wire_err *err)
+{
+    if (!f->ca_file)
+        return wire_errf(err, WIRE_EINVAL,
+                         "tls: a client needs the CA file that signs the "
+                         "servers' certificates"),
+               NULL;
+    return tls_new(f, true, err);
+}
+
+static wire_tls *tls_new(const wire_tls_files *f, bool client, wire_err *err)
 {
     if (!f->cert_file || !f->key_file)
         return wire_errf(err, WIRE_EINVAL,
@@ -136,7 +156,8 @@ wire_tls *wire_tls_server_new(const wire_tls_files *f, wire_err *err)
     t->path[2] = f->ca_file ? wire_xstrdup(f->ca_file) : NULL;
     t->cn = f->allowed_cn ? wire_xstrdup(f->allowed_cn) : NULL;
     t->key_pass = f->key_pass ? wire_xstrdup(f->key_pass) : NULL;
-    t->client_cert_auth = f->client_cert_auth;
+    t->client = client;
+    t->client_cert_auth = f->client_cert_auth && !client;
     t->min_version = f->min_version;
     for (int i = 0; i < NFILES; i++)
         sig_of(t->path[i], &t->sig[i]);
@@ -210,8 +231,12 @@ wire_tls_conn *wire_tls_conn_new(wire_tls *t)
         oom();
     BIO_set_mem_eof_return(c->rb, -1); /* empty: "try again", not end of file */
     SSL_set_bio(c->ssl, c->rb, c->wb);
-    SSL_set_accept_state(c->ssl);
-    c->cn = t->cn;
+    if (t->client) {
+        SSL_set_connect_state(c->ssl);
+    } else {
+        SSL_set_accept_state(c->ssl);
+        c->cn = t->cn;
+    }
     return c;
 }
 
@@ -294,6 +319,11 @@ int wire_tls_conn_read(wire_tls_conn *c, const void *in, size_t n, wire_buf *pla
         failed(c, err);
         return -1;
     }
+}
+
+bool wire_tls_conn_ready(const wire_tls_conn *c)
+{
+    return c->ready;
 }
 
 int wire_tls_conn_write(wire_tls_conn *c, const void *p, size_t n, wire_buf *out)

@@ -34,6 +34,9 @@ typedef struct wire_tls wire_tls;
 
 /* A server context from the files (copied). NULL on error (err says which file and why). */
 wire_tls *wire_tls_server_new(const wire_tls_files *f, wire_err *err);
+/* A client context: ca_file (required) verifies the server; cert_file/key_file, if given,
+   are presented (mTLS). allowed_cn and client_cert_auth are a server's. */
+wire_tls *wire_tls_client_new(const wire_tls_files *f, wire_err *err);
 void wire_tls_free(wire_tls *t);
 /*
  * On the thread that makes connections: rebuild if a file changed (or a
@@ -48,8 +51,11 @@ uint64_t wire_tls_generation(const wire_tls *t);
 
 typedef struct wire_tls_conn wire_tls_conn;
 
-/* A server side connection on the current context. */
+/* A connection on the current context: a server's accepts, a client's connects (its first
+   wire_tls_conn_read, with no input, yields the ClientHello). */
 wire_tls_conn *wire_tls_conn_new(wire_tls *t);
+/* The handshake is done: application data flows. */
+bool wire_tls_conn_ready(const wire_tls_conn *c);
 void wire_tls_conn_free(wire_tls_conn *c);
 /*
  * Ciphertext received: the plaintext it completes is appended to `plain`,

@@ -134,7 +134,7 @@ TEST(mux_rpc_roundtrip_and_unknown_byte)
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", wire_mux_port(f.mux));
 
     /* 100 pipelined calls on one client, answered in one connection */
-    wire_rpc_client *c = wire_rpc_client_new(&f.loop, addr);
+    wire_rpc_client *c = wire_rpc_client_new(&f.loop, addr, NULL);
     for (int i = 0; i < 100; i++)
         wire_rpc_call(c, WIRE_RPC_API_ADDR, "hello", 5, 5000, on_reply, &f);
     run_until(&f, &f.replies, 100);
@@ -193,7 +193,7 @@ TEST(mux_rpc_roundtrip_and_unknown_byte)
     CHECK_EQ_INT(f.replies, 101);
 
     /* a client to a closed port fails its calls */
-    wire_rpc_client *dead = wire_rpc_client_new(&f.loop, "127.0.0.1:1");
+    wire_rpc_client *dead = wire_rpc_client_new(&f.loop, "127.0.0.1:1", NULL);
     wire_rpc_call(dead, WIRE_RPC_API_ADDR, "hello", 5, 5000, on_reply, &f);
     run_until(&f, &f.failures, 3);
     CHECK_EQ_INT(f.failures, 3);
