@@ -128,5 +128,6 @@ rest=()
 for i in n1 n2 n3 n4; do [ "$i" != "$L" ] && rest+=("$i"); done
 check "the leader killed (-9): a new one among the rest" wait_until 60 wait_leader 30 "${rest[@]}"
 check "  and writes go on" wait_until 30 kv_put "${rest[0]}" after-failover yes
+check "the rest stop cleanly on SIGTERM (exit 0: no leak, TLS bridges closed)" node_term_all "${rest[@]}"
 check "no sanitizer reports" logs_clean
 finish
