@@ -10,6 +10,7 @@
 
 /* Sources */
 extern const wire_source_def wire_source_generate;
+extern const wire_source_def wire_source_nexmark;
 extern const wire_source_def wire_source_file;
 extern const wire_source_def wire_source_stdin;
 extern const wire_source_def wire_source_http;

@@ -10,6 +10,7 @@
 
 static const wire_component_def *const components[] = {
     &wire_source_generate.base,
+    &wire_source_nexmark.base,
     &wire_source_file.base,
     &wire_source_stdin.base,
     &wire_source_http.base,
