@@ -15,6 +15,7 @@
 
 #include "../tests/unit/json_oracle.h"
 #include "core/json.h"
+#include "engine/event_time.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ours && (err.offset < 0 || (size_t)err.offset > size))
         abort();
     int obj = wire_json_validate_object(t, size, NULL) == 0;
+    if (obj) { /* event_time extraction (engine/event_time.c) on any object: no crash, and a
+                  failure always says why */
+        int64_t ms;
+        char why[200] = "";
+        if (wire_event_time_of(t, size, "ts", &ms, why, sizeof(why)) != 0 && !why[0])
+            abort();
+        if (wire_event_time_of(t, size, "a.b", &ms, why, sizeof(why)) != 0 && !why[0])
+            abort();
+    }
 
     cJSON *cj = cjson_parse(t, size);
     if (!cj && ours)

@@ -92,6 +92,8 @@ static const metric pipe_metrics[] = {
     {"wire_pipeline_up", "gauge", "1 while the pipeline runs, 0 once it stopped or failed."},
     {"wire_pipeline_batch_latency_seconds", "summary",
      "Time from ingest to acknowledgement by every sink, per batch."},
+    {"wire_pipeline_watermark_ms", "gauge",
+     "event_time: the watermark, ms since the epoch (+Inf once the source ended)."},
 };
 
 static void pipe_lines(wire_pipeline *p, void *arg)
@@ -138,6 +140,18 @@ static void pipe_lines(wire_pipeline *p, void *arg)
             return; /* no checkpoint yet: no sample */
         v = (double)(wire_now_ms() - cp_ms) / 1000.0;
         break;
+    case 12: {
+        int64_t wm = atomic_load(&st->watermark_ms);
+        if (wm == INT64_MIN)
+            return; /* no event time, or no event yet: no sample */
+        wire_buf_printf(b, "%s{pipeline=\"", m);
+        label(b, name);
+        if (wm == INT64_MAX)
+            wire_buf_printf(b, "\"} +Inf\n");
+        else /* exact: ms beyond 2^53 do not survive a double */
+            wire_buf_printf(b, "\"} %" PRId64 "\n", wm);
+        return;
+    }
     default: v = wire_pipeline_state(p) == WIRE_PIPE_RUNNING ? 1 : 0; break;
     }
     wire_buf_printf(b, "%s{pipeline=\"", m);

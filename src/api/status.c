@@ -47,6 +47,21 @@ static void pipeline_json(wire_pipeline *p, void *arg)
     wire_jw_kstr(w, "file", spec->file ? spec->file : "");
     wire_jw_kstr(w, "delivery",
                  spec->delivery == WIRE_DELIVERY_EXACTLY_ONCE ? "exactly-once" : "at-least-once");
+    if (spec->event_time
+            .field) { /* the watermark: null before the first event, "+inf" at the end */
+        int64_t wm = atomic_load(&st->watermark_ms);
+        wire_jw_key(w, "event_time");
+        wire_jw_obj(w);
+        wire_jw_kstr(w, "field", spec->event_time.field);
+        wire_jw_key(w, "watermark_ms");
+        if (wm == INT64_MIN)
+            wire_jw_null(w);
+        else if (wm == INT64_MAX)
+            wire_jw_str(w, "+inf");
+        else
+            wire_jw_int(w, wm);
+        wire_jw_end(w);
+    }
     wire_jw_key(w, "events");
     wire_jw_obj(w);
     wire_jw_kuint(w, "in", atomic_load(&st->events_in));

@@ -46,6 +46,7 @@ void wire_batch_clear(wire_batch *b)
     b->seq = 0;
     b->ingest_ms = 0;
     b->ingest_ns = 0;
+    b->watermark = INT64_MIN;
     wire_arena_reset(&b->arena);
 }
 

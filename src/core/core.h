@@ -120,6 +120,9 @@ size_t wire_arena_footprint(const wire_arena *a);
 int64_t wire_now_ms(void); /* wall clock, ms since the epoch */
 /* `ms` since the epoch as UTC ISO 8601 with milliseconds: 2026-12-08T00:45:12.345Z */
 void wire_time_iso(int64_t ms, char out[32]);
+/* RFC 3339 (and the date-only and no-zone forms people write; no zone = UTC) -> ms since the
+   epoch; false if it is not one. With the calendar of the expression functions (expr_func.c). */
+bool wire_time_parse_rfc3339(const char *p, size_t n, int64_t *ms);
 int64_t wire_mono_ns(void); /* monotonic */
 void wire_sleep_ms(int64_t ms);
 /* Parse "500ms", "1s", "2m", "1h", "250us" -> milliseconds (>= 0). */

@@ -58,6 +58,7 @@ typedef struct wire_batch {
     uint64_t seq;       /* batch sequence number within its pipeline */
     int64_t ingest_ms;  /* when the source produced it */
     int64_t ingest_ns;  /* monotonic, for latency measurement */
+    int64_t watermark;  /* event_time: the operator watermark before its first event */
     wire_position *pos; /* positions covered, one per split touched */
     uint32_t npos, pos_cap;
     struct wire_batch *next; /* free list / queue link */

@@ -378,7 +378,7 @@ static bool digits_at(const char *p, size_t n, size_t at, int count, int64_t *ou
 }
 
 /* RFC 3339 (and the date-only and no-zone forms people write) -> ms since the epoch. */
-static bool parse_rfc3339(const char *p, size_t n, int64_t *ms)
+bool wire_time_parse_rfc3339(const char *p, size_t n, int64_t *ms)
 {
     int64_t y, mo, d, h = 0, mi = 0, s = 0, frac = 0, off = 0;
     size_t i = 0;
@@ -459,7 +459,7 @@ static int fn_to_timestamp(expr_eval *st, const expr_node *n, wire_value *out)
         size_t len;
         int64_t ms;
         wire__expr_text(st, &v, &p, &len);
-        if (parse_rfc3339(p, len, &ms))
+        if (wire_time_parse_rfc3339(p, len, &ms))
             expr_set_int(out, ms);
         else
             expr_set_null(out);

@@ -59,8 +59,8 @@ int wire_dispose(wire_disposer *d, const wire_event *ev, const char *error, int6
             return wire_errf(err, WIRE_EPERM, "no dead-letter queue for: %s", error);
         wire_err derr;
         wire_err_clear(&derr);
-        if (wire_dlq_write(d->dlq, ev->data, ev->len, error, d->stage, attempts > 0 ? attempts : 1,
-                           first_failed_ms, &derr) != 0)
+        if (wire_dlq_write(d->dlq, ev->data, ev->len, error, d->stage, NULL,
+                           attempts > 0 ? attempts : 1, first_failed_ms, &derr) != 0)
             return wire_errf(err, WIRE_EPERM,
                              "dead-letter queue failed (%s) while disposing of: %s", derr.msg,
                              error);

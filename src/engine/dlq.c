@@ -53,7 +53,7 @@ static int dlq_flush(void *arg, wire_err *err)
 }
 
 int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error, const char *stage,
-                   int64_t attempts, int64_t first_failed_ms, wire_err *err)
+                   const char *reason, int64_t attempts, int64_t first_failed_ms, wire_err *err)
 {
     char when[32];
     wire_time_iso(first_failed_ms ? first_failed_ms : wire_now_ms(), when);
@@ -70,6 +70,8 @@ int wire_dlq_write(wire_dlq *d, const char *event, size_t len, const char *error
         wire_jw_strn(&w, event, len); /* malformed input: as a string, so the record is JSON */
     wire_jw_kstr(&w, "error", error);
     wire_jw_kstr(&w, "stage", stage);
+    if (reason)
+        wire_jw_kstr(&w, "reason", reason);
     wire_jw_kint(&w, "attempts", attempts);
     wire_jw_kstr(&w, "first_failed_at", when);
     wire_jw_kstr(&w, "pipeline", d->pipeline);

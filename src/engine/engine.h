@@ -286,6 +286,12 @@ typedef struct wire_component {
     int line, col;
 } wire_component;
 
+typedef struct wire_event_time_spec {
+    char *field;      /* JSON path (a.b) of the event time: ms number or RFC 3339 string */
+    int64_t delay_ms; /* watermark_delay: W = max(ts) - delay, per split */
+    int64_t idle_ms;  /* idle_after: a split silent this long leaves the minimum (0: never) */
+} wire_event_time_spec;
+
 typedef struct wire_pipeline_spec {
     char *name;
     char *file; /* where it came from */
@@ -303,6 +309,9 @@ typedef struct wire_pipeline_spec {
     uint64_t hash;        /* of the document text: detects changes on reload */
     char *placement_node; /* `placement: {node}` (cluster), or NULL */
     uint32_t parallelism; /* `parallelism: N` (>= 1): instances sharing the source's splits */
+    /* The source's `event_time: {field, watermark_delay, idle_after}` (STREAMING.md §3.1,
+       §3.3; docs/streaming.md): field NULL when it has none. */
+    wire_event_time_spec event_time;
 } wire_pipeline_spec;
 
 /*
@@ -373,7 +382,8 @@ typedef struct wire_pipeline_stats {
     atomic_uint_fast64_t checkpoints; /* saved */
     atomic_uint_fast64_t checkpoint_errors;
     atomic_int_fast64_t last_checkpoint_ms; /* wall time of the last saved checkpoint */
-    wire_hist latency_us;                   /* per batch: ingest -> acknowledged by every sink */
+    atomic_int_fast64_t watermark_ms; /* event_time: the operator watermark (INT64_MIN: none) */
+    wire_hist latency_us;             /* per batch: ingest -> acknowledged by every sink */
 } wire_pipeline_stats;
 
 typedef struct wire_checkpoint_store wire_checkpoint_store;

@@ -2,9 +2,12 @@
  * event_time.c — window assignment, lateness and watermarks (event_time.h;
  * STREAMING.md §3.2–3.4).
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "engine/event_time.h"
 
 /* a + b, saturating at the int64 range (an end plus a lateness near +∞). */
@@ -75,6 +78,48 @@ bool wire_window_accepts(int64_t end, int64_t lateness, int64_t w_before)
 bool wire_window_closed(int64_t end, int64_t lateness, int64_t w_op)
 {
     return w_op >= sat_add(end, lateness);
+}
+
+int wire_event_time_of(const char *json, size_t n, const char *field, int64_t *ms, char *why,
+                       size_t why_len)
+{
+    wire_json_val v = {WIRE_JSON_OBJECT, json, n};
+    const char *k = field;
+    for (;;) {
+        const char *dot = strchr(k, '.');
+        size_t kl = dot ? (size_t)(dot - k) : strlen(k);
+        if (v.kind != WIRE_JSON_OBJECT || !wire_json_get(v.p, v.n, k, kl, &v)) {
+            snprintf(why, why_len, "event_time: no field '%s'", field);
+            return -1;
+        }
+        if (!dot)
+            break;
+        k = dot + 1;
+    }
+    if (v.kind == WIRE_JSON_NUMBER) {
+        char buf[64];
+        size_t len = v.n < sizeof(buf) - 1 ? v.n : sizeof(buf) - 1;
+        memcpy(buf, v.p, len);
+        buf[len] = 0;
+        char *end;
+        double d = strtod(buf, &end);
+        if (*end == 0 && d > -9.2e18 && d < 9.2e18) {
+            long long i = strtoll(buf, &end, 10);
+            *ms = *end == 0 ? (int64_t)i : (int64_t)floor(d);
+            return 0;
+        }
+    } else if (v.kind == WIRE_JSON_STRING) {
+        if (wire_time_parse_rfc3339(v.p + 1, v.n - 2, ms))
+            return 0;
+    } else if (v.kind == WIRE_JSON_NULL) {
+        snprintf(why, why_len, "event_time: field '%s' is null", field);
+        return -1;
+    }
+    snprintf(why, why_len,
+             "event_time: field '%s' is %.*s, not ms since the epoch or an RFC 3339 "
+             "time",
+             field, (int)(v.n > 64 ? 64 : v.n), v.p);
+    return -1;
 }
 
 /* ---- watermarks ---- */
@@ -152,6 +197,14 @@ int64_t wire_watermarks_observe(wire_watermarks *w, uint32_t i, int64_t ts, int6
     s->last_ms = now_ms;
     s->known = true;
     return before;
+}
+
+void wire_watermarks_finish_all(wire_watermarks *w)
+{
+    for (uint32_t i = 0; i < w->n; i++)
+        w->v[i].finished = true;
+    if (w->n == 0) /* no event at all: still the end of the input */
+        split_at(w, 0)->finished = split_at(w, 0)->known = true;
 }
 
 void wire_watermarks_finish(wire_watermarks *w, uint32_t i)

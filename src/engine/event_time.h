@@ -76,6 +76,8 @@ int64_t wire_watermarks_observe(wire_watermarks *w, uint32_t split, int64_t ts, 
 void wire_watermarks_add(wire_watermarks *w, uint32_t split, int64_t now_ms);
 /* The split will send nothing more. */
 void wire_watermarks_finish(wire_watermarks *w, uint32_t split);
+/* The source finished: every split it had finishes (the operator watermark becomes +∞). */
+void wire_watermarks_finish_all(wire_watermarks *w);
 /* The split's watermark now (WIRE_TIME_MIN if it has seen nothing). */
 int64_t wire_watermarks_split(const wire_watermarks *w, uint32_t split);
 /* The operator watermark at processing time now_ms (idleness is judged then). */
@@ -83,6 +85,14 @@ int64_t wire_watermarks_operator(wire_watermarks *w, int64_t now_ms);
 /* Late after idleness: events behind the operator watermark from a split that had been
    idle (STREAMING.md §3.4's exception), counted. */
 uint64_t wire_watermarks_late_after_idle(const wire_watermarks *w);
+
+/*
+ * The event time of a JSON object event: the value at `field` (a dotted path,
+ * a.b), a number of ms (a fraction is cut off) or an RFC 3339 string (no
+ * zone: UTC). 0, or -1 with why (what is wrong, for the DLQ record).
+ */
+int wire_event_time_of(const char *json, size_t n, const char *field, int64_t *ms, char *why,
+                       size_t why_len);
 
 /* Checkpoint: max ts per split (and finished flags) and the operator watermark. */
 void wire_watermarks_encode(const wire_watermarks *w, wire_buf *out);

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "core/json.h"
+#include "engine/event_time.h"
 #include "engine/runner.h"
 
 const char *wire_pipe_state_name(wire_pipe_state s)
@@ -167,7 +168,17 @@ void wire_source_count_invalid(wire_source_ctx *ctx, uint64_t n)
     atomic_fetch_add_explicit(&ctx->p->source_stats.errors, n, memory_order_relaxed);
 }
 
+/* A source's event refused for `why` (of class `reason`, or NULL): counted, dead-lettered. */
+static int reject(wire_source_ctx *ctx, const char *data, size_t len, const char *why,
+                  const char *reason);
+
 int wire_source_reject(wire_source_ctx *ctx, const char *data, size_t len, const char *why)
+{
+    return reject(ctx, data, len, why, NULL);
+}
+
+static int reject(wire_source_ctx *ctx, const char *data, size_t len, const char *why,
+                  const char *reason)
 {
     wire_pipeline *p = ctx->p;
     uint64_t before = atomic_load_explicit(&p->stats.invalid, memory_order_relaxed);
@@ -178,7 +189,7 @@ int wire_source_reject(wire_source_ctx *ctx, const char *data, size_t len, const
                  p->spec->source.name);
         wire_err err;
         wire_err_clear(&err);
-        if (wire_dlq_write(p->dlq, data, len, why, stage, 1, 0, &err) != 0)
+        if (wire_dlq_write(p->dlq, data, len, why, stage, reason, 1, 0, &err) != 0)
             return err.code ? err.code : WIRE_EIO;
         atomic_fetch_add_explicit(&p->source_stats.dlq, 1, memory_order_relaxed);
     }
@@ -240,6 +251,40 @@ static void emit_uncount(wire_pipeline *p, uint32_t n, size_t bytes)
     atomic_fetch_sub_explicit(&p->source_stats.bytes_out, bytes, memory_order_relaxed);
 }
 
+/*
+ * event_time (STREAMING.md §3.1, §3.3): each event's time from its field, or
+ * the DLQ (reason "event_time") for one without a valid time; the splits'
+ * watermarks advance before any transform sees the batch, which carries the
+ * operator watermark from before its first event.
+ */
+static void stamp_event_time(wire_source_ctx *ctx, wire_batch *b)
+{
+    wire_pipeline *p = ctx->p;
+    const wire_event_time_spec *et = &p->spec->event_time;
+    int64_t now = wire_now_ms();
+    pthread_mutex_lock(&p->wm_lock);
+    b->watermark = wire_watermarks_operator(p->wm, now);
+    uint32_t w = 0;
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        wire_event *e = &b->ev[i];
+        int64_t ts;
+        char why[200];
+        if (wire_event_time_of(e->data, e->len, et->field, &ts, why, sizeof(why)) != 0) {
+            reject(ctx, e->data, e->len, why, "event_time");
+            continue;
+        }
+        e->time_ms = ts;
+        wire_watermarks_observe(p->wm, e->split, ts, now);
+        bytes += e->len;
+        b->ev[w++] = *e;
+    }
+    b->n = w;
+    b->bytes = bytes;
+    atomic_store(&p->stats.watermark_ms, wire_watermarks_operator(p->wm, now));
+    pthread_mutex_unlock(&p->wm_lock);
+}
+
 /* Number, count and queue a batch. `block`: wait for room, else EAGAIN. */
 /* timeout_ms < 0: block until there is room */
 static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms)
@@ -249,6 +294,8 @@ static int emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t tim
         return WIRE_ESTOPPED;
     if (!validated)
         validate_batch(ctx, b);
+    if (p->wm)
+        stamp_event_time(ctx, b);
     wire_flight *f = wire_flight_of(b);
     uint32_t n = b->n;
     size_t bytes = b->bytes;
@@ -294,6 +341,12 @@ static void *source_main(void *arg)
     wire_err err;
     wire_err_clear(&err);
     int rc = p->source_def->run(p->source, &p->source_ctx, &err);
+    if (rc == 0 && p->wm) { /* a bounded source's end closes every window */
+        pthread_mutex_lock(&p->wm_lock);
+        wire_watermarks_finish_all(p->wm);
+        atomic_store(&p->stats.watermark_ms, wire_watermarks_operator(p->wm, wire_now_ms()));
+        pthread_mutex_unlock(&p->wm_lock);
+    }
     if (rc == 0) {
         pthread_mutex_lock(&p->lock);
         p->source_finished = true;
@@ -398,6 +451,10 @@ int wire_pipeline_new(wire_pipeline_spec *spec, const wire_engine_opts *opts, wi
     wire_queue_init(&p->in_q, budget);
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->emit_lock, NULL);
+    pthread_mutex_init(&p->wm_lock, NULL);
+    atomic_store(&p->stats.watermark_ms, WIRE_TIME_MIN);
+    if (spec->event_time.field)
+        p->wm = wire_watermarks_new(spec->event_time.delay_ms, spec->event_time.idle_ms);
     pthread_cond_init(&p->done_cond, NULL);
     pthread_cond_init(&p->cp_cond, NULL);
     p->state = WIRE_PIPE_PENDING;
@@ -716,6 +773,8 @@ void wire_pipeline_free(wire_pipeline *p)
     wire_batch_pool_free(p->pool);
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->emit_lock);
+    pthread_mutex_destroy(&p->wm_lock);
+    wire_watermarks_free(p->wm);
     pthread_cond_destroy(&p->done_cond);
     pthread_cond_destroy(&p->cp_cond);
     for (size_t i = 0; i < p->ncp_done; i++)

@@ -104,6 +104,11 @@ struct wire_pipeline {
 
     wire_dlq *dlq; /* NULL if the spec has none */
 
+    /* event_time: the splits' watermarks, computed at ingest before any transform
+       (wm_lock: sources may emit from more than one thread) */
+    struct wire_watermarks *wm;
+    pthread_mutex_t wm_lock;
+
     wire_pipeline_stats stats;
     uint64_t id_seed;
 };

@@ -246,7 +246,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
         diag_at(x, n, "%s must be a map with 'type' and 'config', got %s", where, kind_of(n));
         return false;
     }
-    static const char *const keys_source[] = {"type", "name", "config"};
+    static const char *const keys_source[] = {"type", "name", "config", "event_time"};
     static const char *const keys_transform[] = {"type", "name", "config", "on_error"};
     static const char *const keys_sink[] = {"type", "name", "config", "on_error", "retry"};
     static const char *const keys_dlq[] = {"type", "name", "config", "retry"};
@@ -254,7 +254,7 @@ static bool parse_component(spec_ctx *x, comp_kind kind, const wire_cfg *n, cons
                                 : kind == KIND_TRANSFORM ? keys_transform
                                 : kind == KIND_SINK      ? keys_sink
                                                          : keys_dlq;
-    size_t nkeys = kind == KIND_SOURCE ? 3 : kind == KIND_SINK ? 5 : 4;
+    size_t nkeys = kind == KIND_SINK ? 5 : 4;
     wire_retry_policy_default(&out->retry);
     /* Options written next to type instead of under config: a common slip. */
     const wire_cfg *vals[5], *stray[64];
@@ -379,6 +379,17 @@ typedef struct checkpoint_cfg {
     int64_t interval_ms;
     bool enabled;
 } checkpoint_cfg;
+
+static const wire_option event_time_options[] = {
+    {"field", WIRE_OPT_STRING, NULL, WIRE_OPT_REQUIRED, offsetof(wire_event_time_spec, field), NULL,
+     "The event time: a field (a.b for a nested one) holding ms since the epoch or an "
+     "RFC 3339 string; an event without a valid one goes to the DLQ."},
+    {"watermark_delay", WIRE_OPT_DURATION, "0s", 0, offsetof(wire_event_time_spec, delay_ms), NULL,
+     "How far behind the largest event time seen on a split its watermark stays."},
+    {"idle_after", WIRE_OPT_DURATION, "0s", 0, offsetof(wire_event_time_spec, idle_ms), NULL,
+     "A split silent this long stops holding the watermark back; 0: never idle."},
+    {0},
+};
 
 static const wire_option checkpoint_options[] = {
     {"interval", WIRE_OPT_DURATION, "1s", 0, offsetof(checkpoint_cfg, interval_ms), NULL,
@@ -617,6 +628,10 @@ static void parse_spec(spec_ctx *x, const wire_cfg *root)
         diag_at(x, source ? source : root, "missing required key 'source'");
     else
         parse_component(x, KIND_SOURCE, source, "source", false, &s->source);
+    const wire_cfg *et =
+        source && source->kind == WIRE_CFG_MAP ? wire_cfg_get(source, "event_time") : NULL;
+    if (et && et->kind != WIRE_CFG_NULL)
+        wire_options_parse(event_time_options, et, &s->event_time, "source: event_time", x->d);
 
     /* dlq first: transforms' on_error: dlq refers to it */
     if (x->dlq_node)
@@ -787,6 +802,7 @@ void wire_spec_free(wire_pipeline_spec *s)
     free(s->sinks);
     component_free(&s->dlq);
     free(s->placement_node);
+    wire_options_free(event_time_options, &s->event_time);
     free(s->name);
     free(s->file);
     free(s);

@@ -199,8 +199,42 @@ TEST(watermarks_checkpoint)
     wire_watermarks_free(r);
 }
 
+static bool time_is(const char *json, const char *field, int64_t want)
+{
+    int64_t ms;
+    char why[200];
+    return wire_event_time_of(json, strlen(json), field, &ms, why, sizeof(why)) == 0 && ms == want;
+}
+
+static bool time_fails(const char *json, const char *field, const char *needle)
+{
+    int64_t ms;
+    char why[200];
+    return wire_event_time_of(json, strlen(json), field, &ms, why, sizeof(why)) != 0 &&
+           strstr(why, needle) != NULL;
+}
+
+TEST(event_time_of_an_event)
+{
+    CHECK(time_is("{\"ts\":1700000000000}", "ts", 1700000000000));
+    CHECK(time_is("{\"ts\":-5}", "ts", -5));
+    CHECK(time_is("{\"ts\":1.9}", "ts", 1));   /* a fraction is cut off */
+    CHECK(time_is("{\"ts\":-1.5}", "ts", -2)); /* towards -inf */
+    CHECK(time_is("{\"ts\":1e3}", "ts", 1000));
+    CHECK(time_is("{\"a\":{\"b\":\"2023-11-14T22:13:20.000Z\"}}", "a.b", 1700000000000));
+    CHECK(time_is("{\"ts\":\"2023-11-14T22:13:20\"}", "ts", 1700000000000)); /* no zone: UTC */
+    CHECK(time_is("{\"ts\":\"2023-11-15T00:13:20+02:00\"}", "ts", 1700000000000));
+    CHECK(time_fails("{\"x\":1}", "ts", "no field 'ts'"));
+    CHECK(time_fails("{\"a\":1}", "a.b", "no field 'a.b'"));
+    CHECK(time_fails("{\"ts\":null}", "ts", "null"));
+    CHECK(time_fails("{\"ts\":\"tomorrow\"}", "ts", "tomorrow"));
+    CHECK(time_fails("{\"ts\":true}", "ts", "true"));
+    CHECK(time_fails("{\"ts\":1e300}", "ts", "1e300"));
+}
+
 int main(void)
 {
+    RUN(event_time_of_an_event);
     RUN(floor_negative_and_offset);
     RUN(assignment_matches_the_definitions);
     RUN(boundaries_and_checks);
