@@ -399,7 +399,7 @@ TEST(component_errors)
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate, on_error: drop}\n"
                            "sink: {type: stdout}\n"),
                  "p.yaml:2:26: source 'generate': unknown key 'on_error' (keys are: type, name, "
-                 "config)");
+                 "config, event_time)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\n"
                            "transforms: [{type: map, on_eror: fail}]\nsink: {type: stdout}\n"),
                  "p.yaml:3:26: transform 'map' (transforms[0]): unknown key 'on_eror' (did you "
@@ -553,7 +553,7 @@ TEST(sink_retry)
                  "10s, 2m or 1h, got 'soon'");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate, retry: {}}\nsink: {type: stdout}\n"),
                  "p.yaml:2:26: source 'generate': unknown key 'retry' (keys are: type, name, "
-                 "config)");
+                 "config, event_time)");
     CHECK_EQ_STR(errors_of("name: a\nsource: {type: generate}\nsink: {type: stdout, retry: 5}\n"),
                  "p.yaml:3:29: sink 'stdout': retry: config must be a map of options, got a "
                  "value");
