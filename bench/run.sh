@@ -5,7 +5,7 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
-WORKLOADS=${*:-W1 W2 W2n W2e W3 W4 W4t C1 C1t C2 K1}
+WORKLOADS=${*:-W1 NX W2 W2n W2e W3 W4 W4t C1 C1t C2 K1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WIRE="$ROOT/$BUILD/wire"
 export BENCH_DIR=${BENCH_DIR:-/dev/shm/wire-bench}
@@ -44,6 +44,10 @@ for w in $WORKLOADS; do
     case $w in
     W1)
         run_pipeline W1 10000000 0 "$ROOT/bench/pipelines/w1.yaml"
+        ;;
+    NX)
+        # the Nexmark generator alone (issue 14): what q0-q8 will read
+        run_pipeline NX 10000000 0 "$ROOT/bench/pipelines/nx.yaml"
         ;;
     W2 | W2n | W2e)
         # W2: defaults (at-least-once, 1s checkpoints); W2n: no checkpoints;
