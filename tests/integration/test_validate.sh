@@ -120,7 +120,7 @@ printf 'name: eo\nsource: {type: stdin}\nsink: {type: file, config: {path: /tmp/
 "$WIRE" validate "$TMP/eo.yaml" >/dev/null 2>"$TMP/err"
 check "exactly-once from stdin: exit 1" test "$?" = 1
 check "exactly-once from stdin: why, and the sources that can" \
-    grep -q "source 'stdin' cannot honour exactly-once delivery: it cannot replay from a checkpointed position.*(source types that can: generate, file, kafka; or use delivery: at-least-once)" "$TMP/err"
+    grep -q "source 'stdin' cannot honour exactly-once delivery: it cannot replay from a checkpointed position.*(source types that can: generate, nexmark, file, kafka; or use delivery: at-least-once)" "$TMP/err"
 
 # parallelism: more than one instance needs a source that can be split
 printf 'name: par\nsource: {type: file, config: {path: /tmp/x}}\nsink: {type: stdout}\nparallelism: 2\n' >"$TMP/par.yaml"
