@@ -20,7 +20,6 @@
  */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
@@ -156,16 +155,26 @@ static int64_t next_auction(rng *r, int64_t id)
 
 static int64_t next_price(rng *r)
 {
-    return (int64_t)llround(pow(10.0, unit(r) * 6.0) * 100.0);
+    return (int64_t)llround(exp(unit(r) * 6.0 * M_LN10) * 100.0); /* 10^(6U) * 100 */
+}
+
+/* n letters with a space about every 13th, 8 of them from each draw of the PRNG. */
+static char *put_letters(char *p, rng *r, int64_t n)
+{
+    while (n > 0) {
+        uint64_t x = next64(r);
+        for (int k = 0; k < 8 && n > 0; k++, n--, x >>= 8) {
+            unsigned b = (unsigned)(x & 0xff);
+            *p++ = b % 13 == 0 ? ' ' : (char)('a' + b % 26);
+        }
+    }
+    return p;
 }
 
 /* Appends to p: 3 .. max-1 letters with a space now and then (nextString). */
 static char *put_string(char *p, rng *r, int max)
 {
-    int64_t n = 3 + below(r, max - 3);
-    for (int64_t i = 0; i < n; i++)
-        *p++ = below(r, 13) == 0 ? ' ' : (char)('a' + below(r, 26));
-    return p;
+    return put_letters(p, r, 3 + below(r, max - 3));
 }
 
 /* Padding so that the event averages `avg` bytes, +-20% (nextExtra). */
@@ -174,15 +183,31 @@ static char *put_extra(char *p, rng *r, size_t so_far, int avg)
     if ((int64_t)so_far >= avg)
         return p;
     int64_t want = avg - (int64_t)so_far, delta = (int64_t)llround((double)want * 0.2);
-    int64_t n = want - delta + below(r, 2 * delta + 1);
-    for (int64_t i = 0; i < n; i++)
-        *p++ = below(r, 13) == 0 ? ' ' : (char)('a' + below(r, 26));
-    return p;
+    return put_letters(p, r, want - delta + below(r, 2 * delta + 1));
 }
 
 static char *put_i64(char *p, int64_t v)
 {
-    return p + sprintf(p, "%lld", (long long)v);
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* v (0..9999) in exactly 4 digits. */
+static char *put_4(char *p, int64_t v)
+{
+    for (int i = 3; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + 4;
 }
 
 static char *put_str(char *p, const char *s)
@@ -215,8 +240,11 @@ static size_t render_person(char *out, rng *r, int64_t id, int64_t ts)
     LIT(p, ".com");
     row += (size_t)(p - from) + 19; /* and the credit card's */
     LIT(p, "\",\"creditCard\":\"");
-    for (int g = 0; g < 4; g++)
-        p += sprintf(p, "%s%04lld", g ? " " : "", (long long)below(r, 10000));
+    for (int g = 0; g < 4; g++) {
+        if (g)
+            *p++ = ' ';
+        p = put_4(p, below(r, 10000));
+    }
     LIT(p, "\",\"city\":\"");
     from = p;
     LIT(p, US_CITIES[below(r, WIRE_ARRAY_LEN(US_CITIES))]);
@@ -302,11 +330,15 @@ static size_t render_bid(char *out, rng *r, int64_t id, int64_t ts)
         LIT(p, CHANNEL_URLS[k]);
     } else {
         int64_t k = below(r, 10000);
-        p += sprintf(p, "channel-%lld\",\"url\":\"https://www.nexmark.com/", (long long)k);
+        LIT(p, "channel-");
+        p = put_i64(p, k);
+        LIT(p, "\",\"url\":\"https://www.nexmark.com/");
         p = put_string(p, r, 5);
         LIT(p, "/item.htm?query=1");
-        if (below(r, 10) > 0) /* 90% carry the channel id */
-            p += sprintf(p, "&channel_id=%lld", (long long)k);
+        if (below(r, 10) > 0) { /* 90% carry the channel id */
+            LIT(p, "&channel_id=");
+            p = put_i64(p, k);
+        }
     }
     size_t row = 8 * 4 + (size_t)(p - from) - 9; /* channel and url, not the key between */
     LIT(p, "\",\"dateTime\":");
