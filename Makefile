@@ -33,7 +33,7 @@ endif
 CFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANLD) $(EXTRA_LDFLAGS)
 
-LIB_SRCS  := $(sort $(wildcard src/core/*.c src/net/*.c src/engine/*.c src/connectors/*.c src/transforms/*.c src/registry/*.c src/cluster/*.c src/api/*.c))
+LIB_SRCS  := $(sort $(wildcard src/core/*.c src/net/*.c src/engine/*.c src/connectors/*.c src/transforms/*.c src/registry/*.c src/sql/*.c src/cluster/*.c src/api/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))

@@ -24,12 +24,13 @@ LAYERS = {
     "core": {"core"},
     "net": {"core", "net"},
     "engine": {"core", "engine"},
+    "sql": {"core", "engine", "sql"},
     "transforms": {"core", "engine", "transforms"},
     "connectors": {"core", "net", "engine", "connectors"},
-    "registry": {"core", "engine", "connectors", "transforms", "registry"},
+    "registry": {"core", "engine", "connectors", "transforms", "registry", "sql"},
     "cluster": {"core", "net", "engine", "cluster"},
-    "api": {"core", "net", "engine", "connectors", "transforms", "registry", "cluster", "api"},
-    "cli": {"core", "net", "engine", "connectors", "transforms", "registry", "cluster", "api", "cli"},
+    "api": {"core", "net", "engine", "connectors", "transforms", "registry", "cluster", "api", "sql"},
+    "cli": {"core", "net", "engine", "connectors", "transforms", "registry", "cluster", "api", "cli", "sql"},
 }
 # system headers only some layers may include
 SYSTEM_ONLY = [
