@@ -383,22 +383,13 @@ static int nexmark_run(void *self, wire_source_ctx *ctx, wire_err *err)
     const wire_position *resume = wire_source_resume(ctx, 0);
     uint64_t n = resume ? resume->offset : 0;
     uint64_t count = c->count > 0 ? (uint64_t)c->count : UINT64_MAX;
-    uint64_t per_batch = c->batch > 0 ? (uint64_t)c->batch : 1024;
-    if (c->rate > 0 && (uint64_t)c->rate / 20 < per_batch)
-        per_batch = (uint64_t)c->rate / 20 ? (uint64_t)c->rate / 20 : 1;
+    uint64_t per_batch = wire_source_pace_batch(c->batch, c->rate);
     int64_t start_ns = wire_mono_ns();
     uint64_t produced = 0;
     while (n < count) {
         if (wire_source_stopping(ctx))
             return WIRE_ESTOPPED;
-        if (c->rate > 0) {
-            int64_t due = start_ns + (int64_t)((double)produced * 1e9 / (double)c->rate);
-            int64_t wait_ms = (due - wire_mono_ns()) / 1000000;
-            while (wait_ms > 0 && !wire_source_stopping(ctx)) {
-                wire_sleep_ms(wait_ms > 100 ? 100 : wait_ms);
-                wait_ms = (due - wire_mono_ns()) / 1000000;
-            }
-        }
+        wire_source_pace(ctx, start_ns, produced, c->rate);
         wire_batch *b = wire_source_batch(ctx);
         uint64_t k = count - n < per_batch ? count - n : per_batch;
         for (uint64_t i = 0; i < k; i++, n++) {

@@ -95,6 +95,15 @@ int wire_source_emit(wire_source_ctx *ctx, wire_batch *b, bool validated);
 int wire_source_try_emit(wire_source_ctx *ctx, wire_batch *b, bool validated, int64_t timeout_ms);
 bool wire_source_stopping(const wire_source_ctx *ctx);
 /*
+ * Generators with `rate` (events per second of wall-clock time, 0: as fast
+ * as taken) and `batch` options (engine/pace.c): the events per batch (a
+ * twentieth of a second's worth at most, so a slow rate still flows), and a
+ * wait until event number `produced` (counted from start_ns, wire_mono_ns)
+ * is due, polling wire_source_stopping.
+ */
+uint64_t wire_source_pace_batch(int64_t batch, int64_t rate);
+void wire_source_pace(wire_source_ctx *ctx, int64_t start_ns, uint64_t produced, int64_t rate);
+/*
  * Position to resume from for a split, or NULL: from the last checkpoint of
  * this instance, and with parallel instances from the newest checkpoints of
  * the others as last read by wire_source_refresh_resume — the furthest
