@@ -32,6 +32,6 @@ bad "a connector includes the cluster" connectors/sink_file.c '#include "cluster
 bad "a transform includes a connector" transforms/filter.c '#include "connectors/connectors.h"'
 bad "a connector includes a transform" connectors/sink_file.c '#include "transforms/x.h"'
 bad "the engine includes Raft" engine/queue.c '#include <raft.h>'
-bad "a room the table does not know" sql/parse.c '#include "core/core.h"' sql/
+bad "a room the table does not know" zeta/parse.c '#include "core/core.h"' zeta/
 bad "a header include cycle" core/core.h '#include "core/event.h"'
 finish
