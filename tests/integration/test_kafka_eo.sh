@@ -55,6 +55,12 @@ kill_loop() {
         wait "$pid" 2>/dev/null
     done
     "$WIRE" run --data-dir "$name.d" "$yaml" >"$name.last.log" 2>&1
+    local rc=$?
+    if [ "$rc" != 0 ]; then # the evidence, before the temp dir goes (seen once: an abort)
+        echo "  the last run exited $rc; its log ends:"
+        tail -n 25 "$name.last.log" | sed 's/^/    /'
+    fi
+    return "$rc"
 }
 
 # ---- generate -> kafka, exactly-once, through kill -9 --------------------------------
